@@ -1,0 +1,41 @@
+// Shared pieces of preflab-cli: command registration, exit codes, progress printing.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace preflab::cli {
+
+enum ExitCode { kOk = 0, kFailure = 1, kUsage = 2 };
+
+// Each command adds its subcommand to `app` and returns the action to run when it was chosen.
+using Action = std::function<int()>;
+Action addTrainCommand(CLI::App &app);
+Action addEvalCommand(CLI::App &app);
+Action addAnalyzeCommand(CLI::App &app);
+Action addSampleCommand(CLI::App &app);
+Action addExportCommand(CLI::App &app);
+Action addInspectCommand(CLI::App &app);
+Action addObjectivesCommand(CLI::App &app);
+
+// Progress on stderr: rewrites one line on a terminal, prints a line per 10% otherwise.
+class ProgressLine {
+public:
+  void update(const std::string &stage, double fraction, const std::string &detail = {});
+  void finish();
+
+private:
+  bool m_tty = false;
+  bool m_checked = false;
+  bool m_open = false;
+  std::string m_stage;
+  int m_lastDecile = -1;
+};
+
+// Runs `body`, printing "error: <message>" and returning kFailure for any exception.
+int guarded(const std::function<int()> &body);
+
+} // namespace preflab::cli

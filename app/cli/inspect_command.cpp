@@ -1,0 +1,50 @@
+// preflab-cli inspect: detected format, counts and length statistics of a preference file.
+#include "cli/cli_common.h"
+
+#include "core/data/text_preference_reader.h"
+
+#include <nlohmann/json.hpp>
+
+#include <iostream>
+
+namespace preflab::cli {
+
+Action addInspectCommand(CLI::App &app) {
+  auto *cmd = app.add_subcommand("inspect", "Check a preference JSONL file: format, pairs, lengths, rater fields.");
+  struct Args {
+    std::string path, format = "auto";
+    bool json = false, skipInvalid = false;
+  };
+  auto a = std::make_shared<Args>();
+  cmd->add_option("file", a->path, "JSONL file")->required();
+  cmd->add_flag("--json", a->json, "print the summary as JSON");
+  cmd->add_option("--format", a->format, "auto, trl, trl-conversational, hh-rlhf, ultrafeedback, kto");
+  cmd->add_flag("--skip-invalid", a->skipInvalid, "skip bad lines and report them instead of failing");
+  return [a]() -> int {
+    core::TextReadOptions opts;
+    opts.format = core::parseTextFormat(a->format);
+    opts.skipInvalid = a->skipInvalid;
+    const auto data = core::readTextPreferences(a->path, opts);
+    auto summary = core::summarizeTextPreferences(data);
+    summary["file"] = a->path;
+    if (!data.skipped.empty()) {
+      auto &list = summary["skipped_lines"] = nlohmann::json::array();
+      for (const auto &s : data.skipped)
+        list.push_back({{"line", s.line}, {"reason", s.reason}});
+    }
+    if (a->json) {
+      std::cout << summary.dump(2) << std::endl;
+      return kOk;
+    }
+    std::cout << "file:    " << a->path << "\nformat:  " << summary.value("format", "") << "\n";
+    for (const char *key : {"pairs", "unpaired", "skipped", "blank_lines"})
+      if (summary.contains(key))
+        std::cout << key << ": " << summary[key].dump() << "\n";
+    for (const char *key : {"length", "rater_fraction", "rater_count", "ref_logps", "labels", "chosen_longer_fraction"})
+      if (summary.contains(key))
+        std::cout << key << ": " << summary[key].dump() << "\n";
+    return kOk;
+  };
+}
+
+} // namespace preflab::cli

@@ -1,0 +1,108 @@
+// preflab-cli train: run a YAML config (with key=value overrides) into a run folder.
+#include "cli/cli_common.h"
+
+#include "core/objectives/objective_info.h"
+#include "core/train/run_training.h"
+#include "core/train/train_config.h"
+
+#include <cstdio>
+#include <iostream>
+
+namespace preflab::cli {
+
+namespace {
+
+std::string keyList() {
+  std::string keys;
+  for (const auto &k : core::trainConfigKeys())
+    keys += (keys.empty() ? "" : ", ") + k;
+  return keys;
+}
+
+std::string stepDetail(const core::StepRecord &r) {
+  char buf[160];
+  auto get = [&](const char *k) { auto it = r.metrics.find(k); return it == r.metrics.end() ? 0.0 : it->second; };
+  std::snprintf(buf, sizeof buf, "step %lld/%lld loss %.4f acc %.3f margin %.3f | %.1f s",
+                (long long)r.step, (long long)r.maxSteps, get("loss"), get("rewards/accuracies"),
+                get("rewards/margins"), r.elapsedSeconds);
+  return buf;
+}
+
+void printSummary(const core::RunSummary &s) {
+  std::cout << "run folder: " << s.runDir << "\nstate: " << core::runStateName(s.state) << " (" << s.message
+            << ")\n";
+  if (!s.evalSummary.is_null())
+    std::cout << "evaluation: " << s.evalSummary.dump(2) << "\n";
+}
+
+} // namespace
+
+Action addTrainCommand(CLI::App &app) {
+  auto *cmd = app.add_subcommand("train", "Train a policy from a YAML config (TRL DPOConfig key names).");
+  struct Args {
+    std::string config, outputDir;
+    std::vector<std::string> overrides;
+    bool resume = false, overwrite = false, quiet = false;
+  };
+  auto args = std::make_shared<Args>();
+  cmd->add_option("config", args->config, "YAML config file")->required()->check(CLI::ExistingFile);
+  cmd->add_option("overrides", args->overrides, "key=value overrides, e.g. beta=0.2 model.n_layer=2");
+  cmd->add_option("--output-dir", args->outputDir, "run folder (overrides output_dir)");
+  cmd->add_flag("--resume", args->resume, "continue from the latest checkpoint in the run folder");
+  cmd->add_flag("--overwrite", args->overwrite, "replace an existing run folder");
+  cmd->add_flag("-q,--quiet", args->quiet, "no progress line");
+  cmd->footer("Config keys: " + keyList());
+  return [args]() -> int {
+    auto config = core::loadTrainConfig(args->config);
+    for (const auto &o : args->overrides)
+      core::applyOverride(config, o);
+    if (!args->outputDir.empty())
+      config.outputDir = args->outputDir;
+    ProgressLine progress;
+    core::TrainerCallbacks cb;
+    if (!args->quiet) {
+      cb.onLog = [&](const core::StepRecord &r) {
+        progress.update("train " + config.lossType, double(r.step) / double(std::max<std::int64_t>(1, r.maxSteps)),
+                        stepDetail(r));
+      };
+      cb.onProgress = [&](const std::string &stage, double f) { progress.update(stage, f); };
+      cb.onMessage = [&](const std::string &m) {
+        progress.finish();
+        std::cerr << m << std::endl;
+      };
+    }
+    const auto summary = core::runTraining(config, {args->resume, args->overwrite}, cb);
+    progress.finish();
+    printSummary(summary);
+    if (summary.state == core::RunState::Failed) {
+      std::cerr << "error: " << summary.message << std::endl;
+      return kFailure;
+    }
+    return kOk;
+  };
+}
+
+Action addObjectivesCommand(CLI::App &app) {
+  auto *cmd = app.add_subcommand("objectives", "List the registered objectives with their β scale.");
+  auto json = std::make_shared<bool>(false);
+  cmd->add_flag("--json", *json, "print JSON");
+  return [json]() -> int {
+    nlohmann::json all = nlohmann::json::array();
+    for (const auto &info : core::objectiveInfos()) {
+      if (*json) {
+        all.push_back({{"name", info.name}, {"title", info.title}, {"needs_reference", info.needsReference},
+                       {"mean_logp", info.usesMeanLogp}, {"default_beta", info.defaultBeta},
+                       {"beta_range", {info.betaLow, info.betaHigh}}, {"beta_meaning", info.betaMeaning},
+                       {"summary", info.summary}});
+        continue;
+      }
+      std::printf("%-8s %-28s beta %-6g (%g..%g, %s)\n         %s\n", info.name.c_str(), info.title.c_str(),
+                  info.defaultBeta, info.betaLow, info.betaHigh, info.betaMeaning.c_str(), info.summary.c_str());
+    }
+    if (*json)
+      std::cout << all.dump(2) << std::endl;
+    return kOk;
+  };
+}
+
+} // namespace preflab::cli

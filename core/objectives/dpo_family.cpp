@@ -1,0 +1,185 @@
+// DPO-family losses and the pairwise helpers the other objective sources share.
+#include "core/objectives/dpo_family.h"
+
+#include "core/io/input_error.h"
+
+#include <sstream>
+
+namespace preflab::core {
+
+torch::Tensor requireInput(const torch::Tensor &t, const char *field,
+                           const std::string &objective) {
+  TORCH_CHECK(t.defined(), "objective '", objective, "' needs input ", field);
+  TORCH_CHECK(t.dim() == 1, "objective '", objective, "': input ", field,
+              " must be one-dimensional (B,), got ", t.dim(), " dimensions");
+  return t.to(torch::kFloat32);
+}
+
+void checkParam(double value, const char *key, const std::string &objective, double low,
+                bool lowOpen, double high, bool highOpen) {
+  const bool lowOk = lowOpen ? value > low : value >= low;
+  const bool highOk = highOpen ? value < high : value <= high;
+  if (lowOk && highOk)
+    return;
+  std::ostringstream msg;
+  msg << "objective '" << objective << "' needs " << key << " in " << (lowOpen ? '(' : '[')
+      << low << ", " << high << (highOpen ? ')' : ']') << ", got " << value;
+  throw InputError({}, 0, key, msg.str());
+}
+
+namespace {
+
+// One side's sum and mean; whichever is missing comes from the other and the token count.
+void completeSide(const torch::Tensor &sum, const torch::Tensor &mean, const torch::Tensor &len,
+                  const char *side, const std::string &objective, torch::Tensor &sumOut,
+                  torch::Tensor &meanOut) {
+  const std::string sumField = std::string("policy") + side;
+  const std::string meanField = sumField + "Mean";
+  const std::string lenField = std::string("len") + side;
+  if (sum.defined() && mean.defined()) {
+    sumOut = requireInput(sum, sumField.c_str(), objective);
+    meanOut = requireInput(mean, meanField.c_str(), objective);
+    return;
+  }
+  TORCH_CHECK(sum.defined() || mean.defined(), "objective '", objective, "' needs input ",
+              sumField, " or ", meanField);
+  // Token counts of 0 would give 0/0; an empty response has no mean log-prob anyway.
+  const torch::Tensor n = requireInput(len, lenField.c_str(), objective).clamp_min(1.0);
+  if (sum.defined()) {
+    sumOut = requireInput(sum, sumField.c_str(), objective);
+    meanOut = sumOut / n;
+  } else {
+    meanOut = requireInput(mean, meanField.c_str(), objective);
+    sumOut = meanOut * n;
+  }
+}
+
+// Policy and reference log-ratios of a DPO-family batch, all (B,) fp32.
+struct DpoTerms {
+  PairwiseLogps policy;
+  torch::Tensor chosenRatio;   // log π_θ(y_w) − log π_ref(y_w)
+  torch::Tensor rejectedRatio; // log π_θ(y_l) − log π_ref(y_l)
+};
+
+DpoTerms dpoTerms(const ObjectiveInputs &in, const std::string &objective) {
+  DpoTerms terms;
+  terms.policy = pairwisePolicyLogps(in, objective);
+  terms.chosenRatio = terms.policy.chosen - requireInput(in.refChosen, "refChosen", objective);
+  terms.rejectedRatio =
+      terms.policy.rejected - requireInput(in.refRejected, "refRejected", objective);
+  // Compare against the policy's shape too: a (1,) reference would otherwise broadcast silently.
+  TORCH_CHECK(terms.chosenRatio.sizes() == terms.policy.chosen.sizes() &&
+                  terms.rejectedRatio.sizes() == terms.policy.rejected.sizes(),
+              "objective '", objective, "': reference and policy inputs differ in batch size");
+  return terms;
+}
+
+ObjectiveOutput dpoStyle(const ObjectiveInputs &in, const ObjectiveParams &params,
+                         const std::string &objective, bool robust) {
+  checkParam(params.beta, "beta", objective, 0.0, true, 1e6, false);
+  checkParam(params.labelSmoothing, "label_smoothing", objective, 0.0, false, 0.5, robust);
+  const DpoTerms t = dpoTerms(in, objective);
+  const double beta = params.beta;
+  const double eps = params.labelSmoothing;
+  const torch::Tensor logits = beta * (t.chosenRatio - t.rejectedRatio); // β·h, (B,)
+  torch::Tensor losses;
+  if (robust) // unbiased estimator: the flipped-label term enters with a minus sign
+    losses = ((1.0 - eps) * torch::softplus(-logits) - eps * torch::softplus(logits)) /
+             (1.0 - 2.0 * eps);
+  else
+    losses = (1.0 - eps) * torch::softplus(-logits) + eps * torch::softplus(logits);
+  ObjectiveOutput out;
+  finishPairwise(out, losses, beta * t.chosenRatio, beta * t.rejectedRatio, t.policy);
+  return out;
+}
+
+} // namespace
+
+PairwiseLogps pairwisePolicyLogps(const ObjectiveInputs &in, const std::string &objective) {
+  PairwiseLogps p;
+  completeSide(in.policyChosen, in.policyChosenMean, in.lenChosen, "Chosen", objective, p.chosen,
+               p.chosenMean);
+  completeSide(in.policyRejected, in.policyRejectedMean, in.lenRejected, "Rejected", objective,
+               p.rejected, p.rejectedMean);
+  TORCH_CHECK(p.chosen.sizes() == p.rejected.sizes() &&
+                  p.chosenMean.sizes() == p.chosen.sizes() &&
+                  p.rejectedMean.sizes() == p.rejected.sizes(),
+              "objective '", objective, "': chosen and rejected inputs differ in batch size");
+  return p;
+}
+
+void finishPairwise(ObjectiveOutput &out, const torch::Tensor &losses,
+                    const torch::Tensor &chosenRewards, const torch::Tensor &rejectedRewards,
+                    const PairwiseLogps &policy) {
+  out.loss = losses.mean();
+  const torch::Tensor rw = chosenRewards.detach();
+  const torch::Tensor rl = rejectedRewards.detach();
+  auto fraction = [](const torch::Tensor &flags) { return flags.to(torch::kFloat32).mean(); };
+  out.metrics["rewards/chosen"] = rw.mean();
+  out.metrics["rewards/rejected"] = rl.mean();
+  out.metrics["rewards/margins"] = (rw - rl).mean();
+  out.metrics["rewards/accuracies"] = fraction(rw > rl); // ties count as wrong, as in TRL
+  out.metrics["logps/chosen"] = policy.chosen.detach().mean();
+  out.metrics["logps/rejected"] = policy.rejected.detach().mean();
+  // Ranking accuracy (Chen et al. 2024) compares the policy alone, not its reward.
+  out.metrics["ranking/accuracy"] = fraction(policy.chosen.detach() >= policy.rejected.detach());
+  out.metrics["ranking/accuracy_len_norm"] =
+      fraction(policy.chosenMean.detach() >= policy.rejectedMean.detach());
+}
+
+ObjectiveOutput dpoLoss(const ObjectiveInputs &in, const ObjectiveParams &params) {
+  return dpoStyle(in, params, "dpo", false);
+}
+
+ObjectiveOutput cdpoLoss(const ObjectiveInputs &in, const ObjectiveParams &params) {
+  return dpoStyle(in, params, "cdpo", false);
+}
+
+ObjectiveOutput robustDpoLoss(const ObjectiveInputs &in, const ObjectiveParams &params) {
+  return dpoStyle(in, params, "robust", true);
+}
+
+ObjectiveOutput ipoLoss(const ObjectiveInputs &in, const ObjectiveParams &params) {
+  const std::string name = "ipo";
+  checkParam(params.beta, "beta", name, 0.0, true, 1e6, false);
+  const DpoTerms t = dpoTerms(in, name);
+  // TRL divides each side's log-ratio by its own token count (the eric-mitchell code uses sums);
+  // the logged rewards use the same per-token ratios, as TRL's do.
+  const torch::Tensor chosen =
+      t.chosenRatio / requireInput(in.lenChosen, "lenChosen", name).clamp_min(1.0);
+  const torch::Tensor rejected =
+      t.rejectedRatio / requireInput(in.lenRejected, "lenRejected", name).clamp_min(1.0);
+  const double tau = params.beta;
+  const torch::Tensor losses = (chosen - rejected - 1.0 / (2.0 * tau)).pow(2);
+  ObjectiveOutput out;
+  finishPairwise(out, losses, tau * chosen, tau * rejected, t.policy);
+  return out;
+}
+
+ObjectiveOutput hingeLoss(const ObjectiveInputs &in, const ObjectiveParams &params) {
+  const std::string name = "hinge";
+  checkParam(params.beta, "beta", name, 0.0, true, 1e6, false);
+  const DpoTerms t = dpoTerms(in, name);
+  const double beta = params.beta;
+  const torch::Tensor losses = torch::relu(1.0 - beta * (t.chosenRatio - t.rejectedRatio));
+  ObjectiveOutput out;
+  finishPairwise(out, losses, beta * t.chosenRatio, beta * t.rejectedRatio, t.policy);
+  return out;
+}
+
+ObjectiveOutput rdpoLoss(const ObjectiveInputs &in, const ObjectiveParams &params) {
+  const std::string name = "rdpo";
+  checkParam(params.beta, "beta", name, 0.0, true, 1e6, false);
+  const DpoTerms t = dpoTerms(in, name);
+  const torch::Tensor lenDiff = requireInput(in.lenChosen, "lenChosen", name) -
+                                requireInput(in.lenRejected, "lenRejected", name); // (B,)
+  const double beta = params.beta;
+  const torch::Tensor logits =
+      beta * (t.chosenRatio - t.rejectedRatio) + params.rdpoAlpha * lenDiff;
+  const torch::Tensor losses = torch::softplus(-logits);
+  ObjectiveOutput out;
+  finishPairwise(out, losses, beta * t.chosenRatio, beta * t.rejectedRatio, t.policy);
+  return out;
+}
+
+} // namespace preflab::core

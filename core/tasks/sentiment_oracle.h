@@ -1,0 +1,36 @@
+// Embedded "sentiment steering" task: a deterministic review corpus and a lexicon sentiment oracle.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace preflab::core {
+
+// Counts positive minus negative lexicon words (whole words, case-insensitive). Thread-safe.
+class SentimentOracle {
+public:
+  // Lexicon score: #positive − #negative words.
+  static int score(const std::string &text);
+  // Oracle reward in (0, 1): σ(score), the probability that a reader calls the text positive.
+  static double reward(const std::string &text);
+  // Simulated raters: each prefers `a` with probability σ((score(a) − score(b)) / temperature).
+  // Returns how many of `raters` preferred `a`. Draws from `rng`.
+  static int rateA(const std::string &a, const std::string &b, int raters, double temperature,
+                   std::mt19937_64 &rng);
+  static const std::vector<std::string> &positiveWords();
+  static const std::vector<std::string> &negativeWords();
+};
+
+// The built-in corpus: short reviews from templates, mixed sentiment, deterministic for a seed.
+struct SentimentCorpus {
+  // Review openers; the first words of a review are its prompt.
+  static const std::vector<std::string> &openers();
+  // `count` reviews as (prompt, continuation); continuation starts with a space.
+  static std::vector<std::pair<std::string, std::string>> reviews(std::int64_t count, std::uint64_t seed);
+  // `count` prompts drawn from the openers, deterministic for a seed.
+  static std::vector<std::string> prompts(std::int64_t count, std::uint64_t seed);
+};
+
+} // namespace preflab::core

@@ -1,0 +1,246 @@
+// Sentiment steering: SFT on the built-in reviews, oracle-labelled pairs, reward/KL/win-rate eval.
+#include "core/tasks/sentiment_task.h"
+
+#include "core/io/atomic_file.h"
+#include "core/tasks/sentiment_oracle.h"
+#include "core/text/model_store.h"
+#include "core/text/sampler.h"
+#include "core/text/sequence_batch.h"
+#include "core/train/pair_scoring.h"
+#include "core/train/preference_trainer.h"
+#include "core/train/tokenized_data.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+namespace fs = std::filesystem;
+
+namespace preflab::core {
+
+namespace {
+
+std::string hashText(const std::string &text) {
+  std::uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : text)
+    h = (h ^ c) * 1099511628211ull;
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+// The settings the cached stages depend on, as text (changing any of them makes a new key).
+std::string stageSettings(const TrainConfig &c) {
+  const auto &s = c.sentiment;
+  nlohmann::json j = {{"v", 1}, {"model", toJson(c.model)}, {"seed", c.seed},
+                      {"corpus", s.corpusSize}, {"sft_steps", s.sftSteps}, {"sft_lr", s.sftLearningRate},
+                      {"sft_bs", s.sftBatchSize}, {"prompts", s.numPrompts}, {"raters", s.raters},
+                      {"rater_t", s.raterTemperature}, {"eval_fraction", s.evalFraction},
+                      {"temperature", s.sampleTemperature}, {"max_new", s.maxNewTokens},
+                      {"max_length", c.maxLength}, {"max_prompt_length", c.maxPromptLength}};
+  return j.dump();
+}
+
+} // namespace
+
+SentimentTask::SentimentTask(const TrainConfig &config, const TrainerCallbacks &callbacks, torch::Device device)
+    : m_config(config), m_callbacks(callbacks), m_device(device) {
+  const auto cache = config.cacheDir.empty()
+                         ? (fs::path(config.outputDir).parent_path() / ".cache").string()
+                         : config.cacheDir;
+  m_dir = cache + "/sentiment-" + hashText(stageSettings(config));
+  fs::create_directories(m_dir);
+}
+
+void SentimentTask::report(const std::string &stage, double fraction) const {
+  if (m_callbacks.onProgress)
+    m_callbacks.onProgress(stage, fraction);
+}
+
+bool SentimentTask::prepare(const std::atomic<bool> *cancel) {
+  if (!fs::exists(sftModelDir() + "/model.pt")) {
+    runSft(cancel);
+    if (cancel && cancel->load())
+      return false;
+  } else if (m_callbacks.onMessage) {
+    m_callbacks.onMessage("reusing cached SFT model " + sftModelDir());
+  }
+  if (!fs::exists(trainPairsPath()) || !fs::exists(evalPairsPath()))
+    makePairs();
+  else if (m_callbacks.onMessage)
+    m_callbacks.onMessage("reusing cached pairs " + trainPairsPath());
+  return !(cancel && cancel->load());
+}
+
+void SentimentTask::runSft(const std::atomic<bool> *cancel) {
+  const auto &s = m_config.sentiment;
+  TextPreferenceData corpus;
+  corpus.format = TextFormat::TrlStandard;
+  std::int64_t line = 0;
+  for (const auto &[prompt, text] : SentimentCorpus::reviews(s.corpusSize, m_config.seed)) {
+    TextPair p;
+    p.id = std::to_string(++line);
+    p.prompt = prompt;
+    p.chosen = text;
+    p.rejected = " ";
+    corpus.pairs.push_back(p);
+  }
+  TrainConfig sft = m_config;
+  sft.lossType = "sft";
+  sft.learningRate = s.sftLearningRate;
+  sft.perDeviceTrainBatchSize = s.sftBatchSize;
+  sft.gradientAccumulationSteps = 1;
+  sft.maxSteps = s.sftSteps;
+  sft.lrSchedulerType = "cosine";
+  sft.warmupRatio = 0.05;
+  sft.warmupSteps = 0;
+  sft.weightDecay = 0.0;
+  sft.loggingSteps = 10;
+  sft.evalSteps = 0;
+  sft.saveSteps = 0;
+  torch::manual_seed(m_config.seed);
+  Gpt model(m_config.model);
+  RunFolder folder(m_dir + "/sft-run");
+  folder.writeConfig(toYaml(sft));
+  PreferenceTrainer trainer(sft, model, tokenizeData(corpus, m_tokenizer, false), {}, folder, m_device);
+  TrainerCallbacks cb;
+  cb.onLog = [this](const StepRecord &r) { report("sft", double(r.step) / double(r.maxSteps)); };
+  trainer.setCallbacks(cb);
+  trainer.setCancelFlag(cancel);
+  const auto outcome = trainer.run();
+  folder.writeStatus(outcome.state, outcome.message, outcome.step, trainer.totalSteps());
+  if (outcome.state == RunState::Failed)
+    throw std::runtime_error("SFT stage failed: " + outcome.message);
+  if (outcome.state == RunState::Finished)
+    saveNativeModel(model, m_tokenizer, sftModelDir());
+}
+
+void SentimentTask::makePairs() {
+  const auto &s = m_config.sentiment;
+  auto model = loadModelFolder(sftModelDir());
+  model->to(m_device);
+  const auto prompts = SentimentCorpus::prompts(s.numPrompts, m_config.seed + 1);
+  std::vector<TokenIds> ids;
+  std::vector<std::uint64_t> seeds;
+  for (std::size_t i = 0; i < prompts.size(); ++i)
+    for (int k = 0; k < 2; ++k) {
+      ids.push_back(m_tokenizer.encode(prompts[i]));
+      seeds.push_back(m_config.seed * 7919ull + 2 * i + std::uint64_t(k));
+    }
+  SamplingOptions opts;
+  opts.temperature = s.sampleTemperature;
+  opts.maxNewTokens = std::min(s.maxNewTokens, m_config.maxLength - m_config.maxPromptLength);
+  std::vector<TokenIds> samples;
+  const std::size_t chunk = 256; // progress granularity
+  for (std::size_t start = 0; start < ids.size(); start += chunk) {
+    const auto end = std::min(ids.size(), start + chunk);
+    auto part = generate(model, {ids.begin() + long(start), ids.begin() + long(end)},
+                         {seeds.begin() + long(start), seeds.begin() + long(end)}, opts, m_tokenizer.eosId());
+    samples.insert(samples.end(), part.begin(), part.end());
+    report("sampling pairs", double(end) / double(ids.size()));
+  }
+  std::mt19937_64 rng(m_config.seed + 17);
+  std::vector<std::string> lines;
+  for (std::size_t i = 0; i < prompts.size(); ++i) {
+    const auto a = m_tokenizer.decode(samples[2 * i]), b = m_tokenizer.decode(samples[2 * i + 1]);
+    if (a == b || a.empty() || b.empty())
+      continue; // identical completions carry no preference
+    const int votesA = SentimentOracle::rateA(a, b, int(s.raters), s.raterTemperature, rng);
+    const bool aWins = 2 * votesA > s.raters || (2 * votesA == s.raters && rng() % 2);
+    const auto &chosen = aWins ? a : b, &rejected = aWins ? b : a;
+    nlohmann::json row = {{"id", "p" + std::to_string(i)}, {"prompt", prompts[i]}, {"chosen", chosen},
+                          {"rejected", rejected},
+                          {"rater_fraction", double(aWins ? votesA : s.raters - votesA) / double(s.raters)},
+                          {"rater_count", s.raters}, {"oracle_chosen", SentimentOracle::reward(chosen)},
+                          {"oracle_rejected", SentimentOracle::reward(rejected)}};
+    lines.push_back(row.dump());
+  }
+  const auto nEval = std::size_t(std::ceil(double(lines.size()) * s.evalFraction));
+  std::string train, eval;
+  for (std::size_t i = 0; i < lines.size(); ++i)
+    (i + nEval < lines.size() ? train : eval) += lines[i] + "\n";
+  writeFileAtomic(evalPairsPath(), eval);
+  writeFileAtomic(trainPairsPath(), train);
+  if (m_callbacks.onMessage)
+    m_callbacks.onMessage("labelled " + std::to_string(lines.size()) + " pairs (" + std::to_string(nEval) +
+                          " held out) in " + m_dir);
+}
+
+nlohmann::json SentimentTask::evaluate(Gpt &policy, RunFolder &folder) {
+  const auto &s = m_config.sentiment;
+  auto reference = loadModelFolder(sftModelDir());
+  reference->to(m_device);
+  policy->to(m_device);
+  // Fixed prompts and seeds: policy and reference answer the same (prompt, seed) pairs.
+  const auto prompts = SentimentCorpus::prompts(s.evalPrompts, m_config.seed + 2);
+  std::vector<TokenIds> ids;
+  std::vector<std::uint64_t> seeds;
+  for (std::size_t i = 0; i < prompts.size(); ++i) {
+    ids.push_back(m_tokenizer.encode(prompts[i]));
+    seeds.push_back(1000003ull + i);
+  }
+  SamplingOptions opts;
+  opts.temperature = s.sampleTemperature;
+  opts.maxNewTokens = std::min(s.maxNewTokens, m_config.maxLength - m_config.maxPromptLength);
+  report("evaluating", 0.0);
+  const auto pol = generate(policy, ids, seeds, opts, m_tokenizer.eosId());
+  const auto ref = generate(reference, ids, seeds, opts, m_tokenizer.eosId());
+  report("evaluating", 0.5);
+  // KL(π‖π_ref) per prompt: Σ_t log π − log π_ref over the policy's own sample (EOS included
+  // when the sample ended by itself).
+  std::vector<TokenIds> responses;
+  std::vector<const TokenIds *> pp, rr;
+  for (const auto &sample : pol) {
+    responses.push_back(sample);
+    if (std::int64_t(sample.size()) < opts.maxNewTokens)
+      responses.back().push_back(m_tokenizer.eosId());
+  }
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    pp.push_back(&ids[i]);
+    rr.push_back(&responses[i]);
+  }
+  ScoringOptions so{m_config.maxLength, m_config.maxPromptLength, m_config.perDeviceEvalBatchSize};
+  const auto lpPolicy = scoreResponses(policy, pp, rr, so), lpRef = scoreResponses(reference, pp, rr, so);
+  double rewardPolicy = 0, rewardRef = 0, kl = 0, wins = 0, winsSq = 0;
+  std::string sampleLines;
+  for (std::size_t i = 0; i < prompts.size(); ++i) {
+    const auto a = m_tokenizer.decode(pol[i]), b = m_tokenizer.decode(ref[i]);
+    const double ra = SentimentOracle::reward(a), rb = SentimentOracle::reward(b);
+    const double w = ra > rb ? 1.0 : ra == rb ? 0.5 : 0.0;
+    rewardPolicy += ra;
+    rewardRef += rb;
+    wins += w;
+    winsSq += w * w;
+    kl += lpPolicy.sums[i] - lpRef.sums[i];
+    sampleLines += nlohmann::json{{"prompt", prompts[i]}, {"seed", seeds[i]}, {"policy", a}, {"reference", b},
+                                  {"reward_policy", ra}, {"reward_reference", rb}}.dump() + "\n";
+  }
+  const double n = double(prompts.size());
+  const double winRate = wins / n;
+  const double se = std::sqrt(std::max(0.0, winsSq / n - winRate * winRate) / std::max(1.0, n - 1));
+  writeFileAtomic(folder.path("samples/eval_samples.jsonl"), sampleLines);
+  // Ranking metrics on the held-out labelled pairs.
+  const auto evalData = readTextPreferences(evalPairsPath());
+  const auto tokens = tokenizeData(evalData, m_tokenizer, false);
+  const auto scores = scorePairs(policy, &reference, tokens, so);
+  std::string pairLines;
+  for (const auto &p : scores)
+    pairLines += pairAnalysis(p, m_config.beta).dump() + "\n";
+  writeFileAtomic(folder.path("eval/pairs.jsonl"), pairLines);
+  auto summary = toJson(summarizeRanking(scores));
+  summary["ranking/accuracy_ref"] = summarizeRanking(scorePairs(reference, nullptr, tokens, so)).accuracy;
+  summary["eval/reward"] = rewardPolicy / n;
+  summary["eval/reward_ref"] = rewardRef / n;
+  summary["eval/kl"] = kl / n;
+  summary["eval/win_rate"] = winRate;
+  summary["eval/win_rate_ci95"] = {winRate - 1.96 * se, winRate + 1.96 * se};
+  summary["eval/prompts"] = prompts.size();
+  writeFileAtomic(folder.path("eval/summary.json"), summary.dump(2) + "\n");
+  report("evaluating", 1.0);
+  return summary;
+}
+
+} // namespace preflab::core

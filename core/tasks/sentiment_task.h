@@ -1,0 +1,52 @@
+// The embedded "sentiment steering" task: SFT stage, labelled pairs, and the final evaluation.
+#pragma once
+
+#include "core/data/text_preference_reader.h"
+#include "core/text/gpt.h"
+#include "core/text/tokenizer.h"
+#include "core/train/run_folder.h"
+#include "core/train/train_config.h"
+#include "core/train/trainer_callbacks.h"
+
+#include <c10/core/Device.h>
+
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <string>
+
+namespace preflab::core {
+
+// Stages are cached under <cache_dir>/sentiment-<key>/ (key: hash of the settings they depend
+// on): sft/ (the SFT model, also the reference), sft-run/ (its run folder), pairs.jsonl and
+// pairs_eval.jsonl (TRL-format pairs with rater_fraction and rater_count).
+class SentimentTask {
+public:
+  SentimentTask(const TrainConfig &config, const TrainerCallbacks &callbacks, torch::Device device);
+
+  // Runs or reuses the SFT and pair stages. Throws on failure; returns false when cancelled.
+  bool prepare(const std::atomic<bool> *cancel);
+
+  const std::string &stageDir() const { return m_dir; }
+  std::string sftModelDir() const { return m_dir + "/sft"; }
+  std::string trainPairsPath() const { return m_dir + "/pairs.jsonl"; }
+  std::string evalPairsPath() const { return m_dir + "/pairs_eval.jsonl"; }
+
+  // Oracle reward, KL to the reference, win rate vs the reference at fixed prompts and seeds,
+  // ranking accuracy, idealised ranking accuracy and alignment gap on the held-out pairs.
+  // Writes <run>/eval/summary.json, eval/pairs.jsonl and samples/eval_samples.jsonl.
+  nlohmann::json evaluate(Gpt &policy, RunFolder &folder);
+
+private:
+  void runSft(const std::atomic<bool> *cancel);
+  void makePairs();
+  void report(const std::string &stage, double fraction) const;
+
+  TrainConfig m_config;
+  TrainerCallbacks m_callbacks;
+  torch::Device m_device;
+  ByteTokenizer m_tokenizer;
+  std::string m_dir;
+};
+
+} // namespace preflab::core

@@ -1,0 +1,50 @@
+// GptConfig validation and JSON conversion.
+#include "core/text/gpt_config.h"
+
+#include "core/io/input_error.h"
+
+namespace preflab::core {
+
+std::int64_t GptConfig::parameterCount() const {
+  const std::int64_t perBlock = 12 * nEmbd * nEmbd + 13 * nEmbd;
+  return vocabSize * nEmbd + blockSize * nEmbd + nLayer * perBlock + 2 * nEmbd +
+         (scoreHead ? nEmbd : 0);
+}
+
+void GptConfig::validate() const {
+  auto require = [](bool ok, const char *key, const std::string &what) {
+    if (!ok)
+      throw InputError({}, 0, key, what);
+  };
+  require(nLayer >= 1 && nLayer <= 256, "n_layer", "must be in 1..256");
+  require(nHead >= 1, "n_head", "must be >= 1");
+  require(nEmbd >= 1 && nEmbd % nHead == 0, "n_embd", "must be a positive multiple of n_head");
+  require(blockSize >= 2, "block_size", "must be >= 2");
+  require(vocabSize >= 2, "vocab_size", "must be >= 2");
+  require(dropout >= 0.0 && dropout < 1.0, "dropout", "must be in [0, 1)");
+}
+
+nlohmann::json toJson(const GptConfig &c) {
+  return {{"n_layer", c.nLayer},       {"n_head", c.nHead},         {"n_embd", c.nEmbd},
+          {"block_size", c.blockSize}, {"vocab_size", c.vocabSize}, {"dropout", c.dropout},
+          {"score_head", c.scoreHead}};
+}
+
+GptConfig gptConfigFromJson(const nlohmann::json &json) {
+  GptConfig c;
+  try {
+    c.nLayer = json.value("n_layer", c.nLayer);
+    c.nHead = json.value("n_head", c.nHead);
+    c.nEmbd = json.value("n_embd", c.nEmbd);
+    c.blockSize = json.value("block_size", c.blockSize);
+    c.vocabSize = json.value("vocab_size", c.vocabSize);
+    c.dropout = json.value("dropout", c.dropout);
+    c.scoreHead = json.value("score_head", c.scoreHead);
+  } catch (const nlohmann::json::exception &e) {
+    throw InputError(std::string("model config: ") + e.what());
+  }
+  c.validate();
+  return c;
+}
+
+} // namespace preflab::core

@@ -1,0 +1,23 @@
+// Autoregressive sampling from a Gpt: temperature, top-k, top-p, one seed per prompt.
+#pragma once
+
+#include "core/text/gpt.h"
+#include "core/text/sampling_options.h"
+#include "core/text/sequence_batch.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace preflab::core {
+
+
+// Samples one continuation per prompt (without the prompt, without the EOS token). Row i draws
+// its random numbers from its own generator seeded with seeds[i], so a (prompt, seed) pair gives
+// the same text whatever else is in the batch. Switches the model to eval() and no-grad for the
+// call and restores the training flag. The draws happen on the CPU, so CPU and CUDA agree up to
+// floating-point differences in the logits.
+std::vector<TokenIds> generate(Gpt &model, const std::vector<TokenIds> &prompts,
+                               const std::vector<std::uint64_t> &seeds,
+                               const SamplingOptions &options, std::int64_t eosId);
+
+} // namespace preflab::core

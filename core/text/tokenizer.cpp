@@ -1,0 +1,37 @@
+// Byte-level tokenizer and the factory that restores a tokenizer from its saved description.
+#include "core/text/tokenizer.h"
+
+#include "core/io/input_error.h"
+
+namespace preflab::core {
+
+std::vector<std::int64_t> ByteTokenizer::encode(const std::string &text) const {
+  std::vector<std::int64_t> ids;
+  ids.reserve(text.size());
+  for (unsigned char c : text)
+    ids.push_back(static_cast<std::int64_t>(c));
+  return ids;
+}
+
+std::string ByteTokenizer::decode(const std::vector<std::int64_t> &ids) const {
+  std::string text;
+  text.reserve(ids.size());
+  for (std::int64_t id : ids)
+    if (id >= 0 && id < 256)
+      text.push_back(static_cast<char>(id));
+  return text;
+}
+
+nlohmann::json ByteTokenizer::describe() const {
+  return {{"type", "byte"}, {"vocab_size", vocabSize()}, {"eos_token_id", kEosId},
+          {"eos_token", "<|endoftext|>"}};
+}
+
+std::shared_ptr<Tokenizer> tokenizerFromDescription(const nlohmann::json &description) {
+  const std::string type = description.value("type", "");
+  if (type == "byte")
+    return std::make_shared<ByteTokenizer>();
+  throw InputError({}, 0, "type", "unknown tokenizer type '" + type + "' (known: byte)");
+}
+
+} // namespace preflab::core

@@ -1,0 +1,42 @@
+// Tokenizer interface and the byte-level tokenizer used by the embedded defaults.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace preflab::core {
+
+// Turns text into token ids and back. Implementations are immutable after construction, so one
+// instance may be shared by several threads.
+class Tokenizer {
+public:
+  virtual ~Tokenizer() = default;
+  virtual std::vector<std::int64_t> encode(const std::string &text) const = 0;
+  // Ids outside the vocabulary and the EOS id decode to nothing.
+  virtual std::string decode(const std::vector<std::int64_t> &ids) const = 0;
+  virtual std::int64_t vocabSize() const = 0;
+  virtual std::int64_t eosId() const = 0;
+  // A JSON description that tokenizerFromDescription() turns back into an equal tokenizer.
+  virtual nlohmann::json describe() const = 0;
+};
+
+// Bytes 0..255 are ids 0..255; id 256 is "<|endoftext|>". Lossless for any byte string.
+class ByteTokenizer : public Tokenizer {
+public:
+  static constexpr std::int64_t kEosId = 256;
+
+  std::vector<std::int64_t> encode(const std::string &text) const override;
+  std::string decode(const std::vector<std::int64_t> &ids) const override;
+  std::int64_t vocabSize() const override { return 257; }
+  std::int64_t eosId() const override { return kEosId; }
+  nlohmann::json describe() const override;
+};
+
+// Builds a tokenizer from describe()'s output; throws InputError on an unknown "type".
+std::shared_ptr<Tokenizer> tokenizerFromDescription(const nlohmann::json &description);
+
+} // namespace preflab::core

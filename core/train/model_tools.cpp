@@ -1,0 +1,176 @@
+// Pair evaluation, ranking analysis, sampling and export over saved model folders.
+#include "core/train/model_tools.h"
+
+#include "core/data/text_preference_reader.h"
+#include "core/io/atomic_file.h"
+#include "core/io/input_error.h"
+#include "core/metrics/ranking_analysis.h"
+#include "core/text/hf_gpt2.h"
+#include "core/text/model_store.h"
+#include "core/text/sampler.h"
+#include "core/train/pair_scoring.h"
+#include "core/train/tokenized_data.h"
+
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace fs = std::filesystem;
+
+namespace preflab::core {
+
+namespace {
+
+torch::Device deviceNamed(const std::string &name) {
+  if (name == "cuda") {
+    if (!torch::cuda::is_available())
+      throw InputError({}, 0, "device", "CUDA requested but this LibTorch build has no usable GPU");
+    return torch::Device(torch::kCUDA);
+  }
+  if (name != "cpu")
+    throw InputError({}, 0, "device", "must be cpu or cuda");
+  return torch::Device(torch::kCPU);
+}
+
+// Loads a model folder; a checkpoint folder (model.pt + trainer_state.json) works too.
+Gpt loadAny(const std::string &dir, std::shared_ptr<Tokenizer> *tokenizer) {
+  const auto state = dir + "/trainer_state.json";
+  if (fs::exists(state) && !fs::exists(dir + "/gpt_config.json")) {
+    auto json = nlohmann::json::parse(readFile(state), nullptr, false);
+    if (json.is_discarded() || !json.contains("model"))
+      throw InputError(state, 0, "model", "checkpoint state has no model shape");
+    const auto shape = gptConfigFromJson(json["model"]);
+    return loadModelFolder(dir, tokenizer, &shape);
+  }
+  return loadModelFolder(dir, tokenizer);
+}
+
+} // namespace
+
+nlohmann::json evaluatePairs(const PairEvalOptions &o, const ProgressFn &progress) {
+  const auto device = deviceNamed(o.device);
+  std::shared_ptr<Tokenizer> tokenizer;
+  auto model = loadAny(o.modelDir, &tokenizer);
+  model->to(device);
+  std::optional<Gpt> ref;
+  if (!o.refDir.empty()) {
+    ref = loadAny(o.refDir, nullptr);
+    (*ref)->to(device);
+  }
+  TextReadOptions ro;
+  ro.format = parseTextFormat(o.format);
+  ro.skipInvalid = o.skipInvalid;
+  const auto data = readTextPreferences(o.dataPath, ro);
+  if (data.isUnpaired())
+    throw InputError(o.dataPath, 0, {}, "eval needs paired data (chosen/rejected); this file is unpaired (KTO)");
+  const auto tokens = tokenizeData(data, *tokenizer, false);
+  ScoringOptions so;
+  so.maxLength = o.maxLength > 0 ? o.maxLength : model->config().blockSize;
+  so.maxPromptLength = o.maxPromptLength > 0 ? o.maxPromptLength : so.maxLength / 2;
+  so.batchSize = o.batchSize;
+  if (progress)
+    progress("scoring pairs", 0.0);
+  const auto scores = scorePairs(model, ref ? &*ref : nullptr, tokens, so);
+  std::string lines;
+  for (std::size_t i = 0; i < scores.size(); ++i) {
+    const auto &s = scores[i];
+    nlohmann::json j = {{"id", s.id},           {"logp_chosen", s.logpChosen}, {"logp_rejected", s.logpRejected},
+                        {"len_chosen", s.lenChosen}, {"len_rejected", s.lenRejected}};
+    if (s.refChosen && s.refRejected) {
+      j["ref_logp_chosen"] = *s.refChosen;
+      j["ref_logp_rejected"] = *s.refRejected;
+    }
+    if (s.raterFraction)
+      j["rater_fraction"] = *s.raterFraction;
+    if (o.dumpTokens) {
+      const auto &t = tokens.pairs[i];
+      j["prompt_ids"] = t.prompt;
+      j["chosen_ids"] = t.chosen;
+      j["rejected_ids"] = t.rejected;
+    }
+    lines += j.dump() + "\n";
+  }
+  if (!o.outPath.empty())
+    writeFileAtomic(o.outPath, lines);
+  if (progress)
+    progress("scoring pairs", 1.0);
+  auto summary = toJson(summarizeRanking(scores));
+  summary["skipped"] = data.skipped.size();
+  return summary;
+}
+
+nlohmann::json analyzeEvalFile(const std::string &evalPath, double beta, const std::string &outPairsPath) {
+  std::ifstream in(evalPath);
+  if (!in)
+    throw InputError(evalPath, 0, {}, "cannot open file");
+  std::vector<PairScore> pairs;
+  std::string line;
+  std::int64_t lineNo = 0;
+  while (std::getline(in, line)) {
+    ++lineNo;
+    if (line.find_first_not_of(" \t\r") == std::string::npos)
+      continue;
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (!j.is_object())
+      throw InputError(evalPath, lineNo, {}, "not a JSON object");
+    PairScore p;
+    try {
+      p.id = j.contains("id") ? (j["id"].is_string() ? j["id"].get<std::string>() : j["id"].dump()) : std::to_string(lineNo);
+      for (const char *key : {"logp_chosen", "logp_rejected", "ref_logp_chosen", "ref_logp_rejected"})
+        if (!j.contains(key) || !j[key].is_number())
+          throw InputError(evalPath, lineNo, key, "missing or not a number (run eval with --ref)");
+      p.logpChosen = j["logp_chosen"];
+      p.logpRejected = j["logp_rejected"];
+      p.lenChosen = j.value("len_chosen", 1.0);
+      p.lenRejected = j.value("len_rejected", 1.0);
+      p.refChosen = j["ref_logp_chosen"].get<double>();
+      p.refRejected = j["ref_logp_rejected"].get<double>();
+      if (j.contains("rater_fraction") && j["rater_fraction"].is_number())
+        p.raterFraction = j["rater_fraction"].get<double>();
+    } catch (const nlohmann::json::exception &e) {
+      throw InputError(evalPath, lineNo, {}, e.what());
+    }
+    pairs.push_back(p);
+  }
+  if (pairs.empty())
+    throw InputError(evalPath, 0, {}, "no records");
+  std::string lines;
+  for (const auto &p : pairs)
+    lines += pairAnalysis(p, beta).dump() + "\n";
+  if (!outPairsPath.empty())
+    writeFileAtomic(outPairsPath, lines);
+  auto summary = toJson(summarizeRanking(pairs));
+  summary["beta"] = beta;
+  return summary;
+}
+
+std::vector<std::string> sampleFromModel(const std::string &modelDir, const std::vector<std::string> &prompts,
+                                         std::uint64_t seed, const SamplingOptions &options,
+                                         const std::string &device) {
+  std::shared_ptr<Tokenizer> tokenizer;
+  auto model = loadAny(modelDir, &tokenizer);
+  model->to(deviceNamed(device));
+  std::vector<TokenIds> ids;
+  std::vector<std::uint64_t> seeds;
+  for (std::size_t i = 0; i < prompts.size(); ++i) {
+    ids.push_back(tokenizer->encode(prompts[i]));
+    if (ids.back().empty())
+      throw InputError({}, 0, "prompt", "prompt " + std::to_string(i + 1) + " is empty");
+    seeds.push_back(seed + i);
+  }
+  std::vector<std::string> out;
+  for (const auto &t : generate(model, ids, seeds, options, tokenizer->eosId()))
+    out.push_back(tokenizer->decode(t));
+  return out;
+}
+
+void exportModel(const std::string &modelDir, const std::string &outDir) {
+  std::shared_ptr<Tokenizer> tokenizer;
+  auto model = loadAny(modelDir, &tokenizer);
+  if (!tokenizer)
+    tokenizer = std::make_shared<ByteTokenizer>();
+  exportHfGpt2(model, *tokenizer, outDir);
+}
+
+} // namespace preflab::core

@@ -1,0 +1,51 @@
+// Torch-free operations on saved models for the CLI and the app: pair evaluation, ranking
+// analysis, sampling, export.
+#pragma once
+
+#include "core/text/sampling_options.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace preflab::core {
+
+using ProgressFn = std::function<void(const std::string &stage, double fraction)>;
+
+struct PairEvalOptions {
+  std::string modelDir;   // HF or native model folder
+  std::string dataPath;   // preference JSONL
+  std::string refDir;     // optional reference model folder
+  std::string outPath;    // per-pair JSONL
+  std::string format = "auto";
+  bool skipInvalid = false;
+  bool dumpTokens = false; // add prompt_ids, chosen_ids, rejected_ids
+  std::int64_t maxLength = 0;       // 0: the model's block size
+  std::int64_t maxPromptLength = 0; // 0: half of max_length
+  std::int64_t batchSize = 64;
+  std::string device = "cpu";
+};
+
+// Scores every pair: writes one line per pair (id, logp_chosen, logp_rejected, len_chosen,
+// len_rejected, ref_logp_* with a reference, token ids with dumpTokens) and returns the ranking
+// summary (plus "skipped"). Throws InputError for bad files.
+nlohmann::json evaluatePairs(const PairEvalOptions &options, const ProgressFn &progress = {});
+
+// Reads an evaluatePairs output (which must carry ref_logp_*; rater_fraction is used when the
+// line has it), writes per-pair analysis lines to `outPairsPath` (c, difficulty at `beta`,
+// idealised correctness per β, ...) and returns the summary: ranking accuracy, idealised
+// min/median/max over the β grid, alignment gap.
+nlohmann::json analyzeEvalFile(const std::string &evalPath, double beta, const std::string &outPairsPath);
+
+// Samples one continuation per prompt with seeds seed, seed+1, ...; returns the texts.
+std::vector<std::string> sampleFromModel(const std::string &modelDir, const std::vector<std::string> &prompts,
+                                         std::uint64_t seed, const SamplingOptions &options,
+                                         const std::string &device = "cpu");
+
+// Writes `modelDir` (native, checkpoint or HF folder) as a Hugging Face GPT-2 folder.
+void exportModel(const std::string &modelDir, const std::string &outDir);
+
+} // namespace preflab::core

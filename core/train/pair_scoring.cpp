@@ -1,0 +1,66 @@
+// Batched response scoring for evaluation, ranking analysis and the reference cache.
+#include "core/train/pair_scoring.h"
+
+#include "core/text/sequence_batch.h"
+
+#include <torch/torch.h>
+
+namespace preflab::core {
+
+ResponseScores scoreResponses(Gpt &model, const std::vector<const TokenIds *> &prompts,
+                              const std::vector<const TokenIds *> &responses, const ScoringOptions &o) {
+  torch::NoGradGuard noGrad;
+  const bool wasTraining = model->is_training();
+  model->eval();
+  ResponseScores out;
+  const auto device = model->wte->weight.device();
+  for (std::size_t start = 0; start < prompts.size(); start += std::size_t(o.batchSize)) {
+    const auto end = std::min(prompts.size(), start + std::size_t(o.batchSize));
+    std::vector<TokenIds> ps, rs;
+    for (auto i = start; i < end; ++i) {
+      ps.push_back(*prompts[i]);
+      rs.push_back(*responses[i]);
+    }
+    auto batch = buildSequenceBatch(ps, rs, o.maxLength, o.maxPromptLength, 0, device);
+    auto sums = sequenceLogps(model, batch).sum.to(torch::kCPU, torch::kFloat64).contiguous();
+    auto lens = batch.lengths.to(torch::kCPU, torch::kFloat64).contiguous();
+    out.sums.insert(out.sums.end(), sums.data_ptr<double>(), sums.data_ptr<double>() + sums.numel());
+    out.lengths.insert(out.lengths.end(), lens.data_ptr<double>(), lens.data_ptr<double>() + lens.numel());
+  }
+  model->train(wasTraining);
+  return out;
+}
+
+std::vector<PairScore> scorePairs(Gpt &policy, Gpt *reference, const TokenizedData &data,
+                                  const ScoringOptions &options) {
+  std::vector<const TokenIds *> ps, rs;
+  for (const auto &p : data.pairs) {
+    ps.insert(ps.end(), {&p.prompt, &p.prompt});
+    rs.insert(rs.end(), {&p.chosen, &p.rejected});
+  }
+  const auto pol = scoreResponses(policy, ps, rs, options);
+  ResponseScores ref;
+  if (reference)
+    ref = scoreResponses(*reference, ps, rs, options);
+  std::vector<PairScore> out;
+  for (std::size_t i = 0; i < data.pairs.size(); ++i) {
+    PairScore s;
+    s.id = data.pairs[i].id;
+    s.logpChosen = pol.sums[2 * i];
+    s.logpRejected = pol.sums[2 * i + 1];
+    s.lenChosen = pol.lengths[2 * i];
+    s.lenRejected = pol.lengths[2 * i + 1];
+    if (reference) {
+      s.refChosen = ref.sums[2 * i];
+      s.refRejected = ref.sums[2 * i + 1];
+    } else {
+      s.refChosen = data.pairs[i].refChosen;
+      s.refRejected = data.pairs[i].refRejected;
+    }
+    s.raterFraction = data.pairs[i].raterFraction;
+    out.push_back(s);
+  }
+  return out;
+}
+
+} // namespace preflab::core

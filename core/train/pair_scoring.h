@@ -1,0 +1,33 @@
+// Scores responses under a model in batches (no grad): sums and lengths of response log-probs.
+#pragma once
+
+#include "core/metrics/ranking_analysis.h"
+#include "core/text/gpt.h"
+#include "core/train/tokenized_data.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace preflab::core {
+
+struct ScoringOptions {
+  std::int64_t maxLength = 96;
+  std::int64_t maxPromptLength = 32;
+  std::int64_t batchSize = 64;
+};
+
+struct ResponseScores {
+  std::vector<double> sums;    // Σ log-probs over the kept response tokens
+  std::vector<double> lengths; // kept response tokens
+};
+
+// Row i scores responses[i] after prompts[i]. Eval mode and no grad for the call.
+ResponseScores scoreResponses(Gpt &model, const std::vector<const TokenIds *> &prompts,
+                              const std::vector<const TokenIds *> &responses, const ScoringOptions &options);
+
+// Policy scores of every pair (and, when `reference` is given, the reference's); rater
+// fractions carried over.
+std::vector<PairScore> scorePairs(Gpt &policy, Gpt *reference, const TokenizedData &data,
+                                  const ScoringOptions &options);
+
+} // namespace preflab::core

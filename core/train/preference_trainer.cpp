@@ -1,0 +1,367 @@
+// PreferenceTrainer: batches, objective, AdamW step, logging, eval, checkpoints and resume.
+#include "core/train/preference_trainer.h"
+
+#include "core/io/atomic_file.h"
+#include "core/io/input_error.h"
+#include "core/text/sequence_batch.h"
+#include "core/train/lr_schedule.h"
+
+#include <torch/torch.h>
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <numeric>
+#include <random>
+
+namespace fs = std::filesystem;
+
+namespace preflab::core {
+
+namespace {
+
+torch::Tensor doubles(const std::vector<double> &values, torch::Device device) {
+  return torch::tensor(values, torch::kFloat64).to(device, torch::kFloat32);
+}
+
+// Sum of metric tensors over micro-batches, read out once at logging steps.
+void accumulate(std::map<std::string, torch::Tensor> &into, const ObjectiveOutput &out, double weight) {
+  auto add = [&](const std::string &name, const torch::Tensor &v) {
+    auto w = v.detach().to(torch::kFloat64) * weight;
+    auto it = into.find(name);
+    if (it == into.end())
+      into.emplace(name, w);
+    else
+      it->second = it->second + w;
+  };
+  add("loss", out.loss);
+  for (const auto &[name, value] : out.metrics)
+    add(name, value);
+}
+
+std::map<std::string, double> toDoubles(const std::map<std::string, torch::Tensor> &metrics) {
+  std::map<std::string, double> out;
+  for (const auto &[name, value] : metrics)
+    out[name] = value.item<double>();
+  return out;
+}
+
+} // namespace
+
+PreferenceTrainer::PreferenceTrainer(const TrainConfig &config, Gpt policy, TokenizedData train,
+                                     TokenizedData eval, RunFolder &folder, torch::Device device,
+                                     std::optional<Gpt> reference)
+    : m_config(config), m_info(objectiveInfo(config.lossType)),
+      m_objective(objectiveFunction(config.lossType)), m_policy(std::move(policy)),
+      m_reference(std::move(reference)), m_train(std::move(train)), m_eval(std::move(eval)),
+      m_folder(folder), m_device(device) {
+  if (m_train.size() == 0)
+    throw InputError(config.trainFile, 0, {}, "the training set has no examples");
+  if (m_info.needsReference && !m_reference && !m_train.hasReference())
+    throw InputError({}, 0, "ref_model_name_or_path",
+                     "objective '" + config.lossType + "' needs a reference model or cached reference log-probs");
+  if (m_info.kind == ObjectiveKind::Reward && !m_policy->config().scoreHead)
+    throw InputError({}, 0, "loss_type", "'reward' needs a model with a score head");
+  m_params.beta = config.beta;
+  m_params.labelSmoothing = config.labelSmoothing;
+  m_params.gammaBetaRatio = config.gammaBetaRatio;
+  m_params.rdpoAlpha = config.rdpoAlpha;
+  m_params.desirableWeight = config.desirableWeight;
+  m_params.undesirableWeight = config.undesirableWeight;
+  m_params.centerRewardsCoefficient = config.centerRewardsCoefficient;
+  const auto perStep = config.perDeviceTrainBatchSize * config.gradientAccumulationSteps;
+  m_totalSteps = config.maxSteps > 0
+                     ? config.maxSteps
+                     : std::max<std::int64_t>(1, std::int64_t(std::ceil(config.numTrainEpochs *
+                                                                         double(m_train.size()) / double(perStep))));
+  m_policy->to(m_device);
+  m_policy->train();
+  if (m_reference) {
+    (*m_reference)->to(m_device);
+    (*m_reference)->eval();
+  }
+  m_optimizer = std::make_unique<torch::optim::AdamW>(
+      m_policy->parameters(), torch::optim::AdamWOptions(config.learningRate)
+                                  .betas({config.adamBeta1, config.adamBeta2})
+                                  .eps(config.adamEpsilon)
+                                  .weight_decay(config.weightDecay));
+}
+
+// Rows of micro-batch `microStep`: a stream of seeded per-epoch permutations, so the data
+// position is a pure function of the step (exact resume needs nothing else).
+std::vector<std::size_t> PreferenceTrainer::nextRows(std::int64_t microStep) const {
+  const auto n = m_train.size();
+  const auto b = std::size_t(m_config.perDeviceTrainBatchSize);
+  std::vector<std::size_t> rows;
+  std::int64_t cachedEpoch = -1;
+  std::vector<std::size_t> perm;
+  for (std::size_t k = std::size_t(microStep) * b; rows.size() < b; ++k) {
+    const auto epoch = std::int64_t(k / n);
+    if (epoch != cachedEpoch) {
+      perm.resize(n);
+      std::iota(perm.begin(), perm.end(), 0);
+      std::mt19937_64 rng(m_config.seed * 1000003ull + std::uint64_t(epoch));
+      std::shuffle(perm.begin(), perm.end(), rng);
+      cachedEpoch = epoch;
+    }
+    rows.push_back(perm[k % n]);
+  }
+  return rows;
+}
+
+ObjectiveInputs PreferenceTrainer::pairInputs(const TokenizedData &data, const std::vector<std::size_t> &rows) {
+  const bool sft = m_info.kind == ObjectiveKind::Sft;
+  std::vector<TokenIds> prompts, responses;
+  for (auto r : rows) {
+    prompts.push_back(data.pairs[r].prompt);
+    responses.push_back(data.pairs[r].chosen);
+  }
+  if (!sft)
+    for (auto r : rows) {
+      prompts.push_back(data.pairs[r].prompt);
+      responses.push_back(data.pairs[r].rejected);
+    }
+  auto batch = buildSequenceBatch(prompts, responses, m_config.maxLength, m_config.maxPromptLength, 0, m_device);
+  const auto B = std::int64_t(rows.size());
+  ObjectiveInputs in;
+  auto half = [&](const torch::Tensor &t, int i) { return sft ? t : t.narrow(0, i * B, B); };
+  in.lenChosen = half(batch.lengths, 0);
+  if (!sft)
+    in.lenRejected = half(batch.lengths, 1);
+  if (m_info.kind == ObjectiveKind::Reward) {
+    auto scores = m_policy->score(batch.ids, batch.lastIndex);
+    in.rewardChosen = half(scores, 0);
+    in.rewardRejected = half(scores, 1);
+    return in;
+  }
+  auto lp = sequenceLogps(m_policy, batch);
+  in.policyChosen = half(lp.sum, 0);
+  in.policyChosenMean = half(lp.mean, 0);
+  if (!sft) {
+    in.policyRejected = half(lp.sum, 1);
+    in.policyRejectedMean = half(lp.mean, 1);
+  }
+  if (!m_info.needsReference)
+    return in;
+  if (data.hasReference()) {
+    std::vector<double> rc, rr;
+    for (auto r : rows) {
+      rc.push_back(*data.pairs[r].refChosen);
+      rr.push_back(*data.pairs[r].refRejected);
+    }
+    in.refChosen = doubles(rc, m_device);
+    in.refRejected = doubles(rr, m_device);
+  } else if (m_reference) {
+    torch::NoGradGuard noGrad;
+    auto ref = sequenceLogps(*m_reference, batch).sum;
+    in.refChosen = half(ref, 0);
+    in.refRejected = half(ref, 1);
+  }
+  return in;
+}
+
+ObjectiveInputs PreferenceTrainer::unpairedInputs(const TokenizedData &data, const std::vector<std::size_t> &rows) {
+  std::vector<TokenIds> prompts, responses;
+  std::vector<std::uint8_t> desirable;
+  for (auto r : rows) {
+    prompts.push_back(data.unpaired[r].prompt);
+    responses.push_back(data.unpaired[r].completion);
+    desirable.push_back(data.unpaired[r].desirable ? 1 : 0);
+  }
+  for (auto r : rows) {
+    prompts.push_back(data.unpaired[r].prompt);
+    responses.push_back(data.unpaired[r].klCompletion);
+  }
+  auto batch = buildSequenceBatch(prompts, responses, m_config.maxLength, m_config.maxPromptLength, 0, m_device);
+  const auto B = std::int64_t(rows.size());
+  ObjectiveInputs in;
+  auto lp = sequenceLogps(m_policy, batch);
+  in.policyCompletion = lp.sum.narrow(0, 0, B);
+  in.klPolicy = lp.sum.narrow(0, B, B).detach();
+  in.lenChosen = batch.lengths.narrow(0, 0, B);
+  in.desirable = torch::tensor(std::vector<std::int64_t>(desirable.begin(), desirable.end()))
+                     .to(m_device, torch::kBool);
+  if (data.hasReference()) {
+    std::vector<double> ref, refKl;
+    for (auto r : rows) {
+      ref.push_back(*data.unpaired[r].ref);
+      refKl.push_back(*data.unpaired[r].refKl);
+    }
+    in.refCompletion = doubles(ref, m_device);
+    in.klRef = doubles(refKl, m_device);
+  } else {
+    torch::NoGradGuard noGrad;
+    auto ref = sequenceLogps(*m_reference, batch).sum;
+    in.refCompletion = ref.narrow(0, 0, B);
+    in.klRef = ref.narrow(0, B, B);
+  }
+  return in;
+}
+
+ObjectiveOutput PreferenceTrainer::computeBatch(const TokenizedData &data, const std::vector<std::size_t> &rows) {
+  const auto in = data.unpaired.empty() ? pairInputs(data, rows) : unpairedInputs(data, rows);
+  return m_objective(in, m_params);
+}
+
+std::map<std::string, double> PreferenceTrainer::trainStep(std::int64_t step, bool log) {
+  m_optimizer->zero_grad();
+  const auto accum = m_config.gradientAccumulationSteps;
+  std::map<std::string, torch::Tensor> sums;
+  for (std::int64_t micro = 0; micro < accum; ++micro) {
+    auto out = computeBatch(m_train, nextRows(step * accum + micro));
+    (out.loss / double(accum)).backward();
+    accumulate(sums, out, 1.0 / double(accum));
+  }
+  const double maxNorm = m_config.maxGradNorm > 0 ? m_config.maxGradNorm : std::numeric_limits<double>::infinity();
+  const double gradNorm = torch::nn::utils::clip_grad_norm_(m_policy->parameters(), maxNorm);
+  const double loss = sums["loss"].item<double>(); // one sync per step: the NaN guard needs it
+  if (!std::isfinite(loss) || !std::isfinite(gradNorm))
+    throw std::domain_error("non-finite " + std::string(std::isfinite(loss) ? "gradient norm" : "loss") +
+                            " at step " + std::to_string(step + 1));
+  LrSchedule schedule{m_config.lrSchedulerType, m_config.learningRate, 0, m_totalSteps};
+  schedule.warmupSteps = m_config.warmupSteps > 0 ? m_config.warmupSteps
+                                                  : std::int64_t(std::ceil(m_config.warmupRatio * double(m_totalSteps)));
+  const double lr = schedule.at(step);
+  for (auto &group : m_optimizer->param_groups())
+    static_cast<torch::optim::AdamWOptions &>(group.options()).lr(lr);
+  m_optimizer->step();
+  if (!log)
+    return {};
+  auto metrics = toDoubles(sums);
+  metrics["grad_norm"] = gradNorm;
+  metrics["learning_rate"] = lr;
+  return metrics;
+}
+
+std::map<std::string, double> PreferenceTrainer::evaluate() {
+  std::map<std::string, double> out;
+  if (m_eval.size() == 0)
+    return out;
+  torch::NoGradGuard noGrad;
+  m_policy->eval();
+  std::map<std::string, torch::Tensor> sums;
+  const auto b = std::size_t(m_config.perDeviceEvalBatchSize);
+  for (std::size_t start = 0; start < m_eval.size(); start += b) {
+    std::vector<std::size_t> rows;
+    for (auto i = start; i < std::min(m_eval.size(), start + b); ++i)
+      rows.push_back(i);
+    accumulate(sums, computeBatch(m_eval, rows), double(rows.size()) / double(m_eval.size()));
+  }
+  m_policy->train();
+  for (const auto &[name, value] : toDoubles(sums))
+    out["eval/" + name] = value;
+  return out;
+}
+
+void PreferenceTrainer::saveCheckpoint(std::int64_t step) {
+  const auto dir = m_folder.checkpointDir(step);
+  const auto tmp = dir + ".tmp";
+  fs::remove_all(tmp);
+  fs::create_directories(tmp);
+  torch::save(m_policy, tmp + "/model.pt");
+  torch::save(*m_optimizer, tmp + "/optimizer.pt");
+  torch::save(at::detail::getDefaultCPUGenerator().get_state(), tmp + "/rng.pt");
+  nlohmann::json state = {{"global_step", step}, {"max_steps", m_totalSteps},
+                          {"loss_type", m_config.lossType}, {"seed", m_config.seed},
+                          {"model", toJson(m_policy->config())}};
+  writeFileAtomic(tmp + "/trainer_state.json", state.dump(2) + "\n"); // written last: marks completeness
+  fs::remove_all(dir);
+  fs::rename(tmp, dir);
+  prune();
+  if (m_callbacks.onCheckpoint)
+    m_callbacks.onCheckpoint(step, dir);
+}
+
+void PreferenceTrainer::prune() {
+  if (m_config.saveTotalLimit <= 0)
+    return;
+  auto steps = m_folder.checkpointSteps();
+  while (std::int64_t(steps.size()) > m_config.saveTotalLimit) {
+    fs::remove_all(m_folder.checkpointDir(steps.front()));
+    steps.erase(steps.begin());
+  }
+}
+
+void PreferenceTrainer::resumeFrom(const std::string &dir) {
+  const auto stateText = readFile(dir + "/trainer_state.json");
+  auto state = nlohmann::json::parse(stateText, nullptr, false);
+  if (!state.is_object() || !state.contains("global_step"))
+    throw InputError(dir + "/trainer_state.json", 0, "global_step", "not a PrefLab checkpoint");
+  if (state.value("loss_type", "") != m_config.lossType)
+    throw InputError(dir + "/trainer_state.json", 0, "loss_type",
+                     "checkpoint was trained with '" + state.value("loss_type", "") + "', config says '" +
+                         m_config.lossType + "'");
+  try {
+    torch::load(m_policy, dir + "/model.pt", m_device);
+    torch::load(*m_optimizer, dir + "/optimizer.pt", m_device);
+    torch::Tensor rng;
+    torch::load(rng, dir + "/rng.pt");
+    auto generator = at::detail::getDefaultCPUGenerator();
+    generator.set_state(rng);
+  } catch (const c10::Error &e) {
+    throw InputError(dir, 0, {}, std::string("corrupt or incompatible checkpoint: ") + e.what_without_backtrace());
+  }
+  m_startStep = state["global_step"].get<std::int64_t>();
+}
+
+TrainOutcome PreferenceTrainer::run() {
+  TrainOutcome outcome;
+  outcome.step = m_startStep;
+  const auto started = std::chrono::steady_clock::now();
+  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(); };
+  const double stepsPerEpoch = double(m_train.size()) /
+                               double(m_config.perDeviceTrainBatchSize * m_config.gradientAccumulationSteps);
+  auto record = [&](std::int64_t step, std::map<std::string, double> metrics) {
+    return StepRecord{step, m_totalSteps, double(step) / stepsPerEpoch, elapsed(), std::move(metrics)};
+  };
+  auto doEval = [&](std::int64_t step) {
+    outcome.lastEval = evaluate();
+    if (outcome.lastEval.empty())
+      return;
+    m_folder.appendMetrics(step, outcome.lastEval);
+    if (m_callbacks.onEval)
+      m_callbacks.onEval(record(step, outcome.lastEval));
+  };
+  std::int64_t lastSaved = m_startStep;
+  try {
+    for (std::int64_t step = m_startStep; step < m_totalSteps; ++step) {
+      if (m_cancel && m_cancel->load()) {
+        outcome.state = RunState::Cancelled;
+        outcome.message = "cancelled at step " + std::to_string(step);
+        break;
+      }
+      const bool log = (step + 1) % m_config.loggingSteps == 0 || step + 1 == m_totalSteps;
+      auto metrics = trainStep(step, log);
+      outcome.step = step + 1;
+      if (log) {
+        metrics["epoch"] = double(step + 1) / stepsPerEpoch;
+        m_folder.appendMetrics(step + 1, metrics);
+        m_folder.writeStatus(RunState::Running, "training", step + 1, m_totalSteps);
+        outcome.lastMetrics = metrics;
+        if (m_callbacks.onLog)
+          m_callbacks.onLog(record(step + 1, metrics));
+      }
+      if (m_config.evalSteps > 0 && (step + 1) % m_config.evalSteps == 0 && step + 1 < m_totalSteps)
+        doEval(step + 1);
+      if (m_config.saveSteps > 0 && (step + 1) % m_config.saveSteps == 0) {
+        saveCheckpoint(step + 1);
+        lastSaved = step + 1;
+      }
+    }
+  } catch (const std::domain_error &e) { // non-finite loss: keep the last good checkpoint
+    outcome.state = RunState::Failed;
+    outcome.message = std::string(e.what()) + "; last good checkpoint: " +
+                      (lastSaved > 0 ? "step-" + std::to_string(lastSaved) : std::string("none"));
+    return outcome;
+  }
+  if (outcome.step > lastSaved)
+    saveCheckpoint(outcome.step);
+  if (outcome.state == RunState::Finished)
+    doEval(outcome.step);
+  return outcome;
+}
+
+} // namespace preflab::core

@@ -1,0 +1,77 @@
+// PreferenceTrainer: the training loop for every text objective (AdamW, schedules, accumulation,
+// clipping, eval, checkpoints, exact resume, cancellation, NaN stop). Plain C++ with callbacks.
+#pragma once
+
+#include "core/objectives/objective.h"
+#include "core/text/gpt.h"
+#include "core/train/run_folder.h"
+#include "core/train/tokenized_data.h"
+#include "core/train/train_config.h"
+#include "core/train/trainer_callbacks.h"
+
+#include <torch/optim/adamw.h>
+
+#include <atomic>
+#include <memory>
+#include <optional>
+
+namespace preflab::core {
+
+struct TrainOutcome {
+  RunState state = RunState::Finished;
+  std::string message;
+  std::int64_t step = 0; // optimizer steps done
+  std::map<std::string, double> lastMetrics;
+  std::map<std::string, double> lastEval;
+};
+
+// Drives one policy on one dataset. Not thread-safe: construct, run and destroy on one thread
+// (the worker's); only the cancel flag is shared. Errors in data or config throw InputError
+// from the constructor; failures during run() end in a Failed outcome, never an exception.
+class PreferenceTrainer {
+public:
+  // `reference` is needed only when the objective needs a reference and `train`/`eval` do not
+  // carry reference log-probs already (precompute_ref_log_probs: false). `folder` must outlive
+  // the trainer.
+  PreferenceTrainer(const TrainConfig &config, Gpt policy, TokenizedData train, TokenizedData eval,
+                    RunFolder &folder, torch::Device device, std::optional<Gpt> reference = std::nullopt);
+
+  void setCallbacks(TrainerCallbacks callbacks) { m_callbacks = std::move(callbacks); }
+  // Polled between optimizer steps; when set, the run checkpoints and ends as Cancelled.
+  void setCancelFlag(const std::atomic<bool> *flag) { m_cancel = flag; }
+  // Loads weights, optimizer state, RNG state and position from a checkpoint folder.
+  void resumeFrom(const std::string &checkpointDir);
+
+  TrainOutcome run();
+  // Evaluates on the eval set: "eval/loss", "eval/rewards/accuracies", ... (no grad).
+  std::map<std::string, double> evaluate();
+
+  std::int64_t totalSteps() const { return m_totalSteps; }
+  Gpt policy() const { return m_policy; }
+
+private:
+  ObjectiveOutput computeBatch(const TokenizedData &data, const std::vector<std::size_t> &rows);
+  ObjectiveInputs pairInputs(const TokenizedData &data, const std::vector<std::size_t> &rows);
+  ObjectiveInputs unpairedInputs(const TokenizedData &data, const std::vector<std::size_t> &rows);
+  std::vector<std::size_t> nextRows(std::int64_t microStep) const;
+  std::map<std::string, double> trainStep(std::int64_t step, bool log);
+  void saveCheckpoint(std::int64_t step);
+  void prune();
+
+  TrainConfig m_config;
+  ObjectiveInfo m_info;
+  ObjectiveFn m_objective;
+  ObjectiveParams m_params;
+  Gpt m_policy;
+  std::optional<Gpt> m_reference;
+  TokenizedData m_train, m_eval;
+  RunFolder &m_folder;
+  torch::Device m_device;
+  std::unique_ptr<torch::optim::AdamW> m_optimizer;
+  TrainerCallbacks m_callbacks;
+  const std::atomic<bool> *m_cancel = nullptr;
+  std::int64_t m_totalSteps = 0;
+  std::int64_t m_startStep = 0;
+};
+
+} // namespace preflab::core

@@ -1,0 +1,105 @@
+// Reference log-probs in batches under no-grad, with an on-disk cache keyed by content hashes.
+#include "core/train/reference_logps.h"
+
+#include "core/io/atomic_file.h"
+#include "core/train/pair_scoring.h"
+
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace preflab::core {
+
+namespace {
+
+std::uint64_t fnv1a(std::uint64_t h, const void *data, std::size_t n) {
+  const auto *bytes = static_cast<const unsigned char *>(data);
+  for (std::size_t i = 0; i < n; ++i)
+    h = (h ^ bytes[i]) * 1099511628211ull;
+  return h;
+}
+
+std::uint64_t hashIds(std::uint64_t h, const TokenIds &ids) {
+  const std::uint64_t n = ids.size();
+  h = fnv1a(h, &n, sizeof n);
+  return fnv1a(h, ids.data(), ids.size() * sizeof(std::int64_t));
+}
+
+} // namespace
+
+void computeReferenceLogps(Gpt &reference, TokenizedData &data, const ReferenceOptions &options) {
+  std::vector<const TokenIds *> ps, rs;
+  for (const auto &p : data.pairs) {
+    ps.insert(ps.end(), {&p.prompt, &p.prompt});
+    rs.insert(rs.end(), {&p.chosen, &p.rejected});
+  }
+  for (const auto &u : data.unpaired) {
+    ps.insert(ps.end(), {&u.prompt, &u.prompt});
+    rs.insert(rs.end(), {&u.completion, &u.klCompletion});
+  }
+  const auto scores = scoreResponses(reference, ps, rs, options).sums;
+  for (std::size_t i = 0; i < data.pairs.size(); ++i) {
+    data.pairs[i].refChosen = scores[2 * i];
+    data.pairs[i].refRejected = scores[2 * i + 1];
+  }
+  for (std::size_t i = 0; i < data.unpaired.size(); ++i) {
+    data.unpaired[i].ref = scores[2 * i];
+    data.unpaired[i].refKl = scores[2 * i + 1];
+  }
+}
+
+std::string referenceCacheKey(Gpt &reference, const TokenizedData &data, const ReferenceOptions &o) {
+  std::uint64_t h = 1469598103934665603ull;
+  for (const auto &item : reference->named_parameters()) {
+    auto t = item.value().detach().to(torch::kCPU, torch::kFloat32).contiguous();
+    h = fnv1a(h, item.key().data(), item.key().size());
+    h = fnv1a(h, t.data_ptr<float>(), std::size_t(t.numel()) * sizeof(float));
+  }
+  for (const auto &p : data.pairs)
+    h = hashIds(hashIds(hashIds(h, p.prompt), p.chosen), p.rejected);
+  for (const auto &u : data.unpaired)
+    h = hashIds(hashIds(hashIds(h, u.prompt), u.completion), u.klCompletion);
+  const std::int64_t opts[] = {o.maxLength, o.maxPromptLength, std::int64_t(data.pairs.size()),
+                               std::int64_t(data.unpaired.size())};
+  h = fnv1a(h, opts, sizeof opts);
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+bool loadReferenceCache(const std::string &cacheDir, const std::string &key, TokenizedData &data) {
+  const auto file = cacheDir + "/reflogps-" + key + ".json";
+  std::ifstream in(file);
+  if (!in)
+    return false;
+  auto json = nlohmann::json::parse(in, nullptr, false);
+  if (!json.is_object() || !json.contains("a") || !json.contains("b") ||
+      json["a"].size() != data.size() || json["b"].size() != data.size())
+    return false; // a damaged cache is recomputed, not trusted
+  for (std::size_t i = 0; i < data.pairs.size(); ++i) {
+    data.pairs[i].refChosen = json["a"][i].get<double>();
+    data.pairs[i].refRejected = json["b"][i].get<double>();
+  }
+  for (std::size_t i = 0; i < data.unpaired.size(); ++i) {
+    data.unpaired[i].ref = json["a"][i].get<double>();
+    data.unpaired[i].refKl = json["b"][i].get<double>();
+  }
+  return true;
+}
+
+void saveReferenceCache(const std::string &cacheDir, const std::string &key, const TokenizedData &data) {
+  std::filesystem::create_directories(cacheDir);
+  nlohmann::json a = nlohmann::json::array(), b = nlohmann::json::array();
+  for (const auto &p : data.pairs) {
+    a.push_back(*p.refChosen);
+    b.push_back(*p.refRejected);
+  }
+  for (const auto &u : data.unpaired) {
+    a.push_back(*u.ref);
+    b.push_back(*u.refKl);
+  }
+  writeFileAtomic(cacheDir + "/reflogps-" + key + ".json", nlohmann::json{{"a", a}, {"b", b}}.dump());
+}
+
+} // namespace preflab::core

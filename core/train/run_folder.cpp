@@ -1,0 +1,111 @@
+// RunFolder: creates the layout, appends metrics line by line, replaces status.json atomically.
+#include "core/train/run_folder.h"
+
+#include "core/io/atomic_file.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <stdexcept>
+
+namespace fs = std::filesystem;
+
+namespace preflab::core {
+
+namespace {
+double unixNow() {
+  using namespace std::chrono;
+  return duration<double>(system_clock::now().time_since_epoch()).count();
+}
+} // namespace
+
+std::string runStateName(RunState state) {
+  switch (state) {
+  case RunState::Running: return "running";
+  case RunState::Finished: return "finished";
+  case RunState::Failed: return "failed";
+  case RunState::Cancelled: return "cancelled";
+  }
+  return "unknown";
+}
+
+RunFolder::RunFolder(std::string root) : m_root(std::move(root)) {
+  std::error_code ec;
+  for (const char *sub : {"", "checkpoints", "samples", "eval"}) {
+    fs::create_directories(fs::path(m_root) / sub, ec);
+    if (ec)
+      throw std::runtime_error(m_root + ": cannot create run folder: " + ec.message());
+  }
+}
+
+std::string RunFolder::checkpointDir(std::int64_t step) const {
+  return path("checkpoints/step-" + std::to_string(step));
+}
+
+void RunFolder::writeConfig(const std::string &yaml) { writeFileAtomic(path("config.yaml"), yaml); }
+
+void RunFolder::appendMetrics(std::int64_t step, const std::map<std::string, double> &metrics) {
+  if (!m_metrics.is_open()) {
+    m_metrics.open(path("metrics.jsonl"), std::ios::app);
+    if (!m_metrics)
+      throw std::runtime_error(path("metrics.jsonl") + ": cannot open for writing");
+  }
+  nlohmann::json line = {{"step", step}};
+  for (const auto &[name, value] : metrics)
+    line[name] = std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr);
+  line["time"] = unixNow();
+  m_metrics << line.dump() << '\n';
+  m_metrics.flush();
+}
+
+void RunFolder::writeStatus(RunState state, const std::string &message, std::int64_t step,
+                            std::int64_t maxSteps) {
+  nlohmann::json status = {{"state", runStateName(state)}, {"message", message}, {"step", step},
+                           {"max_steps", maxSteps},        {"updated_at", unixNow()}};
+  writeFileAtomic(path("status.json"), status.dump(2) + "\n");
+}
+
+void RunFolder::truncateMetricsAfter(std::int64_t step) {
+  const auto file = path("metrics.jsonl");
+  if (!fs::exists(file))
+    return;
+  std::string kept;
+  for (const auto &line : readMetricsFile(file))
+    if (line.value("step", std::int64_t(0)) <= step)
+      kept += line.dump() + "\n";
+  m_metrics.close();
+  writeFileAtomic(file, kept);
+}
+
+std::vector<std::int64_t> RunFolder::checkpointSteps() const {
+  std::vector<std::int64_t> steps;
+  std::error_code ec;
+  for (const auto &entry : fs::directory_iterator(path("checkpoints"), ec)) {
+    const auto name = entry.path().filename().string();
+    if (name.rfind("step-", 0) != 0 || !fs::exists(entry.path() / "trainer_state.json"))
+      continue;
+    try {
+      steps.push_back(std::stoll(name.substr(5)));
+    } catch (const std::exception &) {
+    }
+  }
+  std::sort(steps.begin(), steps.end());
+  return steps;
+}
+
+std::vector<nlohmann::json> readMetricsFile(const std::string &path) {
+  std::vector<nlohmann::json> out;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty())
+      continue;
+    auto parsed = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (parsed.is_object())
+      out.push_back(std::move(parsed)); // a torn last line (crash mid-write) is skipped
+  }
+  return out;
+}
+
+} // namespace preflab::core

@@ -1,0 +1,50 @@
+// RunFolder: the on-disk layout of one run (config, metrics, status, checkpoints, samples, eval).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace preflab::core {
+
+enum class RunState { Running, Finished, Failed, Cancelled };
+std::string runStateName(RunState state); // "running", "finished", "failed", "cancelled"
+
+// Owns the writers of one run folder. Paths:
+//   config.yaml, metrics.jsonl (one JSON object per logged step, flushed per line),
+//   status.json (state, message, step, updated_at), checkpoints/step-N/, samples/, eval/, hf/.
+// One thread writes to a RunFolder at a time; readers in other processes see whole lines and
+// whole files (status.json is replaced atomically).
+class RunFolder {
+public:
+  // Creates the folder and its sub-folders; throws std::runtime_error when it cannot.
+  explicit RunFolder(std::string root);
+
+  const std::string &root() const { return m_root; }
+  std::string path(const std::string &relative) const { return m_root + "/" + relative; }
+  std::string checkpointDir(std::int64_t step) const;
+
+  void writeConfig(const std::string &yaml);
+  // Appends {"step": step, ...metrics, "time": unix seconds} and flushes.
+  void appendMetrics(std::int64_t step, const std::map<std::string, double> &metrics);
+  void writeStatus(RunState state, const std::string &message, std::int64_t step,
+                   std::int64_t maxSteps);
+
+  // Drops metrics lines whose step is after `step` (used when resuming from a checkpoint).
+  void truncateMetricsAfter(std::int64_t step);
+  // Steps of complete checkpoints (folders named step-N holding trainer_state.json), ascending.
+  std::vector<std::int64_t> checkpointSteps() const;
+
+private:
+  std::string m_root;
+  std::ofstream m_metrics;
+};
+
+// Reads metrics.jsonl leniently: skips a half-written last line; returns one object per line.
+std::vector<nlohmann::json> readMetricsFile(const std::string &path);
+
+} // namespace preflab::core

@@ -1,0 +1,197 @@
+// runTraining: wires config, data, models, reference cache, trainer and evaluation together.
+#include "core/train/run_training.h"
+
+#include "core/io/input_error.h"
+#include "core/tasks/sentiment_task.h"
+#include "core/text/hf_gpt2.h"
+#include "core/text/model_store.h"
+#include "core/train/preference_trainer.h"
+#include "core/train/reference_logps.h"
+
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <thread>
+
+namespace fs = std::filesystem;
+
+namespace preflab::core {
+
+namespace {
+
+torch::Device chooseDevice(const std::string &name) {
+  if (name == "cuda" && !torch::cuda::is_available())
+    throw InputError({}, 0, "device", "CUDA requested but this LibTorch build has no usable GPU");
+  if (name == "cuda" || (name == "auto" && torch::cuda::is_available()))
+    return torch::Device(torch::kCUDA);
+  return torch::Device(torch::kCPU);
+}
+
+void message(const TrainerCallbacks &cb, const std::string &text) {
+  if (cb.onMessage)
+    cb.onMessage(text);
+}
+
+struct Inputs {
+  TextPreferenceData train, eval;
+  Gpt policy{nullptr};
+  std::optional<Gpt> reference;
+  std::shared_ptr<Tokenizer> tokenizer = std::make_shared<ByteTokenizer>();
+};
+
+TextPreferenceData readData(const std::string &path, const TrainConfig &config, const TrainerCallbacks &cb) {
+  TextReadOptions opts;
+  opts.format = parseTextFormat(config.datasetFormat);
+  opts.skipInvalid = config.skipInvalid;
+  auto data = readTextPreferences(path, opts);
+  if (!data.skipped.empty())
+    message(cb, path + ": skipped " + std::to_string(data.skipped.size()) + " invalid line(s); first: line " +
+                    std::to_string(data.skipped.front().line) + ": " + data.skipped.front().reason);
+  return data;
+}
+
+// Policy and reference from files (the generic path, when no embedded task is set).
+void loadFromFiles(const TrainConfig &config, const TrainerCallbacks &cb, Inputs &in) {
+  in.train = readData(config.trainFile, config, cb);
+  if (!config.evalFile.empty())
+    in.eval = readData(config.evalFile, config, cb);
+  if (!config.modelNameOrPath.empty()) {
+    in.policy = loadModelFolder(config.modelNameOrPath, &in.tokenizer);
+  } else {
+    torch::manual_seed(config.seed);
+    GptConfig shape = config.model;
+    shape.scoreHead = objectiveInfo(config.lossType).kind == ObjectiveKind::Reward;
+    in.policy = Gpt(shape);
+  }
+  if (!config.refModelNameOrPath.empty())
+    in.reference = loadModelFolder(config.refModelNameOrPath);
+  else
+    in.reference = cloneGpt(in.policy);
+}
+
+} // namespace
+
+namespace {
+
+// Reference log-probs for train and eval, from the cache when the same reference scored the
+// same tokens before; the reference model is released afterwards.
+void attachReference(const TrainConfig &config, const std::string &cacheDir, Gpt reference,
+                     TokenizedData &train, TokenizedData &eval, const TrainerCallbacks &cb) {
+  ReferenceOptions opts{config.maxLength, config.maxPromptLength, config.perDeviceEvalBatchSize};
+  for (TokenizedData *data : {&train, &eval}) {
+    if (data->size() == 0)
+      continue;
+    const auto key = referenceCacheKey(reference, *data, opts);
+    if (loadReferenceCache(cacheDir, key, *data)) {
+      message(cb, "reference log-probs: cache hit " + key);
+      continue;
+    }
+    if (cb.onProgress)
+      cb.onProgress("reference log-probs", 0.0);
+    computeReferenceLogps(reference, *data, opts);
+    saveReferenceCache(cacheDir, key, *data);
+    message(cb, "reference log-probs: computed " + std::to_string(data->size()) + " rows, cached as " + key);
+  }
+}
+
+RunSummary execute(const TrainConfig &config, const RunOptions &options, const TrainerCallbacks &cb,
+                   const std::atomic<bool> *cancel, RunFolder &folder) {
+  RunSummary summary;
+  summary.runDir = folder.root();
+  const auto device = chooseDevice(config.device);
+  torch::set_num_threads(int(config.threads > 0 ? config.threads : std::max(1u, std::thread::hardware_concurrency())));
+  const auto cacheDir = config.cacheDir.empty() ? (fs::path(config.outputDir).parent_path() / ".cache").string()
+                                                : config.cacheDir;
+  Inputs in;
+  std::optional<SentimentTask> task;
+  if (config.task == "sentiment") {
+    task.emplace(config, cb, device);
+    if (!task->prepare(cancel)) {
+      summary.state = RunState::Cancelled;
+      summary.message = "cancelled while preparing the task";
+      return summary;
+    }
+    in.train = readTextPreferences(task->trainPairsPath());
+    in.eval = readTextPreferences(task->evalPairsPath());
+    in.policy = loadModelFolder(task->sftModelDir());
+    in.reference = loadModelFolder(task->sftModelDir());
+  } else {
+    loadFromFiles(config, cb, in);
+  }
+  const auto &info = objectiveInfo(config.lossType);
+  const bool unpaired = info.kind == ObjectiveKind::Unpaired;
+  auto train = tokenizeData(in.train, *in.tokenizer, unpaired);
+  auto eval = tokenizeData(in.eval, *in.tokenizer, unpaired);
+  if (info.needsReference && config.precomputeRefLogProbs && !train.hasReference()) {
+    (*in.reference)->to(device);
+    attachReference(config, cacheDir, *in.reference, train, eval, cb);
+    in.reference.reset(); // not kept in memory while training
+  }
+  if (!info.needsReference)
+    in.reference.reset();
+  PreferenceTrainer trainer(config, in.policy, std::move(train), std::move(eval), folder, device, in.reference);
+  trainer.setCallbacks(cb);
+  trainer.setCancelFlag(cancel);
+  if (options.resume) {
+    const auto steps = folder.checkpointSteps();
+    if (!steps.empty()) {
+      trainer.resumeFrom(folder.checkpointDir(steps.back()));
+      folder.truncateMetricsAfter(steps.back());
+      message(cb, "resumed from checkpoint step-" + std::to_string(steps.back()));
+    }
+  }
+  folder.writeStatus(RunState::Running, "training", 0, trainer.totalSteps());
+  const auto outcome = trainer.run();
+  summary.state = outcome.state;
+  summary.message = outcome.message;
+  summary.steps = outcome.step;
+  summary.lastMetrics = outcome.lastMetrics;
+  for (const auto &[k, v] : outcome.lastEval)
+    summary.evalSummary[k] = v;
+  if (outcome.state == RunState::Failed)
+    return summary;
+  auto policy = trainer.policy();
+  exportHfGpt2(policy, *in.tokenizer, folder.path("hf"));
+  if (task && outcome.state == RunState::Finished) {
+    folder.writeStatus(RunState::Running, "evaluating", outcome.step, trainer.totalSteps());
+    summary.evalSummary = task->evaluate(policy, folder);
+  }
+  if (summary.message.empty())
+    summary.message = "finished " + std::to_string(outcome.step) + " steps";
+  return summary;
+}
+
+} // namespace
+
+RunSummary runTraining(const TrainConfig &config, const RunOptions &options, const TrainerCallbacks &callbacks,
+                       const std::atomic<bool> *cancel) {
+  RunSummary summary;
+  summary.runDir = config.outputDir;
+  try {
+    config.validate();
+    if (options.overwrite && !options.resume)
+      fs::remove_all(config.outputDir);
+    else if (!options.resume && fs::exists(fs::path(config.outputDir) / "metrics.jsonl"))
+      throw InputError({}, 0, "output_dir",
+                       config.outputDir + " already holds a run; pass --resume to continue it or --overwrite to replace it");
+    RunFolder folder(config.outputDir);
+    folder.writeConfig(toYaml(config));
+    folder.writeStatus(RunState::Running, "starting", 0, config.maxSteps);
+    try {
+      summary = execute(config, options, callbacks, cancel, folder);
+    } catch (const c10::Error &e) {
+      summary.state = RunState::Failed;
+      summary.message = e.what_without_backtrace();
+    } catch (const std::exception &e) {
+      summary.state = RunState::Failed;
+      summary.message = e.what();
+    }
+    folder.writeStatus(summary.state, summary.message, summary.steps, config.maxSteps);
+  } catch (const std::exception &e) { // the folder itself could not be made
+    summary.state = RunState::Failed;
+    summary.message = e.what();
+  }
+  return summary;
+}
+
+} // namespace preflab::core

@@ -1,0 +1,37 @@
+// The torch-free entry point of a training run, shared by the CLI and the desktop app's worker.
+#pragma once
+
+#include "core/train/run_folder.h"
+#include "core/train/train_config.h"
+#include "core/train/trainer_callbacks.h"
+
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <map>
+#include <string>
+
+namespace preflab::core {
+
+struct RunOptions {
+  bool resume = false;    // continue from the latest checkpoint in output_dir
+  bool overwrite = false; // delete an existing output_dir first
+};
+
+struct RunSummary {
+  RunState state = RunState::Finished;
+  std::string message;
+  std::string runDir;
+  std::int64_t steps = 0;
+  std::map<std::string, double> lastMetrics;
+  nlohmann::json evalSummary; // the embedded task's eval/summary.json, else eval metrics
+};
+
+// Runs one training job end to end: run folder, data, model, reference log-probs (cached),
+// trainer, checkpoints, hf/ export, evaluation. Blocks the calling thread; call it from a
+// worker thread in a GUI. Never throws: bad input ends in a Failed summary whose message names
+// the file/line/key, and status.json says the same. `cancel` is polled between steps.
+RunSummary runTraining(const TrainConfig &config, const RunOptions &options,
+                       const TrainerCallbacks &callbacks, const std::atomic<bool> *cancel = nullptr);
+
+} // namespace preflab::core
