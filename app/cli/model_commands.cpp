@@ -98,7 +98,9 @@ Action addSampleCommand(CLI::App &app) {
     const auto texts = core::sampleFromModel(a->modelDir, expanded, a->seed, a->sampling, a->device);
     for (std::size_t i = 0; i < texts.size(); ++i) {
       if (a->json)
-        std::cout << nlohmann::json{{"prompt", expanded[i]}, {"seed", a->seed + i}, {"completion", texts[i]}}.dump() << "\n";
+        std::cout << nlohmann::json{{"prompt", expanded[i]}, {"seed", a->seed + i}, {"completion", texts[i]}}
+                         .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                  << "\n";
       else
         std::cout << expanded[i] << texts[i] << "\n";
     }

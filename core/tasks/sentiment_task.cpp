@@ -156,7 +156,9 @@ void SentimentTask::makePairs() {
                           {"rater_fraction", double(aWins ? votesA : s.raters - votesA) / double(s.raters)},
                           {"rater_count", s.raters}, {"oracle_chosen", SentimentOracle::reward(chosen)},
                           {"oracle_rejected", SentimentOracle::reward(rejected)}};
-    lines.push_back(row.dump());
+    // A byte-level model can emit invalid UTF-8: the file keeps U+FFFD in its place, and training
+    // reads the file, so what is trained on is what a user sees.
+    lines.push_back(row.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
   const auto nEval = std::size_t(std::ceil(double(lines.size()) * s.evalFraction));
   std::string train, eval;
@@ -216,7 +218,8 @@ nlohmann::json SentimentTask::evaluate(Gpt &policy, RunFolder &folder) {
     winsSq += w * w;
     kl += lpPolicy.sums[i] - lpRef.sums[i];
     sampleLines += nlohmann::json{{"prompt", prompts[i]}, {"seed", seeds[i]}, {"policy", a}, {"reference", b},
-                                  {"reward_policy", ra}, {"reward_reference", rb}}.dump() + "\n";
+                                  {"reward_policy", ra}, {"reward_reference", rb}}
+                       .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   }
   const double n = double(prompts.size());
   const double winRate = wins / n;

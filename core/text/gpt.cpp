@@ -40,6 +40,25 @@ torch::Tensor CausalSelfAttentionImpl::forward(const torch::Tensor &x) {
   return p > 0.0 ? torch::dropout(y, p, true) : y;
 }
 
+torch::Tensor CausalSelfAttentionImpl::forwardCached(const torch::Tensor &x, torch::Tensor &k, torch::Tensor &v) {
+  const auto B = x.size(0), T = x.size(1), C = x.size(2);
+  const auto hd = C / m_nHead;
+  auto qkv = c_attn(x).split(C, 2);
+  auto q = qkv[0].view({B, T, m_nHead, hd}).transpose(1, 2);
+  auto kNew = qkv[1].view({B, T, m_nHead, hd}).transpose(1, 2);
+  auto vNew = qkv[2].view({B, T, m_nHead, hd}).transpose(1, 2);
+  const auto past = k.defined() ? k.size(2) : 0;
+  k = past ? torch::cat({k, kNew}, 2) : kNew; // (B, nh, past+T, hd)
+  v = past ? torch::cat({v, vNew}, 2) : vNew;
+  auto att = torch::matmul(q, k.transpose(-2, -1)) * (1.0 / std::sqrt(double(hd))); // (B, nh, T, past+T)
+  if (T > 1) { // query i sits at position past+i and sees keys 0..past+i
+    auto mask = torch::ones({T, past + T}, x.options().dtype(torch::kBool)).triu(past + 1);
+    att = att.masked_fill(mask, -std::numeric_limits<float>::infinity());
+  }
+  auto y = torch::matmul(torch::softmax(att, -1), v);
+  return c_proj(y.transpose(1, 2).contiguous().view({B, T, C}));
+}
+
 MlpImpl::MlpImpl(const GptConfig &config) {
   c_fc = register_module("c_fc", torch::nn::Linear(config.nEmbd, 4 * config.nEmbd));
   c_proj = register_module("c_proj", torch::nn::Linear(4 * config.nEmbd, config.nEmbd));
@@ -59,6 +78,11 @@ BlockImpl::BlockImpl(const GptConfig &config) {
 
 torch::Tensor BlockImpl::forward(const torch::Tensor &x) {
   auto y = x + attn(ln_1(x));
+  return y + mlp(ln_2(y));
+}
+
+torch::Tensor BlockImpl::forwardCached(const torch::Tensor &x, torch::Tensor &k, torch::Tensor &v) {
+  auto y = x + attn->forwardCached(ln_1(x), k, v);
   return y + mlp(ln_2(y));
 }
 
@@ -108,6 +132,24 @@ torch::Tensor GptImpl::hidden(const torch::Tensor &idx) {
 torch::Tensor GptImpl::forward(const torch::Tensor &idx) {
   // Tied output projection: logits = h · wteᵀ, (B, T, C) x (C, V)
   return torch::matmul(hidden(idx), wte->weight.t());
+}
+
+torch::Tensor GptImpl::forwardCached(const torch::Tensor &idx, KvCache &cache) {
+  const auto T = idx.size(1);
+  TORCH_CHECK(cache.length + T <= m_config.blockSize, "cached decoding past block_size ", m_config.blockSize);
+  if (cache.keys.empty()) {
+    cache.keys.resize(std::size_t(m_config.nLayer));
+    cache.values.resize(std::size_t(m_config.nLayer));
+  }
+  auto pos = torch::arange(cache.length, cache.length + T, idx.options().dtype(torch::kLong));
+  auto x = wte(idx) + wpe(pos);
+  std::size_t layer = 0;
+  for (auto &block : *h) {
+    x = block->as<Block>()->forwardCached(x, cache.keys[layer], cache.values[layer]);
+    ++layer;
+  }
+  cache.length += T;
+  return torch::matmul(ln_f(x), wte->weight.t());
 }
 
 torch::Tensor GptImpl::score(const torch::Tensor &idx, const torch::Tensor &lastIndex) {

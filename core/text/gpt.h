@@ -13,12 +13,20 @@
 
 namespace preflab::core {
 
+// Keys and values of earlier positions, one pair per layer, for incremental decoding.
+struct KvCache {
+  std::vector<torch::Tensor> keys, values; // each (B, nh, T_cached, hd)
+  std::int64_t length = 0;                 // positions cached
+};
+
 // Multi-head causal self-attention. c_attn packs q, k, v; c_proj mixes heads.
 class CausalSelfAttentionImpl : public torch::nn::Module {
 public:
   explicit CausalSelfAttentionImpl(const GptConfig &config);
   // x: (B, T, C) -> (B, T, C)
   torch::Tensor forward(const torch::Tensor &x);
+  // x: (B, T_new, C) at positions past..past+T_new-1; appends to (k, v) of this layer.
+  torch::Tensor forwardCached(const torch::Tensor &x, torch::Tensor &k, torch::Tensor &v);
 
   torch::nn::Linear c_attn{nullptr}, c_proj{nullptr};
 
@@ -41,6 +49,7 @@ class BlockImpl : public torch::nn::Module {
 public:
   explicit BlockImpl(const GptConfig &config);
   torch::Tensor forward(const torch::Tensor &x); // pre-norm residual block
+  torch::Tensor forwardCached(const torch::Tensor &x, torch::Tensor &k, torch::Tensor &v);
 
   torch::nn::LayerNorm ln_1{nullptr}, ln_2{nullptr};
   CausalSelfAttention attn{nullptr};
@@ -60,6 +69,10 @@ public:
   torch::Tensor hidden(const torch::Tensor &idx);
   // idx: (B, T) -> logits (B, T, V)
   torch::Tensor forward(const torch::Tensor &idx);
+  // Incremental decoding: idx (B, T_new) continues the sequences held in `cache` (empty for
+  // the first call) -> logits (B, T_new, V). cache.length + T_new must not exceed blockSize.
+  // Use under no-grad; the cache grows by T_new positions.
+  torch::Tensor forwardCached(const torch::Tensor &idx, KvCache &cache);
   // Scalar score per row from the hidden state at `lastIndex` (B,) -> (B,). Needs scoreHead.
   torch::Tensor score(const torch::Tensor &idx, const torch::Tensor &lastIndex);
 

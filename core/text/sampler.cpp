@@ -63,6 +63,9 @@ void generateGroup(Gpt &model, const std::vector<TokenIds> &prompts, const std::
                    std::int64_t eosId, std::vector<TokenIds> &out) {
   const auto device = model->wte->weight.device();
   const auto block = model->config().blockSize;
+  if (std::int64_t(prompts[rows[0]].size()) >= block)
+    throw std::invalid_argument("generate: prompt of " + std::to_string(prompts[rows[0]].size()) +
+                                " tokens leaves no room in block_size " + std::to_string(block));
   std::vector<TokenIds> seqs;
   std::vector<std::mt19937_64> rngs;
   for (auto r : rows) {
@@ -70,31 +73,36 @@ void generateGroup(Gpt &model, const std::vector<TokenIds> &prompts, const std::
     rngs.emplace_back(seeds[r]);
   }
   std::vector<bool> done(rows.size(), false);
-  for (std::int64_t step = 0; step < o.maxNewTokens; ++step) {
-    const auto len = std::int64_t(seqs[0].size());
-    const auto start = std::max<std::int64_t>(0, len - block);
-    auto ids = torch::empty({std::int64_t(rows.size()), len - start}, torch::kLong);
-    for (std::size_t i = 0; i < rows.size(); ++i)
-      std::copy(seqs[i].begin() + start, seqs[i].end(), ids[std::int64_t(i)].data_ptr<std::int64_t>());
-    auto logits = model->forward(ids.to(device)).select(1, len - start - 1).to(torch::kCPU, torch::kFloat32).contiguous();
-    const auto V = logits.size(1);
+  // Prefill the prompts once, then feed one token per step through the KV cache.
+  const auto promptLen = std::int64_t(seqs[0].size());
+  const auto steps = std::min(o.maxNewTokens, block - promptLen);
+  auto ids = torch::empty({std::int64_t(rows.size()), promptLen}, torch::kLong);
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    std::copy(seqs[i].begin(), seqs[i].end(), ids[std::int64_t(i)].data_ptr<std::int64_t>());
+  KvCache cache;
+  auto logits = model->forwardCached(ids.to(device), cache).select(1, promptLen - 1);
+  for (std::int64_t step = 0; step < steps; ++step) {
+    auto host = logits.to(torch::kCPU, torch::kFloat32).contiguous();
+    const auto V = host.size(1);
+    auto next = torch::empty({std::int64_t(rows.size()), 1}, torch::kLong);
     bool all = true;
     for (std::size_t i = 0; i < rows.size(); ++i) {
-      const float *row = logits.data_ptr<float>() + std::int64_t(i) * V;
-      std::int64_t next;
+      const float *row = host.data_ptr<float>() + std::int64_t(i) * V;
+      std::int64_t token;
       if (o.temperature <= 0.0)
-        next = std::max_element(row, row + V) - row;
+        token = std::max_element(row, row + V) - row;
       else
-        next = draw(filteredProbs(row, V, o), rngs[i]); // drawn even when done: keeps streams aligned
+        token = draw(filteredProbs(row, V, o), rngs[i]); // drawn even when done: keeps streams aligned
       if (!done[i]) {
-        if (next == eosId) done[i] = true;
-        else out[rows[i]].push_back(next);
+        if (token == eosId) done[i] = true;
+        else out[rows[i]].push_back(token);
       }
-      seqs[i].push_back(next);
+      next[std::int64_t(i)][0] = token;
       all = all && done[i];
     }
-    if (all)
+    if (all || step + 1 == steps)
       break;
+    logits = model->forwardCached(next.to(device), cache).select(1, 0);
   }
 }
 

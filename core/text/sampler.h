@@ -13,7 +13,8 @@ namespace preflab::core {
 
 // Samples one continuation per prompt (without the prompt, without the EOS token). Row i draws
 // its random numbers from its own generator seeded with seeds[i], so a (prompt, seed) pair gives
-// the same text whatever else is in the batch. Switches the model to eval() and no-grad for the
+// the same text whatever else is in the batch. Generation also stops at the model's block_size
+// (prompts are decoded with a KV cache, never cropped). Switches the model to eval() and no-grad for the
 // call and restores the training flag. The draws happen on the CPU, so CPU and CUDA agree up to
 // floating-point differences in the logits.
 std::vector<TokenIds> generate(Gpt &model, const std::vector<TokenIds> &prompts,

@@ -8,6 +8,7 @@
 #include "core/text/hf_gpt2.h"
 #include "core/text/model_store.h"
 #include "core/text/sampler.h"
+#include "core/train/compute_threads.h"
 #include "core/train/pair_scoring.h"
 #include "core/train/tokenized_data.h"
 
@@ -23,6 +24,7 @@ namespace preflab::core {
 namespace {
 
 torch::Device deviceNamed(const std::string &name) {
+  setComputeThreads(0);
   if (name == "cuda") {
     if (!torch::cuda::is_available())
       throw InputError({}, 0, "device", "CUDA requested but this LibTorch build has no usable GPU");

@@ -5,6 +5,7 @@
 #include "core/tasks/sentiment_task.h"
 #include "core/text/hf_gpt2.h"
 #include "core/text/model_store.h"
+#include "core/train/compute_threads.h"
 #include "core/train/preference_trainer.h"
 #include "core/train/reference_logps.h"
 
@@ -99,7 +100,7 @@ RunSummary execute(const TrainConfig &config, const RunOptions &options, const T
   RunSummary summary;
   summary.runDir = folder.root();
   const auto device = chooseDevice(config.device);
-  torch::set_num_threads(int(config.threads > 0 ? config.threads : std::max(1u, std::thread::hardware_concurrency())));
+  setComputeThreads(int(config.threads));
   const auto cacheDir = config.cacheDir.empty() ? (fs::path(config.outputDir).parent_path() / ".cache").string()
                                                 : config.cacheDir;
   Inputs in;

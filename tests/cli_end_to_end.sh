@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# End-to-end test of preflab-cli on real files: train, eval, analyze, sample, export, inspect, exit codes.
+set -u
+cli="$1"
+data="$2"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failures=0
+passes=0
+
+check() { # check NAME CONDITION...
+  local name="$1"; shift
+  if "$@"; then passes=$((passes + 1)); echo "PASS $name"; else failures=$((failures + 1)); echo "FAIL $name"; fi
+}
+expect_exit() { # expect_exit CODE command...
+  local code="$1"; shift
+  "$@" >"$work/out.txt" 2>"$work/err.txt"
+  [ "$?" -eq "$code" ]
+}
+contains() { grep -q -- "$2" "$1"; }
+lines() { wc -l <"$1" | tr -d ' '; }
+
+# inspect: good file, JSON summary with the pair count; bad file names file and line, exits 1.
+check "inspect good file" expect_exit 0 "$cli" inspect "$data/tiny_train/pairs.jsonl" --json
+check "inspect reports 32 pairs" contains "$work/out.txt" '"pairs": 32'
+check "inspect bad file exits 1" expect_exit 1 "$cli" inspect "$data/truncated_line/input.jsonl"
+check "inspect error names file and line" contains "$work/err.txt" "truncated_line/input.jsonl:[0-9]"
+check "inspect --skip-invalid reports skipped" expect_exit 0 "$cli" inspect "$data/wrong_types/input.jsonl" --skip-invalid --json
+check "skipped lines listed" contains "$work/out.txt" '"skipped_lines"'
+check "bad usage exits 2" expect_exit 2 "$cli" inspect
+check "unknown command exits 2" expect_exit 2 "$cli" frobnicate
+check "help exits 0" expect_exit 0 "$cli" train --help
+check "help lists config keys" contains "$work/out.txt" "per_device_train_batch_size"
+
+# train: a tiny DPO run leaves a complete run folder.
+run="$work/runs/tiny"
+check "train tiny dpo" expect_exit 0 "$cli" train "$data/tiny_train/config.yaml" --output-dir "$run" -q \
+  train_file="$data/tiny_train/pairs.jsonl"
+check "config.yaml saved" contains "$run/config.yaml" "loss_type: dpo"
+check "metrics has 12 train lines" test "$(grep -c '"loss"' "$run/metrics.jsonl")" -ge 12
+check "metrics has TRL names" contains "$run/metrics.jsonl" '"rewards/accuracies"'
+check "status finished" contains "$run/status.json" '"finished"'
+check "checkpoint step-4" test -f "$run/checkpoints/step-4/trainer_state.json"
+check "checkpoint step-12" test -f "$run/checkpoints/step-12/model.pt"
+check "hf export written" test -f "$run/hf/model.safetensors" -a -f "$run/hf/config.json"
+check "rerun without --resume refuses" expect_exit 1 "$cli" train "$data/tiny_train/config.yaml" --output-dir "$run" -q \
+  train_file="$data/tiny_train/pairs.jsonl"
+check "unknown config key is an error" expect_exit 1 "$cli" train "$data/tiny_train/config.yaml" --output-dir "$work/x" \
+  -q bogus_key=1
+check "error names the key" contains "$work/err.txt" "bogus_key"
+
+# eval + analyze on the trained model against the untrained reference (step-4 checkpoint).
+check "eval with ref" expect_exit 0 "$cli" eval --model "$run/hf" --data "$data/tiny_train/pairs.jsonl" \
+  --ref "$run/checkpoints/step-4" --out "$work/eval.jsonl" --dump-tokens
+check "eval writes one line per pair" test "$(lines "$work/eval.jsonl")" -eq 32
+check "eval lines carry ids and ref logps" contains "$work/eval.jsonl" '"ref_logp_chosen"'
+check "eval dumps token ids" contains "$work/eval.jsonl" '"chosen_ids"'
+check "eval summary has ranking accuracy" contains "$work/out.txt" '"ranking/accuracy"'
+check "analyze" expect_exit 0 "$cli" analyze "$work/eval.jsonl" --out "$work/analysis.jsonl"
+check "analyze summary has alignment gap" contains "$work/out.txt" '"ranking/alignment_gap"'
+check "analyze per-pair difficulty" contains "$work/analysis.jsonl" '"difficulty"'
+check "analyze needs ref logps" expect_exit 1 "$cli" analyze "$data/tiny_train/pairs.jsonl"
+
+# sample: same seed, same text.
+check "sample" expect_exit 0 "$cli" sample --model "$run/hf" -p "the film" --seed 5 --max-new-tokens 12
+cp "$work/out.txt" "$work/sample1.txt"
+"$cli" sample --model "$run/hf" -p "the film" --seed 5 --max-new-tokens 12 >"$work/sample2.txt"
+check "sample is deterministic for a seed" cmp -s "$work/sample1.txt" "$work/sample2.txt"
+
+# export a checkpoint; a corrupt safetensors file is rejected with its name.
+check "export checkpoint" expect_exit 0 "$cli" export "$run/checkpoints/step-4" --out "$work/exported"
+check "exported folder" test -f "$work/exported/model.safetensors"
+head -c 100 "$work/exported/model.safetensors" >"$work/exported/model.safetensors.cut"
+mv "$work/exported/model.safetensors.cut" "$work/exported/model.safetensors"
+check "corrupt model exits 1" expect_exit 1 "$cli" sample --model "$work/exported" -p "x"
+check "corrupt model error names file" contains "$work/err.txt" "model.safetensors"
+
+echo "cli end-to-end: $passes passed, $failures failed"
+[ "$failures" -eq 0 ]
