@@ -7,7 +7,10 @@
 #include <yaml-cpp/yaml.h>
 
 #include <fstream>
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
+#include <type_traits>
 #include <sstream>
 
 namespace preflab::core {
@@ -22,6 +25,8 @@ struct Field {
 };
 
 template <typename T> T parseScalar(const std::string &key, const std::string &text) {
+  if constexpr (std::is_same_v<T, std::string>)
+    return text; // strings are taken as written (an empty value stays empty)
   try {
     return YAML::Load(text).as<T>();
   } catch (const YAML::Exception &) {
@@ -30,10 +35,19 @@ template <typename T> T parseScalar(const std::string &key, const std::string &t
 }
 
 template <typename T> std::string printScalar(const T &value) {
-  YAML::Emitter e;
-  e.SetDoublePrecision(17);
-  e << value;
-  return e.c_str();
+  if constexpr (std::is_floating_point_v<T>) {
+    char buf[32]; // shortest text that reads back as the same double
+    for (int digits = 6; digits <= 17; ++digits) {
+      std::snprintf(buf, sizeof buf, "%.*g", digits, double(value));
+      if (std::strtod(buf, nullptr) == double(value))
+        break;
+    }
+    return buf;
+  } else {
+    YAML::Emitter e;
+    e << value;
+    return e.c_str();
+  }
 }
 
 template <typename T> Field field(std::string key, T TrainConfig::*member) {

@@ -1,0 +1,139 @@
+// Tests training runs in-process: step-0 invariant, learning, exact resume, NaN stop, every objective.
+#include "core/io/atomic_file.h"
+#include "core/objectives/objective_info.h"
+#include "core/train/run_folder.h"
+#include "core/train/run_training.h"
+#include "core/train/train_config.h"
+
+#include <QtTest/QtTest>
+
+#include <atomic>
+#include <cmath>
+
+using namespace preflab::core;
+
+namespace {
+
+TrainConfig tinyConfig(const QString &dir) {
+  TrainConfig c = loadTrainConfig(PREFLAB_TEST_DATA_DIR "/tiny_train/config.yaml");
+  c.trainFile = PREFLAB_TEST_DATA_DIR "/tiny_train/pairs.jsonl";
+  c.outputDir = dir.toStdString();
+  return c;
+}
+
+std::vector<nlohmann::json> trainLines(const std::string &runDir) {
+  std::vector<nlohmann::json> out;
+  for (auto &line : readMetricsFile(runDir + "/metrics.jsonl"))
+    if (line.contains("loss"))
+      out.push_back(line);
+  return out;
+}
+
+} // namespace
+
+class TestPreferenceTrainer : public QObject {
+  Q_OBJECT
+
+private Q_SLOTS:
+  void stepZeroLossIsLn2() {
+    QTemporaryDir tmp;
+    auto c = tinyConfig(tmp.filePath("run"));
+    c.maxSteps = 1;
+    const auto s = runTraining(c, {}, {});
+    QVERIFY2(s.state == RunState::Finished, s.message.c_str());
+    const auto lines = trainLines(c.outputDir);
+    QCOMPARE(lines.size(), std::size_t(1));
+    QVERIFY(std::abs(lines[0]["loss"].get<double>() - std::log(2.0)) < 1e-5);
+    QCOMPARE(lines[0]["rewards/accuracies"].get<double>(), 0.0); // ties count as wrong
+  }
+
+  void learnsTheToyProblem() {
+    QTemporaryDir tmp;
+    auto c = tinyConfig(tmp.filePath("run"));
+    c.maxSteps = 40; // hard cap
+    c.evalFile = c.trainFile;
+    const auto s = runTraining(c, {}, {});
+    QVERIFY2(s.state == RunState::Finished, s.message.c_str());
+    QVERIFY2(s.evalSummary["eval/loss"].get<double>() < 0.4, s.evalSummary.dump().c_str());
+    QVERIFY(s.evalSummary["eval/rewards/accuracies"].get<double>() >= 0.9);
+  }
+
+  void resumeReproducesTheLossCurve() {
+    QTemporaryDir tmp;
+    auto a = tinyConfig(tmp.filePath("a"));
+    QVERIFY(runTraining(a, {}, {}).state == RunState::Finished);
+    auto b = tinyConfig(tmp.filePath("b"));
+    std::atomic<bool> cancel{false};
+    TrainerCallbacks cb;
+    cb.onLog = [&](const StepRecord &r) { if (r.step == 6) cancel = true; };
+    const auto first = runTraining(b, {}, cb, &cancel);
+    QVERIFY2(first.state == RunState::Cancelled, first.message.c_str());
+    QCOMPARE(first.steps, std::int64_t(6));
+    QVERIFY(QFile::exists(tmp.filePath("b/checkpoints/step-6/trainer_state.json")));
+    const auto second = runTraining(b, {true, false}, {});
+    QVERIFY2(second.state == RunState::Finished, second.message.c_str());
+    const auto la = trainLines(a.outputDir), lb = trainLines(b.outputDir);
+    QCOMPARE(lb.size(), la.size());
+    for (std::size_t i = 0; i < la.size(); ++i) {
+      QCOMPARE(lb[i]["step"].get<int>(), la[i]["step"].get<int>());
+      QVERIFY2(std::abs(lb[i]["loss"].get<double>() - la[i]["loss"].get<double>()) < 1e-6,
+               ("step " + std::to_string(i + 1)).c_str());
+    }
+  }
+
+  void nonFiniteLossStopsAndKeepsLastCheckpoint() {
+    QTemporaryDir tmp;
+    auto c = tinyConfig(tmp.filePath("run"));
+    c.learningRate = 1e30;
+    c.saveSteps = 1;
+    c.maxGradNorm = 0;
+    const auto s = runTraining(c, {}, {});
+    QCOMPARE(runStateName(s.state), std::string("failed"));
+    QVERIFY2(s.message.find("non-finite") != std::string::npos, s.message.c_str());
+    QVERIFY2(s.message.find("last good checkpoint: step-") != std::string::npos, s.message.c_str());
+    const auto status = nlohmann::json::parse(readFile(c.outputDir + "/status.json"));
+    QCOMPARE(status["state"].get<std::string>(), std::string("failed"));
+  }
+
+  void badInputFailsWithItsName_data() {
+    QTest::addColumn<QString>("key");
+    QTest::addColumn<QString>("value");
+    QTest::addColumn<QString>("expected");
+    QTest::newRow("unknown objective") << "loss_type" << "dpoo" << "loss_type";
+    QTest::newRow("missing file") << "train_file" << "/nonexistent/pairs.jsonl" << "/nonexistent/pairs.jsonl";
+    QTest::newRow("broken file") << "train_file" << PREFLAB_TEST_DATA_DIR "/truncated_line/input.jsonl" << "input.jsonl:";
+    QTest::newRow("max_length over block") << "max_length" << "64" << "max_length";
+  }
+  void badInputFailsWithItsName() {
+    QFETCH(QString, key);
+    QFETCH(QString, value);
+    QFETCH(QString, expected);
+    QTemporaryDir tmp;
+    auto c = tinyConfig(tmp.filePath("run"));
+    applyOverride(c, (key + "=" + value).toStdString());
+    const auto s = runTraining(c, {}, {});
+    QCOMPARE(runStateName(s.state), std::string("failed"));
+    QVERIFY2(s.message.find(expected.toStdString()) != std::string::npos, s.message.c_str());
+  }
+
+  void everyObjectiveTrains_data() {
+    QTest::addColumn<QString>("name");
+    for (const auto &info : objectiveInfos())
+      QTest::newRow(info.name.c_str()) << QString::fromStdString(info.name);
+  }
+  void everyObjectiveTrains() {
+    QFETCH(QString, name);
+    QTemporaryDir tmp;
+    auto c = tinyConfig(tmp.filePath("run"));
+    c.lossType = name.toStdString();
+    c.beta = objectiveInfo(c.lossType).defaultBeta > 0 ? objectiveInfo(c.lossType).defaultBeta : 0.1;
+    c.maxSteps = 3;
+    const auto s = runTraining(c, {}, {});
+    QVERIFY2(s.state == RunState::Finished, s.message.c_str());
+    QVERIFY(std::isfinite(s.lastMetrics.at("loss")));
+    QVERIFY(QFile::exists(tmp.filePath("run/hf/model.safetensors")));
+  }
+};
+
+QTEST_GUILESS_MAIN(TestPreferenceTrainer)
+#include "tst_preference_trainer.moc"

@@ -1,0 +1,71 @@
+// Tests the YAML config: TRL key names, unknown keys, overrides, round trip of the resolved config.
+#include "core/io/input_error.h"
+#include "core/train/train_config.h"
+
+#include <QtTest/QtTest>
+
+using namespace preflab::core;
+
+class TestTrainConfig : public QObject {
+  Q_OBJECT
+
+private Q_SLOTS:
+  void readsTrlNames() {
+    const auto c = trainConfigFromYaml("beta: 0.25\nlearning_rate: 1.0e-5\nper_device_train_batch_size: 8\n"
+                                       "loss_type: ipo\nmodel:\n  n_layer: 2\n", "c.yaml");
+    QCOMPARE(c.beta, 0.25);
+    QCOMPARE(c.learningRate, 1e-5);
+    QCOMPARE(c.perDeviceTrainBatchSize, std::int64_t(8));
+    QCOMPARE(c.lossType, std::string("ipo"));
+    QCOMPARE(c.model.nLayer, std::int64_t(2));
+  }
+
+  void errorsNameFileLineAndKey_data() {
+    QTest::addColumn<QString>("yaml");
+    QTest::addColumn<QString>("expected");
+    QTest::newRow("unknown key") << "beta: 0.1\nbetta: 0.2\n" << "c.yaml:2: key 'betta'";
+    QTest::newRow("unknown nested key") << "model:\n  n_layers: 2\n" << "key 'model.n_layers'";
+    QTest::newRow("wrong type") << "max_steps: many\n" << "key 'max_steps'";
+    QTest::newRow("list value") << "beta: [1, 2]\n" << "key 'beta'";
+    QTest::newRow("syntax") << "beta: [1,\n" << "c.yaml:";
+  }
+  void errorsNameFileLineAndKey() {
+    QFETCH(QString, yaml);
+    QFETCH(QString, expected);
+    try {
+      trainConfigFromYaml(yaml.toStdString(), "c.yaml");
+      QFAIL("no error");
+    } catch (const InputError &e) {
+      QVERIFY2(QString(e.what()).contains(expected), e.what());
+    }
+  }
+
+  void overridesAndValidation() {
+    TrainConfig c;
+    c.trainFile = "x.jsonl";
+    applyOverride(c, "model.n_embd=32");
+    applyOverride(c, "loss_type=simpo");
+    QCOMPARE(c.model.nEmbd, std::int64_t(32));
+    QVERIFY_THROWS_EXCEPTION(InputError, applyOverride(c, "nope=1"));
+    QVERIFY_THROWS_EXCEPTION(InputError, applyOverride(c, "beta"));
+    c.validate();
+    c.lossType = "unknown";
+    QVERIFY_THROWS_EXCEPTION(InputError, c.validate());
+  }
+
+  void resolvedYamlRoundTrips() {
+    TrainConfig c;
+    c.beta = 0.123456789;
+    c.outputDir = "runs/x y";
+    c.task = "sentiment";
+    c.sentiment.raters = 7;
+    const auto back = trainConfigFromYaml(toYaml(c), "resolved");
+    QCOMPARE(toYaml(back), toYaml(c));
+    QCOMPARE(back.beta, 0.123456789);
+    QCOMPARE(back.sentiment.raters, std::int64_t(7));
+    QCOMPARE(back.outputDir, std::string("runs/x y"));
+  }
+};
+
+QTEST_GUILESS_MAIN(TestTrainConfig)
+#include "tst_train_config.moc"
