@@ -159,8 +159,11 @@ torch::Tensor GptImpl::score(const torch::Tensor &idx, const torch::Tensor &last
   return score_head(hs.index({rows, lastIndex})).squeeze(-1); // (B,)
 }
 
-Gpt cloneGpt(const Gpt &model) {
-  Gpt copy(model->config());
+Gpt cloneGpt(const Gpt &model, double dropout) {
+  GptConfig shape = model->config();
+  if (dropout >= 0.0)
+    shape.dropout = dropout;
+  Gpt copy(shape);
   torch::NoGradGuard noGrad;
   auto src = model->named_parameters();
   auto device = src.size() ? src.begin()->value().device() : torch::Device(torch::kCPU);

@@ -90,7 +90,8 @@ private:
 };
 TORCH_MODULE(Gpt);
 
-// A deep copy with the same parameters (for a frozen reference), on the same device.
-Gpt cloneGpt(const Gpt &model);
+// A deep copy with the same parameters (for a frozen reference), on the same device. With
+// `dropout` >= 0 the copy uses that dropout rate instead of the model's.
+Gpt cloneGpt(const Gpt &model, double dropout = -1.0);
 
 } // namespace preflab::core

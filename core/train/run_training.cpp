@@ -64,6 +64,8 @@ void loadFromFiles(const TrainConfig &config, const TrainerCallbacks &cb, Inputs
     shape.scoreHead = objectiveInfo(config.lossType).kind == ObjectiveKind::Reward;
     in.policy = Gpt(shape);
   }
+  if (config.disableDropout && in.policy->config().dropout > 0.0)
+    in.policy = cloneGpt(in.policy, 0.0); // imported GPT-2 folders default to dropout 0.1
   if (!config.refModelNameOrPath.empty())
     in.reference = loadModelFolder(config.refModelNameOrPath);
   else

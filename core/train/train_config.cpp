@@ -94,6 +94,7 @@ const std::vector<Field> &fields() {
       field("eval_steps", &C::evalSteps), field("save_steps", &C::saveSteps),
       field("save_total_limit", &C::saveTotalLimit), field("output_dir", &C::outputDir),
       field("cache_dir", &C::cacheDir), field("precompute_ref_log_probs", &C::precomputeRefLogProbs),
+      field("disable_dropout", &C::disableDropout),
       field("device", &C::device), field("threads", &C::threads),
       nested("sentiment.corpus_size", &C::sentiment, &S::corpusSize),
       nested("sentiment.sft_steps", &C::sentiment, &S::sftSteps),

@@ -70,6 +70,7 @@ struct TrainConfig {
   std::string outputDir = "runs/run";
   std::string cacheDir;        // default: <parent of output_dir>/.cache
   bool precomputeRefLogProbs = true;
+  bool disableDropout = true;  // as TRL: policy and reference log-probs comparable at step 0
   // Execution.
   std::string device = "cpu";  // cpu | cuda | auto
   std::int64_t threads = 0;    // 0: all cores
