@@ -2,6 +2,7 @@
 #include "core/tasks/sentiment_task.h"
 
 #include "core/io/atomic_file.h"
+#include "core/io/content_hash.h"
 #include "core/tasks/sentiment_oracle.h"
 #include "core/text/model_store.h"
 #include "core/text/sampler.h"
@@ -23,14 +24,7 @@ namespace preflab::core {
 
 namespace {
 
-std::string hashText(const std::string &text) {
-  std::uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : text)
-    h = (h ^ c) * 1099511628211ull;
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
-}
+std::string hashText(const std::string &text) { return hexDigest(fnv1a(kFnvOffset, text.data(), text.size())); }
 
 // The settings the cached stages depend on, as text (changing any of them makes a new key).
 std::string stageSettings(const TrainConfig &c) {
@@ -48,9 +42,7 @@ std::string stageSettings(const TrainConfig &c) {
 
 SentimentTask::SentimentTask(const TrainConfig &config, const TrainerCallbacks &callbacks, torch::Device device)
     : m_config(config), m_callbacks(callbacks), m_device(device) {
-  const auto cache = config.cacheDir.empty()
-                         ? (fs::path(config.outputDir).parent_path() / ".cache").string()
-                         : config.cacheDir;
+  const auto cache = config.resolvedCacheDir();
   m_dir = cache + "/sentiment-" + hashText(stageSettings(config));
   fs::create_directories(m_dir);
 }

@@ -9,6 +9,7 @@
 #include "core/text/model_store.h"
 #include "core/text/sampler.h"
 #include "core/train/compute_threads.h"
+#include "core/train/device.h"
 #include "core/train/pair_scoring.h"
 #include "core/train/tokenized_data.h"
 
@@ -25,14 +26,7 @@ namespace {
 
 torch::Device deviceNamed(const std::string &name) {
   setComputeThreads(0);
-  if (name == "cuda") {
-    if (!torch::cuda::is_available())
-      throw InputError({}, 0, "device", "CUDA requested but this LibTorch build has no usable GPU");
-    return torch::Device(torch::kCUDA);
-  }
-  if (name != "cpu")
-    throw InputError({}, 0, "device", "must be cpu or cuda");
-  return torch::Device(torch::kCPU);
+  return resolveDevice(name);
 }
 
 // Loads a model folder; a checkpoint folder (model.pt + trainer_state.json) works too.

@@ -326,6 +326,7 @@ TrainOutcome PreferenceTrainer::run() {
       m_callbacks.onEval(record(step, outcome.lastEval));
   };
   std::int64_t lastSaved = m_startStep;
+  double lastStatus = -1.0;
   try {
     for (std::int64_t step = m_startStep; step < m_totalSteps; ++step) {
       if (m_cancel && m_cancel->load()) {
@@ -339,7 +340,10 @@ TrainOutcome PreferenceTrainer::run() {
       if (log) {
         metrics["epoch"] = double(step + 1) / stepsPerEpoch;
         m_folder.appendMetrics(step + 1, metrics);
-        m_folder.writeStatus(RunState::Running, "training", step + 1, m_totalSteps);
+        if (elapsed() - lastStatus >= 1.0) { // status.json is fsynced: at most once a second
+          m_folder.writeStatus(RunState::Running, "training", step + 1, m_totalSteps);
+          lastStatus = elapsed();
+        }
         outcome.lastMetrics = metrics;
         if (m_callbacks.onLog)
           m_callbacks.onLog(record(step + 1, metrics));

@@ -2,6 +2,7 @@
 #include "core/train/reference_logps.h"
 
 #include "core/io/atomic_file.h"
+#include "core/io/content_hash.h"
 #include "core/train/pair_scoring.h"
 
 #include <torch/torch.h>
@@ -12,13 +13,6 @@
 namespace preflab::core {
 
 namespace {
-
-std::uint64_t fnv1a(std::uint64_t h, const void *data, std::size_t n) {
-  const auto *bytes = static_cast<const unsigned char *>(data);
-  for (std::size_t i = 0; i < n; ++i)
-    h = (h ^ bytes[i]) * 1099511628211ull;
-  return h;
-}
 
 std::uint64_t hashIds(std::uint64_t h, const TokenIds &ids) {
   const std::uint64_t n = ids.size();
@@ -50,7 +44,7 @@ void computeReferenceLogps(Gpt &reference, TokenizedData &data, const ReferenceO
 }
 
 std::string referenceCacheKey(Gpt &reference, const TokenizedData &data, const ReferenceOptions &o) {
-  std::uint64_t h = 1469598103934665603ull;
+  std::uint64_t h = kFnvOffset;
   for (const auto &item : reference->named_parameters()) {
     auto t = item.value().detach().to(torch::kCPU, torch::kFloat32).contiguous();
     h = fnv1a(h, item.key().data(), item.key().size());
@@ -63,9 +57,7 @@ std::string referenceCacheKey(Gpt &reference, const TokenizedData &data, const R
   const std::int64_t opts[] = {o.maxLength, o.maxPromptLength, std::int64_t(data.pairs.size()),
                                std::int64_t(data.unpaired.size())};
   h = fnv1a(h, opts, sizeof opts);
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
+  return hexDigest(h);
 }
 
 bool loadReferenceCache(const std::string &cacheDir, const std::string &key, TokenizedData &data) {

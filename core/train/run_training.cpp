@@ -6,6 +6,7 @@
 #include "core/text/hf_gpt2.h"
 #include "core/text/model_store.h"
 #include "core/train/compute_threads.h"
+#include "core/train/device.h"
 #include "core/train/preference_trainer.h"
 #include "core/train/reference_logps.h"
 
@@ -19,14 +20,6 @@ namespace fs = std::filesystem;
 namespace preflab::core {
 
 namespace {
-
-torch::Device chooseDevice(const std::string &name) {
-  if (name == "cuda" && !torch::cuda::is_available())
-    throw InputError({}, 0, "device", "CUDA requested but this LibTorch build has no usable GPU");
-  if (name == "cuda" || (name == "auto" && torch::cuda::is_available()))
-    return torch::Device(torch::kCUDA);
-  return torch::Device(torch::kCPU);
-}
 
 void message(const TrainerCallbacks &cb, const std::string &text) {
   if (cb.onMessage)
@@ -101,10 +94,9 @@ RunSummary execute(const TrainConfig &config, const RunOptions &options, const T
                    const std::atomic<bool> *cancel, RunFolder &folder) {
   RunSummary summary;
   summary.runDir = folder.root();
-  const auto device = chooseDevice(config.device);
+  const auto device = resolveDevice(config.device);
   setComputeThreads(int(config.threads));
-  const auto cacheDir = config.cacheDir.empty() ? (fs::path(config.outputDir).parent_path() / ".cache").string()
-                                                : config.cacheDir;
+  const auto cacheDir = config.resolvedCacheDir();
   Inputs in;
   std::optional<SentimentTask> task;
   if (config.task == "sentiment") {

@@ -8,6 +8,7 @@
 
 #include <fstream>
 #include <cstdio>
+#include <filesystem>
 #include <cstdlib>
 #include <functional>
 #include <type_traits>
@@ -168,6 +169,10 @@ void TrainConfig::validate() const {
   require(sentiment.raters >= 1, "sentiment.raters", "must be >= 1");
   require(sentiment.evalFraction > 0 && sentiment.evalFraction < 1, "sentiment.eval_fraction", "must be in (0, 1)");
   model.validate();
+}
+
+std::string TrainConfig::resolvedCacheDir() const {
+  return cacheDir.empty() ? (std::filesystem::path(outputDir).parent_path() / ".cache").string() : cacheDir;
 }
 
 TrainConfig trainConfigFromYaml(const std::string &yamlText, const std::string &source) {

@@ -78,6 +78,8 @@ struct TrainConfig {
 
   // Throws InputError naming the key for an out-of-range value or unknown loss_type.
   void validate() const;
+  // cache_dir, or <parent of output_dir>/.cache when it is empty.
+  std::string resolvedCacheDir() const;
 };
 
 // Parses YAML text; `source` names it in errors. Unknown keys are errors naming the key.

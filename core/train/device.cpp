@@ -1,0 +1,22 @@
+// resolveDevice: maps a config's device name onto a LibTorch device.
+#include "core/train/device.h"
+
+#include "core/io/input_error.h"
+
+#include <torch/cuda.h>
+
+namespace preflab::core {
+
+c10::Device resolveDevice(const std::string &name) {
+  if (name == "cpu")
+    return c10::Device(c10::kCPU);
+  if (name != "cuda" && name != "auto")
+    throw InputError({}, 0, "device", "must be cpu, cuda or auto, not '" + name + "'");
+  if (torch::cuda::is_available())
+    return c10::Device(c10::kCUDA);
+  if (name == "cuda")
+    throw InputError({}, 0, "device", "CUDA requested but this LibTorch build has no usable GPU");
+  return c10::Device(c10::kCPU);
+}
+
+} // namespace preflab::core
