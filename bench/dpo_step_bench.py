@@ -1,0 +1,197 @@
+# Times one DPO training step in plain PyTorch: the Python counterpart of dpo_step_bench.cpp.
+"""Same model math as core/text/gpt.cpp (LibTorch 1.x branch) and the same step as the C++ bench.
+
+Run through run_dpo_bench.sh, which sets OPENBLAS_NUM_THREADS=1 before this process imports
+torch (the C++ side calls openblas_set_num_threads(1) through setComputeThreads).
+"""
+import argparse
+import json
+import math
+import random
+import statistics
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class CausalSelfAttention(nn.Module):
+    def __init__(self, n_embd, n_head):
+        super().__init__()
+        self.n_head = n_head
+        self.c_attn = nn.Linear(n_embd, 3 * n_embd)
+        self.c_proj = nn.Linear(n_embd, n_embd)
+
+    def forward(self, x):  # x: (B, T, C) -> (B, T, C)
+        B, T, C = x.shape
+        hd = C // self.n_head
+        q, k, v = self.c_attn(x).split(C, dim=2)
+        q = q.view(B, T, self.n_head, hd).transpose(1, 2)  # (B, nh, T, hd)
+        k = k.view(B, T, self.n_head, hd).transpose(1, 2)
+        v = v.view(B, T, self.n_head, hd).transpose(1, 2)
+        att = torch.matmul(q, k.transpose(-2, -1)) * (1.0 / math.sqrt(hd))  # (B, nh, T, T)
+        mask = torch.ones(T, T, dtype=torch.bool, device=x.device).triu(1)
+        att = att.masked_fill(mask, float("-inf"))
+        att = torch.softmax(att, -1)
+        y = torch.matmul(att, v)
+        y = y.transpose(1, 2).contiguous().view(B, T, C)
+        return self.c_proj(y)
+
+
+class Mlp(nn.Module):
+    def __init__(self, n_embd):
+        super().__init__()
+        self.c_fc = nn.Linear(n_embd, 4 * n_embd)
+        self.c_proj = nn.Linear(4 * n_embd, n_embd)
+
+    def forward(self, x):
+        return self.c_proj(F.gelu(self.c_fc(x), approximate="tanh"))
+
+
+class Block(nn.Module):
+    def __init__(self, n_embd, n_head):
+        super().__init__()
+        self.ln_1 = nn.LayerNorm(n_embd, eps=1e-5)
+        self.attn = CausalSelfAttention(n_embd, n_head)
+        self.ln_2 = nn.LayerNorm(n_embd, eps=1e-5)
+        self.mlp = Mlp(n_embd)
+
+    def forward(self, x):  # pre-norm residual block
+        y = x + self.attn(self.ln_1(x))
+        return y + self.mlp(self.ln_2(y))
+
+
+class Gpt(nn.Module):
+    """GPT-2 with the output projection tied to wte, initialised as core's GptImpl::initWeights."""
+
+    def __init__(self, n_layer, n_head, n_embd, block_size, vocab_size):
+        super().__init__()
+        self.block_size = block_size
+        self.wte = nn.Embedding(vocab_size, n_embd)
+        self.wpe = nn.Embedding(block_size, n_embd)
+        self.drop = nn.Dropout(0.0)
+        self.h = nn.ModuleList(Block(n_embd, n_head) for _ in range(n_layer))
+        self.ln_f = nn.LayerNorm(n_embd, eps=1e-5)
+        proj_std = 0.02 / math.sqrt(2.0 * n_layer)
+        with torch.no_grad():
+            for name, p in self.named_parameters():
+                if "ln_" in name:
+                    p.fill_(1.0) if name.endswith("weight") else p.zero_()
+                elif name.endswith("bias"):
+                    p.zero_()
+                elif "c_proj.weight" in name:
+                    p.normal_(0.0, proj_std)
+                else:
+                    p.normal_(0.0, 0.02)
+
+    def forward(self, idx):  # idx: (B, T) -> logits (B, T, V)
+        T = idx.size(1)
+        pos = torch.arange(T, dtype=torch.long, device=idx.device)
+        x = self.drop(self.wte(idx) + self.wpe(pos))
+        for block in self.h:
+            x = block(x)
+        return torch.matmul(self.ln_f(x), self.wte.weight.t())
+
+
+def make_batch(a):
+    """2*pairs rows of `block` ids (chosen rows, then rejected); prompt = first quarter, masked."""
+    rng = random.Random(1234)
+    prompt_len = a.block // 4
+    draw = lambda n: [rng.randrange(a.vocab) for _ in range(n)]
+    prompts = [draw(prompt_len) for _ in range(a.pairs)]
+    chosen = [p + draw(a.block - prompt_len) for p in prompts]
+    rejected = [p + draw(a.block - prompt_len) for p in prompts]
+    ids = torch.tensor(chosen + rejected, dtype=torch.long)  # (N, T)
+    label_mask = torch.zeros(ids.size(0), a.block - 1)  # (N, T-1): label t+1 is a response token
+    label_mask[:, prompt_len - 1:] = 1.0
+    lengths = torch.full((ids.size(0),), float(a.block - prompt_len))
+    return ids, label_mask, lengths
+
+
+def sequence_logps(model, ids, label_mask, lengths):
+    """Sums and means of response-token log-probs, (N,) each, from one forward."""
+    logits = model(ids[:, :-1]).to(torch.float32)  # (N, T-1, V)
+    lp = torch.log_softmax(logits, -1).gather(-1, ids[:, 1:].unsqueeze(-1)).squeeze(-1)
+    total = (lp * label_mask).sum(1)
+    return total, total / lengths.clamp_min(1.0)
+
+
+def dpo_loss(pc, pr, pcm, prm, rc, rr, beta, eps=0.0):
+    """Sigmoid DPO (label smoothing eps, as TRL and core write it) and core's metrics."""
+    chosen_ratio, rejected_ratio = pc - rc, pr - rr
+    logits = beta * (chosen_ratio - rejected_ratio)
+    losses = (1.0 - eps) * F.softplus(-logits) + eps * F.softplus(logits)
+    rw, rl = (beta * chosen_ratio).detach(), (beta * rejected_ratio).detach()
+    metrics = {
+        "rewards/chosen": rw.mean(), "rewards/rejected": rl.mean(),
+        "rewards/margins": (rw - rl).mean(), "rewards/accuracies": (rw > rl).float().mean(),
+        "logps/chosen": pc.detach().mean(), "logps/rejected": pr.detach().mean(),
+        "ranking/accuracy": (pc.detach() >= pr.detach()).float().mean(),
+        "ranking/accuracy_len_norm": (pcm.detach() >= prm.detach()).float().mean(),
+    }
+    return losses.mean(), metrics
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    for name, default in [("layers", 4), ("heads", 4), ("d", 128), ("block", 128), ("pairs", 8),
+                          ("vocab", 257), ("threads", 2), ("steps", 20), ("warmup", 3)]:
+        ap.add_argument("--" + name, type=int, default=default)
+    ap.add_argument("--cached-ref", action="store_true")
+    a = ap.parse_args()
+
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(0)
+    policy = Gpt(a.layers, a.heads, a.d, a.block, a.vocab).train()
+    reference = Gpt(a.layers, a.heads, a.d, a.block, a.vocab).eval()
+    reference.load_state_dict(policy.state_dict())
+    for p in reference.parameters():
+        p.requires_grad_(False)
+    ids, label_mask, lengths = make_batch(a)
+    P = a.pairs
+
+    if a.cached_ref:  # what a trainer reads from a reference-logp cache
+        with torch.no_grad():
+            ref = sequence_logps(reference, ids, label_mask, lengths)[0]
+        cached = (ref[:P].clone(), ref[P:].clone())
+
+    optimizer = torch.optim.AdamW(policy.parameters(), lr=1e-4)
+
+    def step():
+        optimizer.zero_grad()
+        total, mean = sequence_logps(policy, ids, label_mask, lengths)
+        if a.cached_ref:
+            rc, rr = cached
+        else:
+            with torch.no_grad():
+                ref = sequence_logps(reference, ids, label_mask, lengths)[0]
+            rc, rr = ref[:P], ref[P:]
+        loss, _ = dpo_loss(total[:P], total[P:], mean[:P], mean[P:], rc, rr, 0.1)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(policy.parameters(), 1.0)
+        optimizer.step()
+        return loss.item()  # the same one sync per step as the C++ trainer
+
+    for _ in range(a.warmup):
+        step()
+    seconds, cpu_seconds = [], []
+    for _ in range(a.steps):
+        t0, c0 = time.perf_counter(), time.process_time()  # process_time: CPU of all threads
+        loss = step()
+        cpu_seconds.append(time.process_time() - c0)
+        seconds.append(time.perf_counter() - t0)
+
+    s = statistics.median(seconds)
+    tokens = 2 * a.pairs * a.block
+    print(json.dumps({
+        "impl": "python", "tokens_per_s": tokens / s, "steps_per_s": 1.0 / s,
+        "ms_per_step": 1e3 * s, "timing": "median", "ms_min_step": 1e3 * min(seconds),
+        "cpu_ms_per_step": 1e3 * statistics.median(cpu_seconds), "loss": loss,
+        "layers": a.layers, "heads": a.heads, "d": a.d, "block": a.block, "pairs": a.pairs,
+        "vocab": a.vocab, "threads": a.threads, "steps": a.steps, "warmup": a.warmup,
+        "cached_ref": a.cached_ref}))
+
+
+if __name__ == "__main__":
+    main()
