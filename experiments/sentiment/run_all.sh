@@ -31,7 +31,7 @@ if [[ ! -x "$cli" ]]; then
   echo "run_all.sh: CLI not found or not executable: $cli (build it, or pass its path)" >&2
   exit 2
 fi
-cd "$root"
+cd "$root" || exit 2
 mkdir -p "$here/results"
 times="$here/results/run_times.tsv"
 printf 'run\tseconds\texit\n' > "$times"
