@@ -3,6 +3,7 @@
 
 #include "core/io/atomic_file.h"
 #include "core/io/content_hash.h"
+#include "core/objectives/objective_info.h"
 #include "core/tasks/sentiment_oracle.h"
 #include "core/text/model_store.h"
 #include "core/text/sampler.h"
@@ -226,6 +227,16 @@ nlohmann::json SentimentTask::evaluate(Gpt &policy, RunFolder &folder) {
     pairLines += pairAnalysis(p, m_config.beta).dump() + "\n";
   writeFileAtomic(folder.path("eval/pairs.jsonl"), pairLines);
   auto summary = toJson(summarizeRanking(scores));
+  // The paper's idealised accuracy is a median over a fixed β grid (the same for every run on
+  // these pairs); the value at this run's own β is what one run should be compared with.
+  if (objectiveInfo(m_config.lossType).needsReference && m_config.beta > 0) {
+    double ideal = 0;
+    for (const auto &p : scores)
+      ideal += idealizedCorrect(p, m_config.beta, false);
+    ideal /= double(std::max<std::size_t>(1, scores.size()));
+    summary["ranking/idealized_at_beta"] = ideal;
+    summary["ranking/alignment_gap_at_beta"] = ideal - summary["ranking/accuracy"].get<double>();
+  }
   summary["ranking/accuracy_ref"] = summarizeRanking(scorePairs(reference, nullptr, tokens, so)).accuracy;
   summary["eval/reward"] = rewardPolicy / n;
   summary["eval/reward_ref"] = rewardRef / n;

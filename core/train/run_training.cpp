@@ -136,6 +136,7 @@ RunSummary execute(const TrainConfig &config, const RunOptions &options, const T
     }
   }
   folder.writeStatus(RunState::Running, "training", 0, trainer.totalSteps());
+  summary.maxSteps = trainer.totalSteps();
   const auto outcome = trainer.run();
   summary.state = outcome.state;
   summary.message = outcome.message;
@@ -181,7 +182,8 @@ RunSummary runTraining(const TrainConfig &config, const RunOptions &options, con
       summary.state = RunState::Failed;
       summary.message = e.what();
     }
-    folder.writeStatus(summary.state, summary.message, summary.steps, config.maxSteps);
+    folder.writeStatus(summary.state, summary.message, summary.steps,
+                       summary.maxSteps > 0 ? summary.maxSteps : config.maxSteps);
   } catch (const std::exception &e) { // the folder itself could not be made
     summary.state = RunState::Failed;
     summary.message = e.what();

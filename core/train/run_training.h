@@ -23,6 +23,7 @@ struct RunSummary {
   std::string message;
   std::string runDir;
   std::int64_t steps = 0;
+  std::int64_t maxSteps = 0; // total optimizer steps of the run (from max_steps or the epochs)
   std::map<std::string, double> lastMetrics;
   nlohmann::json evalSummary; // the embedded task's eval/summary.json, else eval metrics
 };
