@@ -28,9 +28,10 @@ PY_BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/dpo_step_bench.py"
 # One OpenBLAS thread in both processes, set before torch loads (the C++ side also calls
 # openblas_set_num_threads(1)); no OMP_NUM_THREADS: both call set_num_threads(--threads).
 export OPENBLAS_NUM_THREADS=1
-# libgomp reads its wait policy once, at load. Its default spinning made a 2-thread step 3-7x
+# libgomp reads its wait policy once, at load. Its default spinning made a 2-thread step ~7x
 # slower whenever another process held a core (see README), which buries the C++/Python
-# difference in scheduler noise; passive waiting costs nothing measurable on an idle machine.
+# difference in scheduler noise. On an idle machine passive waiting may add a little latency
+# per parallel region (not measured: no idle machine was available).
 # OMP_WAIT_POLICY=default runs with libgomp's own default (unset); ACTIVE or PASSIVE pass through.
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 [[ $OMP_WAIT_POLICY == default ]] && unset OMP_WAIT_POLICY
