@@ -237,7 +237,11 @@ nlohmann::json SentimentTask::evaluate(Gpt &policy, RunFolder &folder) {
     summary["ranking/idealized_at_beta"] = ideal;
     summary["ranking/alignment_gap_at_beta"] = ideal - summary["ranking/accuracy"].get<double>();
   }
-  summary["ranking/accuracy_ref"] = summarizeRanking(scorePairs(reference, nullptr, tokens, so)).accuracy;
+  // The reference's own ranking accuracy, from the reference log-probs scored above.
+  double refCorrect = 0;
+  for (const auto &p : scores)
+    refCorrect += *p.refChosen >= *p.refRejected;
+  summary["ranking/accuracy_ref"] = refCorrect / double(std::max<std::size_t>(1, scores.size()));
   summary["eval/reward"] = rewardPolicy / n;
   summary["eval/reward_ref"] = rewardRef / n;
   summary["eval/kl"] = kl / n;
