@@ -2,6 +2,7 @@
 #include "core/objectives/objective.h"
 #include "core/text/gpt.h"
 #include "core/text/sequence_batch.h"
+#include "core/train/batch_shards.h"
 #include "core/train/compute_threads.h"
 
 #include <torch/torch.h>
@@ -24,12 +25,17 @@ namespace {
 struct BenchArgs {
   std::int64_t layers = 4, heads = 4, d = 128, block = 128, pairs = 8, vocab = 257;
   int threads = 2, steps = 20, warmup = 3;
+  int shards = -1; // -1: as the trainer does, one shard per thread
   bool cachedRef = false;
 };
 
 // 2·pairs rows of `block` random ids: chosen rows first, then rejected, as the trainer orders
 // them. Each row is a shared prompt (first quarter) followed by its own response.
-core::SequenceBatch makeBatch(const BenchArgs &a) {
+struct PairTokens {
+  std::vector<core::TokenIds> prompts, chosen, rejected;
+};
+
+PairTokens makePairs(const BenchArgs &a) {
   std::mt19937_64 rng(1234);
   std::uniform_int_distribution<std::int64_t> token(0, a.vocab - 1);
   auto draw = [&](std::int64_t n) {
@@ -39,16 +45,22 @@ core::SequenceBatch makeBatch(const BenchArgs &a) {
     return ids;
   };
   const std::int64_t promptLen = a.block / 4;
-  std::vector<core::TokenIds> prompts, chosen, rejected;
+  PairTokens t;
   for (std::int64_t i = 0; i < a.pairs; ++i) {
-    prompts.push_back(draw(promptLen));
-    chosen.push_back(draw(a.block - promptLen));
-    rejected.push_back(draw(a.block - promptLen));
+    t.prompts.push_back(draw(promptLen));
+    t.chosen.push_back(draw(a.block - promptLen));
+    t.rejected.push_back(draw(a.block - promptLen));
   }
-  std::vector<core::TokenIds> allPrompts(prompts), responses(chosen);
-  allPrompts.insert(allPrompts.end(), prompts.begin(), prompts.end());
-  responses.insert(responses.end(), rejected.begin(), rejected.end());
-  return core::buildSequenceBatch(allPrompts, responses, a.block, a.block, 0, torch::kCPU);
+  return t;
+}
+
+// Rows of pairs [begin, end): chosen rows first, then rejected ones.
+core::SequenceBatch makeBatch(const PairTokens &t, std::size_t begin, std::size_t end, std::int64_t block) {
+  std::vector<core::TokenIds> prompts(t.prompts.begin() + std::ptrdiff_t(begin), t.prompts.begin() + std::ptrdiff_t(end));
+  std::vector<core::TokenIds> responses(t.chosen.begin() + std::ptrdiff_t(begin), t.chosen.begin() + std::ptrdiff_t(end));
+  prompts.insert(prompts.end(), t.prompts.begin() + std::ptrdiff_t(begin), t.prompts.begin() + std::ptrdiff_t(end));
+  responses.insert(responses.end(), t.rejected.begin() + std::ptrdiff_t(begin), t.rejected.begin() + std::ptrdiff_t(end));
+  return core::buildSequenceBatch(prompts, responses, block, block, 0, torch::kCPU);
 }
 
 // CPU seconds of the whole process (all threads): unlike wall time, it does not grow while other
@@ -79,6 +91,8 @@ int main(int argc, char **argv) {
   app.add_option("--threads", a.threads, "intra-op threads (OpenBLAS is set to 1)");
   app.add_option("--steps", a.steps, "timed steps")->check(CLI::PositiveNumber);
   app.add_option("--warmup", a.warmup, "untimed steps before timing");
+  app.add_option("--shards", a.shards,
+                 "data-parallel shards of the batch, one thread each (default: --threads, as the trainer)");
   app.add_flag("--cached-ref", a.cachedRef, "reference log-probs precomputed once (no reference forward)");
   CLI11_PARSE(app, argc, argv);
 
@@ -94,25 +108,36 @@ int main(int argc, char **argv) {
   policy->train();
   core::Gpt reference = core::cloneGpt(policy);
   reference->eval();
-  const auto batch = makeBatch(a);
-  const std::int64_t P = a.pairs;
+  // As PreferenceTrainer on CPU: the pairs split into one contiguous shard per thread.
+  const auto pairs = makePairs(a);
+  const auto bounds = core::shardBounds(std::size_t(a.pairs), a.shards < 0 ? a.threads : a.shards);
+  const int shards = int(bounds.size()) - 1;
+  std::vector<core::SequenceBatch> batches;
+  for (int s = 0; s < shards; ++s)
+    batches.push_back(makeBatch(pairs, bounds[s], bounds[s + 1], a.block));
 
-  torch::Tensor cachedChosen, cachedRejected;
+  std::vector<torch::Tensor> cachedChosen(shards), cachedRejected(shards);
   if (a.cachedRef) { // what the trainer reads from the reference-logp cache
     torch::NoGradGuard noGrad;
-    auto ref = core::sequenceLogps(reference, batch).sum;
-    cachedChosen = ref.narrow(0, 0, P).clone();
-    cachedRejected = ref.narrow(0, P, P).clone();
+    for (int s = 0; s < shards; ++s) {
+      const auto P = std::int64_t(bounds[s + 1] - bounds[s]);
+      auto ref = core::sequenceLogps(reference, batches[s]).sum;
+      cachedChosen[s] = ref.narrow(0, 0, P).clone();
+      cachedRejected[s] = ref.narrow(0, P, P).clone();
+    }
   }
 
   const auto &dpo = core::objectiveFunction("dpo");
   core::ObjectiveParams params;
   params.beta = 0.1;
   torch::optim::AdamW optimizer(policy->parameters(), torch::optim::AdamWOptions(1e-4));
+  auto weights = policy->parameters();
 
   double lastLoss = 0.0;
-  auto step = [&] {
-    optimizer.zero_grad();
+  // The loss of pairs [bounds[s], bounds[s+1]), weighted by their share of the batch.
+  auto shardLoss = [&](int s) {
+    const auto &batch = batches[s];
+    const auto P = std::int64_t(bounds[s + 1] - bounds[s]);
     auto lp = core::sequenceLogps(policy, batch);
     core::ObjectiveInputs in;
     in.policyChosen = lp.sum.narrow(0, 0, P);
@@ -122,19 +147,36 @@ int main(int argc, char **argv) {
     in.lenChosen = batch.lengths.narrow(0, 0, P);
     in.lenRejected = batch.lengths.narrow(0, P, P);
     if (a.cachedRef) {
-      in.refChosen = cachedChosen;
-      in.refRejected = cachedRejected;
+      in.refChosen = cachedChosen[s];
+      in.refRejected = cachedRejected[s];
     } else {
       torch::NoGradGuard noGrad;
       auto ref = core::sequenceLogps(reference, batch).sum;
       in.refChosen = ref.narrow(0, 0, P);
       in.refRejected = ref.narrow(0, P, P);
     }
-    auto out = dpo(in, params);
-    out.loss.backward();
+    return dpo(in, params).loss * (double(P) / double(a.pairs));
+  };
+  std::vector<torch::Tensor> losses(shards);
+  std::vector<std::vector<torch::Tensor>> grads(shards);
+  auto step = [&] {
+    optimizer.zero_grad();
+    if (shards == 1) {
+      losses[0] = shardLoss(0);
+      losses[0].backward();
+    } else {
+      core::runShards(shards, [&](int s) {
+        losses[s] = shardLoss(s);
+        grads[s] = core::shardGradients(losses[s], weights);
+      });
+      core::addShardGradients(weights, grads);
+    }
     torch::nn::utils::clip_grad_norm_(policy->parameters(), 1.0);
     optimizer.step();
-    lastLoss = out.loss.item<double>(); // the trainer's one sync per step (NaN guard)
+    torch::Tensor loss = losses[0].detach();
+    for (int s = 1; s < shards; ++s)
+      loss = loss + losses[s].detach();
+    lastLoss = loss.item<double>(); // the trainer's one sync per step (NaN guard)
   };
 
   for (int i = 0; i < a.warmup; ++i)
@@ -156,7 +198,7 @@ int main(int argc, char **argv) {
       {"ms_min_step", 1e3 * *std::min_element(seconds.begin(), seconds.end())},
       {"cpu_ms_per_step", 1e3 * median(cpuSeconds)}, {"loss", lastLoss},
       {"layers", a.layers}, {"heads", a.heads}, {"d", a.d}, {"block", a.block},
-      {"pairs", a.pairs}, {"vocab", a.vocab}, {"threads", a.threads}, {"steps", a.steps},
+      {"pairs", a.pairs}, {"vocab", a.vocab}, {"threads", a.threads}, {"shards", shards}, {"steps", a.steps},
       {"warmup", a.warmup}, {"cached_ref", a.cachedRef}};
   std::cout << result.dump() << std::endl;
   return 0;

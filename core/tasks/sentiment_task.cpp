@@ -223,8 +223,15 @@ nlohmann::json SentimentTask::evaluate(Gpt &policy, RunFolder &folder) {
   const auto tokens = tokenizeData(evalData, m_tokenizer, false);
   const auto scores = scorePairs(policy, &reference, tokens, so);
   std::string pairLines;
-  for (const auto &p : scores)
-    pairLines += pairAnalysis(p, m_config.beta).dump() + "\n";
+  for (std::size_t i = 0; i < scores.size(); ++i) {
+    auto line = pairAnalysis(scores[i], m_config.beta);
+    if (i < evalData.pairs.size() && evalData.pairs[i].id == scores[i].id) { // texts for the pairs inspector
+      line["prompt"] = evalData.pairs[i].prompt;
+      line["chosen"] = evalData.pairs[i].chosen;
+      line["rejected"] = evalData.pairs[i].rejected;
+    }
+    pairLines += line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  }
   writeFileAtomic(folder.path("eval/pairs.jsonl"), pairLines);
   auto summary = toJson(summarizeRanking(scores));
   // The paper's idealised accuracy is a median over a fixed β grid (the same for every run on

@@ -8,6 +8,16 @@
 
 namespace preflab::core {
 
+namespace {
+
+// y = x·Wᵀ + b through ATen's linear: LibTorch 1.13's Linear::forward takes matmul plus a
+// separate bias add for 3-D input, where at::linear folds the bias into one addmm.
+torch::Tensor linear(const torch::nn::Linear &layer, const torch::Tensor &x) {
+  return torch::linear(x, layer->weight, layer->bias);
+}
+
+} // namespace
+
 CausalSelfAttentionImpl::CausalSelfAttentionImpl(const GptConfig &config)
     : m_nHead(config.nHead), m_dropout(config.dropout) {
   c_attn = register_module("c_attn", torch::nn::Linear(config.nEmbd, 3 * config.nEmbd));
@@ -17,7 +27,7 @@ CausalSelfAttentionImpl::CausalSelfAttentionImpl(const GptConfig &config)
 torch::Tensor CausalSelfAttentionImpl::forward(const torch::Tensor &x) {
   const auto B = x.size(0), T = x.size(1), C = x.size(2);
   const auto hd = C / m_nHead;
-  auto qkv = c_attn(x).split(C, /*dim=*/2);
+  auto qkv = linear(c_attn, x).split(C, /*dim=*/2);
   // (B, T, C) -> (B, nh, T, hd)
   auto q = qkv[0].view({B, T, m_nHead, hd}).transpose(1, 2);
   auto k = qkv[1].view({B, T, m_nHead, hd}).transpose(1, 2);
@@ -36,14 +46,14 @@ torch::Tensor CausalSelfAttentionImpl::forward(const torch::Tensor &x) {
   auto y = torch::matmul(att, v);
 #endif
   y = y.transpose(1, 2).contiguous().view({B, T, C});
-  y = c_proj(y);
+  y = linear(c_proj, y);
   return p > 0.0 ? torch::dropout(y, p, true) : y;
 }
 
 torch::Tensor CausalSelfAttentionImpl::forwardCached(const torch::Tensor &x, torch::Tensor &k, torch::Tensor &v) {
   const auto B = x.size(0), T = x.size(1), C = x.size(2);
   const auto hd = C / m_nHead;
-  auto qkv = c_attn(x).split(C, 2);
+  auto qkv = linear(c_attn, x).split(C, 2);
   auto q = qkv[0].view({B, T, m_nHead, hd}).transpose(1, 2);
   auto kNew = qkv[1].view({B, T, m_nHead, hd}).transpose(1, 2);
   auto vNew = qkv[2].view({B, T, m_nHead, hd}).transpose(1, 2);
@@ -56,7 +66,7 @@ torch::Tensor CausalSelfAttentionImpl::forwardCached(const torch::Tensor &x, tor
     att = att.masked_fill(mask, -std::numeric_limits<float>::infinity());
   }
   auto y = torch::matmul(torch::softmax(att, -1), v);
-  return c_proj(y.transpose(1, 2).contiguous().view({B, T, C}));
+  return linear(c_proj, y.transpose(1, 2).contiguous().view({B, T, C}));
 }
 
 MlpImpl::MlpImpl(const GptConfig &config) {
@@ -66,7 +76,7 @@ MlpImpl::MlpImpl(const GptConfig &config) {
 
 torch::Tensor MlpImpl::forward(const torch::Tensor &x) {
   // GPT-2 uses the tanh approximation of GELU ("gelu_new").
-  return c_proj(torch::gelu(c_fc(x), "tanh"));
+  return linear(c_proj, torch::gelu(linear(c_fc, x), "tanh"));
 }
 
 BlockImpl::BlockImpl(const GptConfig &config) {

@@ -1,5 +1,6 @@
 // resolveDevice: maps a config's device name onto a LibTorch device.
 #include "core/train/device.h"
+#include "core/train/device_info.h"
 
 #include "core/io/input_error.h"
 
@@ -18,5 +19,11 @@ c10::Device resolveDevice(const std::string &name) {
     throw InputError({}, 0, "device", "CUDA requested but this LibTorch build has no usable GPU");
   return c10::Device(c10::kCPU);
 }
+
+} // namespace preflab::core
+
+namespace preflab::core {
+
+int cudaDeviceCount() { return torch::cuda::is_available() ? int(torch::cuda::device_count()) : 0; }
 
 } // namespace preflab::core

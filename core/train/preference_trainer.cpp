@@ -4,6 +4,7 @@
 #include "core/io/atomic_file.h"
 #include "core/io/input_error.h"
 #include "core/text/sequence_batch.h"
+#include "core/train/batch_shards.h"
 #include "core/train/lr_schedule.h"
 
 #include <torch/torch.h>
@@ -16,6 +17,7 @@
 #include <limits>
 #include <numeric>
 #include <random>
+#include <thread>
 
 namespace fs = std::filesystem;
 
@@ -83,6 +85,12 @@ PreferenceTrainer::PreferenceTrainer(const TrainConfig &config, Gpt policy, Toke
     (*m_reference)->to(m_device);
     (*m_reference)->eval();
   }
+  // Data-parallel shards on CPU (see shardedBackward): only for objectives whose loss is a mean
+  // over pairs (SFT is token-weighted, KTO's KL baseline is a batch statistic) and without
+  // dropout, whose masks would then depend on how the threads interleave on the shared generator.
+  const bool meanOverPairs = m_info.kind == ObjectiveKind::Pairwise || m_info.kind == ObjectiveKind::Reward;
+  if (m_device.is_cpu() && meanOverPairs && m_policy->config().dropout == 0.0)
+    m_shards = std::max(1, at::get_num_threads());
   m_optimizer = std::make_unique<torch::optim::AdamW>(
       m_policy->parameters(), torch::optim::AdamWOptions(config.learningRate)
                                   .betas({config.adamBeta1, config.adamBeta2})
@@ -206,12 +214,39 @@ ObjectiveOutput PreferenceTrainer::computeBatch(const TokenizedData &data, const
   return m_objective(in, m_params);
 }
 
+// One micro-batch split into m_shards contiguous row ranges, each scored, differentiated and
+// reduced on its own thread. Every sharded objective's loss and metrics are means over pairs, so
+// weighting shard s by rows_s / rows gives the unsharded values (up to float summation order).
+void PreferenceTrainer::shardedBackward(const std::vector<std::size_t> &rows, double weight,
+                                        std::map<std::string, torch::Tensor> &sums) {
+  const auto bounds = shardBounds(rows.size(), m_shards);
+  const int n = int(bounds.size()) - 1;
+  auto params = m_policy->parameters();
+  std::vector<ObjectiveOutput> outs(static_cast<std::size_t>(n));
+  std::vector<std::vector<torch::Tensor>> grads(static_cast<std::size_t>(n));
+  std::vector<double> weights(static_cast<std::size_t>(n));
+  runShards(n, [&](int s) {
+    const std::vector<std::size_t> part(rows.begin() + std::ptrdiff_t(bounds[s]), rows.begin() + std::ptrdiff_t(bounds[s + 1]));
+    weights[s] = weight * double(part.size()) / double(rows.size());
+    outs[s] = computeBatch(m_train, part);
+    grads[s] = shardGradients(outs[s].loss * weights[s], params);
+  });
+  addShardGradients(params, grads);
+  for (int s = 0; s < n; ++s)
+    accumulate(sums, outs[s], weights[s]);
+}
+
 std::map<std::string, double> PreferenceTrainer::trainStep(std::int64_t step, bool log) {
   m_optimizer->zero_grad();
   const auto accum = m_config.gradientAccumulationSteps;
   std::map<std::string, torch::Tensor> sums;
   for (std::int64_t micro = 0; micro < accum; ++micro) {
-    auto out = computeBatch(m_train, nextRows(step * accum + micro));
+    const auto rows = nextRows(step * accum + micro);
+    if (m_shards > 1 && rows.size() > 1) {
+      shardedBackward(rows, 1.0 / double(accum), sums);
+      continue;
+    }
+    auto out = computeBatch(m_train, rows);
     (out.loss / double(accum)).backward();
     accumulate(sums, out, 1.0 / double(accum));
   }
@@ -307,6 +342,21 @@ void PreferenceTrainer::resumeFrom(const std::string &dir) {
   m_startStep = state["global_step"].get<std::int64_t>();
 }
 
+void PreferenceTrainer::waitWhilePaused(std::int64_t step) {
+  if (!m_pause || !m_pause->load())
+    return;
+  m_folder.writeStatus(RunState::Running, "paused", step, m_totalSteps);
+  if (m_callbacks.onMessage)
+    m_callbacks.onMessage("paused at step " + std::to_string(step));
+  // A sleep-poll rather than a condition variable: the flags belong to the caller, and a 50 ms
+  // reaction time is well under what a person pressing "resume" notices.
+  while (m_pause->load() && !(m_cancel && m_cancel->load()))
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  m_folder.writeStatus(RunState::Running, "training", step, m_totalSteps);
+  if (m_callbacks.onMessage && !(m_cancel && m_cancel->load()))
+    m_callbacks.onMessage("resumed at step " + std::to_string(step));
+}
+
 TrainOutcome PreferenceTrainer::run() {
   TrainOutcome outcome;
   outcome.step = m_startStep;
@@ -329,6 +379,7 @@ TrainOutcome PreferenceTrainer::run() {
   double lastStatus = -1.0;
   try {
     for (std::int64_t step = m_startStep; step < m_totalSteps; ++step) {
+      waitWhilePaused(step);
       if (m_cancel && m_cancel->load()) {
         outcome.state = RunState::Cancelled;
         outcome.message = "cancelled at step " + std::to_string(step);

@@ -39,6 +39,9 @@ public:
   void setCallbacks(TrainerCallbacks callbacks) { m_callbacks = std::move(callbacks); }
   // Polled between optimizer steps; when set, the run checkpoints and ends as Cancelled.
   void setCancelFlag(const std::atomic<bool> *flag) { m_cancel = flag; }
+  // Polled between optimizer steps; while set, the run waits (status "paused") until it is
+  // cleared or the cancel flag is set.
+  void setPauseFlag(const std::atomic<bool> *flag) { m_pause = flag; }
   // Loads weights, optimizer state, RNG state and position from a checkpoint folder.
   void resumeFrom(const std::string &checkpointDir);
 
@@ -47,6 +50,8 @@ public:
   std::map<std::string, double> evaluate();
 
   std::int64_t totalSteps() const { return m_totalSteps; }
+  // Threads that each take a share of every training micro-batch (1: unsharded).
+  int batchShards() const { return m_shards; }
   Gpt policy() const { return m_policy; }
 
 private:
@@ -55,6 +60,9 @@ private:
   ObjectiveInputs unpairedInputs(const TokenizedData &data, const std::vector<std::size_t> &rows);
   std::vector<std::size_t> nextRows(std::int64_t microStep) const;
   std::map<std::string, double> trainStep(std::int64_t step, bool log);
+  void shardedBackward(const std::vector<std::size_t> &rows, double weight,
+                       std::map<std::string, torch::Tensor> &sums);
+  void waitWhilePaused(std::int64_t step);
   void saveCheckpoint(std::int64_t step);
   void prune();
 
@@ -70,6 +78,8 @@ private:
   std::unique_ptr<torch::optim::AdamW> m_optimizer;
   TrainerCallbacks m_callbacks;
   const std::atomic<bool> *m_cancel = nullptr;
+  const std::atomic<bool> *m_pause = nullptr;
+  int m_shards = 1; // CPU threads that each take a share of every micro-batch (1: no sharding)
   std::int64_t m_totalSteps = 0;
   std::int64_t m_startStep = 0;
 };

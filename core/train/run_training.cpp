@@ -1,6 +1,7 @@
 // runTraining: wires config, data, models, reference cache, trainer and evaluation together.
 #include "core/train/run_training.h"
 
+#include "core/io/atomic_file.h"
 #include "core/io/input_error.h"
 #include "core/tasks/sentiment_task.h"
 #include "core/text/hf_gpt2.h"
@@ -69,6 +70,31 @@ void loadFromFiles(const TrainConfig &config, const TrainerCallbacks &cb, Inputs
 
 namespace {
 
+std::string absolutePath(const std::string &path) { return fs::absolute(path).lexically_normal().string(); }
+
+// run_info.json: where the run's reference model lives, so the app can compare its generations
+// with the tuned policy's. A reference that exists only in memory (a fresh random initial
+// policy) is saved under reference/ first: small models, and otherwise it would be lost.
+void writeRunInfo(const TrainConfig &config, const std::string &taskReference, const Inputs &in,
+                  RunFolder &folder) {
+  std::string reference;
+  if (!taskReference.empty())
+    reference = absolutePath(taskReference);
+  else if (!config.refModelNameOrPath.empty())
+    reference = absolutePath(config.refModelNameOrPath);
+  else if (!config.modelNameOrPath.empty())
+    reference = absolutePath(config.modelNameOrPath);
+  else if (in.reference) {
+    exportHfGpt2(*in.reference, *in.tokenizer, folder.path("reference"));
+    reference = absolutePath(folder.path("reference"));
+  }
+  const nlohmann::json info = {{"task", config.task},
+                               {"loss_type", config.lossType},
+                               {"reference_model", reference},
+                               {"policy_final", absolutePath(folder.path("hf"))}};
+  writeFileAtomic(folder.path("run_info.json"), info.dump(2) + "\n");
+}
+
 // Reference log-probs for train and eval, from the cache when the same reference scored the
 // same tokens before; the reference model is released afterwards.
 void attachReference(const TrainConfig &config, const std::string &cacheDir, Gpt reference,
@@ -91,7 +117,7 @@ void attachReference(const TrainConfig &config, const std::string &cacheDir, Gpt
 }
 
 RunSummary execute(const TrainConfig &config, const RunOptions &options, const TrainerCallbacks &cb,
-                   const std::atomic<bool> *cancel, RunFolder &folder) {
+                   const std::atomic<bool> *cancel, const std::atomic<bool> *pause, RunFolder &folder) {
   RunSummary summary;
   summary.runDir = folder.root();
   const auto device = resolveDevice(config.device);
@@ -113,6 +139,7 @@ RunSummary execute(const TrainConfig &config, const RunOptions &options, const T
   } else {
     loadFromFiles(config, cb, in);
   }
+  writeRunInfo(config, task ? task->sftModelDir() : std::string(), in, folder);
   const auto &info = objectiveInfo(config.lossType);
   const bool unpaired = info.kind == ObjectiveKind::Unpaired;
   auto train = tokenizeData(in.train, *in.tokenizer, unpaired);
@@ -126,7 +153,10 @@ RunSummary execute(const TrainConfig &config, const RunOptions &options, const T
     in.reference.reset();
   PreferenceTrainer trainer(config, in.policy, std::move(train), std::move(eval), folder, device, in.reference);
   trainer.setCallbacks(cb);
+  if (trainer.batchShards() > 1)
+    message(cb, "training batches split across " + std::to_string(trainer.batchShards()) + " CPU threads");
   trainer.setCancelFlag(cancel);
+  trainer.setPauseFlag(pause);
   if (options.resume) {
     const auto steps = folder.checkpointSteps();
     if (!steps.empty()) {
@@ -160,7 +190,7 @@ RunSummary execute(const TrainConfig &config, const RunOptions &options, const T
 } // namespace
 
 RunSummary runTraining(const TrainConfig &config, const RunOptions &options, const TrainerCallbacks &callbacks,
-                       const std::atomic<bool> *cancel) {
+                       const std::atomic<bool> *cancel, const std::atomic<bool> *pause) {
   RunSummary summary;
   summary.runDir = config.outputDir;
   try {
@@ -174,7 +204,7 @@ RunSummary runTraining(const TrainConfig &config, const RunOptions &options, con
     folder.writeConfig(toYaml(config));
     folder.writeStatus(RunState::Running, "starting", 0, config.maxSteps);
     try {
-      summary = execute(config, options, callbacks, cancel, folder);
+      summary = execute(config, options, callbacks, cancel, pause, folder);
     } catch (const c10::Error &e) {
       summary.state = RunState::Failed;
       summary.message = e.what_without_backtrace();

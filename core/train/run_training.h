@@ -31,8 +31,11 @@ struct RunSummary {
 // Runs one training job end to end: run folder, data, model, reference log-probs (cached),
 // trainer, checkpoints, hf/ export, evaluation. Blocks the calling thread; call it from a
 // worker thread in a GUI. Never throws: bad input ends in a Failed summary whose message names
-// the file/line/key, and status.json says the same. `cancel` is polled between steps.
+// the file/line/key, and status.json says the same. `cancel` and `pause` are owned by the caller,
+// may be set from any thread, and are polled between optimizer steps (and between the embedded
+// task's stages for `cancel`); while `pause` is set the run waits with status "paused".
 RunSummary runTraining(const TrainConfig &config, const RunOptions &options,
-                       const TrainerCallbacks &callbacks, const std::atomic<bool> *cancel = nullptr);
+                       const TrainerCallbacks &callbacks, const std::atomic<bool> *cancel = nullptr,
+                       const std::atomic<bool> *pause = nullptr);
 
 } // namespace preflab::core

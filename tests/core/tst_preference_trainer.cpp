@@ -7,6 +7,7 @@
 
 #include <QtTest/QtTest>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 
@@ -79,6 +80,63 @@ private Q_SLOTS:
       QVERIFY2(std::abs(lb[i]["loss"].get<double>() - la[i]["loss"].get<double>()) < 1e-6,
                ("step " + std::to_string(i + 1)).c_str());
     }
+  }
+
+  // threads: 2 splits every batch into two shards on two threads; the losses must match the
+  // one-thread run to float-summation precision, and two sharded runs must match bit for bit.
+  void shardedStepsMatchOneThread() {
+    QTemporaryDir tmp;
+    auto one = tinyConfig(tmp.filePath("one"));
+    auto two = tinyConfig(tmp.filePath("two"));
+    auto again = tinyConfig(tmp.filePath("again"));
+    two.threads = again.threads = 2;
+    std::vector<std::string> messages;
+    TrainerCallbacks cb;
+    cb.onMessage = [&](const std::string &m) { messages.push_back(m); };
+    QVERIFY(runTraining(one, {}, cb).state == RunState::Finished);
+    QVERIFY(std::none_of(messages.begin(), messages.end(),
+                         [](const std::string &m) { return m.find("CPU threads") != std::string::npos; }));
+    QVERIFY(runTraining(two, {}, cb).state == RunState::Finished);
+    QVERIFY(std::find(messages.begin(), messages.end(), "training batches split across 2 CPU threads") !=
+            messages.end());
+    QVERIFY(runTraining(again, {}, {}).state == RunState::Finished);
+    const auto l1 = trainLines(one.outputDir), l2 = trainLines(two.outputDir), l3 = trainLines(again.outputDir);
+    QCOMPARE(l2.size(), l1.size());
+    QCOMPARE(l3.size(), l1.size());
+    for (std::size_t i = 0; i < l1.size(); ++i) {
+      for (const char *key : {"loss", "rewards/margins", "logps/chosen", "grad_norm"})
+        QVERIFY2(std::abs(l2[i][key].get<double>() - l1[i][key].get<double>()) <
+                     1e-4 * (1.0 + std::abs(l1[i][key].get<double>())),
+                 (std::string(key) + " at step " + std::to_string(i + 1)).c_str());
+      QCOMPARE(l3[i]["loss"].get<double>(), l2[i]["loss"].get<double>());
+    }
+  }
+
+  void pauseWaitsAndResumes() {
+    QTemporaryDir tmp;
+    auto c = tinyConfig(tmp.filePath("run"));
+    std::atomic<bool> pause{false}, cancel{false};
+    std::atomic<int> pausedMessages{0};
+    std::atomic<std::int64_t> stepWhenResumed{-1};
+    TrainerCallbacks cb;
+    cb.onLog = [&](const StepRecord &r) {
+      if (r.step == 3)
+        pause = true;
+    };
+    cb.onMessage = [&](const std::string &m) {
+      if (m.rfind("paused", 0) == 0) {
+        ++pausedMessages;
+        // status.json says "paused" while the run waits; then let it go on.
+        const auto status = nlohmann::json::parse(readFile(c.outputDir + "/status.json"));
+        stepWhenResumed = status["message"] == "paused" ? status["step"].get<std::int64_t>() : -2;
+        pause = false;
+      }
+    };
+    const auto s = runTraining(c, {}, cb, &cancel, &pause);
+    QVERIFY2(s.state == RunState::Finished, s.message.c_str());
+    QCOMPARE(pausedMessages.load(), 1);
+    QCOMPARE(stepWhenResumed.load(), std::int64_t(3));
+    QCOMPARE(s.steps, c.maxSteps);
   }
 
   void nonFiniteLossStopsAndKeepsLastCheckpoint() {
