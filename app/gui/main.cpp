@@ -1,0 +1,48 @@
+// preflab: the desktop workbench. Wiring only: application object, command line, main window.
+#include "ui/main_window.h"
+#include "ui/training/run_controller.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QTimer>
+
+#include <cstdio>
+
+int main(int argc, char **argv) {
+  QApplication app(argc, argv);
+  QApplication::setOrganizationName("PrefLab");
+  QApplication::setApplicationName("PrefLab");
+  QApplication::setApplicationVersion(PREFLAB_VERSION);
+
+  QCommandLineParser parser;
+  parser.setApplicationDescription(
+      "PrefLab: preference-learning workbench. Opens the given datasets (JSONL) and run folders; with "
+      "none, it starts ready to train the embedded sentiment-steering task with one button.");
+  parser.addHelpOption();
+  parser.addVersionOption();
+  parser.addPositionalArgument("paths", "Dataset files (.jsonl) or run folders to open", "[paths...]");
+  const QCommandLineOption train("train", "Start the embedded sentiment-steering DPO run at once.");
+  const QCommandLineOption screenshots(
+      "screenshots", "Save a PNG of each main view into <dir> after <seconds>, then quit.", "dir");
+  const QCommandLineOption delay("screenshot-delay", "Seconds to wait before the screenshots (default 3).",
+                                 "seconds", "3");
+  parser.addOptions({train, screenshots, delay});
+  parser.process(app);
+
+  preflab::ui::MainWindow window;
+  window.show();
+  for (const auto &path : parser.positionalArguments())
+    window.openPath(path);
+  if (parser.isSet(train))
+    window.startEmbeddedRun();
+  if (parser.isSet(screenshots)) {
+    const QString dir = parser.value(screenshots);
+    QTimer::singleShot(int(1000 * parser.value(delay).toDouble()), &window, [&window, dir] {
+      for (const auto &path : window.saveScreenshots(dir))
+        std::printf("%s\n", qPrintable(path));
+      window.controller()->shutdown();
+      QApplication::quit();
+    });
+  }
+  return app.exec();
+}

@@ -1,0 +1,462 @@
+// MainWindow: wiring of views, docks, menus, settings, drag-and-drop and the run controller.
+#include "ui/main_window.h"
+
+#include "core/io/input_error.h"
+#include "ui/compare/compare_view.h"
+#include "ui/curves/curves_view.h"
+#include "ui/datasets/dataset_view.h"
+#include "ui/diagnostics/diagnostics_panel.h"
+#include "ui/pairs/pairs_inspector.h"
+#include "ui/runs/run_browser.h"
+#include "ui/runs/run_series_store.h"
+#include "ui/training/new_run_dialog.h"
+#include "ui/training/run_controller.h"
+#include "ui/training/runs_panel.h"
+
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDateTime>
+#include <QDir>
+#include <QDockWidget>
+#include <QFile>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLabel>
+#include <QListWidget>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QProgressBar>
+#include <QSettings>
+#include <QSplitter>
+#include <QStatusBar>
+#include <QTabWidget>
+#include <QTimer>
+#include <QTreeWidget>
+
+// Resources of a static library must be registered by name, outside any namespace.
+static void initPreflabResources() { Q_INIT_RESOURCE(preflab); }
+
+namespace preflab::ui {
+
+namespace {
+
+constexpr int kMaxRecent = 10;
+
+bool isRunFolder(const QString &path) {
+  const QDir dir(path);
+  return QFileInfo(path).isDir() &&
+         (dir.exists(QStringLiteral("config.yaml")) || dir.exists(QStringLiteral("metrics.jsonl")));
+}
+
+} // namespace
+
+MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent) {
+  initPreflabResources();
+  setWindowTitle(tr("PrefLab"));
+  setAcceptDrops(true);
+  m_store = new RunSeriesStore(this);
+  m_controller = new RunController(this);
+  m_lastConfig = embeddedConfig();
+  buildViews();
+  buildDocks();
+  buildMenus();
+  connectRuns();
+  m_statusText = new QLabel(tr("Ready. Press “Train sentiment steering” to start the embedded task."));
+  m_statusProgress = new QProgressBar;
+  m_statusProgress->setMaximumWidth(240);
+  m_statusProgress->hide();
+  statusBar()->addWidget(m_statusText, 1);
+  statusBar()->addPermanentWidget(m_statusProgress);
+  restoreSettings();
+}
+
+MainWindow::~MainWindow() = default;
+
+core::TrainConfig MainWindow::embeddedConfig() {
+  initPreflabResources();
+  QFile file(QStringLiteral(":/configs/sentiment_dpo.yaml"));
+  if (!file.open(QIODevice::ReadOnly))
+    return core::TrainConfig{};
+  return core::trainConfigFromYaml(file.readAll().toStdString(), "embedded sentiment_dpo.yaml");
+}
+
+void MainWindow::buildViews() {
+  m_tabs = new QTabWidget;
+  m_tabs->setDocumentMode(true);
+  m_curves = new CurvesView(m_store);
+  m_compare = new CompareView;
+  m_pairs = new PairsInspector;
+  m_dataset = new DatasetView;
+  m_tabs->addTab(m_curves, tr("Curves"));
+  m_tabs->addTab(m_compare, tr("Compare"));
+  m_tabs->addTab(m_pairs, tr("Pairs"));
+  m_tabs->addTab(m_dataset, tr("Dataset"));
+  setCentralWidget(m_tabs);
+  connect(m_compare, &CompareView::errorOccurred, this,
+          [this](const QString &m) { statusBar()->showMessage(m, 10000); });
+  connect(m_dataset, &DatasetView::loaded, this, [this](const QString &path, int rows) {
+    statusBar()->showMessage(tr("%1: %2 rows").arg(QFileInfo(path).fileName()).arg(rows), 8000);
+  });
+}
+
+void MainWindow::buildDocks() {
+  auto dock = [this](const QString &title, const QString &name, QWidget *w, Qt::DockWidgetArea area) {
+    auto *d = new QDockWidget(title, this);
+    d->setObjectName(name); // saveState/restoreState need names
+    d->setWidget(w);
+    addDockWidget(area, d);
+    return d;
+  };
+  m_runsPanel = new RunsPanel(m_controller, tr("Train sentiment steering (DPO)"));
+  m_browser = new RunBrowser(m_store);
+  auto *runs = new QSplitter(Qt::Vertical);
+  runs->addWidget(m_runsPanel);
+  runs->addWidget(m_browser);
+  runs->setStretchFactor(1, 2);
+  dock(tr("Runs"), QStringLiteral("RunsDock"), runs, Qt::LeftDockWidgetArea);
+  m_datasets = new QListWidget;
+  m_datasets->setToolTip(tr("Opened datasets; click to show one in the Dataset tab"));
+  dock(tr("Datasets"), QStringLiteral("DatasetsDock"), m_datasets, Qt::LeftDockWidgetArea);
+  m_models = new QTreeWidget;
+  m_models->setHeaderLabels({tr("Model"), tr("Folder")});
+  m_models->setToolTip(tr("Double-click a model to compare it with its run's reference"));
+  dock(tr("Models"), QStringLiteral("ModelsDock"), m_models, Qt::LeftDockWidgetArea);
+  m_diagnostics = new DiagnosticsPanel;
+  dock(tr("Diagnostics"), QStringLiteral("DiagnosticsDock"), m_diagnostics, Qt::RightDockWidgetArea);
+
+  connect(m_datasets, &QListWidget::itemClicked, this, [this](QListWidgetItem *item) {
+    m_dataset->openDataset(item->data(Qt::UserRole).toString());
+    m_tabs->setCurrentWidget(m_dataset);
+  });
+  connect(m_models, &QTreeWidget::itemDoubleClicked, this, [this](QTreeWidgetItem *item) {
+    const QString model = item->data(1, Qt::UserRole).toString(), reference = item->data(0, Qt::UserRole).toString();
+    if (model.isEmpty())
+      return;
+    m_compare->setModels(reference.isEmpty() ? model : reference, model);
+    m_tabs->setCurrentWidget(m_compare);
+  });
+  connect(m_browser, &RunBrowser::currentRunChanged, this, &MainWindow::showRun);
+  connect(m_browser, &RunBrowser::errorOccurred, this,
+          [this](const QString &m) { QMessageBox::warning(this, tr("Run folder"), m); });
+  connect(m_browser, &RunBrowser::warningOccurred, this, [this](const QString &m) { statusBar()->showMessage(m, 8000); });
+  connect(m_runsPanel, &RunsPanel::startEmbeddedRequested, this, &MainWindow::startEmbeddedRun);
+  connect(m_runsPanel, &RunsPanel::newRunRequested, this, &MainWindow::newRunDialog);
+}
+
+void MainWindow::buildMenus() {
+  auto *file = menuBar()->addMenu(tr("&File"));
+  file->addAction(tr("Open &dataset…"), QKeySequence::Open, this, [this] {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open dataset"), QString(),
+                                                      tr("JSON Lines (*.jsonl *.json);;All files (*)"));
+    if (!path.isEmpty())
+      openDataset(path);
+  });
+  file->addAction(tr("Open &run folder…"), QKeySequence(QStringLiteral("Ctrl+Shift+O")), this, [this] {
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Open run folder"), runsRoot());
+    if (!dir.isEmpty())
+      openRunFolder(dir);
+  });
+  m_recentMenu = file->addMenu(tr("Open &recent"));
+  file->addSeparator();
+  file->addAction(tr("&Export plot…"), QKeySequence(QStringLiteral("Ctrl+E")), this, &MainWindow::exportPlot);
+  file->addAction(tr("Export plot &data (CSV)…"), this, &MainWindow::exportPlotData);
+  file->addSeparator();
+  file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+
+  auto *run = menuBar()->addMenu(tr("&Run"));
+  run->addAction(tr("&New run…"), QKeySequence::New, this, &MainWindow::newRunDialog);
+  run->addAction(tr("&Train sentiment steering (DPO)"), QKeySequence(QStringLiteral("Ctrl+R")), this,
+                 &MainWindow::startEmbeddedRun);
+  run->addSeparator();
+  run->addAction(tr("&Pause"), QKeySequence(QStringLiteral("Ctrl+Shift+P")), this,
+                 [this] { m_controller->pause(m_runsPanel->selectedRun()); });
+  run->addAction(tr("R&esume"), QKeySequence(QStringLiteral("Ctrl+Shift+R")), this,
+                 [this] { m_controller->resume(m_runsPanel->selectedRun()); });
+  run->addAction(tr("&Cancel"), QKeySequence(QStringLiteral("Ctrl+Shift+C")), this,
+                 [this] { m_controller->cancel(m_runsPanel->selectedRun()); });
+
+  m_viewMenu = menuBar()->addMenu(tr("&View"));
+  for (auto *d : findChildren<QDockWidget *>())
+    m_viewMenu->addAction(d->toggleViewAction());
+  auto *help = menuBar()->addMenu(tr("&Help"));
+  help->addAction(tr("&About PrefLab"), this, [this] {
+    QMessageBox::about(this, tr("About PrefLab"),
+                       tr("<b>PrefLab %1</b><br>A workbench for preference-learning experiments: "
+                          "datasets, training runs in worker threads, live curves, generations side by "
+                          "side and per-pair ranking analysis.<br>GPL-3.0-or-later.")
+                           .arg(QApplication::applicationVersion()));
+  });
+}
+
+void MainWindow::connectRuns() {
+  connect(m_controller, &RunController::runAdded, this, [this](const QString &id) {
+    const auto request = m_controller->request(id);
+    m_store->setRunLabel(QDir(QString::fromStdString(request.config.outputDir)).absolutePath(), request.label);
+  });
+  connect(m_controller, &RunController::logged, this, &MainWindow::onLogged);
+  connect(m_controller, &RunController::evaluated, this, &MainWindow::onLogged);
+  connect(m_controller, &RunController::progress, this, [this](const QString &, const QString &stage, double f) {
+    m_statusText->setText(tr("Preparing: %1").arg(stage));
+    m_statusProgress->show();
+    m_statusProgress->setValue(int(100.0 * f));
+  });
+  connect(m_controller, &RunController::message, this,
+          [this](const QString &, const QString &text) { statusBar()->showMessage(text, 6000); });
+  connect(m_controller, &RunController::phaseChanged, this, [this](const QString &id, RunPhase phase) {
+    if (phase == RunPhase::Running || phase == RunPhase::Paused) {
+      m_liveRunDir = QDir(QString::fromStdString(m_controller->request(id).config.outputDir)).absolutePath();
+      m_statusText->setText(tr("%1: %2").arg(m_controller->request(id).label, runPhaseName(phase)));
+      m_diagnosticsTimer->start();
+    }
+  });
+  connect(m_controller, &RunController::finished, this, &MainWindow::onFinished);
+  // Diagnostics of the live run: metrics.jsonl is re-read every few seconds, not per step.
+  m_diagnosticsTimer = new QTimer(this);
+  m_diagnosticsTimer->setInterval(3000);
+  connect(m_diagnosticsTimer, &QTimer::timeout, this, [this] {
+    if (!m_liveRunDir.isEmpty())
+      m_diagnostics->analyseRunFolder(m_liveRunDir);
+  });
+}
+
+void MainWindow::onLogged(const QString &runId, const MetricRecord &record) {
+  const QString dir = QDir(QString::fromStdString(m_controller->request(runId).config.outputDir)).absolutePath();
+  m_store->appendRecord(dir, double(record.step), record.wallTime, record.metrics);
+  if (record.maxSteps > 0) {
+    m_statusProgress->show();
+    m_statusProgress->setValue(int(100 * record.step / record.maxSteps));
+    m_statusText->setText(tr("%1: step %2 of %3").arg(m_controller->request(runId).label).arg(record.step).arg(record.maxSteps));
+  }
+}
+
+void MainWindow::onFinished(const QString &runId, const RunResult &result) {
+  m_diagnosticsTimer->stop();
+  m_statusProgress->hide();
+  const QString label = m_controller->request(runId).label;
+  m_statusText->setText(tr("%1 %2: %3").arg(label, runPhaseName(result.phase), result.message));
+  if (result.phase == RunPhase::Failed)
+    QMessageBox::warning(this, tr("Run failed"), tr("%1 failed:\n%2").arg(label, result.message));
+  const QString dir = QDir(result.runDir).absolutePath();
+  if (!isRunFolder(dir))
+    return;
+  // From now on the run folder is the record: reload it so curves show every logged line.
+  m_store->clearRun(dir);
+  m_browser->openRun(dir);
+  m_browser->selectRuns({dir});
+  m_liveRunDir.clear();
+}
+
+QString MainWindow::runsRoot() const {
+  return QSettings().value(QStringLiteral("runsRoot"), QDir::current().filePath(QStringLiteral("runs"))).toString();
+}
+
+QString MainWindow::startEmbeddedRun() {
+  RunRequest request;
+  request.config = embeddedConfig();
+  request.label = QStringLiteral("sentiment-dpo");
+  request.config.outputDir =
+      QDir(runsRoot()).filePath(request.label + QDateTime::currentDateTime().toString(QStringLiteral("-yyyyMMdd-HHmmss"))).toStdString();
+  m_tabs->setCurrentWidget(m_curves);
+  m_curves->setMetric(QStringLiteral("loss"));
+  return m_controller->enqueue(request);
+}
+
+void MainWindow::newRunDialog() {
+  NewRunDialog dialog(m_lastConfig, runsRoot(), this);
+  if (dialog.exec() != QDialog::Accepted)
+    return;
+  RunRequest request;
+  request.config = dialog.config();
+  request.label = dialog.label();
+  m_lastConfig = request.config;
+  m_tabs->setCurrentWidget(m_curves);
+  m_controller->enqueue(request);
+}
+
+bool MainWindow::openPath(const QString &path) {
+  if (isRunFolder(path))
+    return openRunFolder(path);
+  if (QFileInfo(path).isFile())
+    return openDataset(path);
+  QMessageBox::warning(this, tr("Open"), tr("%1 is neither a dataset file nor a run folder "
+                                            "(a folder with config.yaml or metrics.jsonl).").arg(path));
+  return false;
+}
+
+bool MainWindow::openDataset(const QString &path) {
+  QString error;
+  if (!m_dataset->openDataset(path, &error))
+    return false; // DatasetView shows the dialog naming file, line and problem
+  const QString abs = QFileInfo(path).absoluteFilePath();
+  if (m_datasets->findItems(QFileInfo(abs).fileName(), Qt::MatchExactly).isEmpty()) {
+    auto *item = new QListWidgetItem(QFileInfo(abs).fileName(), m_datasets);
+    item->setData(Qt::UserRole, abs);
+    item->setToolTip(abs);
+  }
+  m_tabs->setCurrentWidget(m_dataset);
+  addRecent(abs);
+  return true;
+}
+
+bool MainWindow::openRunFolder(const QString &dir) {
+  const QString abs = QDir(dir).absolutePath();
+  if (!m_browser->openRun(abs))
+    return false;
+  m_browser->selectRuns({abs});
+  addRecent(abs);
+  return true;
+}
+
+// The selected run's folder feeds the Pairs, Compare, Models and Diagnostics views.
+void MainWindow::showRun(const QString &dir) {
+  if (dir.isEmpty())
+    return;
+  QString error;
+  m_diagnostics->analyseRunFolder(dir, &error);
+  if (QFileInfo::exists(QDir(dir).filePath(QStringLiteral("eval/pairs.jsonl"))))
+    m_pairs->openRunFolder(dir, &error);
+  if (QFileInfo::exists(QDir(dir).filePath(QStringLiteral("run_info.json"))) && !m_compare->isBusy())
+    m_compare->openRunFolder(dir, &error);
+  listModels(dir);
+}
+
+void MainWindow::listModels(const QString &runDir) {
+  const QDir dir(runDir);
+  QString reference;
+  QFile info(dir.filePath(QStringLiteral("run_info.json")));
+  if (info.open(QIODevice::ReadOnly))
+    reference = QJsonDocument::fromJson(info.readAll()).object().value(QStringLiteral("reference_model")).toString();
+  for (int i = 0; i < m_models->topLevelItemCount(); ++i)
+    if (m_models->topLevelItem(i)->text(1) == runDir)
+      delete m_models->takeTopLevelItem(i--);
+  auto *top = new QTreeWidgetItem(m_models, {dir.dirName(), runDir});
+  auto add = [&](const QString &name, const QString &path) {
+    auto *item = new QTreeWidgetItem(top, {name, path});
+    item->setData(1, Qt::UserRole, path);
+    item->setData(0, Qt::UserRole, reference);
+    item->setToolTip(1, path);
+  };
+  if (dir.exists(QStringLiteral("hf")))
+    add(tr("final policy (hf)"), dir.filePath(QStringLiteral("hf")));
+  const auto steps = QDir(dir.filePath(QStringLiteral("checkpoints"))).entryList(QDir::Dirs | QDir::NoDotAndDotDot);
+  for (const auto &s : steps)
+    add(s, dir.filePath(QStringLiteral("checkpoints/") + s));
+  if (!reference.isEmpty())
+    add(tr("reference"), reference);
+  top->setExpanded(true);
+}
+
+void MainWindow::exportPlot() {
+  const QString path = QFileDialog::getSaveFileName(this, tr("Export plot"), QStringLiteral("curves.pdf"),
+                                                    tr("PDF (*.pdf);;SVG (*.svg);;PNG (*.png)"));
+  QString error;
+  if (!path.isEmpty() && !m_curves->exportChart(path, &error))
+    QMessageBox::warning(this, tr("Export plot"), error);
+}
+
+void MainWindow::exportPlotData() {
+  const QString path = QFileDialog::getSaveFileName(this, tr("Export plot data"), QStringLiteral("curves.csv"),
+                                                    tr("CSV (*.csv)"));
+  QString error;
+  if (!path.isEmpty() && !m_curves->exportCsv(path, &error))
+    QMessageBox::warning(this, tr("Export plot data"), error);
+}
+
+void MainWindow::addRecent(const QString &path) {
+  QSettings settings;
+  auto recent = settings.value(QStringLiteral("recent")).toStringList();
+  recent.removeAll(path);
+  recent.prepend(path);
+  while (recent.size() > kMaxRecent)
+    recent.removeLast();
+  settings.setValue(QStringLiteral("recent"), recent);
+  rebuildRecentMenu();
+}
+
+void MainWindow::rebuildRecentMenu() {
+  m_recentMenu->clear();
+  const auto recent = QSettings().value(QStringLiteral("recent")).toStringList();
+  for (const auto &path : recent)
+    m_recentMenu->addAction(path, this, [this, path] { openPath(path); });
+  m_recentMenu->setEnabled(!recent.isEmpty());
+}
+
+void MainWindow::restoreSettings() {
+  QSettings s;
+  if (!restoreGeometry(s.value(QStringLiteral("window/geometry")).toByteArray()))
+    resize(1440, 900);
+  if (!restoreState(s.value(QStringLiteral("window/state")).toByteArray())) {
+    // First start: room for the run tables on the left, a narrow diagnostics column on the right.
+    QList<QDockWidget *> left, right;
+    for (auto *d : findChildren<QDockWidget *>())
+      (dockWidgetArea(d) == Qt::RightDockWidgetArea ? right : left) << d;
+    for (auto *d : left)
+      resizeDocks({d}, {430}, Qt::Horizontal);
+    for (auto *d : right)
+      resizeDocks({d}, {250}, Qt::Horizontal);
+  }
+  m_tabs->setCurrentIndex(s.value(QStringLiteral("window/tab"), 0).toInt());
+  m_curves->setSmoothing(s.value(QStringLiteral("curves/smoothing"), 0.6).toDouble());
+  m_curves->setLogY(s.value(QStringLiteral("curves/logY"), false).toBool());
+  m_curves->setIgnoreOutliers(s.value(QStringLiteral("curves/ignoreOutliers"), true).toBool());
+  rebuildRecentMenu();
+}
+
+void MainWindow::saveSettings() const {
+  QSettings s;
+  s.setValue(QStringLiteral("window/geometry"), saveGeometry());
+  s.setValue(QStringLiteral("window/state"), saveState());
+  s.setValue(QStringLiteral("window/tab"), m_tabs->currentIndex());
+  s.setValue(QStringLiteral("curves/smoothing"), m_curves->smoothing());
+  s.setValue(QStringLiteral("curves/logY"), m_curves->logY());
+  s.setValue(QStringLiteral("curves/ignoreOutliers"), m_curves->ignoreOutliers());
+}
+
+void MainWindow::closeEvent(QCloseEvent *event) {
+  const int active = m_controller->activeCount();
+  if (active > 0) {
+    const auto answer = QMessageBox::question(
+        this, tr("Quit PrefLab"),
+        tr("%n run(s) still going. Stop them and quit? A running run saves a checkpoint and can be "
+           "resumed later.", nullptr, active),
+        QMessageBox::Yes | QMessageBox::No, QMessageBox::No);
+    if (answer != QMessageBox::Yes) {
+      event->ignore();
+      return;
+    }
+    m_statusText->setText(tr("Stopping runs…"));
+    m_controller->shutdown();
+  }
+  saveSettings();
+  event->accept();
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent *event) {
+  if (event->mimeData()->hasUrls())
+    event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent *event) {
+  for (const auto &url : event->mimeData()->urls())
+    if (url.isLocalFile())
+      openPath(url.toLocalFile());
+  event->acceptProposedAction();
+}
+
+QStringList MainWindow::saveScreenshots(const QString &dir) {
+  QDir().mkpath(dir);
+  QStringList saved;
+  for (int i = 0; i < m_tabs->count(); ++i) {
+    m_tabs->setCurrentIndex(i);
+    QApplication::processEvents();
+    const QString path = QDir(dir).filePath(m_tabs->tabText(i).toLower() + QStringLiteral(".png"));
+    if (grab().save(path))
+      saved << path;
+  }
+  return saved;
+}
+
+} // namespace preflab::ui

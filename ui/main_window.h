@@ -1,0 +1,97 @@
+// MainWindow: docks, tabs, menus and settings wired together; the views do the work.
+#pragma once
+
+#include "core/train/train_config.h"
+
+#include <QMainWindow>
+
+class QLabel;
+class QListWidget;
+class QMenu;
+class QProgressBar;
+class QTabWidget;
+class QTimer;
+class QTreeWidget;
+
+namespace preflab::ui {
+
+class CompareView;
+class CurvesView;
+class DatasetView;
+class DiagnosticsPanel;
+class PairsInspector;
+class RunBrowser;
+class RunController;
+class RunSeriesStore;
+class RunsPanel;
+struct MetricRecord;
+struct RunResult;
+
+// Docks: Datasets, Models, Runs (runs of this window + opened run folders), Diagnostics.
+// Tabs: Curves, Compare, Pairs, Dataset. GUI thread only. Closing asks before stopping runs.
+class MainWindow : public QMainWindow {
+  Q_OBJECT
+
+public:
+  explicit MainWindow(QWidget *parent = nullptr);
+  ~MainWindow() override;
+
+  // Opens a dataset file or a run folder, whichever `path` is; false with a dialog when neither.
+  bool openPath(const QString &path);
+  bool openDataset(const QString &path);
+  bool openRunFolder(const QString &dir);
+  // Queues the embedded sentiment-steering DPO run (the README's one-button start).
+  QString startEmbeddedRun();
+  // Saves a PNG of the window with each main tab shown, into `dir` (for the screenshot script).
+  QStringList saveScreenshots(const QString &dir);
+
+  RunController *controller() const { return m_controller; }
+  RunSeriesStore *store() const { return m_store; }
+  QTabWidget *tabs() const { return m_tabs; }
+  static core::TrainConfig embeddedConfig(); // the embedded task's config (from resources)
+
+protected:
+  void closeEvent(QCloseEvent *event) override;
+  void dragEnterEvent(QDragEnterEvent *event) override;
+  void dropEvent(QDropEvent *event) override;
+
+private:
+  void buildViews();
+  void buildDocks();
+  void buildMenus();
+  void connectRuns();
+  void restoreSettings();
+  void saveSettings() const;
+  void addRecent(const QString &path);
+  void rebuildRecentMenu();
+  void showRun(const QString &dir);
+  void listModels(const QString &runDir);
+  void newRunDialog();
+  void exportPlot();
+  void exportPlotData();
+  void onLogged(const QString &runId, const MetricRecord &record);
+  void onFinished(const QString &runId, const RunResult &result);
+  QString runsRoot() const;
+
+  RunSeriesStore *m_store = nullptr;
+  RunController *m_controller = nullptr;
+  QTabWidget *m_tabs = nullptr;
+  CurvesView *m_curves = nullptr;
+  CompareView *m_compare = nullptr;
+  PairsInspector *m_pairs = nullptr;
+  DatasetView *m_dataset = nullptr;
+  RunsPanel *m_runsPanel = nullptr;
+  RunBrowser *m_browser = nullptr;
+  DiagnosticsPanel *m_diagnostics = nullptr;
+  QListWidget *m_datasets = nullptr;
+  QTreeWidget *m_models = nullptr;
+  QMenu *m_recentMenu = nullptr;
+  QMenu *m_viewMenu = nullptr;
+  QLabel *m_statusText = nullptr;
+  QProgressBar *m_statusProgress = nullptr;
+  QTimer *m_diagnosticsTimer = nullptr;
+  QString m_liveRunDir; // folder of the run this window is training, for live diagnostics
+  core::TrainConfig m_lastConfig;
+};
+
+} // namespace preflab::ui

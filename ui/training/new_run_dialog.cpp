@@ -1,0 +1,297 @@
+// NewRunDialog: a form over TrainConfig whose validation is core's, shown next to each field.
+#include "ui/training/new_run_dialog.h"
+
+#include "core/io/input_error.h"
+#include "core/objectives/objective_info.h"
+#include "core/train/device_info.h"
+
+#include <QComboBox>
+#include <QDateTime>
+#include <QDialogButtonBox>
+#include <QDir>
+#include <QDoubleSpinBox>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QThread>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+namespace preflab::ui {
+
+namespace {
+
+QString q(const std::string &s) { return QString::fromStdString(s); }
+
+} // namespace
+
+NewRunDialog::NewRunDialog(const core::TrainConfig &base, const QString &runsRoot, QWidget *parent)
+    : QDialog(parent), m_base(base), m_runsRoot(runsRoot) {
+  setWindowTitle(tr("New run"));
+  buildForm();
+  onObjectiveChanged();
+  validate();
+}
+
+void NewRunDialog::buildForm() {
+  auto *form = new QFormLayout;
+  form->setFieldGrowthPolicy(QFormLayout::ExpandingFieldsGrow);
+  // Each field sits in a row with a red label that holds the reason it is invalid.
+  auto addRow = [&](const QString &text, QWidget *field, const QString &key) {
+    auto *row = new QWidget;
+    auto *h = new QHBoxLayout(row);
+    h->setContentsMargins(0, 0, 0, 0);
+    h->addWidget(field, 1);
+    auto *error = new QLabel;
+    error->setStyleSheet(QStringLiteral("color: #c62828;"));
+    error->setWordWrap(true);
+    error->setMinimumWidth(180);
+    h->addWidget(error, 1);
+    m_errorLabels.insert(key, error);
+    form->addRow(text, row);
+  };
+  auto browse = [this](QLineEdit *edit, bool directory) {
+    auto *w = new QWidget;
+    auto *h = new QHBoxLayout(w);
+    h->setContentsMargins(0, 0, 0, 0);
+    h->addWidget(edit, 1);
+    auto *b = new QToolButton;
+    b->setText(QStringLiteral("…"));
+    connect(b, &QToolButton::clicked, this, [this, edit, directory] {
+      const QString path = directory ? QFileDialog::getExistingDirectory(this, tr("Choose a folder"), edit->text())
+                                     : QFileDialog::getOpenFileName(this, tr("Choose a dataset"), edit->text(),
+                                                                    tr("JSON Lines (*.jsonl *.json);;All files (*)"));
+      if (!path.isEmpty())
+        edit->setText(path);
+    });
+    h->addWidget(b);
+    return w;
+  };
+
+  m_name = new QLineEdit(QStringLiteral("%1-%2").arg(q(m_base.task.empty() ? "run" : m_base.task), q(m_base.lossType)));
+  addRow(tr("Name"), m_name, QStringLiteral("name"));
+  m_task = new QComboBox;
+  m_task->addItem(tr("Embedded task: sentiment steering (no download)"), QStringLiteral("sentiment"));
+  m_task->addItem(tr("Preference dataset file (JSONL)"), QString());
+  m_task->setCurrentIndex(m_base.task == "sentiment" ? 0 : 1);
+  addRow(tr("Task"), m_task, QStringLiteral("task"));
+  m_trainFile = new QLineEdit(q(m_base.trainFile));
+  m_trainFile->setPlaceholderText(tr("pairs.jsonl (TRL, HH-RLHF, UltraFeedback or KTO format)"));
+  addRow(tr("Training data"), browse(m_trainFile, false), QStringLiteral("train_file"));
+  m_evalFile = new QLineEdit(q(m_base.evalFile));
+  m_evalFile->setPlaceholderText(tr("optional held-out pairs"));
+  addRow(tr("Evaluation data"), browse(m_evalFile, false), QStringLiteral("eval_file"));
+  m_modelKind = new QComboBox;
+  m_modelKind->addItem(tr("Built-in tiny GPT (%1 layers, %2 heads, width %3)")
+                           .arg(m_base.model.nLayer)
+                           .arg(m_base.model.nHead)
+                           .arg(m_base.model.nEmbd));
+  m_modelKind->addItem(tr("Checkpoint or Hugging Face GPT-2 folder"));
+  m_modelKind->setCurrentIndex(m_base.modelNameOrPath.empty() ? 0 : 1);
+  addRow(tr("Model"), m_modelKind, QStringLiteral("model"));
+  m_modelDir = new QLineEdit(q(m_base.modelNameOrPath));
+  addRow(tr("Model folder"), browse(m_modelDir, true), QStringLiteral("model_name_or_path"));
+
+  m_objective = new QComboBox;
+  for (const auto &info : core::objectiveInfos())
+    m_objective->addItem(QStringLiteral("%1 — %2").arg(q(info.name), q(info.title)), q(info.name));
+  m_objective->setCurrentIndex(std::max(0, m_objective->findData(q(m_base.lossType))));
+  addRow(tr("Objective"), m_objective, QStringLiteral("loss_type"));
+  m_objectiveHelp = new QLabel;
+  m_objectiveHelp->setWordWrap(true);
+  m_objectiveHelp->setStyleSheet(QStringLiteral("color: palette(mid);"));
+  form->addRow(QString(), m_objectiveHelp);
+  m_beta = new QDoubleSpinBox;
+  m_beta->setDecimals(4);
+  m_beta->setRange(0.0, 1000.0);
+  m_beta->setSingleStep(0.01);
+  m_beta->setValue(m_base.beta);
+  addRow(tr("β"), m_beta, QStringLiteral("beta"));
+  m_learningRate = new QLineEdit(QString::number(m_base.learningRate, 'g', 6));
+  addRow(tr("Learning rate"), m_learningRate, QStringLiteral("learning_rate"));
+  m_maxSteps = new QSpinBox;
+  m_maxSteps->setRange(0, 10000000);
+  m_maxSteps->setSpecialValueText(tr("one epoch"));
+  m_maxSteps->setValue(int(std::max<std::int64_t>(0, m_base.maxSteps)));
+  addRow(tr("Steps"), m_maxSteps, QStringLiteral("max_steps"));
+  m_batchSize = new QSpinBox;
+  m_batchSize->setRange(0, 65536);
+  m_batchSize->setValue(int(m_base.perDeviceTrainBatchSize));
+  addRow(tr("Batch size (pairs)"), m_batchSize, QStringLiteral("per_device_train_batch_size"));
+  m_accumulation = new QSpinBox;
+  m_accumulation->setRange(0, 4096);
+  m_accumulation->setValue(int(m_base.gradientAccumulationSteps));
+  addRow(tr("Gradient accumulation"), m_accumulation, QStringLiteral("gradient_accumulation_steps"));
+  m_seed = new QSpinBox;
+  m_seed->setRange(0, 2147483647);
+  m_seed->setValue(int(m_base.seed));
+  addRow(tr("Seed"), m_seed, QStringLiteral("seed"));
+  m_device = new QComboBox;
+  m_device->addItem(tr("CPU"), QStringLiteral("cpu"));
+  if (core::cudaDeviceCount() > 0)
+    m_device->addItem(tr("CUDA (%1 GPU)").arg(core::cudaDeviceCount()), QStringLiteral("cuda"));
+  m_device->setCurrentIndex(std::max(0, m_device->findData(q(m_base.device))));
+  addRow(tr("Device"), m_device, QStringLiteral("device"));
+  m_threads = new QSpinBox;
+  m_threads->setRange(0, 1024);
+  m_threads->setSpecialValueText(tr("all %1 cores").arg(QThread::idealThreadCount()));
+  m_threads->setValue(int(m_base.threads));
+  addRow(tr("CPU threads"), m_threads, QStringLiteral("threads"));
+  m_outputDir = new QLineEdit;
+  m_outputDir->setPlaceholderText(tr("default: %1/<name>-<date>").arg(QDir::toNativeSeparators(m_runsRoot)));
+  addRow(tr("Run folder"), browse(m_outputDir, true), QStringLiteral("output_dir"));
+
+  m_buttons = new QDialogButtonBox(QDialogButtonBox::Cancel);
+  m_buttons->addButton(tr("Start"), QDialogButtonBox::AcceptRole)->setDefault(true);
+  connect(m_buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
+  connect(m_buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+  auto *layout = new QVBoxLayout(this);
+  layout->addLayout(form);
+  layout->addWidget(m_buttons);
+
+  for (auto *e : {m_name, m_trainFile, m_evalFile, m_modelDir, m_learningRate, m_outputDir})
+    connect(e, &QLineEdit::textChanged, this, &NewRunDialog::validate);
+  for (auto *c : {m_task, m_modelKind, m_device})
+    connect(c, &QComboBox::currentIndexChanged, this, &NewRunDialog::validate);
+  for (auto *s : {m_maxSteps, m_batchSize, m_accumulation, m_seed, m_threads})
+    connect(s, &QSpinBox::valueChanged, this, &NewRunDialog::validate);
+  connect(m_beta, &QDoubleSpinBox::valueChanged, this, &NewRunDialog::validate);
+  connect(m_objective, &QComboBox::currentIndexChanged, this, &NewRunDialog::onObjectiveChanged);
+}
+
+void NewRunDialog::onObjectiveChanged() {
+  const auto &info = core::objectiveInfo(m_objective->currentData().toString().toStdString());
+  QString beta = info.defaultBeta > 0
+                     ? tr("β is %1; default %2, usual range %3–%4.")
+                           .arg(q(info.betaMeaning))
+                           .arg(info.defaultBeta)
+                           .arg(info.betaLow)
+                           .arg(info.betaHigh)
+                     : tr("β is not used.");
+  m_objectiveHelp->setText(QStringLiteral("%1 %2%3").arg(q(info.summary), beta,
+                                                          info.needsReference ? tr(" Needs a reference model.") : QString()));
+  if (info.defaultBeta > 0)
+    m_beta->setValue(info.defaultBeta);
+  m_beta->setEnabled(info.defaultBeta > 0);
+  const bool nameIsDefault = m_name->text().contains(QLatin1Char('-'));
+  if (nameIsDefault)
+    m_name->setText(QStringLiteral("%1-%2").arg(m_task->currentData().toString().isEmpty() ? QStringLiteral("run")
+                                                                                            : QStringLiteral("sentiment"),
+                                                q(info.name)));
+  validate();
+}
+
+QString NewRunDialog::fileField(QLineEdit *edit) const { return edit->text().trimmed(); }
+
+core::TrainConfig NewRunDialog::config() const {
+  core::TrainConfig c = m_base;
+  c.task = m_task->currentData().toString().toStdString();
+  c.trainFile = fileField(m_trainFile).toStdString();
+  c.evalFile = fileField(m_evalFile).toStdString();
+  c.modelNameOrPath = m_modelKind->currentIndex() == 1 ? fileField(m_modelDir).toStdString() : std::string();
+  c.lossType = m_objective->currentData().toString().toStdString();
+  c.beta = m_beta->value();
+  bool ok = false;
+  const double lr = m_learningRate->text().toDouble(&ok);
+  c.learningRate = ok ? lr : -1.0;
+  c.maxSteps = m_maxSteps->value() > 0 ? m_maxSteps->value() : -1;
+  c.perDeviceTrainBatchSize = m_batchSize->value();
+  c.gradientAccumulationSteps = m_accumulation->value();
+  c.seed = std::uint64_t(m_seed->value());
+  c.device = m_device->currentData().toString().toStdString();
+  c.threads = m_threads->value();
+  QString out = m_outputDir->text().trimmed();
+  if (out.isEmpty())
+    out = QDir(m_runsRoot).filePath(label() + QDateTime::currentDateTime().toString(QStringLiteral("-yyyyMMdd-HHmmss")));
+  c.outputDir = out.toStdString();
+  return c;
+}
+
+QString NewRunDialog::label() const { return m_name->text().trimmed(); }
+
+void NewRunDialog::setField(const QString &key, const QString &value) {
+  if (key == QLatin1String("beta"))
+    m_beta->setValue(value.toDouble());
+  else if (key == QLatin1String("learning_rate"))
+    m_learningRate->setText(value);
+  else if (key == QLatin1String("train_file"))
+    m_trainFile->setText(value);
+  else if (key == QLatin1String("task"))
+    m_task->setCurrentIndex(std::max(0, m_task->findData(value)));
+  else if (key == QLatin1String("loss_type"))
+    m_objective->setCurrentIndex(std::max(0, m_objective->findData(value)));
+  else if (key == QLatin1String("per_device_train_batch_size"))
+    m_batchSize->setValue(value.toInt());
+  else if (key == QLatin1String("max_steps"))
+    m_maxSteps->setValue(value.toInt());
+  else if (key == QLatin1String("name"))
+    m_name->setText(value);
+  else if (key == QLatin1String("model_name_or_path")) {
+    m_modelKind->setCurrentIndex(value.isEmpty() ? 0 : 1);
+    m_modelDir->setText(value);
+  }
+}
+
+void NewRunDialog::showError(const QString &key, const QString &message) {
+  const QString shown = m_errorLabels.contains(key) ? key : QStringLiteral("name");
+  if (!m_errors.contains(shown))
+    m_errors.insert(shown, message);
+}
+
+void NewRunDialog::validate() {
+  m_errors.clear();
+  const bool fromFile = m_task->currentData().toString().isEmpty();
+  m_trainFile->parentWidget()->setEnabled(fromFile);
+  m_evalFile->parentWidget()->setEnabled(fromFile);
+  m_modelDir->parentWidget()->setEnabled(m_modelKind->currentIndex() == 1);
+  if (label().isEmpty() || label().contains(QLatin1Char('/')))
+    showError(QStringLiteral("name"), tr("a name without '/' is needed"));
+  if (fromFile) {
+    if (fileField(m_trainFile).isEmpty())
+      showError(QStringLiteral("train_file"), tr("choose a JSONL file"));
+    else if (!QFileInfo(fileField(m_trainFile)).isFile())
+      showError(QStringLiteral("train_file"), tr("no such file"));
+    if (!fileField(m_evalFile).isEmpty() && !QFileInfo(fileField(m_evalFile)).isFile())
+      showError(QStringLiteral("eval_file"), tr("no such file"));
+  }
+  if (m_modelKind->currentIndex() == 1) {
+    const QDir dir(fileField(m_modelDir));
+    if (fileField(m_modelDir).isEmpty() || !dir.exists())
+      showError(QStringLiteral("model_name_or_path"), tr("choose a model folder"));
+    else if (!dir.exists(QStringLiteral("config.json")) && !dir.exists(QStringLiteral("trainer_state.json")) &&
+             !dir.exists(QStringLiteral("model.json")))
+      showError(QStringLiteral("model_name_or_path"), tr("no config.json: not a model folder"));
+  }
+  bool lrOk = false;
+  m_learningRate->text().toDouble(&lrOk);
+  if (!lrOk)
+    showError(QStringLiteral("learning_rate"), tr("not a number"));
+  const QString out = m_outputDir->text().trimmed();
+  if (!out.isEmpty() && QFileInfo::exists(QDir(out).filePath(QStringLiteral("metrics.jsonl"))))
+    showError(QStringLiteral("output_dir"), tr("already holds a run"));
+  try { // the checks core makes before any run: the same rules as the CLI
+    config().validate();
+  } catch (const core::InputError &e) {
+    showError(q(e.key()), q(e.message()));
+  } catch (const std::exception &e) {
+    showError(QStringLiteral("name"), q(e.what()));
+  }
+  for (auto it = m_errorLabels.begin(); it != m_errorLabels.end(); ++it)
+    it.value()->setText(m_errors.value(it.key()));
+  // β outside the objective's usual range is allowed (the diagnostics panel flags it too).
+  const auto &info = core::objectiveInfo(m_objective->currentData().toString().toStdString());
+  if (info.betaHigh > 0 && !m_errors.contains(QStringLiteral("beta")) &&
+      (m_beta->value() < info.betaLow || m_beta->value() > info.betaHigh))
+    m_errorLabels.value(QStringLiteral("beta"))
+        ->setText(tr("outside the usual %1–%2 for %3 (allowed)").arg(info.betaLow).arg(info.betaHigh).arg(q(info.name)));
+  for (auto *b : m_buttons->buttons())
+    if (m_buttons->buttonRole(b) == QDialogButtonBox::AcceptRole)
+      b->setEnabled(m_errors.isEmpty());
+}
+
+} // namespace preflab::ui

@@ -1,0 +1,69 @@
+// NewRunDialog: objective, hyperparameters, model, data, device and threads of a new run, validated.
+#pragma once
+
+#include "core/train/train_config.h"
+
+#include <QDialog>
+#include <QHash>
+
+class QComboBox;
+class QDialogButtonBox;
+class QDoubleSpinBox;
+class QLabel;
+class QLineEdit;
+class QSpinBox;
+
+namespace preflab::ui {
+
+// Starts from `base` (the embedded sentiment task's config, or the last one used) and lets the
+// user change what a run needs. Every edit re-validates: a field whose value core would reject
+// shows the reason beside it (core's own validation, so the dialog and the CLI agree), and
+// "Start" stays disabled until all fields are valid. GUI thread only.
+class NewRunDialog : public QDialog {
+  Q_OBJECT
+
+public:
+  NewRunDialog(const core::TrainConfig &base, const QString &runsRoot, QWidget *parent = nullptr);
+
+  core::TrainConfig config() const; // the resolved config (valid when isValid())
+  QString label() const;            // the run's name, also the output folder's name
+  bool isValid() const { return m_errors.isEmpty(); }
+  // Field key ("beta", "train_file", ...) → reason it is invalid, for tests and tooltips.
+  QHash<QString, QString> errors() const { return m_errors; }
+
+  // Test hooks: set a field by its config key as a user would type it.
+  void setField(const QString &key, const QString &value);
+
+private:
+  void buildForm();
+  void onObjectiveChanged();
+  void validate();
+  void showError(const QString &key, const QString &message);
+  QString fileField(QLineEdit *edit) const;
+
+  core::TrainConfig m_base;
+  QString m_runsRoot;
+  QHash<QString, QString> m_errors;
+  QHash<QString, QLabel *> m_errorLabels; // config key → label beside its field
+
+  QLineEdit *m_name = nullptr;
+  QComboBox *m_task = nullptr;
+  QLineEdit *m_trainFile = nullptr;
+  QLineEdit *m_evalFile = nullptr;
+  QComboBox *m_modelKind = nullptr;
+  QLineEdit *m_modelDir = nullptr;
+  QComboBox *m_objective = nullptr;
+  QLabel *m_objectiveHelp = nullptr;
+  QDoubleSpinBox *m_beta = nullptr;
+  QLineEdit *m_learningRate = nullptr;
+  QSpinBox *m_maxSteps = nullptr;
+  QSpinBox *m_batchSize = nullptr;
+  QSpinBox *m_accumulation = nullptr;
+  QSpinBox *m_seed = nullptr;
+  QComboBox *m_device = nullptr;
+  QSpinBox *m_threads = nullptr;
+  QLineEdit *m_outputDir = nullptr;
+  QDialogButtonBox *m_buttons = nullptr;
+};
+
+} // namespace preflab::ui
