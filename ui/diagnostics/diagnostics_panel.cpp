@@ -1,0 +1,89 @@
+// DiagnosticsPanel: list of findings with standard severity icons; run-folder convenience loader.
+#include "ui/diagnostics/diagnostics_panel.h"
+
+#include "core/train/run_folder.h"
+#include "core/train/train_config.h"
+
+#include <QDir>
+#include <QFileInfo>
+#include <QLabel>
+#include <QListWidget>
+#include <QStyle>
+#include <QVBoxLayout>
+
+namespace preflab::ui {
+
+DiagnosticsPanel::DiagnosticsPanel(QWidget *parent) : QWidget(parent) {
+  auto *layout = new QVBoxLayout(this);
+  m_title = new QLabel(this);
+  m_list = new QListWidget(this);
+  m_list->setWordWrap(true);
+  m_list->setIconSize(QSize(20, 20));
+  m_list->setSelectionMode(QAbstractItemView::NoSelection);
+  m_list->setAlternatingRowColors(true);
+  layout->addWidget(m_title);
+  layout->addWidget(m_list, 1);
+  clear();
+}
+
+void DiagnosticsPanel::clear() {
+  m_findings.clear();
+  m_list->clear();
+  m_title->setText(tr("Diagnostics: no run analysed."));
+  emit findingsChanged(0);
+}
+
+void DiagnosticsPanel::setFindings(const std::vector<core::DiagnosticFinding> &findings) {
+  m_findings = findings;
+  m_list->clear();
+  const QIcon warning = style()->standardIcon(QStyle::SP_MessageBoxWarning);
+  const QIcon info = style()->standardIcon(QStyle::SP_MessageBoxInformation);
+  for (const core::DiagnosticFinding &f : findings) {
+    const bool isWarning = f.severity == core::FindingSeverity::Warning;
+    auto *item = new QListWidgetItem(isWarning ? warning : info, QString::fromStdString(f.message), m_list);
+    item->setToolTip(
+        QStringLiteral("%1 (%2)").arg(QString::fromStdString(f.id), isWarning ? tr("warning") : tr("info")));
+    item->setData(Qt::UserRole, QString::fromStdString(f.id));
+  }
+  if (findings.empty()) {
+    auto *item = new QListWidgetItem(style()->standardIcon(QStyle::SP_DialogApplyButton),
+                                     tr("No problems found in the logged metrics."), m_list);
+    item->setFlags(Qt::NoItemFlags | Qt::ItemIsEnabled);
+  }
+  const auto warnings = std::count_if(findings.begin(), findings.end(), [](const core::DiagnosticFinding &f) {
+    return f.severity == core::FindingSeverity::Warning;
+  });
+  const auto notes = std::ptrdiff_t(findings.size()) - warnings;
+  m_title->setText(tr("Diagnostics: %1 %2, %3 %4")
+                       .arg(warnings)
+                       .arg(warnings == 1 ? tr("warning") : tr("warnings"))
+                       .arg(notes)
+                       .arg(notes == 1 ? tr("note") : tr("notes")));
+  emit findingsChanged(int(findings.size()));
+}
+
+void DiagnosticsPanel::analyse(const core::RunDiagnosticsInput &input) {
+  setFindings(core::diagnoseRun(input));
+}
+
+bool DiagnosticsPanel::analyseRunFolder(const QString &runDir, QString *error) {
+  const QDir dir(runDir);
+  try {
+    const core::TrainConfig config =
+        core::loadTrainConfig(dir.filePath(QStringLiteral("config.yaml")).toStdString());
+    core::RunDiagnosticsInput input = core::diagnosticsInputFromRecords(
+        core::readMetricsFile(dir.filePath(QStringLiteral("metrics.jsonl")).toStdString()));
+    input.objective = config.lossType;
+    input.beta = config.beta;
+    input.pairsPerAccuracyValue = config.perDeviceTrainBatchSize * config.gradientAccumulationSteps;
+    analyse(input);
+    m_title->setText(tr("%1 — %2").arg(QFileInfo(runDir).fileName(), m_title->text()));
+    return true;
+  } catch (const std::exception &e) {
+    if (error)
+      *error = QString::fromStdString(e.what());
+    return false;
+  }
+}
+
+} // namespace preflab::ui
