@@ -425,6 +425,10 @@ std::vector<EvalSample> readEvalSamples(const std::string &path) {
   return out;
 }
 
+std::vector<std::string> sentimentPrompts(std::int64_t count, std::uint64_t seed) {
+  return SentimentCorpus::prompts(count, seed);
+}
+
 RunModels readRunModels(const std::string &runDir) {
   const auto path = runDir + "/run_info.json";
   if (!fs::exists(path))

@@ -104,6 +104,9 @@ struct RunModels {
 // Reads <runDir>/run_info.json. Throws InputError naming the file when it is missing or bad.
 RunModels readRunModels(const std::string &runDir);
 
+// `count` prompts of the built-in sentiment task, deterministic for a seed.
+std::vector<std::string> sentimentPrompts(std::int64_t count, std::uint64_t seed);
+
 // Splits raw bytes into displayable UTF-8: consecutive pieces are merged until they form whole
 // characters; bytes that can never start or continue a character become U+FFFD. Exposed for tests.
 std::vector<TokenDelta> mergeUtf8Pieces(const std::vector<TokenDelta> &pieces);

@@ -290,17 +290,19 @@ private Q_SLOTS:
     QVERIFY_THROWS_EXCEPTION(InputError, readRunModels(m_dir.filePath("no-run").toStdString()));
   }
 
-  // Regenerates tests/data/ui_compare/tiny_model (used by the ui tests, which cannot build
-  // models without torch) when PREFLAB_WRITE_UI_COMPARE_MODEL names the target folder.
+  // Regenerates tests/data/ui_compare/model_a and model_b (used by the ui tests, which cannot
+  // build models without torch) when PREFLAB_WRITE_UI_COMPARE_MODELS names the target folder.
   void writeUiFixture() {
-    const QByteArray target = qgetenv("PREFLAB_WRITE_UI_COMPARE_MODEL");
+    const QByteArray target = qgetenv("PREFLAB_WRITE_UI_COMPARE_MODELS");
     if (target.isEmpty())
-      QSKIP("set PREFLAB_WRITE_UI_COMPARE_MODEL=<folder> to regenerate the ui test model");
-    torch::manual_seed(7);
+      QSKIP("set PREFLAB_WRITE_UI_COMPARE_MODELS=<folder> to regenerate the ui test models");
     GptConfig c = tinyConfig();
     c.blockSize = 64;
-    Gpt model(c);
-    exportHfGpt2(model, ByteTokenizer(), target.toStdString());
+    for (const auto &[name, seed] : {std::pair<const char *, int>{"model_a", 7}, {"model_b", 8}}) {
+      torch::manual_seed(seed);
+      Gpt model(c);
+      exportHfGpt2(model, ByteTokenizer(), target.toStdString() + "/" + name);
+    }
   }
 
 private:
