@@ -95,12 +95,15 @@ ModelSet loadModels(const CompareRequest &r, bool needScorerModel) {
   return set;
 }
 
-bool scorerIsModel(const std::string &scorer) { return scorer != "sentiment" && scorer != "none"; }
+bool scorerIsModel(const std::string &scorer) {
+  return scorer != "sentiment" && scorer != "none";
+}
 
 void validateRequest(const CompareRequest &r) {
   if (r.prompts.size() != r.seeds.size())
     throw InputError({}, 0, "seeds",
-                     std::to_string(r.prompts.size()) + " prompts but " + std::to_string(r.seeds.size()) + " seeds");
+                     std::to_string(r.prompts.size()) + " prompts but " + std::to_string(r.seeds.size()) +
+                         " seeds");
   for (std::size_t i = 0; i < r.prompts.size(); ++i)
     if (r.prompts[i].empty())
       throw InputError({}, 0, "prompt", "prompt " + std::to_string(i + 1) + " is empty");
@@ -156,13 +159,15 @@ std::vector<double> rewardModelScores(ModelSet &set, const std::vector<std::stri
       rs.back().push_back(tok.eosId());
   }
   const auto batch = buildSequenceBatch(ps, rs, maxLength, maxLength / 2, 0, set.device);
-  const auto scores = set.scorer->score(batch.ids, batch.lastIndex).to(torch::kCPU, torch::kFloat64).contiguous();
+  const auto scores =
+      set.scorer->score(batch.ids, batch.lastIndex).to(torch::kCPU, torch::kFloat64).contiguous();
   return std::vector<double>(scores.data_ptr<double>(), scores.data_ptr<double>() + scores.numel());
 }
 
 // Scores, token pieces and sums of one side for a chunk of prompts.
 std::vector<ComparedText> compareSide(ModelSet &set, Gpt &model, const std::string &scorer,
-                                      const std::vector<std::string> &prompts, const std::vector<TokenIds> &promptIds,
+                                      const std::vector<std::string> &prompts,
+                                      const std::vector<TokenIds> &promptIds,
                                       const std::vector<Response> &responses) {
   const auto &tok = *set.tokenizer;
   std::vector<TokenIds> scored;
@@ -219,7 +224,8 @@ std::vector<TokenIds> encodePrompts(const Tokenizer &tok, const std::vector<std:
 // Runs `side(begin, end)` over chunks of prompts, reporting progress and honouring cancel.
 template <typename Fn>
 std::vector<ComparedPrompt> forEachChunk(const CompareRequest &r, const CompareProgressFn &progress,
-                                         const std::atomic<bool> *cancel, const std::string &stage, Fn chunk) {
+                                         const std::atomic<bool> *cancel, const std::string &stage,
+                                         Fn chunk) {
   std::vector<ComparedPrompt> out;
   const auto n = r.prompts.size();
   const auto step = std::size_t(std::max<std::int64_t>(1, r.batchSize));
@@ -346,7 +352,8 @@ std::vector<ComparedPrompt> compareGenerations(const CompareRequest &r, const Co
   const auto blockSize = std::min(set.a->config().blockSize, set.b->config().blockSize);
   const auto ids = encodePrompts(tok, r.prompts, blockSize);
   torch::NoGradGuard noGrad;
-  auto sample = [&](Gpt &model, const std::vector<TokenIds> &promptIds, const std::vector<std::uint64_t> &seeds) {
+  auto sample = [&](Gpt &model, const std::vector<TokenIds> &promptIds,
+                    const std::vector<std::uint64_t> &seeds) {
     std::vector<Response> out;
     const auto generated = generate(model, promptIds, seeds, r.sampling, tok.eosId());
     for (std::size_t i = 0; i < generated.size(); ++i) {
@@ -366,19 +373,22 @@ std::vector<ComparedPrompt> compareGenerations(const CompareRequest &r, const Co
   });
 }
 
-std::vector<ComparedPrompt> scoreExistingTexts(const CompareRequest &r, const std::vector<std::string> &textsA,
+std::vector<ComparedPrompt> scoreExistingTexts(const CompareRequest &r,
+                                               const std::vector<std::string> &textsA,
                                                const std::vector<std::string> &textsB,
-                                               const CompareProgressFn &progress, const std::atomic<bool> *cancel) {
+                                               const CompareProgressFn &progress,
+                                               const std::atomic<bool> *cancel) {
   validateRequest(r);
   if (textsA.size() != r.prompts.size() || textsB.size() != r.prompts.size())
     throw InputError({}, 0, "texts",
-                     std::to_string(r.prompts.size()) + " prompts but " + std::to_string(textsA.size()) + " and " +
-                         std::to_string(textsB.size()) + " texts");
+                     std::to_string(r.prompts.size()) + " prompts but " + std::to_string(textsA.size()) +
+                         " and " + std::to_string(textsB.size()) + " texts");
   if (progress)
     progress("loading models", 0.0);
   auto set = loadModels(r, scorerIsModel(r.scorer));
   const auto &tok = *set.tokenizer;
-  const auto ids = encodePrompts(tok, r.prompts, std::min(set.a->config().blockSize, set.b->config().blockSize));
+  const auto ids =
+      encodePrompts(tok, r.prompts, std::min(set.a->config().blockSize, set.b->config().blockSize));
   torch::NoGradGuard noGrad;
   auto responses = [&](const std::vector<std::string> &texts, std::size_t begin, std::size_t end) {
     std::vector<Response> out;
@@ -432,7 +442,8 @@ std::vector<std::string> sentimentPrompts(std::int64_t count, std::uint64_t seed
 RunModels readRunModels(const std::string &runDir) {
   const auto path = runDir + "/run_info.json";
   if (!fs::exists(path))
-    throw InputError(path, 0, {}, "missing (runs written before run_info.json existed: choose the models by hand)");
+    throw InputError(path, 0, {},
+                     "missing (runs written before run_info.json existed: choose the models by hand)");
   const auto j = nlohmann::json::parse(readFile(path), nullptr, false);
   if (!j.is_object())
     throw InputError(path, 0, {}, "not a JSON object");

@@ -16,11 +16,11 @@ namespace preflab::core {
 // so that `text` is whole UTF-8 characters (bytes that never form a valid character become
 // U+FFFD). Log-probs are summed over the merged tokens.
 struct TokenDelta {
-  std::string text;          // valid UTF-8; empty for the end-of-text token
-  double logpModel = 0;      // log π_θ of the piece, θ = the model that generated this side
-  double logpReference = 0;  // log π_ref of the piece
-  int tokenCount = 1;        // tokens merged into this piece
-  bool isEnd = false;        // the end-of-text token the model chose to stop with
+  std::string text;         // valid UTF-8; empty for the end-of-text token
+  double logpModel = 0;     // log π_θ of the piece, θ = the model that generated this side
+  double logpReference = 0; // log π_ref of the piece
+  int tokenCount = 1;       // tokens merged into this piece
+  bool isEnd = false;       // the end-of-text token the model chose to stop with
   double delta() const { return logpModel - logpReference; }
 };
 
@@ -42,9 +42,9 @@ struct ComparedPrompt {
 // (config.json + model.safetensors) or training checkpoints (model.pt + trainer_state.json).
 // Models that share a folder are loaded once.
 struct CompareRequest {
-  std::string modelA;        // e.g. the reference model
-  std::string modelB;        // e.g. a tuned checkpoint, or run B's policy
-  std::string referenceDir;  // π_ref of the colouring; empty: modelA
+  std::string modelA;       // e.g. the reference model
+  std::string modelB;       // e.g. a tuned checkpoint, or run B's policy
+  std::string referenceDir; // π_ref of the colouring; empty: modelA
   std::vector<std::string> prompts;
   std::vector<std::uint64_t> seeds; // one per prompt; A and B draw from the same seed
   SamplingOptions sampling;
@@ -95,7 +95,7 @@ std::vector<EvalSample> readEvalSamples(const std::string &path);
 
 // The models of a run folder, from <run>/run_info.json.
 struct RunModels {
-  std::string task;           // "sentiment" or ""
+  std::string task; // "sentiment" or ""
   std::string lossType;
   std::string referenceModel; // absolute folder of π_ref ("" when unknown)
   std::string policyFinal;    // absolute <run>/hf (exists once the run has finished)

@@ -61,7 +61,9 @@ CompareRequest request(const std::string &a, const std::string &b) {
   return r;
 }
 
-void writeText(const QString &path, const std::string &text) { std::ofstream(path.toStdString()) << text; }
+void writeText(const QString &path, const std::string &text) {
+  std::ofstream(path.toStdString()) << text;
+}
 } // namespace
 
 class TestCompareTools : public QObject {
@@ -160,7 +162,8 @@ private Q_SLOTS:
     auto r = request(m_modelA, m_modelB);
     r.prompts.resize(2);
     r.seeds.resize(2);
-    const std::vector<std::string> textsA = {" was good.", " was bad and dull."}, textsB = {" was great!", " is fine"};
+    const std::vector<std::string> textsA = {" was good.", " was bad and dull."},
+                                   textsB = {" was great!", " is fine"};
     const auto rows = scoreExistingTexts(r, textsA, textsB);
     QCOMPARE(rows.size(), std::size_t(2));
     QCOMPARE(rows[1].a.text, textsA[1]);
@@ -176,10 +179,13 @@ private Q_SLOTS:
     std::atomic<bool> cancel{false};
     int reports = 0;
     auto r = request(m_modelA, m_modelB);
-    const auto rows = compareGenerations(r, [&](const std::string &stage, double) {
-      if (stage == "generating" && ++reports == 1)
-        cancel = true;
-    }, &cancel);
+    const auto rows = compareGenerations(
+        r,
+        [&](const std::string &stage, double) {
+          if (stage == "generating" && ++reports == 1)
+            cancel = true;
+        },
+        &cancel);
     QCOMPARE(rows.size(), std::size_t(3)); // the first chunk of three, then stopped
   }
 
@@ -227,14 +233,16 @@ private Q_SLOTS:
     QTest::addColumn<QStringList>("expected");
     QTest::addColumn<QList<int>>("counts");
     QTest::newRow("ascii") << QByteArrayList{"a", "b"} << QStringList{"a", "b"} << QList<int>{1, 1};
-    QTest::newRow("two-byte char split") << QByteArrayList{"x", "\xC3", "\xA9", "y"}
-                                         << QStringList{"x", QString::fromUtf8("é"), "y"} << QList<int>{1, 2, 1};
-    QTest::newRow("four-byte char split") << QByteArrayList{"\xF0", "\x9F", "\x98", "\x80"}
-                                          << QStringList{QString::fromUtf8("\xF0\x9F\x98\x80")} << QList<int>{4};
+    QTest::newRow("two-byte char split")
+        << QByteArrayList{"x", "\xC3", "\xA9", "y"} << QStringList{"x", QString::fromUtf8("é"), "y"}
+        << QList<int>{1, 2, 1};
+    QTest::newRow("four-byte char split")
+        << QByteArrayList{"\xF0", "\x9F", "\x98", "\x80"}
+        << QStringList{QString::fromUtf8("\xF0\x9F\x98\x80")} << QList<int>{4};
     QTest::newRow("invalid byte") << QByteArrayList{"a", "\xFF", "b"}
                                   << QStringList{"a", QString(QChar(0xFFFD)), "b"} << QList<int>{1, 1, 1};
-    QTest::newRow("lead byte then ascii") << QByteArrayList{"\xC3", "a"}
-                                          << QStringList{QString(QChar(0xFFFD)) + "a"} << QList<int>{2};
+    QTest::newRow("lead byte then ascii")
+        << QByteArrayList{"\xC3", "a"} << QStringList{QString(QChar(0xFFFD)) + "a"} << QList<int>{2};
     QTest::newRow("truncated at end") << QByteArrayList{"a", "\xE2", "\x82"}
                                       << QStringList{"a", QString(2, QChar(0xFFFD))} << QList<int>{1, 2};
   }
@@ -261,11 +269,12 @@ private Q_SLOTS:
 
   void readsEvalSamplesAndRunInfo() {
     const QString samples = m_dir.filePath("eval_samples.jsonl");
-    writeText(samples, R"({"prompt":"the film","seed":1000003,"policy":" was great.","reference":" was dull.",)"
-                       R"("reward_policy":0.88,"reward_reference":0.27})"
-                       "\n\n"
-                       R"({"prompt":"a movie","seed":1000004,"policy":"","reference":" ok"})"
-                       "\n");
+    writeText(samples,
+              R"({"prompt":"the film","seed":1000003,"policy":" was great.","reference":" was dull.",)"
+              R"("reward_policy":0.88,"reward_reference":0.27})"
+              "\n\n"
+              R"({"prompt":"a movie","seed":1000004,"policy":"","reference":" ok"})"
+              "\n");
     const auto s = readEvalSamples(samples.toStdString());
     QCOMPARE(s.size(), std::size_t(2));
     QCOMPARE(s[0].seed, std::uint64_t(1000003));
@@ -281,8 +290,9 @@ private Q_SLOTS:
       QCOMPARE(e.key(), std::string("seed"));
     }
     QDir(m_dir.path()).mkpath("run");
-    writeText(m_dir.filePath("run/run_info.json"),
-              R"({"task":"sentiment","loss_type":"dpo","reference_model":"/x/sft","policy_final":"/x/run/hf"})");
+    writeText(
+        m_dir.filePath("run/run_info.json"),
+        R"({"task":"sentiment","loss_type":"dpo","reference_model":"/x/sft","policy_final":"/x/run/hf"})");
     const auto m = readRunModels(m_dir.filePath("run").toStdString());
     QCOMPARE(m.referenceModel, std::string("/x/sft"));
     QCOMPARE(m.policyFinal, std::string("/x/run/hf"));

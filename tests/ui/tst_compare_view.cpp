@@ -1,4 +1,5 @@
-// Tests the Compare view: the table model, colours, tooltips, a real generation on tiny models, run folders, errors.
+// Tests the Compare view: the table model, colours, tooltips, a real generation on tiny models, run folders,
+// errors.
 #include "ui/compare/compare_table_model.h"
 #include "ui/compare/compare_view.h"
 #include "ui/compare/delta_legend.h"
@@ -21,7 +22,9 @@ using preflab::ui::TokenTextBrowser;
 
 namespace {
 // Two random tiny GPT-2 folders (byte tokenizer, block 64), written by core.compare_tools.
-QString fixtureModel(const char *name) { return QStringLiteral(PREFLAB_TEST_DATA_DIR "/ui_compare/") + name; }
+QString fixtureModel(const char *name) {
+  return QStringLiteral(PREFLAB_TEST_DATA_DIR "/ui_compare/") + name;
+}
 
 bool writeFile(const QString &path, const QByteArray &content) {
   QFile f(path);
@@ -86,8 +89,10 @@ private slots:
     QTest::addColumn<double>("meanA");
     QTest::addColumn<double>("meanB");
     QTest::addColumn<double>("winRate");
-    QTest::newRow("B always better") << QList<double>{0.1, 0.2} << QList<double>{0.5, 0.6} << 0.15 << 0.55 << 1.0;
-    QTest::newRow("a tie counts half") << QList<double>{0.5, 0.9} << QList<double>{0.5, 0.1} << 0.7 << 0.3 << 0.25;
+    QTest::newRow("B always better") << QList<double>{0.1, 0.2} << QList<double>{0.5, 0.6} << 0.15 << 0.55
+                                     << 1.0;
+    QTest::newRow("a tie counts half")
+        << QList<double>{0.5, 0.9} << QList<double>{0.5, 0.1} << 0.7 << 0.3 << 0.25;
     QTest::newRow("A always better") << QList<double>{0.8} << QList<double>{0.3} << 0.8 << 0.3 << 0.0;
   }
   void summaryMeansAndWinRate() {
@@ -134,7 +139,8 @@ private slots:
     ComparedText text;
     text.text = " ok";
     text.score = 0.75;
-    text.tokens = {TokenDelta{" ", -1.0, -1.0}, TokenDelta{"o<k", -0.5, -2.5}, TokenDelta{"", -0.1, -0.2, 1, true}};
+    text.tokens = {TokenDelta{" ", -1.0, -1.0}, TokenDelta{"o<k", -0.5, -2.5},
+                   TokenDelta{"", -0.1, -0.2, 1, true}};
     const QString html = TokenTextBrowser::html("B", "the film", text);
     QVERIFY2(html.contains(DeltaLegend::colorFor(2.0).name()), qPrintable(html));
     QVERIFY(html.contains("o&lt;k"));
@@ -181,12 +187,25 @@ private slots:
     QVERIFY(!view.isBusy());
     for (int row = 0; row < 3; ++row) {
       QVERIFY(view.model()->row(row).result.has_value());
-      QVERIFY(view.model()->index(row, CompareTableModel::ScoreB).data(CompareTableModel::SortRole).isValid());
+      QVERIFY(
+          view.model()->index(row, CompareTableModel::ScoreB).data(CompareTableModel::SortRole).isValid());
     }
     QVERIFY2(view.summaryText().contains("B beats A"), qPrintable(view.summaryText()));
     view.table()->selectRow(1);
     const QString detail = view.detailHtml();
     QVERIFY2(detail.contains("this story") && detail.contains("background-color"), qPrintable(detail));
+    // Sorted by B's score (descending), the top row carries the largest score, and the detail
+    // pane shows that row's prompt (proxy rows are mapped back to model rows).
+    view.table()->sortByColumn(CompareTableModel::ScoreB, Qt::DescendingOrder);
+    view.table()->selectRow(2);
+    view.table()->selectRow(0);
+    double best = -1;
+    for (int row = 0; row < 3; ++row)
+      best = std::max(best, *view.model()->row(row).result->b.score);
+    const QAbstractItemModel *shown = view.table()->model();
+    QCOMPARE(shown->index(0, CompareTableModel::ScoreB).data(CompareTableModel::SortRole).toDouble(), best);
+    QVERIFY(view.detailHtml().contains(shown->index(0, CompareTableModel::Prompt).data().toString()));
+    QVERIFY(!view.detailHtml().contains(shown->index(2, CompareTableModel::Prompt).data().toString()));
     // The same prompts and seeds give the same texts again.
     const auto first = view.model()->row(2).result->b.text;
     QVERIFY(view.generate());
@@ -213,15 +232,17 @@ private slots:
     QDir(run.path()).mkpath("samples");
     QDir(run.path()).mkpath("checkpoints/step-10");
     QDir(run.path()).mkpath("checkpoints/step-20");
-    const QByteArray info = QStringLiteral(R"({"task":"sentiment","loss_type":"dpo","reference_model":"%1","policy_final":"%2"})")
-                                .arg(fixtureModel("model_a"), fixtureModel("model_b"))
-                                .toUtf8();
+    const QByteArray info =
+        QStringLiteral(R"({"task":"sentiment","loss_type":"dpo","reference_model":"%1","policy_final":"%2"})")
+            .arg(fixtureModel("model_a"), fixtureModel("model_b"))
+            .toUtf8();
     QVERIFY(writeFile(run.filePath("run_info.json"), info));
-    QVERIFY(writeFile(run.filePath("samples/eval_samples.jsonl"),
-                      R"({"prompt":"the film","seed":1000003,"policy":" was great.","reference":" was bad.","reward_policy":0.73,"reward_reference":0.27})"
-                      "\n"
-                      R"({"prompt":"the plot","seed":1000004,"policy":" was good.","reference":" was fine."})"
-                      "\n"));
+    QVERIFY(writeFile(
+        run.filePath("samples/eval_samples.jsonl"),
+        R"({"prompt":"the film","seed":1000003,"policy":" was great.","reference":" was bad.","reward_policy":0.73,"reward_reference":0.27})"
+        "\n"
+        R"({"prompt":"the plot","seed":1000004,"policy":" was good.","reference":" was fine."})"
+        "\n"));
     QVERIFY(writeFile(run.filePath("config.yaml"),
                       "task: sentiment\nmax_length: 112\nmax_prompt_length: 16\nsentiment:\n"
                       "  sample_temperature: 0.7\n  max_new_tokens: 200\n"));
@@ -249,8 +270,10 @@ private slots:
   void errorsAreReported_data() {
     QTest::addColumn<QString>("modelB");
     QTest::addColumn<QString>("mention");
-    QTest::newRow("missing folder") << "/nonexistent/model-b" << "/nonexistent/model-b";
-    QTest::newRow("no model chosen") << "" << "Choose model A and model B";
+    QTest::newRow("missing folder") << "/nonexistent/model-b"
+                                    << "/nonexistent/model-b";
+    QTest::newRow("no model chosen") << ""
+                                     << "Choose model A and model B";
   }
   void errorsAreReported() {
     QFETCH(QString, modelB);
@@ -292,11 +315,13 @@ private slots:
     view.resize(1380, 880);
     QString error;
     QVERIFY2(view.openRunFolder(qEnvironmentVariable("PREFLAB_COMPARE_RUN"), &error), qPrintable(error));
-    const QString a = qEnvironmentVariable("PREFLAB_COMPARE_A"), b = qEnvironmentVariable("PREFLAB_COMPARE_B");
+    const QString a = qEnvironmentVariable("PREFLAB_COMPARE_A"),
+                  b = qEnvironmentVariable("PREFLAB_COMPARE_B");
     if (!a.isEmpty() || !b.isEmpty())
       view.setModels(a.isEmpty() ? view.modelA() : a, b.isEmpty() ? view.modelB() : b);
     const int keep = qEnvironmentVariableIntValue("PREFLAB_COMPARE_PROMPTS") > 0
-                         ? qEnvironmentVariableIntValue("PREFLAB_COMPARE_PROMPTS") : 8;
+                         ? qEnvironmentVariableIntValue("PREFLAB_COMPARE_PROMPTS")
+                         : 8;
     QList<int> extra;
     for (int row = keep; row < view.model()->rowCount(); ++row)
       extra << row;

@@ -58,7 +58,8 @@ QWidget *CompareSettingsPanel::buildModelRow() {
   m_scorer->addItem(tr("sentiment oracle"), QStringLiteral("sentiment"));
   m_scorer->addItem(tr("none"), QStringLiteral("none"));
   m_scorer->addItem(tr("reward model…"), QString());
-  m_scorer->setToolTip(tr("Score of each text: the built-in sentiment oracle, none, or a reward-model folder"));
+  m_scorer->setToolTip(
+      tr("Score of each text: the built-in sentiment oracle, none, or a reward-model folder"));
   connect(m_scorer, &QComboBox::activated, this, [this](int index) {
     if (!m_scorer->itemData(index).toString().isEmpty())
       return;
@@ -152,21 +153,39 @@ core::SamplingOptions CompareSettingsPanel::samplingOptions() const {
   return o;
 }
 
-void CompareSettingsPanel::setDevice(const QString &device) { m_device->setCurrentText(device); }
+void CompareSettingsPanel::setDevice(const QString &device) {
+  m_device->setCurrentText(device);
+}
 
-QString CompareSettingsPanel::modelA() const { return m_modelA->currentText().trimmed(); }
-QString CompareSettingsPanel::modelB() const { return m_modelB->currentText().trimmed(); }
-QString CompareSettingsPanel::referenceModel() const { return m_reference->currentText().trimmed(); }
-void CompareSettingsPanel::setModelA(const QString &dir) { chooseFolder(m_modelA, dir); }
-void CompareSettingsPanel::setModelB(const QString &dir) { chooseFolder(m_modelB, dir); }
-void CompareSettingsPanel::setReferenceModel(const QString &dir) { chooseFolder(m_reference, dir); }
+QString CompareSettingsPanel::modelA() const {
+  return m_modelA->currentText().trimmed();
+}
+QString CompareSettingsPanel::modelB() const {
+  return m_modelB->currentText().trimmed();
+}
+QString CompareSettingsPanel::referenceModel() const {
+  return m_reference->currentText().trimmed();
+}
+void CompareSettingsPanel::setModelA(const QString &dir) {
+  chooseFolder(m_modelA, dir);
+}
+void CompareSettingsPanel::setModelB(const QString &dir) {
+  chooseFolder(m_modelB, dir);
+}
+void CompareSettingsPanel::setReferenceModel(const QString &dir) {
+  chooseFolder(m_reference, dir);
+}
 
 void CompareSettingsPanel::offerModelB(const QString &dir) {
   if (m_modelB->findText(dir) < 0)
     m_modelB->addItem(dir);
 }
 
-QString CompareSettingsPanel::scorer() const { return m_scorer->currentData().toString(); }
-QString CompareSettingsPanel::device() const { return m_device->currentText(); }
+QString CompareSettingsPanel::scorer() const {
+  return m_scorer->currentData().toString();
+}
+QString CompareSettingsPanel::device() const {
+  return m_device->currentText();
+}
 
 } // namespace preflab::ui

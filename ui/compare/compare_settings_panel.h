@@ -1,4 +1,5 @@
-// CompareSettingsPanel: model A/B and reference folders, scorer, device and sampling settings of the Compare view.
+// CompareSettingsPanel: model A/B and reference folders, scorer, device and sampling settings of the Compare
+// view.
 #pragma once
 
 #include "core/text/sampling_options.h"

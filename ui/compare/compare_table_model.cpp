@@ -51,7 +51,8 @@ void CompareTableModel::removeRowsAt(QList<int> rows) {
   }
 }
 
-void CompareTableModel::setResults(const std::vector<int> &rows, const std::vector<core::ComparedPrompt> &results) {
+void CompareTableModel::setResults(const std::vector<int> &rows,
+                                   const std::vector<core::ComparedPrompt> &results) {
   for (std::size_t i = 0; i < rows.size() && i < results.size(); ++i) {
     const int row = rows[i];
     if (row < 0 || row >= rowCount())
@@ -99,7 +100,9 @@ int CompareTableModel::rowCount(const QModelIndex &parent) const {
   return parent.isValid() ? 0 : int(m_rows.size());
 }
 
-int CompareTableModel::columnCount(const QModelIndex &parent) const { return parent.isValid() ? 0 : ColumnCount; }
+int CompareTableModel::columnCount(const QModelIndex &parent) const {
+  return parent.isValid() ? 0 : ColumnCount;
+}
 
 QVariant CompareTableModel::data(const QModelIndex &index, int role) const {
   if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))

@@ -15,6 +15,7 @@
 #include <QLabel>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QSortFilterProxyModel>
 #include <QSplitter>
 #include <QTableView>
 #include <QThread>
@@ -56,8 +57,14 @@ void CompareView::buildUi() {
   m_settings = new CompareSettingsPanel;
   layout->addWidget(m_settings);
 
+  // Sorting through a proxy; the view maps proxy rows back to model rows.
+  m_proxy = new QSortFilterProxyModel(this);
+  m_proxy->setSourceModel(m_model);
+  m_proxy->setSortRole(CompareTableModel::SortRole);
   m_table = new QTableView;
-  m_table->setModel(m_model);
+  m_table->setModel(m_proxy);
+  m_table->horizontalHeader()->setSortIndicator(-1, Qt::AscendingOrder); // keep the file's order at first
+  m_table->setSortingEnabled(true);
   m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
   m_table->setWordWrap(false);
   m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 8);
@@ -70,7 +77,8 @@ void CompareView::buildUi() {
   m_table->setColumnWidth(CompareTableModel::ScoreA, 70);
   m_table->setColumnWidth(CompareTableModel::ScoreB, 70);
   connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this, &CompareView::showDetail);
-  connect(m_table->selectionModel(), &QItemSelectionModel::selectionChanged, this, &CompareView::updateButtons);
+  connect(m_table->selectionModel(), &QItemSelectionModel::selectionChanged, this,
+          &CompareView::updateButtons);
   connect(m_model, &QAbstractItemModel::dataChanged, this, [this] {
     updateSummary();
     showDetail();
@@ -86,6 +94,11 @@ void CompareView::buildUi() {
 
   m_detailA = new TokenTextBrowser;
   m_detailB = new TokenTextBrowser;
+  for (auto *detail : {m_detailA, m_detailB}) { // larger text: the colours sit on single characters
+    QFont font = detail->font();
+    font.setPointSizeF(font.pointSizeF() * 1.2);
+    detail->setFont(font);
+  }
   auto *sides = new QSplitter(Qt::Horizontal);
   sides->addWidget(m_detailA);
   sides->addWidget(m_detailB);
@@ -123,8 +136,6 @@ void CompareView::buildUi() {
   showDetail();
 }
 
-
-
 QWidget *CompareView::buildPromptBar() {
   auto *bar = new QWidget;
   auto *row = new QHBoxLayout(bar);
@@ -133,7 +144,7 @@ QWidget *CompareView::buildPromptBar() {
   add->setToolTip(tr("A new prompt with the next free seed (double-click a prompt or seed to edit it)"));
   connect(add, &QPushButton::clicked, this, [this] {
     const int row = addPrompt(tr("the movie"));
-    const QModelIndex index = m_model->index(row, CompareTableModel::Prompt);
+    const QModelIndex index = m_proxy->mapFromSource(m_model->index(row, CompareTableModel::Prompt));
     m_table->setCurrentIndex(index);
     m_table->edit(index);
   });
@@ -147,11 +158,12 @@ QWidget *CompareView::buildPromptBar() {
   connect(m_remove, &QPushButton::clicked, this, [this] {
     QList<int> rows;
     for (const QModelIndex &index : m_table->selectionModel()->selectedRows())
-      rows << index.row();
+      rows << m_proxy->mapToSource(index).row();
     m_model->removeRowsAt(rows);
   });
   m_scoreSaved = new QPushButton(tr("Score run's samples"));
-  m_scoreSaved->setToolTip(tr("Colour and score the texts the run saved (A = reference, B = policy) without sampling"));
+  m_scoreSaved->setToolTip(
+      tr("Colour and score the texts the run saved (A = reference, B = policy) without sampling"));
   connect(m_scoreSaved, &QPushButton::clicked, this, &CompareView::scoreSavedSamples);
   m_generate = new QPushButton(tr("Generate"));
   m_generate->setDefault(true);
@@ -186,11 +198,11 @@ bool CompareView::openRunFolder(const QString &runDir, QString *error) {
     return fail(QString::fromUtf8(e.what()), error);
   }
   // B: the final policy and every checkpoint of the run.
-  const QString finalPolicy = hasInfo ? QString::fromStdString(models.policyFinal) : dir.absoluteFilePath("hf");
+  const QString finalPolicy =
+      hasInfo ? QString::fromStdString(models.policyFinal) : dir.absoluteFilePath("hf");
   QStringList steps = QDir(dir.filePath("checkpoints")).entryList({QStringLiteral("step-*")}, QDir::Dirs);
-  std::sort(steps.begin(), steps.end(), [](const QString &a, const QString &b) {
-    return a.mid(5).toLongLong() > b.mid(5).toLongLong();
-  });
+  std::sort(steps.begin(), steps.end(),
+            [](const QString &a, const QString &b) { return a.mid(5).toLongLong() > b.mid(5).toLongLong(); });
   for (const QString &step : steps)
     m_settings->offerModelB(dir.absoluteFilePath("checkpoints/" + step));
   if (QFileInfo::exists(finalPolicy))
@@ -234,7 +246,8 @@ void CompareView::loadSamplingFromConfig(const QString &configPath) {
     options.temperature = temperature;
   const qint64 maxNew = config.value("sentiment.max_new_tokens").toLongLong(&ok);
   if (ok) {
-    const qint64 room = config.value("max_length").toLongLong() - config.value("max_prompt_length").toLongLong();
+    const qint64 room =
+        config.value("max_length").toLongLong() - config.value("max_prompt_length").toLongLong();
     options.maxNewTokens = room > 0 ? std::min(maxNew, room) : maxNew;
   }
   options.topK = 0;
@@ -247,13 +260,27 @@ void CompareView::setModels(const QString &modelA, const QString &modelB) {
   m_settings->setModelB(modelB);
 }
 
-QString CompareView::modelA() const { return m_settings->modelA(); }
-QString CompareView::modelB() const { return m_settings->modelB(); }
-void CompareView::setReferenceModel(const QString &dir) { m_settings->setReferenceModel(dir); }
-void CompareView::setScorer(const QString &scorer) { m_settings->setScorer(scorer); }
-void CompareView::setDevice(const QString &device) { m_settings->setDevice(device); }
-void CompareView::setSamplingOptions(const core::SamplingOptions &o) { m_settings->setSamplingOptions(o); }
-core::SamplingOptions CompareView::samplingOptions() const { return m_settings->samplingOptions(); }
+QString CompareView::modelA() const {
+  return m_settings->modelA();
+}
+QString CompareView::modelB() const {
+  return m_settings->modelB();
+}
+void CompareView::setReferenceModel(const QString &dir) {
+  m_settings->setReferenceModel(dir);
+}
+void CompareView::setScorer(const QString &scorer) {
+  m_settings->setScorer(scorer);
+}
+void CompareView::setDevice(const QString &device) {
+  m_settings->setDevice(device);
+}
+void CompareView::setSamplingOptions(const core::SamplingOptions &o) {
+  m_settings->setSamplingOptions(o);
+}
+core::SamplingOptions CompareView::samplingOptions() const {
+  return m_settings->samplingOptions();
+}
 
 int CompareView::addPrompt(const QString &prompt) {
   const int row = m_model->addPrompt(prompt, m_model->nextSeed());
@@ -308,7 +335,10 @@ bool CompareView::start(CompareJob job) {
     return fail(tr("A comparison is already running"));
   if (job.request.modelA.empty() || job.request.modelB.empty())
     return fail(tr("Choose model A and model B first"));
+  const QString reference = m_settings->referenceModel();
   m_titleA = tr("A · %1").arg(shortName(modelA()));
+  if (reference.isEmpty() || QDir::cleanPath(reference) == QDir::cleanPath(modelA()))
+    m_titleA += tr("  (the colour reference itself: Δ = 0)");
   m_titleB = tr("B · %1").arg(shortName(modelB()));
   const bool saved = job.scoreSaved;
   m_thread = new QThread;
@@ -367,7 +397,7 @@ bool CompareView::fail(const QString &message, QString *error) {
 }
 
 void CompareView::showDetail() {
-  const QModelIndex current = m_table->currentIndex();
+  const QModelIndex current = m_proxy->mapToSource(m_table->currentIndex());
   if (!current.isValid()) {
     m_detailA->showMessage(tr("Select a row to see its texts with per-token log-ratios."));
     m_detailB->clear();
@@ -411,8 +441,14 @@ void CompareView::updateButtons() {
                                 : QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed);
 }
 
-QString CompareView::summaryText() const { return m_summary->text(); }
-QString CompareView::statusText() const { return m_status->text(); }
-QString CompareView::detailHtml() const { return m_detailA->toHtml() + m_detailB->toHtml(); }
+QString CompareView::summaryText() const {
+  return m_summary->text();
+}
+QString CompareView::statusText() const {
+  return m_status->text();
+}
+QString CompareView::detailHtml() const {
+  return m_detailA->toHtml() + m_detailB->toHtml();
+}
 
 } // namespace preflab::ui

@@ -1,4 +1,5 @@
-// CompareView: generations of two models for fixed prompts and seeds, side by side, scored and coloured by log-ratio.
+// CompareView: generations of two models for fixed prompts and seeds, side by side, scored and coloured by
+// log-ratio.
 #pragma once
 
 #include "core/text/sampling_options.h"
@@ -9,6 +10,7 @@
 
 class QLabel;
 class QProgressBar;
+class QSortFilterProxyModel;
 class QPushButton;
 class QTableView;
 class QThread;
@@ -64,7 +66,7 @@ public:
   bool isBusy() const { return m_thread != nullptr; }
 
   CompareTableModel *model() const { return m_model; }
-  QTableView *table() const { return m_table; }
+  QTableView *table() const { return m_table; } // shows the model through a sort proxy
   QString summaryText() const;
   QString statusText() const;
   QString detailHtml() const; // both sides of the selected row
@@ -88,6 +90,7 @@ private:
   core::CompareRequest baseRequest(const std::vector<int> &rows) const;
 
   CompareTableModel *m_model = nullptr;
+  QSortFilterProxyModel *m_proxy = nullptr;
   QTableView *m_table = nullptr;
   TokenTextBrowser *m_detailA = nullptr;
   TokenTextBrowser *m_detailB = nullptr;

@@ -14,9 +14,9 @@ void CompareWorker::run() {
     emit progressed(QString::fromStdString(stage), fraction);
   };
   try {
-    outcome.rows = m_job.scoreSaved
-                       ? core::scoreExistingTexts(m_job.request, m_job.textsA, m_job.textsB, progress, &m_cancel)
-                       : core::compareGenerations(m_job.request, progress, &m_cancel);
+    outcome.rows = m_job.scoreSaved ? core::scoreExistingTexts(m_job.request, m_job.textsA, m_job.textsB,
+                                                               progress, &m_cancel)
+                                    : core::compareGenerations(m_job.request, progress, &m_cancel);
     outcome.cancelled = m_cancel.load();
   } catch (const std::exception &e) {
     outcome.error = QString::fromUtf8(e.what());

@@ -12,9 +12,9 @@ namespace preflab::ui {
 // One job: the request and, for saved samples, the texts to score instead of sampling.
 struct CompareJob {
   core::CompareRequest request;
-  std::vector<int> rows;                     // table row of each prompt
-  bool scoreSaved = false;                   // score textsA/textsB instead of generating
-  std::vector<std::string> textsA, textsB;   // with scoreSaved
+  std::vector<int> rows;                   // table row of each prompt
+  bool scoreSaved = false;                 // score textsA/textsB instead of generating
+  std::vector<std::string> textsA, textsB; // with scoreSaved
 };
 
 // Lives in a QThread (moveToThread) for one job. run() calls the torch-free facade; only value

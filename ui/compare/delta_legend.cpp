@@ -22,7 +22,8 @@ QColor mix(const QColor &from, const QColor &to, double t) {
 
 DeltaLegend::DeltaLegend(QWidget *parent) : QWidget(parent) {
   setToolTip(tr("Token background: log π_θ − log π_ref in nats (θ = the model that wrote the text), "
-                "clamped at ±%1").arg(kClampNats));
+                "clamped at ±%1")
+                 .arg(kClampNats));
 }
 
 QColor DeltaLegend::colorFor(double delta) {
@@ -32,9 +33,13 @@ QColor DeltaLegend::colorFor(double delta) {
   return t < 0 ? mix(Qt::white, kNegative, -t) : mix(Qt::white, kPositive, t);
 }
 
-QSize DeltaLegend::sizeHint() const { return {260, fontMetrics().height() * 2 + 8}; }
+QSize DeltaLegend::sizeHint() const {
+  return {380, fontMetrics().height() * 2 + 8};
+}
 
-QSize DeltaLegend::minimumSizeHint() const { return {160, fontMetrics().height() * 2 + 8}; }
+QSize DeltaLegend::minimumSizeHint() const {
+  return {240, fontMetrics().height() * 2 + 8};
+}
 
 void DeltaLegend::paintEvent(QPaintEvent *) {
   QPainter p(this);

@@ -11,7 +11,9 @@
 namespace preflab::ui {
 
 namespace {
-QString fromUtf8(const std::string &s) { return QString::fromUtf8(s.data(), qsizetype(s.size())); }
+QString fromUtf8(const std::string &s) {
+  return QString::fromUtf8(s.data(), qsizetype(s.size()));
+}
 
 // Visible form of a piece: spaces kept (pre-wrap), a newline shown as ⏎ and broken.
 QString pieceHtml(const core::TokenDelta &piece) {
@@ -23,7 +25,9 @@ QString pieceHtml(const core::TokenDelta &piece) {
   return text;
 }
 
-QString signedNumber(double v) { return (v >= 0 ? QStringLiteral("+") : QString()) + QString::number(v, 'f', 3); }
+QString signedNumber(double v) {
+  return (v >= 0 ? QStringLiteral("+") : QString()) + QString::number(v, 'f', 3);
+}
 } // namespace
 
 TokenTextBrowser::TokenTextBrowser(QWidget *parent) : QTextBrowser(parent) {
@@ -34,8 +38,8 @@ TokenTextBrowser::TokenTextBrowser(QWidget *parent) : QTextBrowser(parent) {
 QString TokenTextBrowser::pieceToolTip(const core::TokenDelta &piece) {
   QString shown = piece.isEnd ? tr("end of text") : QStringLiteral("“%1”").arg(fromUtf8(piece.text));
   QString tip = tr("%1\nlog π_θ = %2\nlog π_ref = %3\nΔ = %4 nats")
-                    .arg(shown, QString::number(piece.logpModel, 'f', 4), QString::number(piece.logpReference, 'f', 4),
-                         signedNumber(piece.delta()));
+                    .arg(shown, QString::number(piece.logpModel, 'f', 4),
+                         QString::number(piece.logpReference, 'f', 4), signedNumber(piece.delta()));
   if (piece.tokenCount > 1)
     tip += tr("\n(%1 byte tokens of one character)").arg(piece.tokenCount);
   return tip;
@@ -56,9 +60,11 @@ QString TokenTextBrowser::html(const QString &title, const QString &prompt, cons
   QStringList facts;
   if (text.score)
     facts << tr("score %1").arg(*text.score, 0, 'f', 3);
-  facts << tr("log π_θ %1").arg(text.logpModel, 0, 'f', 2) << tr("log π_ref %1").arg(text.logpReference, 0, 'f', 2)
+  facts << tr("log π_θ %1").arg(text.logpModel, 0, 'f', 2)
+        << tr("log π_ref %1").arg(text.logpReference, 0, 'f', 2)
         << tr("Σ Δ %1 nats").arg(signedNumber(text.logpModel - text.logpReference));
-  out += QStringLiteral("<p style='color:#505050; margin-top:6px'><small>%1</small></p>").arg(facts.join(" · "));
+  out +=
+      QStringLiteral("<p style='color:#505050; margin-top:6px'><small>%1</small></p>").arg(facts.join(" · "));
   return out;
 }
 
