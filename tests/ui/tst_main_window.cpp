@@ -1,0 +1,94 @@
+// Tests MainWindow wiring: tabs and docks, opening run folders and datasets by path and by drop.
+#include "ui/main_window.h"
+#include "ui/runs/run_series_store.h"
+#include "ui/training/run_controller.h"
+
+#include <QDockWidget>
+#include <QListWidget>
+#include <QMimeData>
+#include <QStandardPaths>
+#include <QTabWidget>
+#include <QTreeWidget>
+#include <QtTest/QtTest>
+
+using preflab::ui::MainWindow;
+
+namespace {
+
+// A run folder as preflab-cli writes it (config, metrics, status), small enough to write here.
+QString writeRunFolder(const QTemporaryDir &tmp, const QString &name) {
+  QDir dir(tmp.filePath(name));
+  dir.mkpath(QStringLiteral("checkpoints/step-2"));
+  auto write = [&](const QString &file, const QByteArray &text) {
+    QFile f(dir.filePath(file));
+    f.open(QIODevice::WriteOnly);
+    f.write(text);
+  };
+  write("config.yaml", "task: \"\"\nloss_type: dpo\nbeta: 0.1\n");
+  write("metrics.jsonl", "{\"step\":1,\"time\":1700000000.0,\"loss\":0.69}\n"
+                         "{\"step\":2,\"time\":1700000001.0,\"loss\":0.61}\n");
+  write("status.json", "{\"state\":\"finished\",\"message\":\"done\",\"step\":2,\"max_steps\":2}\n");
+  return dir.absolutePath();
+}
+
+} // namespace
+
+class TestMainWindow : public QObject {
+  Q_OBJECT
+
+private slots:
+  void initTestCase() { QStandardPaths::setTestModeEnabled(true); } // settings kept apart
+
+  void hasTheViewsAndDocks() {
+    MainWindow w;
+    QStringList tabs;
+    for (int i = 0; i < w.tabs()->count(); ++i)
+      tabs << w.tabs()->tabText(i);
+    QCOMPARE(tabs, (QStringList{"Curves", "Compare", "Pairs", "Dataset"}));
+    QStringList docks;
+    for (auto *d : w.findChildren<QDockWidget *>())
+      docks << d->windowTitle();
+    for (const auto &name : {"Runs", "Datasets", "Models", "Diagnostics"})
+      QVERIFY2(docks.contains(name), name);
+    QCOMPARE(QString::fromStdString(MainWindow::embeddedConfig().task), QStringLiteral("sentiment"));
+  }
+
+  void opensARunFolderWrittenByTheCli() {
+    QTemporaryDir tmp;
+    const QString run = writeRunFolder(tmp, "cli-run");
+    MainWindow w;
+    QVERIFY(w.openPath(run));
+    QTRY_VERIFY(w.store()->hasRun(run));
+    QTRY_COMPARE(w.store()->pointCount(run, "loss"), 2);
+    auto *models = w.findChild<QTreeWidget *>();
+    QVERIFY(models);
+    QTRY_COMPARE(models->topLevelItemCount(), 1);
+    QCOMPARE(models->topLevelItem(0)->childCount(), 1); // checkpoints/step-2
+  }
+
+  void opensADatasetByDrop() {
+    MainWindow w;
+    QMimeData mime;
+    mime.setUrls({QUrl::fromLocalFile(PREFLAB_TEST_DATA_DIR "/tiny_train/pairs.jsonl")});
+    QDragEnterEvent enter(QPoint(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(&w, &enter);
+    QVERIFY(enter.isAccepted());
+    QDropEvent drop(QPointF(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(&w, &drop);
+    QCOMPARE(w.tabs()->tabText(w.tabs()->currentIndex()), QStringLiteral("Dataset"));
+    auto *datasets = w.findChild<QListWidget *>();
+    QVERIFY(datasets);
+    QTRY_COMPARE(datasets->count(), 1);
+    QCOMPARE(datasets->item(0)->text(), QStringLiteral("pairs.jsonl"));
+  }
+
+  void closesAtOnceWithNoRunGoing() {
+    MainWindow w;
+    w.show();
+    QCOMPARE(w.controller()->activeCount(), 0);
+    QVERIFY(w.close());
+  }
+};
+
+QTEST_MAIN(TestMainWindow)
+#include "tst_main_window.moc"
