@@ -225,8 +225,11 @@ void DatasetView::finishLoad(const std::shared_ptr<LoadResult> &result, int gene
   updateFilterWidgets();
   applyFilters();
   m_table->resizeColumnsToContents();
-  for (int c = 0; c < m_model->columnCount(); ++c)
+  for (int c = 0; c + 1 < m_model->columnCount(); ++c) // the last column stretches
     m_table->setColumnWidth(c, std::min(m_table->columnWidth(c), 260));
+  // The column count changes between paired and KTO files: re-apply the stretch to the new last one.
+  m_table->horizontalHeader()->setStretchLastSection(false);
+  m_table->horizontalHeader()->setStretchLastSection(true);
   emit loaded(m_path, m_model->rowCount());
 }
 
