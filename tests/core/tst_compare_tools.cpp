@@ -175,6 +175,40 @@ private Q_SLOTS:
     QVERIFY_THROWS_EXCEPTION(InputError, scoreExistingTexts(r, textsA, {"one"}));
   }
 
+  // A reward-model folder as the scorer: its score head on prompt ⊕ response at the last token.
+  void rewardModelScorer() {
+    torch::manual_seed(5);
+    GptConfig c = tinyConfig();
+    c.scoreHead = true;
+    Gpt rm(c);
+    const auto dir = m_dir.filePath("reward-model").toStdString();
+    saveNativeModel(rm, ByteTokenizer(), dir);
+    auto r = request(m_modelA, m_modelB);
+    r.prompts.resize(2);
+    r.seeds.resize(2);
+    r.scorer = dir;
+    const std::vector<std::string> textsA = {" was good.", " was bad."}, textsB = {" was great!", " is fine"};
+    const auto rows = scoreExistingTexts(r, textsA, textsB);
+    ByteTokenizer tok;
+    rm->eval();
+    torch::NoGradGuard noGrad;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      const auto batch = buildSequenceBatch({tok.encode(r.prompts[i])}, {tok.encode(textsB[i])}, c.blockSize,
+                                            c.blockSize / 2, 0, torch::kCPU);
+      const double expected = rm->score(batch.ids, batch.lastIndex).item<double>();
+      QVERIFY(rows[i].b.score.has_value());
+      QVERIFY2(std::abs(*rows[i].b.score - expected) < 1e-5,
+               qPrintable(QString("%1 vs %2").arg(*rows[i].b.score).arg(expected)));
+    }
+    r.scorer = m_modelA; // no score head
+    try {
+      scoreExistingTexts(r, textsA, textsB);
+      QFAIL("expected InputError");
+    } catch (const InputError &e) {
+      QVERIFY2(std::string(e.what()).find("score head") != std::string::npos, e.what());
+    }
+  }
+
   void cancelStopsBetweenChunks() {
     std::atomic<bool> cancel{false};
     int reports = 0;

@@ -248,11 +248,14 @@ private slots:
                       "  sample_temperature: 0.7\n  max_new_tokens: 200\n"));
     CompareView view;
     QAbstractItemModelTester tester(view.model(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+    view.addPrompt("my own prompt");
     QString error;
     QVERIFY2(view.openRunFolder(run.path(), &error), qPrintable(error));
     QCOMPARE(view.modelA(), fixtureModel("model_a"));
     QCOMPARE(view.modelB(), fixtureModel("model_b"));
-    QCOMPARE(view.model()->rowCount(), 2);
+    QCOMPARE(view.model()->rowCount(), 3); // the fixed set first, the user's prompt kept
+    QCOMPARE(view.model()->row(2).prompt, QStringLiteral("my own prompt"));
+    QVERIFY(!view.model()->row(2).fixed);
     QCOMPARE(view.model()->row(1).seed, quint64(1000004));
     QVERIFY(view.model()->row(0).fixed);
     QCOMPARE(view.samplingOptions().temperature, 0.7);
@@ -260,6 +263,8 @@ private slots:
     QSignalSpy finished(&view, &CompareView::finished);
     QVERIFY(view.scoreSavedSamples());
     QVERIFY(finished.wait(60000));
+    QCOMPARE(finished.at(0).at(0).toInt(), 2); // only rows with saved samples
+    QVERIFY(!view.model()->row(2).result);
     const auto &r = *view.model()->row(0).result;
     QCOMPARE(r.b.text, std::string(" was great."));
     QCOMPARE(r.a.text, std::string(" was bad."));

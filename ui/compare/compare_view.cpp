@@ -197,31 +197,9 @@ bool CompareView::openRunFolder(const QString &runDir, QString *error) {
   } catch (const std::exception &e) {
     return fail(QString::fromUtf8(e.what()), error);
   }
-  // B: the final policy and every checkpoint of the run.
-  const QString finalPolicy =
-      hasInfo ? QString::fromStdString(models.policyFinal) : dir.absoluteFilePath("hf");
-  QStringList steps = QDir(dir.filePath("checkpoints")).entryList({QStringLiteral("step-*")}, QDir::Dirs);
-  std::sort(steps.begin(), steps.end(),
-            [](const QString &a, const QString &b) { return a.mid(5).toLongLong() > b.mid(5).toLongLong(); });
-  for (const QString &step : steps)
-    m_settings->offerModelB(dir.absoluteFilePath("checkpoints/" + step));
-  if (QFileInfo::exists(finalPolicy))
-    m_settings->setModelB(finalPolicy);
-  if (hasInfo && !models.referenceModel.empty())
-    m_settings->setModelA(QString::fromStdString(models.referenceModel));
-  if (hasSamples) {
-    std::vector<CompareRow> rows;
-    for (const auto &s : samples) {
-      CompareRow row;
-      row.prompt = QString::fromStdString(s.prompt);
-      row.seed = s.seed;
-      row.fixed = true;
-      row.savedReference = QString::fromStdString(s.reference);
-      row.savedPolicy = QString::fromStdString(s.policy);
-      rows.push_back(std::move(row));
-    }
-    m_model->setRows(std::move(rows));
-  }
+  offerRunModels(dir, hasInfo ? &models : nullptr);
+  if (hasSamples)
+    setFixedPrompts(samples);
   loadSamplingFromConfig(dir.filePath("config.yaml"));
   m_status->setText(hasInfo ? tr("Opened %1: %2 fixed prompts").arg(runDir).arg(samples.size())
                             : tr("Opened %1: %2 fixed prompts; no run_info.json, choose model A by hand")
@@ -229,6 +207,40 @@ bool CompareView::openRunFolder(const QString &runDir, QString *error) {
                                   .arg(samples.size()));
   updateButtons();
   return true;
+}
+
+void CompareView::offerRunModels(const QDir &dir, const core::RunModels *models) {
+  // B: the final policy, with every checkpoint of the run in B's list.
+  const QString finalPolicy =
+      models ? QString::fromStdString(models->policyFinal) : dir.absoluteFilePath("hf");
+  QStringList steps = QDir(dir.filePath("checkpoints")).entryList({QStringLiteral("step-*")}, QDir::Dirs);
+  std::sort(steps.begin(), steps.end(),
+            [](const QString &a, const QString &b) { return a.mid(5).toLongLong() > b.mid(5).toLongLong(); });
+  for (const QString &step : steps)
+    m_settings->offerModelB(dir.absoluteFilePath("checkpoints/" + step));
+  if (QFileInfo::exists(finalPolicy))
+    m_settings->setModelB(finalPolicy);
+  if (models && !models->referenceModel.empty())
+    m_settings->setModelA(QString::fromStdString(models->referenceModel));
+}
+
+void CompareView::setFixedPrompts(const std::vector<core::EvalSample> &samples) {
+  std::vector<CompareRow> rows;
+  for (const auto &s : samples) {
+    CompareRow row;
+    row.prompt = QString::fromStdString(s.prompt);
+    row.seed = s.seed;
+    row.fixed = true;
+    row.savedReference = QString::fromStdString(s.reference);
+    row.savedPolicy = QString::fromStdString(s.policy);
+    rows.push_back(std::move(row));
+  }
+  for (const auto &row : m_model->rows()) // prompts the user added stay, after the fixed set
+    if (!row.fixed) {
+      rows.push_back(row);
+      rows.back().result.reset();
+    }
+  m_model->setRows(std::move(rows));
 }
 
 void CompareView::loadSamplingFromConfig(const QString &configPath) {

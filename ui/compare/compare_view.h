@@ -8,6 +8,7 @@
 #include <QPointer>
 #include <QWidget>
 
+class QDir;
 class QLabel;
 class QProgressBar;
 class QSortFilterProxyModel;
@@ -40,10 +41,11 @@ public:
   ~CompareView() override; // cancels and waits for a running job
 
   // Reads <run>/run_info.json (A = reference_model, B = policy_final; checkpoints are offered
-  // for B) and samples/eval_samples.jsonl (the fixed prompts and seeds, replacing the table's
-  // rows), and the sampling settings from config.yaml. A run without run_info.json keeps the
-  // chosen models (pick them by hand). Returns false with *error set when the folder has
-  // neither file or one is unreadable.
+  // for B) and samples/eval_samples.jsonl (the fixed prompts and seeds with the run's saved
+  // samples; they replace the table's fixed rows, prompts the user added stay), and the sampling
+  // settings from config.yaml. A run without run_info.json sets B to <run>/hf and keeps model A
+  // (pick it by hand). Returns false with *error set when the folder has neither file or one is
+  // unreadable; the view is then unchanged.
   bool openRunFolder(const QString &runDir, QString *error = nullptr);
   void setModels(const QString &modelA, const QString &modelB);
   QString modelA() const;
@@ -86,6 +88,8 @@ private:
   void showDetail();
   void updateSummary();
   void updateButtons();
+  void offerRunModels(const QDir &dir, const core::RunModels *models); // models: null without run_info.json
+  void setFixedPrompts(const std::vector<core::EvalSample> &samples);
   void loadSamplingFromConfig(const QString &configPath);
   core::CompareRequest baseRequest(const std::vector<int> &rows) const;
 
