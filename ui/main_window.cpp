@@ -170,6 +170,11 @@ void MainWindow::buildMenus() {
   run->addAction(tr("&New run…"), QKeySequence::New, this, &MainWindow::newRunDialog);
   run->addAction(tr("&Train sentiment steering (DPO)"), QKeySequence(QStringLiteral("Ctrl+R")), this,
                  &MainWindow::startEmbeddedRun);
+  run->addAction(tr("Resume run &folder…"), this, [this] {
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Resume a cancelled or interrupted run"), runsRoot());
+    if (!dir.isEmpty())
+      resumeRunFolder(dir);
+  });
   run->addSeparator();
   run->addAction(tr("&Pause"), QKeySequence(QStringLiteral("Ctrl+Shift+P")), this,
                  [this] { m_controller->pause(m_runsPanel->selectedRun()); });
@@ -274,6 +279,23 @@ void MainWindow::newRunDialog() {
   m_lastConfig = request.config;
   m_tabs->setCurrentWidget(m_curves);
   m_controller->enqueue(request);
+}
+
+QString MainWindow::resumeRunFolder(const QString &dir) {
+  RunRequest request;
+  try { // the folder's own resolved config, as `preflab-cli train --resume` uses it
+    request.config = core::loadTrainConfig(QDir(dir).filePath(QStringLiteral("config.yaml")).toStdString());
+  } catch (const std::exception &e) {
+    QMessageBox::warning(this, tr("Resume run"), QString::fromStdString(e.what()));
+    return {};
+  }
+  request.config.outputDir = QDir(dir).absolutePath().toStdString();
+  request.label = QDir(dir).dirName();
+  request.resume = true;
+  m_browser->closeRun(QDir(dir).absolutePath()); // its curves now come from the worker
+  m_store->removeRun(QDir(dir).absolutePath());
+  m_tabs->setCurrentWidget(m_curves);
+  return m_controller->enqueue(request);
 }
 
 bool MainWindow::openPath(const QString &path) {
@@ -420,8 +442,9 @@ void MainWindow::closeEvent(QCloseEvent *event) {
   if (active > 0) {
     const auto answer = QMessageBox::question(
         this, tr("Quit PrefLab"),
-        tr("%n run(s) still going. Stop them and quit? A running run saves a checkpoint and can be "
-           "resumed later.", nullptr, active),
+        (active == 1 ? tr("A run is still going.") : tr("%1 runs are still going.").arg(active)) +
+            tr(" Stop and quit? A running run saves a checkpoint first; Run › Resume run folder… "
+               "continues it later."),
         QMessageBox::Yes | QMessageBox::No, QMessageBox::No);
     if (answer != QMessageBox::Yes) {
       event->ignore();

@@ -42,6 +42,8 @@ public:
   bool openRunFolder(const QString &dir);
   // Queues the embedded sentiment-steering DPO run (the README's one-button start).
   QString startEmbeddedRun();
+  // Queues a run that continues from the last checkpoint of `dir` with its saved config.
+  QString resumeRunFolder(const QString &dir);
   // Saves a PNG of the window with each main tab shown, into `dir` (for the screenshot script).
   QStringList saveScreenshots(const QString &dir);
 

@@ -1,4 +1,6 @@
 // Tests MainWindow wiring: tabs and docks, opening run folders and datasets by path and by drop.
+#include "core/train/run_training.h"
+#include "core/train/train_config.h"
 #include "ui/main_window.h"
 #include "ui/runs/run_series_store.h"
 #include "ui/training/run_controller.h"
@@ -80,6 +82,26 @@ private slots:
     QVERIFY(datasets);
     QTRY_COMPARE(datasets->count(), 1);
     QCOMPARE(datasets->item(0)->text(), QStringLiteral("pairs.jsonl"));
+  }
+
+  // A run cancelled at step 6 (as quitting the app does) continues from its checkpoint.
+  void resumesACancelledRunFolder() {
+    QTemporaryDir tmp;
+    auto config = preflab::core::loadTrainConfig(PREFLAB_TEST_DATA_DIR "/tiny_train/config.yaml");
+    config.trainFile = PREFLAB_TEST_DATA_DIR "/tiny_train/pairs.jsonl";
+    config.outputDir = tmp.filePath("run").toStdString();
+    std::atomic<bool> cancel{false};
+    preflab::core::TrainerCallbacks cb;
+    cb.onLog = [&](const preflab::core::StepRecord &r) { cancel = r.step >= 6; };
+    QCOMPARE(int(preflab::core::runTraining(config, {}, cb, &cancel).state), int(preflab::core::RunState::Cancelled));
+    MainWindow w;
+    QSignalSpy finished(w.controller(), &preflab::ui::RunController::finished);
+    const QString id = w.resumeRunFolder(tmp.filePath("run"));
+    QVERIFY(!id.isEmpty());
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+    const auto result = finished.at(0).at(1).value<preflab::ui::RunResult>();
+    QCOMPARE(result.phase, preflab::ui::RunPhase::Finished);
+    QCOMPARE(result.steps, qint64(12));
   }
 
   void closesAtOnceWithNoRunGoing() {

@@ -18,6 +18,9 @@ DiagnosticsPanel::DiagnosticsPanel(QWidget *parent) : QWidget(parent) {
   m_title = new QLabel(this);
   m_list = new QListWidget(this);
   m_list->setWordWrap(true);
+  // Wrap long explanations at the dock's width instead of scrolling sideways.
+  m_list->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+  m_list->setResizeMode(QListView::Adjust);
   m_list->setIconSize(QSize(20, 20));
   m_list->setSelectionMode(QAbstractItemView::NoSelection);
   m_list->setAlternatingRowColors(true);
