@@ -412,13 +412,16 @@ void MainWindow::restoreSettings() {
     resize(1440, 900);
   if (!restoreState(s.value(QStringLiteral("window/state")).toByteArray())) {
     // First start: room for the run tables on the left, a narrow diagnostics column on the right.
-    QList<QDockWidget *> left, right;
-    for (auto *d : findChildren<QDockWidget *>())
-      (dockWidgetArea(d) == Qt::RightDockWidgetArea ? right : left) << d;
-    for (auto *d : left)
-      resizeDocks({d}, {430}, Qt::Horizontal);
-    for (auto *d : right)
-      resizeDocks({d}, {250}, Qt::Horizontal);
+    // Sizes apply once the window is laid out, hence the deferred call.
+    QTimer::singleShot(0, this, [this] {
+      QList<QDockWidget *> left, right;
+      for (auto *d : findChildren<QDockWidget *>())
+        (dockWidgetArea(d) == Qt::RightDockWidgetArea ? right : left) << d;
+      if (!left.isEmpty())
+        resizeDocks({left.first()}, {420}, Qt::Horizontal);
+      if (!right.isEmpty())
+        resizeDocks({right.first()}, {230}, Qt::Horizontal);
+    });
   }
   m_tabs->setCurrentIndex(s.value(QStringLiteral("window/tab"), 0).toInt());
   m_curves->setSmoothing(s.value(QStringLiteral("curves/smoothing"), 0.6).toDouble());
