@@ -1,0 +1,176 @@
+// RunFolderWatcher: incremental metrics.jsonl reader and status.json watcher.
+#include "ui/runs/run_folder_watcher.h"
+
+#include "ui/runs/run_series_store.h"
+
+#include <nlohmann/json.hpp>
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+
+#include <limits>
+
+namespace preflab::ui {
+
+namespace {
+constexpr int kHeadBytes = 256;
+constexpr int kCoalesceMs = 20;
+} // namespace
+
+RunFolderWatcher::RunFolderWatcher(const QString &runDir, RunSeriesStore *store, QObject *parent)
+    : QObject(parent), m_runDir(QDir::cleanPath(QFileInfo(runDir).absoluteFilePath())), m_runId(m_runDir),
+      m_store(store) {
+  m_store->setRunLabel(m_runId, QFileInfo(m_runDir).fileName());
+  m_pollTimer.setInterval(kPollIntervalMs);
+  connect(&m_pollTimer, &QTimer::timeout, this, &RunFolderWatcher::pollNow);
+  m_coalesceTimer.setSingleShot(true);
+  m_coalesceTimer.setInterval(kCoalesceMs);
+  connect(&m_coalesceTimer, &QTimer::timeout, this, &RunFolderWatcher::pollNow);
+  const auto notified = [this] {
+    if (!m_coalesceTimer.isActive())
+      m_coalesceTimer.start();
+  };
+  connect(&m_watcher, &QFileSystemWatcher::fileChanged, this, notified);
+  connect(&m_watcher, &QFileSystemWatcher::directoryChanged, this, notified);
+  m_pollTimer.start();
+  QMetaObject::invokeMethod(this, &RunFolderWatcher::pollNow, Qt::QueuedConnection);
+}
+
+QString RunFolderWatcher::metricsPath() const {
+  return m_runDir + QStringLiteral("/metrics.jsonl");
+}
+QString RunFolderWatcher::statusPath() const {
+  return m_runDir + QStringLiteral("/status.json");
+}
+
+void RunFolderWatcher::pollNow() {
+  ensureWatched();
+  readMetrics();
+  readStatus();
+}
+
+void RunFolderWatcher::ensureWatched() {
+  // A file replaced by rename drops out of the watcher; add it again once it exists.
+  const QStringList watched = m_watcher.files() + m_watcher.directories();
+  for (const QString &path : {m_runDir, metricsPath(), statusPath()})
+    if (!watched.contains(path) && QFileInfo::exists(path))
+      m_watcher.addPath(path);
+}
+
+void RunFolderWatcher::resetMetrics() {
+  m_offset = 0;
+  m_partial.clear();
+  m_head.clear();
+  m_lineNumber = 0;
+  m_records = 0;
+  m_store->clearRun(m_runId);
+  emit reloaded();
+}
+
+void RunFolderWatcher::readMetrics() {
+  QFile file(metricsPath());
+  if (!file.exists()) {
+    if (m_offset > 0)
+      resetMetrics(); // deleted: show what is there, i.e. nothing
+    return;
+  }
+  if (!file.open(QIODevice::ReadOnly))
+    return; // being replaced; the next poll retries
+  const qint64 size = file.size();
+  bool rewritten = size < m_offset;
+  if (!rewritten && !m_head.isEmpty())
+    rewritten = file.read(m_head.size()) != m_head;
+  if (rewritten)
+    resetMetrics();
+  if (size == m_offset)
+    return;
+  file.seek(m_offset);
+  const QByteArray chunk = file.read(size - m_offset);
+  m_offset += chunk.size();
+  if (m_head.size() < kHeadBytes) {
+    file.seek(0);
+    m_head = file.read(std::min<qint64>(kHeadBytes, m_offset));
+  }
+  QByteArray data = m_partial + chunk;
+  const qsizetype lastNewline = data.lastIndexOf('\n');
+  if (lastNewline < 0) {
+    m_partial = data;
+    return;
+  }
+  m_partial = data.mid(lastNewline + 1);
+  data.truncate(lastNewline);
+  const qint64 before = m_records;
+  for (const QByteArray &line : data.split('\n'))
+    parseLine(line);
+  if (m_records > before)
+    emit recordsAppended(int(m_records - before));
+}
+
+void RunFolderWatcher::parseLine(const QByteArray &rawLine) {
+  ++m_lineNumber;
+  const QByteArray line = rawLine.trimmed();
+  if (line.isEmpty())
+    return;
+  const auto report = [&](const QString &reason) {
+    ++m_malformed;
+    emit malformedLine(metricsPath(), m_lineNumber, reason);
+  };
+  const nlohmann::json record = nlohmann::json::parse(line.cbegin(), line.cend(), nullptr, false);
+  if (record.is_discarded())
+    return report(QStringLiteral("not valid JSON"));
+  if (!record.is_object())
+    return report(QStringLiteral("not a JSON object"));
+  const auto step = record.find("step");
+  if (step == record.end() || !step->is_number())
+    return report(QStringLiteral("no numeric \"step\""));
+  double wallTime = std::numeric_limits<double>::quiet_NaN();
+  QHash<QString, double> metrics;
+  for (auto it = record.begin(); it != record.end(); ++it) {
+    if (it.key() == "step")
+      continue;
+    if (it.key() == "time") {
+      if (it->is_number())
+        wallTime = it->get<double>();
+      continue;
+    }
+    if (it->is_number())
+      metrics.insert(QString::fromStdString(it.key()), it->get<double>());
+    else if (it->is_null()) // the writer's encoding of NaN / Inf
+      metrics.insert(QString::fromStdString(it.key()), std::numeric_limits<double>::quiet_NaN());
+  }
+  ++m_records;
+  m_store->appendRecord(m_runId, step->get<double>(), wallTime, metrics);
+}
+
+void RunFolderWatcher::readStatus() {
+  QFile file(statusPath());
+  if (!file.open(QIODevice::ReadOnly))
+    return;
+  const QByteArray bytes = file.readAll();
+  if (bytes == m_statusBytes)
+    return;
+  const nlohmann::json status = nlohmann::json::parse(bytes.cbegin(), bytes.cend(), nullptr, false);
+  if (status.is_discarded() || !status.is_object())
+    return; // written non-atomically by someone else: try again at the next poll
+  m_statusBytes = bytes;
+  const auto text = [&](const char *key) {
+    const auto it = status.find(key);
+    return it != status.end() && it->is_string() ? QString::fromStdString(it->get<std::string>()) : QString();
+  };
+  const auto integer = [&](const char *key) {
+    const auto it = status.find(key);
+    return it != status.end() && it->is_number() ? qint64(it->get<double>()) : qint64(0);
+  };
+  const QString state = text("state"), message = text("message");
+  const qint64 step = integer("step"), maxSteps = integer("max_steps");
+  if (state == m_state && message == m_message && step == m_step && maxSteps == m_maxSteps)
+    return; // only updated_at moved
+  m_state = state;
+  m_message = message;
+  m_step = step;
+  m_maxSteps = maxSteps;
+  emit statusChanged(m_state, m_message, m_step, m_maxSteps);
+}
+
+} // namespace preflab::ui
