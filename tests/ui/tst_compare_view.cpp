@@ -295,6 +295,26 @@ private slots:
     QVERIFY(!view.isBusy());
   }
 
+  // An older run (no run_info.json) still opens: fixed prompts, B's checkpoints, A by hand.
+  void opensRunWithoutRunInfo() {
+    QTemporaryDir run;
+    QDir(run.path()).mkpath("samples");
+    QDir(run.path()).mkpath("checkpoints/step-5");
+    QDir(run.path()).mkpath("checkpoints/step-12");
+    QVERIFY(writeFile(run.filePath("samples/eval_samples.jsonl"), R"({"prompt":"the film","seed":3})"
+                                                                  "\n"));
+    CompareView view;
+    view.setModels(fixtureModel("model_a"), QString());
+    QString error;
+    QVERIFY2(view.openRunFolder(run.path(), &error), qPrintable(error));
+    QCOMPARE(view.model()->rowCount(), 1);
+    QCOMPARE(view.modelA(), fixtureModel("model_a"));
+    QCOMPARE(view.modelB(), QDir(run.path()).absoluteFilePath("checkpoints/step-12")); // the latest
+    QVERIFY2(view.statusText().contains("choose model A") &&
+                 view.statusText().contains("B is checkpoints/step-12"),
+             qPrintable(view.statusText()));
+  }
+
   void openRunFolderErrors() {
     CompareView view;
     QString error;

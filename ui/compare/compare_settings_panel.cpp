@@ -177,8 +177,11 @@ void CompareSettingsPanel::setReferenceModel(const QString &dir) {
 }
 
 void CompareSettingsPanel::offerModelB(const QString &dir) {
-  if (m_modelB->findText(dir) < 0)
-    m_modelB->addItem(dir);
+  if (m_modelB->findText(dir) >= 0)
+    return;
+  const QString current = m_modelB->currentText(); // adding to an empty combo would select the item
+  m_modelB->addItem(dir);
+  m_modelB->setCurrentText(current);
 }
 
 QString CompareSettingsPanel::scorer() const {

@@ -197,19 +197,23 @@ bool CompareView::openRunFolder(const QString &runDir, QString *error) {
   } catch (const std::exception &e) {
     return fail(QString::fromUtf8(e.what()), error);
   }
-  offerRunModels(dir, hasInfo ? &models : nullptr);
+  const bool hasPolicy = offerRunModels(dir, hasInfo ? &models : nullptr);
   if (hasSamples)
     setFixedPrompts(samples);
   loadSamplingFromConfig(dir.filePath("config.yaml"));
-  m_status->setText(hasInfo ? tr("Opened %1: %2 fixed prompts").arg(runDir).arg(samples.size())
-                            : tr("Opened %1: %2 fixed prompts; no run_info.json, choose model A by hand")
-                                  .arg(runDir)
-                                  .arg(samples.size()));
+  QStringList notes;
+  if (!hasInfo)
+    notes << tr("no run_info.json: choose model A (the reference) by hand");
+  if (!hasPolicy)
+    notes << tr("no final policy yet: B is %1")
+                 .arg(modelB().isEmpty() ? tr("not chosen") : shortName(modelB()));
+  m_status->setText(tr("Opened %1: %2 fixed prompts").arg(runDir).arg(samples.size()) +
+                    (notes.isEmpty() ? QString() : QStringLiteral("; ") + notes.join(QStringLiteral("; "))));
   updateButtons();
   return true;
 }
 
-void CompareView::offerRunModels(const QDir &dir, const core::RunModels *models) {
+bool CompareView::offerRunModels(const QDir &dir, const core::RunModels *models) {
   // B: the final policy, with every checkpoint of the run in B's list.
   const QString finalPolicy =
       models ? QString::fromStdString(models->policyFinal) : dir.absoluteFilePath("hf");
@@ -220,8 +224,11 @@ void CompareView::offerRunModels(const QDir &dir, const core::RunModels *models)
     m_settings->offerModelB(dir.absoluteFilePath("checkpoints/" + step));
   if (QFileInfo::exists(finalPolicy))
     m_settings->setModelB(finalPolicy);
+  else if (!steps.isEmpty() && m_settings->modelB().isEmpty())
+    m_settings->setModelB(dir.absoluteFilePath("checkpoints/" + steps.first())); // the latest
   if (models && !models->referenceModel.empty())
     m_settings->setModelA(QString::fromStdString(models->referenceModel));
+  return QFileInfo::exists(finalPolicy);
 }
 
 void CompareView::setFixedPrompts(const std::vector<core::EvalSample> &samples) {

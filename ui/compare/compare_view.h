@@ -88,7 +88,8 @@ private:
   void showDetail();
   void updateSummary();
   void updateButtons();
-  void offerRunModels(const QDir &dir, const core::RunModels *models); // models: null without run_info.json
+  // Sets A/B from the run (models: null without run_info.json); false when B's final policy is missing.
+  bool offerRunModels(const QDir &dir, const core::RunModels *models);
   void setFixedPrompts(const std::vector<core::EvalSample> &samples);
   void loadSamplingFromConfig(const QString &configPath);
   core::CompareRequest baseRequest(const std::vector<int> &rows) const;
