@@ -18,4 +18,9 @@ void saveNativeModel(Gpt &model, const Tokenizer &tokenizer, const std::string &
 Gpt loadModelFolder(const std::string &dir, std::shared_ptr<Tokenizer> *tokenizer = nullptr,
                     const GptConfig *fallbackConfig = nullptr);
 
+// loadModelFolder, or a trainer checkpoint folder (checkpoints/step-N) whose model shape is read
+// from its trainer_state.json. Throws InputError for an empty name, a missing folder or a
+// checkpoint state without a model shape.
+Gpt loadModelOrCheckpoint(const std::string &dir, std::shared_ptr<Tokenizer> *tokenizer = nullptr);
+
 } // namespace preflab::core

@@ -27,20 +27,6 @@ namespace preflab::core {
 
 namespace {
 
-// A model folder, or a checkpoint folder whose shape is in trainer_state.json.
-Gpt loadModelOrCheckpoint(const std::string &dir, std::shared_ptr<Tokenizer> *tokenizer) {
-  if (dir.empty())
-    throw InputError("no model folder given");
-  const auto state = dir + "/trainer_state.json";
-  if (fs::exists(state) && !fs::exists(dir + "/gpt_config.json")) {
-    auto json = nlohmann::json::parse(readFile(state), nullptr, false);
-    if (json.is_discarded() || !json.contains("model"))
-      throw InputError(state, 0, "model", "checkpoint state has no model shape");
-    const auto shape = gptConfigFromJson(json["model"]);
-    return loadModelFolder(dir, tokenizer, &shape);
-  }
-  return loadModelFolder(dir, tokenizer);
-}
 
 std::string folderKey(const std::string &dir) {
   std::error_code ec;

@@ -29,29 +29,17 @@ torch::Device deviceNamed(const std::string &name) {
   return resolveDevice(name);
 }
 
-// Loads a model folder; a checkpoint folder (model.pt + trainer_state.json) works too.
-Gpt loadAny(const std::string &dir, std::shared_ptr<Tokenizer> *tokenizer) {
-  const auto state = dir + "/trainer_state.json";
-  if (fs::exists(state) && !fs::exists(dir + "/gpt_config.json")) {
-    auto json = nlohmann::json::parse(readFile(state), nullptr, false);
-    if (json.is_discarded() || !json.contains("model"))
-      throw InputError(state, 0, "model", "checkpoint state has no model shape");
-    const auto shape = gptConfigFromJson(json["model"]);
-    return loadModelFolder(dir, tokenizer, &shape);
-  }
-  return loadModelFolder(dir, tokenizer);
-}
 
 } // namespace
 
 nlohmann::json evaluatePairs(const PairEvalOptions &o, const ProgressFn &progress) {
   const auto device = deviceNamed(o.device);
   std::shared_ptr<Tokenizer> tokenizer;
-  auto model = loadAny(o.modelDir, &tokenizer);
+  auto model = loadModelOrCheckpoint(o.modelDir, &tokenizer);
   model->to(device);
   std::optional<Gpt> ref;
   if (!o.refDir.empty()) {
-    ref = loadAny(o.refDir, nullptr);
+    ref = loadModelOrCheckpoint(o.refDir, nullptr);
     (*ref)->to(device);
   }
   TextReadOptions ro;
@@ -145,7 +133,7 @@ std::vector<std::string> sampleFromModel(const std::string &modelDir, const std:
                                          std::uint64_t seed, const SamplingOptions &options,
                                          const std::string &device) {
   std::shared_ptr<Tokenizer> tokenizer;
-  auto model = loadAny(modelDir, &tokenizer);
+  auto model = loadModelOrCheckpoint(modelDir, &tokenizer);
   model->to(deviceNamed(device));
   std::vector<TokenIds> ids;
   std::vector<std::uint64_t> seeds;
@@ -163,7 +151,7 @@ std::vector<std::string> sampleFromModel(const std::string &modelDir, const std:
 
 void exportModel(const std::string &modelDir, const std::string &outDir) {
   std::shared_ptr<Tokenizer> tokenizer;
-  auto model = loadAny(modelDir, &tokenizer);
+  auto model = loadModelOrCheckpoint(modelDir, &tokenizer);
   if (!tokenizer)
     tokenizer = std::make_shared<ByteTokenizer>();
   exportHfGpt2(model, *tokenizer, outDir);
