@@ -30,7 +30,7 @@ const char *kConfigB = "# Resolved PrefLab training config (every key, defaults 
                        "task: sentiment\n"
                        "loss_type: ipo\n"
                        "beta: 0.1\n"
-                       "learning_rate: 0.0003\n"
+                       "learning_rate: 0.00029999999999999997\n"
                        "model:\n"
                        "  n_layer: 2\n"
                        "  n_head: 4\n"
@@ -154,6 +154,9 @@ void TestRunBrowser::diffOfTwoConfigs() {
   const int lossRow = keys.indexOf("loss_type");
   QCOMPARE(diff->index(lossRow, 1).data().toString(), QString("dpo"));
   QCOMPARE(diff->index(lossRow, 2).data().toString(), QString("ipo"));
+  const int lrRow = keys.indexOf("learning_rate");
+  QCOMPARE(diff->index(lrRow, 2).data().toString(), QString("3e-04")); // shortest round-trip form
+  QCOMPARE(diff->index(lrRow, 2).data(Qt::ToolTipRole).toString(), QString("0.00029999999999999997"));
   const int onlyRow = keys.indexOf("only_in_a");
   QCOMPARE(diff->index(onlyRow, 2).data().toString(), QString(ConfigDiffModel::kMissing));
   QVERIFY(diff->index(onlyRow, 2).data(Qt::FontRole).value<QFont>().italic());

@@ -302,33 +302,37 @@ void CurvesPlot::rescale() {
     yAxis->setRange(y);
 }
 
-QString CurvesPlot::tooltipTextAt(const QPointF &pixel) const {
-  const Curve *best = nullptr;
-  int bestIndex = -1;
+bool CurvesPlot::nearestPoint(const QPointF &pixel, int *curveIndex, int *pointIndex) const {
   double bestDist = kTooltipReachPx;
-  for (const Curve &c : m_curves) {
+  const double key = xAxis->pixelToCoord(pixel.x());
+  for (int ci = 0; ci < m_curves.size(); ++ci) {
+    const Curve &c = m_curves[ci];
     const auto data = c.smoothed->data();
     if (data->isEmpty())
       continue;
-    // Look at the few points around the mouse's key; nearest in pixels wins.
-    const double key = xAxis->pixelToCoord(pixel.x());
-    auto it = data->findBegin(key, true);
+    // Look at the few points around the mouse's key; nearest in pixels (raw or smoothed) wins.
+    const auto it = data->findBegin(key, true);
     const auto first = it - std::min<qsizetype>(3, it - data->constBegin());
     for (auto p = first; p != data->constEnd() && p - first < 8; ++p) {
-      const double px = xAxis->coordToPixel(p->key);
-      const double py = yAxis->coordToPixel(p->value);
-      const double d = std::hypot(px - pixel.x(), py - pixel.y());
-      const double rawY = c.raw->data()->at(int(p - data->constBegin()))->value;
-      const double dRaw = std::hypot(px - pixel.x(), yAxis->coordToPixel(rawY) - pixel.y());
-      if (std::min(d, dRaw) < bestDist) {
-        bestDist = std::min(d, dRaw);
-        best = &c;
-        bestIndex = int(p - data->constBegin());
+      const int i = int(p - data->constBegin());
+      const double dx = xAxis->coordToPixel(p->key) - pixel.x();
+      const double dSmooth = std::hypot(dx, yAxis->coordToPixel(p->value) - pixel.y());
+      const double dRaw = std::hypot(dx, yAxis->coordToPixel(c.raw->data()->at(i)->value) - pixel.y());
+      if (std::min(dSmooth, dRaw) < bestDist) {
+        bestDist = std::min(dSmooth, dRaw);
+        *curveIndex = ci;
+        *pointIndex = i;
       }
     }
   }
-  if (!best)
+  return bestDist < kTooltipReachPx;
+}
+
+QString CurvesPlot::tooltipTextAt(const QPointF &pixel) const {
+  int curveIndex = -1, bestIndex = -1;
+  if (!nearestPoint(pixel, &curveIndex, &bestIndex))
     return {};
+  const Curve *best = &m_curves[curveIndex];
   const double key = best->smoothed->data()->at(bestIndex)->key;
   const double raw = best->raw->data()->at(bestIndex)->value;
   const double smooth = best->smoothed->data()->at(bestIndex)->value;

@@ -81,6 +81,7 @@ private:
   void applyAxes();
   void rescale();
   QString curveName(const Curve &curve) const;
+  bool nearestPoint(const QPointF &pixel, int *curveIndex, int *pointIndex) const;
 
   RunSeriesStore *m_store;
   QTimer m_flushTimer;

@@ -115,15 +115,6 @@ QWidget *CurvesView::buildToolBar() {
   auto *fit = new QToolButton(bar);
   fit->setText(tr("Fit"));
   fit->setToolTip(tr("Fit both axes to the data again (also: double-click the chart)"));
-  auto *exportButton = new QToolButton(bar);
-  exportButton->setText(tr("Export"));
-  exportButton->setPopupMode(QToolButton::InstantPopup);
-  auto *menu = new QMenu(exportButton);
-  for (const QString suffix :
-       {QStringLiteral("png"), QStringLiteral("pdf"), QStringLiteral("svg"), QStringLiteral("csv")})
-    menu->addAction(tr("Export %1…").arg(suffix.toUpper()), this,
-                    [this, suffix] { exportInteractively(suffix); });
-  exportButton->setMenu(menu);
 
   layout->addWidget(new QLabel(tr("Smoothing"), bar));
   layout->addWidget(m_smoothingSlider);
@@ -135,7 +126,7 @@ QWidget *CurvesView::buildToolBar() {
   layout->addWidget(m_outlierCheck);
   layout->addStretch(1);
   layout->addWidget(fit);
-  layout->addWidget(exportButton);
+  layout->addWidget(buildExportButton(bar));
 
   connect(m_smoothingSlider, &QSlider::valueChanged, this, [this](int value) {
     m_smoothingLabel->setText(QString::number(value / double(kSliderSteps), 'f', 3));
@@ -149,6 +140,20 @@ QWidget *CurvesView::buildToolBar() {
   m_smoothingSlider->setValue(int(std::lround(m_plot->smoothing() * kSliderSteps)));
   m_smoothingLabel->setText(QString::number(m_plot->smoothing(), 'f', 3));
   return bar;
+}
+
+QToolButton *CurvesView::buildExportButton(QWidget *parent) {
+  auto *button = new QToolButton(parent);
+  button->setText(tr("Export"));
+  button->setToolTip(tr("Save the chart (PNG, PDF, SVG) or the shown data (CSV)"));
+  button->setPopupMode(QToolButton::InstantPopup);
+  auto *menu = new QMenu(button);
+  for (const QString suffix :
+       {QStringLiteral("png"), QStringLiteral("pdf"), QStringLiteral("svg"), QStringLiteral("csv")})
+    menu->addAction(tr("Export %1…").arg(suffix.toUpper()), this,
+                    [this, suffix] { exportInteractively(suffix); });
+  button->setMenu(menu);
+  return button;
 }
 
 void CurvesView::refreshMetricList() {

@@ -16,6 +16,7 @@ class QSlider;
 class QSortFilterProxyModel;
 class QStandardItemModel;
 class QStringListModel;
+class QToolButton;
 
 namespace preflab::ui {
 
@@ -65,6 +66,7 @@ signals:
 private:
   QWidget *buildSidePanel();
   QWidget *buildToolBar();
+  QToolButton *buildExportButton(QWidget *parent);
   void refreshMetricList();
   void refreshRunList();
   void syncMetricSelection();

@@ -7,7 +7,26 @@
 #include <QFont>
 #include <QSet>
 
+#include <charconv>
+
 namespace preflab::ui {
+
+namespace {
+// "3.0000000000000001e-05" (a double printed with 17 digits) reads as "3e-05".
+QString shortestNumber(const QString &text) {
+  // Short values are kept as written ("0.0001" stays); only 17-digit round-trip noise is redone.
+  constexpr int kLongNumber = 12;
+  bool ok = false;
+  const double value = text.toDouble(&ok);
+  if (!ok || text.size() <= kLongNumber)
+    return text;
+  // std::to_chars without a format: the shortest text that reads back as the same double,
+  // fixed or scientific, whichever is shorter ("0.0003", "1e-08").
+  char buffer[64];
+  const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
+  return result.ec == std::errc() ? QString::fromLatin1(buffer, int(result.ptr - buffer)) : text;
+}
+} // namespace
 
 ConfigDiffModel::ConfigDiffModel(QObject *parent) : QAbstractTableModel(parent) {}
 
@@ -58,14 +77,16 @@ QVariant ConfigDiffModel::data(const QModelIndex &index, int role) const {
     return {};
   const Row &row = m_rows[index.row()];
   const bool missing = (index.column() == 1 && !row.inA) || (index.column() == 2 && !row.inB);
+  const QString &text = index.column() == 1 ? row.a : row.b;
   switch (role) {
   case Qt::DisplayRole:
-  case Qt::ToolTipRole:
     if (index.column() == 0)
       return row.key;
-    if (missing)
-      return QString::fromLatin1(kMissing);
-    return index.column() == 1 ? row.a : row.b;
+    return missing ? QString::fromLatin1(kMissing) : shortestNumber(text);
+  case Qt::ToolTipRole: // the value exactly as the file has it
+    if (index.column() == 0)
+      return row.key;
+    return missing ? QString::fromLatin1(kMissing) : text;
   case Qt::ForegroundRole:
     return missing ? QVariant(QBrush(Qt::gray)) : QVariant();
   case Qt::FontRole:

@@ -9,7 +9,8 @@ namespace preflab::ui {
 
 // Columns: key, value in run A, value in run B. A key present in only one config shows
 // kMissing on the other side (in grey italics). Values that are equal as numbers count as
-// equal. Rows are sorted by key. GUI thread only.
+// equal and are displayed in their shortest form (the tooltip shows the text as written).
+// Rows are sorted by key. GUI thread only.
 class ConfigDiffModel : public QAbstractTableModel {
   Q_OBJECT
 public:

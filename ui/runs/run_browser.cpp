@@ -31,31 +31,12 @@ RunBrowser::RunBrowser(RunSeriesStore *store, QWidget *parent)
   m_table->setSelectionMode(QAbstractItemView::ExtendedSelection);
   m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
   m_table->verticalHeader()->hide();
+  m_table->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 8);
   m_table->horizontalHeader()->setStretchLastSection(true);
   m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
   m_table->setToolTip(tr("Select one run to see its config, two to compare their configs"));
 
-  m_configText = new QPlainTextEdit(this);
-  m_configText->setReadOnly(true);
-  m_configText->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
-  m_configText->setPlaceholderText(tr("Select a run to see its resolved config.yaml"));
-
-  auto *diffPage = new QWidget(this);
-  auto *diffLayout = new QVBoxLayout(diffPage);
-  diffLayout->setContentsMargins(0, 0, 0, 0);
-  m_diffHeader = new QLabel(tr("Select two runs to compare their configs."), diffPage);
-  m_diffHeader->setWordWrap(true);
-  m_diffTable = new QTableView(diffPage);
-  m_diffTable->setModel(m_diff);
-  m_diffTable->verticalHeader()->hide();
-  m_diffTable->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
-  m_diffTable->setEditTriggers(QAbstractItemView::NoEditTriggers);
-  diffLayout->addWidget(m_diffHeader);
-  diffLayout->addWidget(m_diffTable, 1);
-
-  m_details = new QTabWidget(this);
-  m_details->addTab(m_configText, tr("Config"));
-  m_details->addTab(diffPage, tr("Config diff"));
+  m_details = buildDetails();
 
   m_errorLabel = new QLabel(this);
   m_errorLabel->setStyleSheet(QStringLiteral("color: #b00020"));
@@ -79,6 +60,32 @@ RunBrowser::RunBrowser(RunSeriesStore *store, QWidget *parent)
           [this](const QModelIndex &current) {
             emit currentRunChanged(current.isValid() ? m_runs->entry(current.row()).dir : QString());
           });
+}
+
+QTabWidget *RunBrowser::buildDetails() {
+  m_configText = new QPlainTextEdit(this);
+  m_configText->setReadOnly(true);
+  m_configText->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+  m_configText->setPlaceholderText(tr("Select a run to see its resolved config.yaml"));
+
+  auto *diffPage = new QWidget(this);
+  auto *diffLayout = new QVBoxLayout(diffPage);
+  diffLayout->setContentsMargins(0, 0, 0, 0);
+  m_diffHeader = new QLabel(tr("Select two runs to compare their configs."), diffPage);
+  m_diffHeader->setWordWrap(true);
+  m_diffTable = new QTableView(diffPage);
+  m_diffTable->setModel(m_diff);
+  m_diffTable->verticalHeader()->hide();
+  m_diffTable->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 8);
+  m_diffTable->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
+  m_diffTable->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  diffLayout->addWidget(m_diffHeader);
+  diffLayout->addWidget(m_diffTable, 1);
+
+  auto *details = new QTabWidget(this);
+  details->addTab(m_configText, tr("Config"));
+  details->addTab(diffPage, tr("Config diff"));
+  return details;
 }
 
 QWidget *RunBrowser::buildToolBar() {

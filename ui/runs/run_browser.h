@@ -54,6 +54,7 @@ signals:
 
 private:
   QWidget *buildToolBar();
+  QTabWidget *buildDetails(); // config text and config diff tabs
   void browseForRun();
   void closeSelectedRuns();
   void onSelectionChanged();
