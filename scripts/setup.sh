@@ -8,7 +8,7 @@ packages=(
   libtorch-dev libopenblas0-pthread libgloo-dev
   nlohmann-json3-dev libyaml-cpp-dev libcli11-dev
   qt6-base-dev qt6-svg-dev libqcustomplot-dev
-  libopencv-dev dataset-fashion-mnist
+  libopencv-dev dataset-fashion-mnist zlib1g-dev
   xvfb python3-torch
 )
 missing=()
