@@ -5,10 +5,14 @@
 
 namespace preflab::core {
 
+torch::Tensor noisePrediction(UNet &model, const NoiseSchedule &schedule, const torch::Tensor &x0,
+                              const torch::Tensor &t, const torch::Tensor &eps, const torch::Tensor &ids) {
+  return model->forward(schedule.addNoise(x0, t, eps), t, ids); // x_t -> eps_theta: (B, C, H, W)
+}
+
 torch::Tensor perSampleMse(UNet &model, const NoiseSchedule &schedule, const torch::Tensor &x0,
                            const torch::Tensor &t, const torch::Tensor &eps, const torch::Tensor &ids) {
-  const auto xt = schedule.addNoise(x0, t, eps);                                           // (B, C, H, W)
-  const auto predicted = model->forward(xt, t, ids);                                       // (B, C, H, W)
+  const auto predicted = noisePrediction(model, schedule, x0, t, eps, ids);
   return (predicted.to(torch::kFloat32) - eps.to(torch::kFloat32)).pow(2).mean({1, 2, 3}); // (B,)
 }
 

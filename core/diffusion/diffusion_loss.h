@@ -15,6 +15,13 @@ namespace preflab::core {
 torch::Tensor perSampleMse(UNet &model, const NoiseSchedule &schedule, const torch::Tensor &x0,
                            const torch::Tensor &t, const torch::Tensor &eps, const torch::Tensor &ids);
 
+// The model's eps prediction at x_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) eps, for objectives that
+// need the raw prediction (DSPO's predModelW / predRefW). Same shapes and device as perSampleMse;
+// perSampleMse(...) == (noisePrediction(...) - eps)^2 averaged over (C, H, W).
+// x0: (B, C, H, W), t: (B,), eps: (B, C, H, W), ids: (B, L) -> eps_theta: (B, C, H, W)
+torch::Tensor noisePrediction(UNet &model, const NoiseSchedule &schedule, const torch::Tensor &x0,
+                              const torch::Tensor &t, const torch::Tensor &eps, const torch::Tensor &ids);
+
 // Classifier-free guidance dropout: each row becomes the empty prompt with probability `rate`,
 // drawn from the default generator. ids: (B, L) -> (B, L) (a new tensor).
 torch::Tensor dropPrompts(const torch::Tensor &ids, double rate);

@@ -148,6 +148,18 @@ private Q_SLOTS:
     QVERIFY(mse.requires_grad());
   }
 
+  void perSampleMseMatchesPrediction() {
+    auto model = randomizedUNet(tinyConfig(), 12);
+    const NoiseSchedule s(tinyConfig());
+    const auto x0 = torch::rand({2, 1, 28, 28}) * 2 - 1, eps = torch::randn({2, 1, 28, 28});
+    const auto t = torch::tensor({7, 70}, torch::kLong);
+    const auto ids = tokenizePrompts({"a bag", "a bag"}, 16);
+    const auto predicted = noisePrediction(model, s, x0, t, eps, ids);
+    const auto mse = perSampleMse(model, s, x0, t, eps, ids);
+    QVERIFY(torch::allclose(mse, (predicted - eps).pow(2).mean({1, 2, 3}), 1e-6, 1e-6));
+    QVERIFY(mse.requires_grad() && predicted.requires_grad());
+  }
+
   void promptDropout() {
     const auto ids = tokenizePrompts({"a sneaker", "a bag", "a shirt"}, 16);
     QVERIFY(torch::equal(dropPrompts(ids, 0.0), ids));
