@@ -116,6 +116,7 @@ void MainWindow::buildDocks() {
   runs->addWidget(m_runsPanel);
   runs->addWidget(m_browser);
   runs->setStretchFactor(1, 2);
+  runs->setMinimumWidth(380); // room for the run tables' name, state and step columns
   dock(tr("Runs"), QStringLiteral("RunsDock"), runs, Qt::LeftDockWidgetArea);
   m_datasets = new QListWidget;
   m_datasets->setToolTip(tr("Opened datasets; click to show one in the Dataset tab"));

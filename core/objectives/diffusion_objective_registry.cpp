@@ -2,6 +2,7 @@
 #include "core/io/input_error.h"
 #include "core/objectives/diffusion_objective_info.h"
 #include "core/objectives/diffusion_objectives.h"
+#include "core/objectives/registry_lookup.h"
 
 #include <vector>
 
@@ -66,24 +67,13 @@ const std::vector<Entry> &entries() {
 }
 
 const Entry &entry(const std::string &name) {
-  for (const Entry &e : entries())
-    if (e.info.name == name)
-      return e;
-  std::string known;
-  for (const Entry &e : entries())
-    known += (known.empty() ? "" : ", ") + e.info.name;
-  throw InputError({}, 0, "loss_type", "unknown image objective '" + name + "'; known: " + known);
+  return findRegistryEntry(entries(), name, "image objective");
 }
 
 } // namespace
 
 const std::vector<DiffusionObjectiveInfo> &diffusionObjectiveInfos() {
-  static const std::vector<DiffusionObjectiveInfo> infos = [] {
-    std::vector<DiffusionObjectiveInfo> out;
-    for (const Entry &e : entries())
-      out.push_back(e.info);
-    return out;
-  }();
+  static const std::vector<DiffusionObjectiveInfo> infos = registryInfos(entries());
   return infos;
 }
 

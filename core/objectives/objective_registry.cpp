@@ -5,6 +5,7 @@
 #include "core/objectives/objective.h"
 #include "core/objectives/objective_info.h"
 #include "core/objectives/reference_free.h"
+#include "core/objectives/registry_lookup.h"
 #include "core/objectives/reward_model.h"
 #include "core/objectives/sft.h"
 
@@ -20,8 +21,8 @@ struct Entry {
 };
 
 ObjectiveInfo makeInfo(std::string name, std::string title, ObjectiveKind kind, bool needsReference,
-                       bool usesMeanLogp, double beta, double low, double high,
-                       std::string betaMeaning, std::string summary) {
+                       bool usesMeanLogp, double beta, double low, double high, std::string betaMeaning,
+                       std::string summary) {
   ObjectiveInfo i;
   i.name = std::move(name);
   i.title = std::move(title);
@@ -51,16 +52,14 @@ const std::vector<Entry> &entries() {
                 "Squared distance of the log-ratio margin from 1/(2 tau); each side's log-ratio "
                 "is divided by its token count first, as TRL does."),
        ipoLoss},
-      {makeInfo("cdpo", "cDPO (conservative DPO)", K::Pairwise, true, false, 0.1, 0.01, 1.0,
-                "KL strength",
+      {makeInfo("cdpo", "cDPO (conservative DPO)", K::Pairwise, true, false, 0.1, 0.01, 1.0, "KL strength",
                 "DPO's logistic loss mixed with the flipped-label loss by label_smoothing "
                 "epsilon in [0, 0.5]."),
        cdpoLoss},
       {makeInfo("robust", "Robust DPO", K::Pairwise, true, false, 0.1, 0.01, 1.0, "KL strength",
                 "Unbiased DPO under a label-flip rate epsilon = label_smoothing in [0, 0.5)."),
        robustDpoLoss},
-      {makeInfo("hinge", "Hinge (RSO)", K::Pairwise, true, false, 0.1, 0.01, 1.0,
-                "inverse margin",
+      {makeInfo("hinge", "Hinge (RSO)", K::Pairwise, true, false, 0.1, 0.01, 1.0, "inverse margin",
                 "Hinge on beta times the log-ratio margin: zero once it exceeds 1/beta."),
        hingeLoss},
       {makeInfo("simpo", "SimPO", K::Pairwise, false, true, 2.0, 1.0, 10.0, "reward scale",
@@ -75,8 +74,7 @@ const std::vector<Entry> &entries() {
                 "Chosen-response NLL plus lambda times the logistic loss on the log odds-ratio "
                 "of token-mean likelihoods; no reference."),
        orpoLoss},
-      {makeInfo("rdpo", "R-DPO (length-regularised)", K::Pairwise, true, false, 0.1, 0.01, 1.0,
-                "KL strength",
+      {makeInfo("rdpo", "R-DPO (length-regularised)", K::Pairwise, true, false, 0.1, 0.01, 1.0, "KL strength",
                 "DPO with rdpo_alpha times the chosen-minus-rejected token count added to the "
                 "margin."),
        rdpoLoss},
@@ -84,8 +82,7 @@ const std::vector<Entry> &entries() {
                 "Sigmoid value of each completion's log-ratio against a detached batch KL "
                 "baseline, weighted per desirable/undesirable class."),
        ktoLoss},
-      {makeInfo("reward", "Reward model (Bradley-Terry)", K::Reward, false, false, 0, 0, 0,
-                "unused",
+      {makeInfo("reward", "Reward model (Bradley-Terry)", K::Reward, false, false, 0, 0, 0, "unused",
                 "Logistic loss on the chosen-minus-rejected reward gap, with optional margin "
                 "and reward centring."),
        rewardModelLoss},
@@ -94,29 +91,22 @@ const std::vector<Entry> &entries() {
 }
 
 const Entry &entry(const std::string &name) {
-  for (const Entry &e : entries())
-    if (e.info.name == name)
-      return e;
-  std::string known;
-  for (const Entry &e : entries())
-    known += (known.empty() ? "" : ", ") + e.info.name;
-  throw InputError({}, 0, "loss_type", "unknown objective '" + name + "'; known: " + known);
+  return findRegistryEntry(entries(), name, "objective");
 }
 
 } // namespace
 
 const std::vector<ObjectiveInfo> &objectiveInfos() {
-  static const std::vector<ObjectiveInfo> infos = [] {
-    std::vector<ObjectiveInfo> out;
-    for (const Entry &e : entries())
-      out.push_back(e.info);
-    return out;
-  }();
+  static const std::vector<ObjectiveInfo> infos = registryInfos(entries());
   return infos;
 }
 
-const ObjectiveInfo &objectiveInfo(const std::string &name) { return entry(name).info; }
+const ObjectiveInfo &objectiveInfo(const std::string &name) {
+  return entry(name).info;
+}
 
-const ObjectiveFn &objectiveFunction(const std::string &name) { return entry(name).fn; }
+const ObjectiveFn &objectiveFunction(const std::string &name) {
+  return entry(name).fn;
+}
 
 } // namespace preflab::core
