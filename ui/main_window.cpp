@@ -116,7 +116,7 @@ void MainWindow::buildDocks() {
   runs->addWidget(m_runsPanel);
   runs->addWidget(m_browser);
   runs->setStretchFactor(1, 2);
-  runs->setMinimumWidth(380); // room for the run tables' name, state and step columns
+  runs->setMinimumWidth(360); // room for the run tables' name, state and step columns
   dock(tr("Runs"), QStringLiteral("RunsDock"), runs, Qt::LeftDockWidgetArea);
   m_datasets = new QListWidget;
   m_datasets->setToolTip(tr("Opened datasets; click to show one in the Dataset tab"));
@@ -126,7 +126,9 @@ void MainWindow::buildDocks() {
   m_models->setToolTip(tr("Double-click a model to compare it with its run's reference"));
   dock(tr("Models"), QStringLiteral("ModelsDock"), m_models, Qt::LeftDockWidgetArea);
   m_diagnostics = new DiagnosticsPanel;
-  dock(tr("Diagnostics"), QStringLiteral("DiagnosticsDock"), m_diagnostics, Qt::RightDockWidgetArea);
+  // Findings are one-liners: a strip under the views, like a build tool's problems panel.
+  dock(tr("Diagnostics"), QStringLiteral("DiagnosticsDock"), m_diagnostics, Qt::BottomDockWidgetArea);
+  setCorner(Qt::BottomLeftCorner, Qt::LeftDockWidgetArea);
 
   connect(m_datasets, &QListWidget::itemClicked, this, [this](QListWidgetItem *item) {
     m_dataset->openDataset(item->data(Qt::UserRole).toString());
@@ -412,16 +414,12 @@ void MainWindow::restoreSettings() {
   if (!restoreGeometry(s.value(QStringLiteral("window/geometry")).toByteArray()))
     resize(1440, 900);
   if (!restoreState(s.value(QStringLiteral("window/state")).toByteArray())) {
-    // First start: room for the run tables on the left, a narrow diagnostics column on the right.
+    // First start: a low diagnostics strip, so the views keep their height.
     // Sizes apply once the window is laid out, hence the deferred call.
     QTimer::singleShot(0, this, [this] {
-      QList<QDockWidget *> left, right;
       for (auto *d : findChildren<QDockWidget *>())
-        (dockWidgetArea(d) == Qt::RightDockWidgetArea ? right : left) << d;
-      if (!left.isEmpty())
-        resizeDocks({left.first()}, {420}, Qt::Horizontal);
-      if (!right.isEmpty())
-        resizeDocks({right.first()}, {230}, Qt::Horizontal);
+        if (dockWidgetArea(d) == Qt::BottomDockWidgetArea)
+          resizeDocks({d}, {130}, Qt::Vertical);
     });
   }
   m_tabs->setCurrentIndex(s.value(QStringLiteral("window/tab"), 0).toInt());
