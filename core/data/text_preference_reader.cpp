@@ -3,6 +3,7 @@
 
 #include "core/data/text_formats.h"
 #include "core/io/input_error.h"
+#include "core/io/utf8.h"
 
 #include <nlohmann/json.hpp>
 
@@ -78,36 +79,11 @@ bool isBlank(const std::string &text) {
 // Offset of the first byte of the first ill-formed UTF-8 sequence, or npos. Rejects overlong
 // forms, surrogates and code points above U+10FFFF, as the Unicode standard's table 3-7 does.
 std::size_t invalidUtf8Offset(const std::string &text) {
-  const auto *bytes = reinterpret_cast<const unsigned char *>(text.data());
-  const std::size_t size = text.size();
-  std::size_t i = 0;
-  while (i < size) {
-    const unsigned char lead = bytes[i];
-    if (lead < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t length = 0;
-    unsigned char low = 0x80, high = 0xBF; // allowed range of the second byte
-    if (lead >= 0xC2 && lead <= 0xDF) {
-      length = 2;
-    } else if (lead >= 0xE0 && lead <= 0xEF) {
-      length = 3;
-      low = lead == 0xE0 ? 0xA0 : 0x80;
-      high = lead == 0xED ? 0x9F : 0xBF;
-    } else if (lead >= 0xF0 && lead <= 0xF4) {
-      length = 4;
-      low = lead == 0xF0 ? 0x90 : 0x80;
-      high = lead == 0xF4 ? 0x8F : 0xBF;
-    } else {
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t end = utf8CharEnd(text, i);
+    if (end == std::string::npos || end == i) // truncated or malformed character
       return i;
-    }
-    for (std::size_t k = 1; k < length; ++k) {
-      const unsigned char next = i + k < size ? bytes[i + k] : 0;
-      if (next < (k == 1 ? low : 0x80) || next > (k == 1 ? high : 0xBF))
-        return i;
-    }
-    i += length;
+    i = end;
   }
   return std::string::npos;
 }

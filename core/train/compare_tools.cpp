@@ -3,6 +3,8 @@
 
 #include "core/io/atomic_file.h"
 #include "core/io/input_error.h"
+#include "core/io/jsonl.h"
+#include "core/io/utf8.h"
 #include "core/tasks/sentiment_oracle.h"
 #include "core/text/gpt.h"
 #include "core/text/model_store.h"
@@ -19,7 +21,6 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
-#include <sstream>
 
 namespace fs = std::filesystem;
 
@@ -236,37 +237,6 @@ void appendChunk(const CompareRequest &r, std::size_t begin, const std::vector<C
     out.push_back({r.prompts[begin + i], r.seeds[begin + i], a[i], b[i]});
 }
 
-// Index of the end of the valid UTF-8 character starting at s[i]: > i when complete, i when the
-// byte cannot start a character (or a continuation byte is wrong), std::string::npos when the
-// string ends inside an otherwise valid character.
-std::size_t utf8CharEnd(const std::string &s, std::size_t i) {
-  const auto c = static_cast<unsigned char>(s[i]);
-  std::size_t len = 0;
-  unsigned char lo = 0x80, hi = 0xBF; // allowed range of the second byte
-  if (c < 0x80)
-    return i + 1;
-  if (c >= 0xC2 && c <= 0xDF)
-    len = 2;
-  else if (c >= 0xE0 && c <= 0xEF) {
-    len = 3;
-    lo = c == 0xE0 ? 0xA0 : 0x80;
-    hi = c == 0xED ? 0x9F : 0xBF;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    len = 4;
-    lo = c == 0xF0 ? 0x90 : 0x80;
-    hi = c == 0xF4 ? 0x8F : 0xBF;
-  } else
-    return i;
-  for (std::size_t k = 1; k < len; ++k) {
-    if (i + k >= s.size())
-      return std::string::npos;
-    const auto b = static_cast<unsigned char>(s[i + k]);
-    if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xBF))
-      return i;
-  }
-  return i + len;
-}
-
 // 1: whole characters; 0: ends inside a character; -1: holds bytes that are never valid here.
 int utf8State(const std::string &s) {
   for (std::size_t i = 0; i < s.size();) {
@@ -392,17 +362,8 @@ std::vector<ComparedPrompt> scoreExistingTexts(const CompareRequest &r,
 }
 
 std::vector<EvalSample> readEvalSamples(const std::string &path) {
-  std::istringstream in(readFile(path));
   std::vector<EvalSample> out;
-  std::string line;
-  std::int64_t lineNo = 0;
-  while (std::getline(in, line)) {
-    ++lineNo;
-    if (line.find_first_not_of(" \t\r") == std::string::npos)
-      continue;
-    const auto j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_object())
-      throw InputError(path, lineNo, {}, "not a JSON object");
+  forEachJsonlObject(path, [&](const nlohmann::json &j, std::int64_t lineNo) {
     if (!j.contains("prompt") || !j["prompt"].is_string())
       throw InputError(path, lineNo, "prompt", "missing or not a string");
     if (!j.contains("seed") || !j["seed"].is_number_integer())
@@ -417,7 +378,7 @@ std::vector<EvalSample> readEvalSamples(const std::string &path) {
     if (j.contains("reward_reference") && j["reward_reference"].is_number())
       s.rewardReference = j["reward_reference"].get<double>();
     out.push_back(std::move(s));
-  }
+  });
   return out;
 }
 

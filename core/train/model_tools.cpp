@@ -4,6 +4,7 @@
 #include "core/data/text_preference_reader.h"
 #include "core/io/atomic_file.h"
 #include "core/io/input_error.h"
+#include "core/io/jsonl.h"
 #include "core/metrics/ranking_analysis.h"
 #include "core/text/hf_gpt2.h"
 #include "core/text/model_store.h"
@@ -16,7 +17,6 @@
 #include <torch/torch.h>
 
 #include <filesystem>
-#include <fstream>
 
 namespace fs = std::filesystem;
 
@@ -85,19 +85,8 @@ nlohmann::json evaluatePairs(const PairEvalOptions &o, const ProgressFn &progres
 }
 
 nlohmann::json analyzeEvalFile(const std::string &evalPath, double beta, const std::string &outPairsPath) {
-  std::ifstream in(evalPath);
-  if (!in)
-    throw InputError(evalPath, 0, {}, "cannot open file");
   std::vector<PairScore> pairs;
-  std::string line;
-  std::int64_t lineNo = 0;
-  while (std::getline(in, line)) {
-    ++lineNo;
-    if (line.find_first_not_of(" \t\r") == std::string::npos)
-      continue;
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_object())
-      throw InputError(evalPath, lineNo, {}, "not a JSON object");
+  forEachJsonlObject(evalPath, [&](const nlohmann::json &j, std::int64_t lineNo) {
     PairScore p;
     try {
       p.id = j.contains("id") ? (j["id"].is_string() ? j["id"].get<std::string>() : j["id"].dump()) : std::to_string(lineNo);
@@ -116,7 +105,7 @@ nlohmann::json analyzeEvalFile(const std::string &evalPath, double beta, const s
       throw InputError(evalPath, lineNo, {}, e.what());
     }
     pairs.push_back(p);
-  }
+  });
   if (pairs.empty())
     throw InputError(evalPath, 0, {}, "no records");
   std::string lines;

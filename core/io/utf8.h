@@ -1,0 +1,15 @@
+// UTF-8 decoding step shared by the text readers and the token display: one character at a time.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+namespace preflab::core {
+
+// End (one past) of the well-formed UTF-8 character starting at s[i] (i < s.size()):
+// > i for a complete character; i when s[i] cannot start one or a continuation byte is wrong
+// (overlong forms, surrogates and code points above U+10FFFF included); std::string::npos when s
+// ends inside an otherwise valid character.
+std::size_t utf8CharEnd(const std::string &s, std::size_t i);
+
+} // namespace preflab::core
