@@ -201,8 +201,12 @@ void MainWindow::buildMenus() {
 
 void MainWindow::connectRuns() {
   connect(m_controller, &RunController::runAdded, this, [this](const QString &id) {
+    // The run's folder is its id in the store (as for folders opened from disk); resolved once
+    // here rather than on every logged record.
     const auto request = m_controller->request(id);
-    m_store->setRunLabel(QDir(QString::fromStdString(request.config.outputDir)).absolutePath(), request.label);
+    const QString dir = QDir(QString::fromStdString(request.config.outputDir)).absolutePath();
+    m_runDirs.insert(id, dir);
+    m_store->setRunLabel(dir, request.label);
   });
   connect(m_controller, &RunController::logged, this, &MainWindow::onLogged);
   connect(m_controller, &RunController::evaluated, this, &MainWindow::onLogged);
@@ -215,8 +219,8 @@ void MainWindow::connectRuns() {
           [this](const QString &, const QString &text) { statusBar()->showMessage(text, 6000); });
   connect(m_controller, &RunController::phaseChanged, this, [this](const QString &id, RunPhase phase) {
     if (phase == RunPhase::Running || phase == RunPhase::Paused) {
-      m_liveRunDir = QDir(QString::fromStdString(m_controller->request(id).config.outputDir)).absolutePath();
-      m_statusText->setText(tr("%1: %2").arg(m_controller->request(id).label, runPhaseName(phase)));
+      m_liveRunDir = m_runDirs.value(id);
+      m_statusText->setText(tr("%1: %2").arg(m_store->runLabel(m_liveRunDir), runPhaseName(phase)));
       m_diagnosticsTimer->start();
     }
   });
@@ -231,12 +235,12 @@ void MainWindow::connectRuns() {
 }
 
 void MainWindow::onLogged(const QString &runId, const MetricRecord &record) {
-  const QString dir = QDir(QString::fromStdString(m_controller->request(runId).config.outputDir)).absolutePath();
+  const QString dir = m_runDirs.value(runId);
   m_store->appendRecord(dir, double(record.step), record.wallTime, record.metrics);
   if (record.maxSteps > 0) {
     m_statusProgress->show();
     m_statusProgress->setValue(int(100 * record.step / record.maxSteps));
-    m_statusText->setText(tr("%1: step %2 of %3").arg(m_controller->request(runId).label).arg(record.step).arg(record.maxSteps));
+    m_statusText->setText(tr("%1: step %2 of %3").arg(m_store->runLabel(dir)).arg(record.step).arg(record.maxSteps));
   }
 }
 

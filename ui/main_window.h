@@ -3,6 +3,7 @@
 
 #include "core/train/train_config.h"
 
+#include <QHash>
 #include <QMainWindow>
 
 class QLabel;
@@ -93,6 +94,7 @@ private:
   QProgressBar *m_statusProgress = nullptr;
   QTimer *m_diagnosticsTimer = nullptr;
   QString m_liveRunDir; // folder of the run this window is training, for live diagnostics
+  QHash<QString, QString> m_runDirs; // controller run id → absolute run folder (the store's id)
   core::TrainConfig m_lastConfig;
 };
 
