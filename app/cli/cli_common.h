@@ -20,6 +20,9 @@ Action addSampleCommand(CLI::App &app);
 Action addExportCommand(CLI::App &app);
 Action addInspectCommand(CLI::App &app);
 Action addObjectivesCommand(CLI::App &app);
+Action addPretrainDiffusionCommand(CLI::App &app);
+Action addTrainOracleCommand(CLI::App &app);
+Action addGeneratePairsCommand(CLI::App &app);
 
 // Progress on stderr: rewrites one line on a terminal, prints a line per 10% otherwise.
 class ProgressLine {

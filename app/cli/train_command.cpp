@@ -1,7 +1,9 @@
 // preflab-cli train: run a YAML config (with key=value overrides) into a run folder.
 #include "cli/cli_common.h"
 
+#include "core/objectives/diffusion_objective_info.h"
 #include "core/objectives/objective_info.h"
+#include "core/train/image_training.h"
 #include "core/train/run_training.h"
 #include "core/train/train_config.h"
 
@@ -21,10 +23,18 @@ std::string keyList() {
 
 std::string stepDetail(const core::StepRecord &r) {
   char buf[160];
-  auto get = [&](const char *k) { auto it = r.metrics.find(k); return it == r.metrics.end() ? 0.0 : it->second; };
-  std::snprintf(buf, sizeof buf, "step %lld/%lld loss %.4f acc %.3f margin %.3f | %.1f s",
-                (long long)r.step, (long long)r.maxSteps, get("loss"), get("rewards/accuracies"),
-                get("rewards/margins"), r.elapsedSeconds);
+  auto get = [&](const char *k) {
+    auto it = r.metrics.find(k);
+    return it == r.metrics.end() ? 0.0 : it->second;
+  };
+  if (r.metrics.count("implicit_acc"))
+    std::snprintf(buf, sizeof buf, "step %lld/%lld loss %.4f implicit acc %.3f mse w %.4f l %.4f | %.1f s",
+                  (long long)r.step, (long long)r.maxSteps, get("loss"), get("implicit_acc"),
+                  get("mse/model_w"), get("mse/model_l"), r.elapsedSeconds);
+  else
+    std::snprintf(buf, sizeof buf, "step %lld/%lld loss %.4f acc %.3f margin %.3f | %.1f s",
+                  (long long)r.step, (long long)r.maxSteps, get("loss"), get("rewards/accuracies"),
+                  get("rewards/margins"), r.elapsedSeconds);
   return buf;
 }
 
@@ -35,24 +45,63 @@ void printSummary(const core::RunSummary &s) {
     std::cout << "evaluation: " << s.evalSummary.dump(2) << "\n";
 }
 
+struct TrainArgs {
+  std::string config, outputDir;
+  std::vector<std::string> overrides;
+  bool resume = false, overwrite = false, quiet = false;
+};
+
+int runImageConfig(const TrainArgs &args) {
+  auto config = core::loadImageTrainConfig(args.config);
+  for (const auto &o : args.overrides)
+    core::applyOverride(config, o);
+  if (!args.outputDir.empty())
+    config.outputDir = args.outputDir;
+  ProgressLine progress;
+  core::TrainerCallbacks cb;
+  if (!args.quiet) {
+    cb.onLog = [&](const core::StepRecord &r) {
+      progress.update("train " + config.lossType,
+                      double(r.step) / double(std::max<std::int64_t>(1, r.maxSteps)), stepDetail(r));
+    };
+    cb.onProgress = [&](const std::string &stage, double f) { progress.update(stage, f); };
+    cb.onMessage = [&](const std::string &m) {
+      progress.finish();
+      std::cerr << m << std::endl;
+    };
+  }
+  const auto summary = core::runImageTraining(config, {args.resume, args.overwrite}, cb);
+  progress.finish();
+  printSummary(summary);
+  if (summary.state == core::RunState::Failed) {
+    std::cerr << "error: " << summary.message << std::endl;
+    return kFailure;
+  }
+  return kOk;
+}
+
 } // namespace
 
 Action addTrainCommand(CLI::App &app) {
   auto *cmd = app.add_subcommand("train", "Train a policy from a YAML config (TRL DPOConfig key names).");
-  struct Args {
-    std::string config, outputDir;
-    std::vector<std::string> overrides;
-    bool resume = false, overwrite = false, quiet = false;
-  };
-  auto args = std::make_shared<Args>();
+  auto args = std::make_shared<TrainArgs>();
   cmd->add_option("config", args->config, "YAML config file")->required()->check(CLI::ExistingFile);
   cmd->add_option("overrides", args->overrides, "key=value overrides, e.g. beta=0.2 model.n_layer=2");
   cmd->add_option("--output-dir", args->outputDir, "run folder (overrides output_dir)");
   cmd->add_flag("--resume", args->resume, "continue from the latest checkpoint in the run folder");
   cmd->add_flag("--overwrite", args->overwrite, "replace an existing run folder");
   cmd->add_flag("-q,--quiet", args->quiet, "no progress line");
-  cmd->footer("Config keys: " + keyList());
+  std::string imageKeys;
+  for (const auto &k : core::imageTrainConfigKeys())
+    imageKeys += (imageKeys.empty() ? "" : ", ") + k;
+  cmd->footer("Config keys: " + keyList() +
+              "\n\nA config with 'task: text-to-image' trains a diffusion model on "
+              "image pairs (objectives: diffusion-dpo, dspo, dspo-sdxl-path, diffusion-sft, diffusion-kto). "
+              "Its keys: " +
+              imageKeys);
   return [args]() -> int {
+    if (core::isImageTrainConfigFile(args->config))
+      return runImageConfig(*args);
     auto config = core::loadTrainConfig(args->config);
     for (const auto &o : args->overrides)
       core::applyOverride(config, o);
@@ -62,8 +111,8 @@ Action addTrainCommand(CLI::App &app) {
     core::TrainerCallbacks cb;
     if (!args->quiet) {
       cb.onLog = [&](const core::StepRecord &r) {
-        progress.update("train " + config.lossType, double(r.step) / double(std::max<std::int64_t>(1, r.maxSteps)),
-                        stepDetail(r));
+        progress.update("train " + config.lossType,
+                        double(r.step) / double(std::max<std::int64_t>(1, r.maxSteps)), stepDetail(r));
       };
       cb.onProgress = [&](const std::string &stage, double f) { progress.update(stage, f); };
       cb.onMessage = [&](const std::string &m) {
@@ -90,14 +139,37 @@ Action addObjectivesCommand(CLI::App &app) {
     nlohmann::json all = nlohmann::json::array();
     for (const auto &info : core::objectiveInfos()) {
       if (*json) {
-        all.push_back({{"name", info.name}, {"title", info.title}, {"needs_reference", info.needsReference},
-                       {"mean_logp", info.usesMeanLogp}, {"default_beta", info.defaultBeta},
-                       {"beta_range", {info.betaLow, info.betaHigh}}, {"beta_meaning", info.betaMeaning},
+        all.push_back({{"name", info.name},
+                       {"title", info.title},
+                       {"needs_reference", info.needsReference},
+                       {"mean_logp", info.usesMeanLogp},
+                       {"default_beta", info.defaultBeta},
+                       {"beta_range", {info.betaLow, info.betaHigh}},
+                       {"beta_meaning", info.betaMeaning},
                        {"summary", info.summary}});
         continue;
       }
       std::printf("%-8s %-28s beta %-6g (%g..%g, %s)\n         %s\n", info.name.c_str(), info.title.c_str(),
-                  info.defaultBeta, info.betaLow, info.betaHigh, info.betaMeaning.c_str(), info.summary.c_str());
+                  info.defaultBeta, info.betaLow, info.betaHigh, info.betaMeaning.c_str(),
+                  info.summary.c_str());
+    }
+    if (!*json)
+      std::printf("\nText-to-image objectives (configs with task: text-to-image):\n");
+    for (const auto &info : core::diffusionObjectiveInfos()) {
+      if (*json) {
+        all.push_back({{"name", info.name},
+                       {"title", info.title},
+                       {"modality", "text-to-image"},
+                       {"needs_reference", info.needsReference},
+                       {"default_beta", info.defaultBeta},
+                       {"beta_range", {info.betaLow, info.betaHigh}},
+                       {"beta_meaning", info.betaMeaning},
+                       {"summary", info.summary}});
+        continue;
+      }
+      std::printf("%-15s %-30s beta %-6g (%g..%g, %s)\n                %s\n", info.name.c_str(),
+                  info.title.c_str(), info.defaultBeta, info.betaLow, info.betaHigh, info.betaMeaning.c_str(),
+                  info.summary.c_str());
     }
     if (*json)
       std::cout << all.dump(2) << std::endl;

@@ -1,6 +1,8 @@
 // Review templates and the lexicon oracle of the sentiment-steering task.
 #include "core/tasks/sentiment_oracle.h"
 
+#include "core/tasks/raters.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -68,11 +70,7 @@ double SentimentOracle::reward(const std::string &text) { return sigmoid(double(
 
 int SentimentOracle::rateA(const std::string &a, const std::string &b, int raters, double temperature,
                            std::mt19937_64 &rng) {
-  const double p = sigmoid(double(score(a) - score(b)) / temperature);
-  int votes = 0;
-  for (int i = 0; i < raters; ++i)
-    votes += double(rng() >> 11) / 9007199254740992.0 < p;
-  return votes;
+  return simulateRaterVotes(double(score(a)), double(score(b)), raters, temperature, rng);
 }
 
 const std::vector<std::string> &SentimentOracle::positiveWords() { return kPositive; }

@@ -2,6 +2,7 @@
 #include "core/train/train_config.h"
 
 #include "core/io/input_error.h"
+#include "core/train/config_table.h"
 #include "core/objectives/objective_info.h"
 
 #include <yaml-cpp/yaml.h>
@@ -18,50 +19,9 @@ namespace preflab::core {
 
 namespace {
 
-// One config key: how to set it from a scalar string and how to print it.
-struct Field {
-  std::string key;
-  std::function<void(TrainConfig &, const std::string &)> set;
-  std::function<std::string(const TrainConfig &)> get;
-};
-
-template <typename T> T parseScalar(const std::string &key, const std::string &text) {
-  if constexpr (std::is_same_v<T, std::string>)
-    return text; // strings are taken as written (an empty value stays empty)
-  try {
-    return YAML::Load(text).as<T>();
-  } catch (const YAML::Exception &) {
-    throw InputError({}, 0, key, "cannot read '" + text + "' as the expected type");
-  }
-}
-
-template <typename T> std::string printScalar(const T &value) {
-  if constexpr (std::is_floating_point_v<T>) {
-    char buf[32]; // shortest text that reads back as the same double
-    for (int digits = 6; digits <= 17; ++digits) {
-      std::snprintf(buf, sizeof buf, "%.*g", digits, double(value));
-      if (std::strtod(buf, nullptr) == double(value))
-        break;
-    }
-    return buf;
-  } else {
-    YAML::Emitter e;
-    e << value;
-    return e.c_str();
-  }
-}
-
-template <typename T> Field field(std::string key, T TrainConfig::*member) {
-  return {key, [member, key](TrainConfig &c, const std::string &v) { c.*member = parseScalar<T>(key, v); },
-          [member](const TrainConfig &c) { return printScalar(c.*member); }};
-}
-
-template <typename S, typename T>
-Field nested(std::string key, S TrainConfig::*section, T S::*member) {
-  return {key,
-          [section, member, key](TrainConfig &c, const std::string &v) { c.*section.*member = parseScalar<T>(key, v); },
-          [section, member](const TrainConfig &c) { return printScalar(c.*section.*member); }};
-}
+using Field = config_table::Field<TrainConfig>;
+using config_table::field;
+using config_table::nested;
 
 const std::vector<Field> &fields() {
   using C = TrainConfig;
@@ -112,35 +72,6 @@ const std::vector<Field> &fields() {
   return kFields;
 }
 
-const Field &findField(const std::string &key) {
-  for (const auto &f : fields())
-    if (f.key == key)
-      return f;
-  throw InputError({}, 0, key, "unknown config key (see 'preflab-cli train --help' for the list)");
-}
-
-// Walks a YAML mapping; nested mappings become dotted keys.
-void applyNode(TrainConfig &config, const YAML::Node &node, const std::string &prefix,
-               const std::string &source) {
-  for (const auto &item : node) {
-    const std::string key = prefix + item.first.as<std::string>();
-    const int line = item.first.Mark().line + 1;
-    try {
-      if (item.second.IsMap()) {
-        applyNode(config, item.second, key + ".", source);
-      } else if (item.second.IsScalar()) {
-        findField(key).set(config, item.second.Scalar());
-      } else if (item.second.IsNull()) {
-        continue; // "key:" with no value keeps the default
-      } else {
-        throw InputError({}, 0, key, "expected a single value");
-      }
-    } catch (const InputError &e) {
-      throw InputError(source, line, e.key(), e.message());
-    }
-  }
-}
-
 } // namespace
 
 void TrainConfig::validate() const {
@@ -177,62 +108,22 @@ std::string TrainConfig::resolvedCacheDir() const {
 
 TrainConfig trainConfigFromYaml(const std::string &yamlText, const std::string &source) {
   TrainConfig config;
-  YAML::Node root;
-  try {
-    root = YAML::Load(yamlText);
-  } catch (const YAML::ParserException &e) {
-    throw InputError(source, e.mark.line + 1, {}, "YAML syntax error: " + e.msg);
-  }
-  if (root.IsNull())
-    return config;
-  if (!root.IsMap())
-    throw InputError(source, 1, {}, "the config must be a mapping of keys to values");
-  applyNode(config, root, "", source);
+  config_table::fromYaml(fields(), config, yamlText, source);
   return config;
 }
 
 TrainConfig loadTrainConfig(const std::string &path) {
-  std::ifstream in(path);
-  if (!in)
-    throw InputError(path, 0, {}, "cannot open config file");
-  std::stringstream text;
-  text << in.rdbuf();
-  return trainConfigFromYaml(text.str(), path);
+  return trainConfigFromYaml(config_table::readConfigText(path), path);
 }
 
 void applyOverride(TrainConfig &config, const std::string &assignment) {
-  const auto eq = assignment.find('=');
-  if (eq == std::string::npos || eq == 0)
-    throw InputError({}, 0, assignment, "an override must read key=value");
-  const std::string key = assignment.substr(0, eq);
-  findField(key).set(config, assignment.substr(eq + 1));
+  config_table::applyOverride(fields(), config, assignment);
 }
 
 std::string toYaml(const TrainConfig &config) {
-  std::string out = "# Resolved PrefLab training config (every key, defaults included)\n";
-  std::string section;
-  for (const auto &f : fields()) {
-    const auto dot = f.key.find('.');
-    std::string name = f.key;
-    if (dot != std::string::npos) {
-      const std::string head = f.key.substr(0, dot);
-      if (head != section)
-        out += head + ":\n";
-      section = head;
-      name = "  " + f.key.substr(dot + 1);
-    } else {
-      section.clear();
-    }
-    out += name + ": " + f.get(config) + "\n";
-  }
-  return out;
+  return config_table::toYaml(fields(), config, "Resolved PrefLab training config (every key, defaults included)");
 }
 
-std::vector<std::string> trainConfigKeys() {
-  std::vector<std::string> keys;
-  for (const auto &f : fields())
-    keys.push_back(f.key);
-  return keys;
-}
+std::vector<std::string> trainConfigKeys() { return config_table::keys(fields()); }
 
 } // namespace preflab::core

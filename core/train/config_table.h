@@ -1,0 +1,160 @@
+// A config struct <-> YAML through one table of fields, so reading, overriding and saving agree.
+// Shared by the text (TrainConfig) and the text-to-image (ImageTrainConfig) run configs.
+#pragma once
+
+#include "core/io/input_error.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace preflab::core::config_table {
+
+// One config key: how to set it from a scalar string and how to print it.
+template <typename C> struct Field {
+  std::string key;
+  std::function<void(C &, const std::string &)> set;
+  std::function<std::string(const C &)> get;
+};
+
+template <typename T> T parseScalar(const std::string &key, const std::string &text) {
+  if constexpr (std::is_same_v<T, std::string>) {
+    return text; // strings are taken as written (an empty value stays empty)
+  } else {
+    try {
+      return YAML::Load(text).as<T>();
+    } catch (const YAML::Exception &) {
+      throw InputError({}, 0, key, "cannot read '" + text + "' as the expected type");
+    }
+  }
+}
+
+template <typename T> std::string printScalar(const T &value) {
+  if constexpr (std::is_floating_point_v<T>) {
+    char buf[32]; // shortest text that reads back as the same double
+    for (int digits = 6; digits <= 17; ++digits) {
+      std::snprintf(buf, sizeof buf, "%.*g", digits, double(value));
+      if (std::strtod(buf, nullptr) == double(value))
+        break;
+    }
+    return buf;
+  } else {
+    YAML::Emitter e;
+    e << value;
+    return e.c_str();
+  }
+}
+
+template <typename C, typename T> Field<C> field(std::string key, T C::*member) {
+  return {key, [member, key](C &c, const std::string &v) { c.*member = parseScalar<T>(key, v); },
+          [member](const C &c) { return printScalar(c.*member); }};
+}
+
+template <typename C, typename S, typename T> Field<C> nested(std::string key, S C::*section, T S::*member) {
+  return {key,
+          [section, member, key](C &c, const std::string &v) { c.*section.*member = parseScalar<T>(key, v); },
+          [section, member](const C &c) { return printScalar(c.*section.*member); }};
+}
+
+template <typename C> const Field<C> &findField(const std::vector<Field<C>> &fields, const std::string &key) {
+  for (const auto &f : fields)
+    if (f.key == key)
+      return f;
+  throw InputError({}, 0, key, "unknown config key (see 'preflab-cli train --help' for the list)");
+}
+
+// Walks a YAML mapping; nested mappings become dotted keys.
+template <typename C>
+void applyNode(const std::vector<Field<C>> &fields, C &config, const YAML::Node &node,
+               const std::string &prefix, const std::string &source) {
+  for (const auto &item : node) {
+    const std::string key = prefix + item.first.as<std::string>();
+    const int line = item.first.Mark().line + 1;
+    try {
+      if (item.second.IsMap()) {
+        applyNode(fields, config, item.second, key + ".", source);
+      } else if (item.second.IsScalar()) {
+        findField(fields, key).set(config, item.second.Scalar());
+      } else if (item.second.IsNull()) {
+        continue; // "key:" with no value keeps the default
+      } else {
+        throw InputError({}, 0, key, "expected a single value");
+      }
+    } catch (const InputError &e) {
+      throw InputError(source, line, e.key(), e.message());
+    }
+  }
+}
+
+// Parses YAML text into `config` (which holds the defaults); `source` names it in errors.
+template <typename C>
+void fromYaml(const std::vector<Field<C>> &fields, C &config, const std::string &yamlText,
+              const std::string &source) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yamlText);
+  } catch (const YAML::ParserException &e) {
+    throw InputError(source, e.mark.line + 1, {}, "YAML syntax error: " + e.msg);
+  }
+  if (root.IsNull())
+    return;
+  if (!root.IsMap())
+    throw InputError(source, 1, {}, "the config must be a mapping of keys to values");
+  applyNode(fields, config, root, "", source);
+}
+
+// Reads a whole config file; throws InputError naming it when it cannot be opened.
+inline std::string readConfigText(const std::string &path) {
+  std::ifstream in(path);
+  if (!in)
+    throw InputError(path, 0, {}, "cannot open config file");
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+template <typename C>
+void applyOverride(const std::vector<Field<C>> &fields, C &config, const std::string &assignment) {
+  const auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw InputError({}, 0, assignment, "an override must read key=value");
+  findField(fields, assignment.substr(0, eq)).set(config, assignment.substr(eq + 1));
+}
+
+// Every key with its value, dotted keys grouped under their section; `title` is the first line.
+template <typename C>
+std::string toYaml(const std::vector<Field<C>> &fields, const C &config, const std::string &title) {
+  std::string out = "# " + title + "\n";
+  std::string section;
+  for (const auto &f : fields) {
+    const auto dot = f.key.find('.');
+    std::string name = f.key;
+    if (dot != std::string::npos) {
+      const std::string head = f.key.substr(0, dot);
+      if (head != section)
+        out += head + ":\n";
+      section = head;
+      name = "  " + f.key.substr(dot + 1);
+    } else {
+      section.clear();
+    }
+    out += name + ": " + f.get(config) + "\n";
+  }
+  return out;
+}
+
+template <typename C> std::vector<std::string> keys(const std::vector<Field<C>> &fields) {
+  std::vector<std::string> out;
+  for (const auto &f : fields)
+    out.push_back(f.key);
+  return out;
+}
+
+} // namespace preflab::core::config_table

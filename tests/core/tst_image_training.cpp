@@ -1,0 +1,319 @@
+// Tests the text-to-image pipeline: PNG writing and grids, the oracle's terms, raters, the image
+// run config, pair generation and runImageTraining end to end on tiny models.
+#include "core/data/fashion_mnist.h"
+#include "core/data/image_file.h"
+#include "core/data/image_output.h"
+#include "core/data/image_preference_reader.h"
+#include "core/diffusion/diffusion_store.h"
+#include "core/io/atomic_file.h"
+#include "core/io/input_error.h"
+#include "core/io/resource_paths.h"
+#include "core/tasks/fashion_oracle.h"
+#include "core/tasks/image_pairs.h"
+#include "core/tasks/raters.h"
+#include "core/train/image_training.h"
+#include "core/train/run_folder.h"
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <QtTest/QtTest>
+
+#include <filesystem>
+#include <fstream>
+
+using namespace preflab::core;
+namespace fs = std::filesystem;
+
+namespace {
+
+ImageBuffer gradientImage(int w, int h, int channels) {
+  ImageBuffer image{w, h, channels, {}};
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x)
+      for (int c = 0; c < channels; ++c)
+        image.pixels.push_back(std::uint8_t((x * 37 + y * 11 + c * 90) % 256));
+  return image;
+}
+
+// A tiny reference saved to `dir`, perturbed so that it does not predict zero everywhere.
+void saveTinyReference(const std::string &dir, bool poison = false) {
+  DiffusionConfig c;
+  c.baseChannels = 8;
+  c.channelMults = {1, 2};
+  c.groups = 4;
+  c.textDim = 16;
+  c.textHeads = 2;
+  c.maxPromptLength = 32;
+  c.timesteps = 50;
+  torch::manual_seed(3);
+  UNet model(c);
+  torch::NoGradGuard noGrad;
+  for (auto &p : model->parameters())
+    p.add_(torch::randn_like(p) * 0.05);
+  if (poison)
+    model->conv_out->bias.fill_(std::numeric_limits<float>::quiet_NaN());
+  saveDiffusionModel(model, dir);
+}
+
+bool haveTaskData() {
+  return fashionMnistAvailable("train") && fs::exists(embeddedResource("fashion-oracle") + "/oracle.pt");
+}
+
+ImageTrainConfig tinyRun(const std::string &root, const std::string &lossType) {
+  ImageTrainConfig config;
+  config.trainFile = "fashion-mnist";
+  config.fashionPairsPerClass = 2;
+  config.referenceModel = root + "/ref";
+  config.lossType = lossType;
+  config.maxSteps = 3;
+  config.perDeviceTrainBatchSize = 4;
+  config.evalSeedsPerClass = 1;
+  config.evalSamplingSteps = 3;
+  config.evalTimesteps = 2;
+  config.gridSeeds = 1;
+  config.evalFraction = 0.25;
+  config.outputDir = root + "/run-" + lossType;
+  config.threads = 1;
+  return config;
+}
+
+} // namespace
+
+class TestImageTraining : public QObject {
+  Q_OBJECT
+
+private Q_SLOTS:
+  void pngHasSignatureChunksAndRoundTrips() {
+    const auto image = gradientImage(13, 7, 1);
+    const auto png = encodePng(image);
+    QCOMPARE(png.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
+    QCOMPARE(png.substr(12, 4), std::string("IHDR"));
+    QCOMPARE(png.substr(png.size() - 8, 4), std::string("IEND"));
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
+                             encodePng(ImageBuffer{2, 2, 2, std::vector<std::uint8_t>(8)}));
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
+                             encodePng(ImageBuffer{3, 3, 1, std::vector<std::uint8_t>(8)}));
+    if (!imageDecodingAvailable())
+      QSKIP("no OpenCV in this build: the decoder round trip needs it");
+    QTemporaryDir dir;
+    for (int channels : {1, 3}) {
+      const auto original = gradientImage(13, 7, channels);
+      const auto path = dir.filePath(QString("g%1.png").arg(channels)).toStdString();
+      writePngFile(path, original);
+      const auto back = loadImageFile(path, 0, channels);
+      QCOMPARE(back.width, 13);
+      QCOMPARE(back.height, 7);
+      QVERIFY(back.pixels == original.pixels); // lossless, both colour types
+    }
+  }
+
+  void gridsTileAndPlaceSideBySide() {
+    std::vector<ImageBuffer> tiles;
+    for (std::uint8_t v : {10, 20, 30})
+      tiles.push_back(ImageBuffer{2, 2, 1, std::vector<std::uint8_t>(4, v)});
+    const auto grid = tileImages(tiles, 2, 1, 2, 255);
+    QCOMPARE(grid.width, 2 * 4 + 3);  // two columns of 4 px (scale 2), three gaps
+    QCOMPARE(grid.height, 2 * 4 + 3); // two rows
+    QCOMPARE(int(grid.at(1, 1)), 10);
+    QCOMPARE(int(grid.at(6, 4)), 20);  // second tile: x 6..9, y 1..4
+    QCOMPARE(int(grid.at(1, 6)), 30);  // third tile, second row
+    QCOMPARE(int(grid.at(6, 6)), 255); // empty cell stays background
+    QCOMPARE(int(grid.at(0, 0)), 255);
+    tiles.push_back(ImageBuffer{3, 2, 1, std::vector<std::uint8_t>(6, 0)});
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, tileImages(tiles, 2));
+    const auto both = besideEachOther(ImageBuffer{2, 3, 1, std::vector<std::uint8_t>(6, 1)},
+                                      ImageBuffer{1, 1, 1, std::vector<std::uint8_t>(1, 2)}, 4, 200);
+    QCOMPARE(both.width, 7);
+    QCOMPARE(both.height, 3);
+    QCOMPARE(int(both.at(1, 2)), 1);
+    QCOMPARE(int(both.at(6, 0)), 2);
+    QCOMPARE(int(both.at(6, 1)), 200); // padding under the shorter image
+    QCOMPARE(int(both.at(3, 0)), 200); // the gap
+  }
+
+  void appealRewardsCleanImages() {
+    QCOMPARE(imageAppeal(ImageBuffer{2, 2, 1, {0, 255, 0, 255}}), 1.0);
+    QVERIFY(imageAppeal(ImageBuffer{2, 2, 1, std::vector<std::uint8_t>(4, 128)}) < 1e-3);
+    const double half = imageAppeal(ImageBuffer{2, 1, 1, {0, 128}});
+    QVERIFY(half > 0.49 && half < 0.51);
+    QCOMPARE(fashionMnistLabelForPrompt("a photo of a sneaker"), 7);
+    QCOMPARE(fashionMnistLabelForPrompt("a photo of a cat"), -1);
+  }
+
+  void ratersFollowBradleyTerry() {
+    std::mt19937_64 rng(1);
+    QCOMPARE(simulateRaterVotes(1.0, 0.0, 5, 0.01, rng), 5);
+    QCOMPARE(simulateRaterVotes(0.0, 1.0, 5, 0.01, rng), 0);
+    int votes = 0;
+    for (int i = 0; i < 2000; ++i)
+      votes += simulateRaterVotes(0.1, 0.0, 1, 0.1, rng); // p = sigma(1) = 0.731
+    QVERIFY2(std::abs(votes / 2000.0 - 0.731) < 0.03, qPrintable(QString::number(votes)));
+    const auto w = winRateWithInterval({1, 1, 0, 0.5});
+    QCOMPARE(w.rate, 0.625);
+    QVERIFY(w.low < 0.625 && w.high > 0.625);
+    QCOMPARE(winRateWithInterval({}).rate, 0.0);
+  }
+
+  void configReadsValidatesAndRoundTrips() {
+    auto c =
+        imageTrainConfigFromYaml("task: text-to-image\ntrain_file: pairs.jsonl\nloss_type: diffusion-dpo\n"
+                                 "beta: 2000\nmax_steps: 7\n",
+                                 "c.yaml");
+    QCOMPARE(c.lossType, std::string("diffusion-dpo"));
+    QCOMPARE(c.beta, 2000.0);
+    c.validate();
+    applyOverride(c, "guidance_scale=2.5");
+    QCOMPARE(c.guidanceScale, 2.5);
+    const auto again = imageTrainConfigFromYaml(toYaml(c), "resolved");
+    QCOMPARE(toYaml(again), toYaml(c));
+    try {
+      imageTrainConfigFromYaml("task: text-to-image\nbogus_key: 1\n", "c.yaml");
+      QFAIL("unknown key accepted");
+    } catch (const InputError &e) {
+      QCOMPARE(e.line(), std::int64_t(2));
+      QCOMPARE(e.key(), std::string("bogus_key"));
+    }
+    c.lossType = "dpo"; // a text objective
+    QVERIFY_THROWS_EXCEPTION(InputError, c.validate());
+    c.lossType = "dspo";
+    c.ties = "maybe";
+    try {
+      c.validate();
+      QFAIL("bad ties accepted");
+    } catch (const InputError &e) {
+      QCOMPARE(e.key(), std::string("ties"));
+    }
+    QTemporaryDir dir;
+    const auto path = dir.filePath("i.yaml").toStdString();
+    writeFileAtomic(path, "task: text-to-image\n");
+    QVERIFY(isImageTrainConfigFile(path));
+    writeFileAtomic(path, "task: sentiment\n");
+    QVERIFY(!isImageTrainConfigFile(path));
+  }
+
+  void generatedPairsFormAReadableManifest() {
+    if (!haveTaskData())
+      QSKIP("needs dataset-fashion-mnist and resources/fashion-oracle");
+    QTemporaryDir dir;
+    const auto root = dir.path().toStdString();
+    saveTinyReference(root + "/ref");
+    PairGenerationOptions o;
+    o.modelDir = root + "/ref";
+    o.oracleDir = embeddedResource("fashion-oracle");
+    o.outputDir = root + "/pairs";
+    o.pairsPerClass = 1;
+    o.sampling.steps = 3;
+    o.sampling.batchInvariant = false;
+    const auto r = generatePairs(o, {});
+    QCOMPARE(r.pairs, std::int64_t(10));
+    QCOMPARE(r.ties, std::int64_t(0)); // 5 raters never tie
+    std::ifstream in(r.manifestPath);
+    int lines = 0;
+    for (std::string line; std::getline(in, line); ++lines) {
+      const auto j = nlohmann::json::parse(line);
+      QVERIFY(j["label_0"] == 1.0 || j["label_0"] == 0.0);
+      QVERIFY(fs::file_size(root + "/pairs/" + j["jpg_0"].get<std::string>()) > 8);
+      const double fraction = j["rater_fraction"];
+      QCOMPARE(fraction >= 0.5, j["label_0"] == 1.0);
+    }
+    QCOMPARE(lines, 10);
+    if (!imageDecodingAvailable())
+      return;
+    ImageReadOptions ro;
+    ro.channels = 1;
+    const auto data = readImagePreferences(r.manifestPath, ro);
+    QCOMPARE(data.pairs.size(), std::size_t(10));
+    QCOMPARE(data.pairs[0].image0.width, 28);
+  }
+
+  void imageRunWritesMetricsEvalAndGrids() {
+    if (!haveTaskData())
+      QSKIP("needs dataset-fashion-mnist and resources/fashion-oracle");
+    QTemporaryDir dir;
+    const auto root = dir.path().toStdString();
+    saveTinyReference(root + "/ref");
+    for (const auto *loss : {"diffusion-dpo", "dspo", "diffusion-kto"}) {
+      const auto config = tinyRun(root, loss);
+      std::vector<StepRecord> logs;
+      TrainerCallbacks cb;
+      cb.onLog = [&](const StepRecord &r) { logs.push_back(r); };
+      const auto s = runImageTraining(config, {}, cb);
+      QVERIFY2(s.state == RunState::Finished, s.message.c_str());
+      QCOMPARE(logs.size(), std::size_t(3));
+      for (const auto *key : {"loss", "implicit_acc", "mse/model_w", "mse/model_l", "mse/ref_w", "mse/ref_l"})
+        QVERIFY2(logs.back().metrics.count(key), key);
+      // Step 1's policy is the reference: equal MSEs, so Diffusion-DPO starts at ln 2.
+      if (std::string(loss) == "diffusion-dpo")
+        QVERIFY(std::abs(logs.front().metrics.at("loss") - std::log(2.0)) < 1e-6);
+      const auto rows = readMetricsFile(config.outputDir + "/metrics.jsonl");
+      QCOMPARE(rows.size(), std::size_t(4)); // three steps and one evaluation
+      const auto &e = rows.back();
+      const double win = e["eval/win_rate"];
+      QVERIFY(win >= 0 && win <= 1 && e["eval/win_rate_low"].get<double>() <= win);
+      QCOMPARE(e["eval/prompts"].get<double>(), 10.0);
+      QVERIFY(e.contains("eval/implicit_acc") && e.contains("eval/oracle_reward_ref"));
+      const auto png = readFile(config.outputDir + "/samples/grid.png");
+      QCOMPARE(png.substr(1, 3), std::string("PNG"));
+      QVERIFY(fs::exists(config.outputDir + "/samples/grid-step-3.png"));
+      QVERIFY(fs::exists(config.outputDir + "/eval/summary.json"));
+      const auto info = nlohmann::json::parse(readFile(config.outputDir + "/run_info.json"));
+      QCOMPARE(info["task"].get<std::string>(), std::string("text-to-image"));
+      const auto tuned = loadDiffusionModel(config.outputDir + "/model");
+      QCOMPARE(tuned->config().baseChannels, std::int64_t(8));
+    }
+    // An existing run folder is not overwritten by accident.
+    const auto again = runImageTraining(tinyRun(root, "dspo"), {}, {});
+    QVERIFY(again.state == RunState::Failed);
+    QVERIFY(again.message.find("already holds a run") != std::string::npos);
+  }
+
+  void nonFiniteLossFailsNamingTheStep() {
+    if (!haveTaskData())
+      QSKIP("needs dataset-fashion-mnist and resources/fashion-oracle");
+    QTemporaryDir dir;
+    const auto root = dir.path().toStdString();
+    saveTinyReference(root + "/ref", true);
+    const auto s = runImageTraining(tinyRun(root, "diffusion-dpo"), {}, {});
+    QVERIFY(s.state == RunState::Failed);
+    QVERIFY2(s.message.find("at step 1") != std::string::npos, s.message.c_str());
+    const auto status = nlohmann::json::parse(readFile(root + "/run-diffusion-dpo/status.json"));
+    QCOMPARE(status["state"].get<std::string>(), std::string("failed"));
+  }
+
+  void missingImagesAreSkippedAndCounted() {
+    if (!haveTaskData() || !imageDecodingAvailable())
+      QSKIP("needs dataset-fashion-mnist, resources/fashion-oracle and OpenCV");
+    QTemporaryDir dir;
+    const auto root = dir.path().toStdString();
+    saveTinyReference(root + "/ref");
+    std::string manifest;
+    for (int k = 0; k < 4; ++k) {
+      writePngFile(root + "/a" + std::to_string(k) + ".png", gradientImage(28, 28, 1));
+      writePngFile(root + "/b" + std::to_string(k) + ".png",
+                   ImageBuffer{28, 28, 1, std::vector<std::uint8_t>(784, 0)});
+      manifest +=
+          nlohmann::json{{"caption", fashionMnistPrompt(k)},
+                         {"jpg_0", "a" + std::to_string(k) + ".png"},
+                         {"jpg_1", k == 3 ? std::string("gone.png") : "b" + std::to_string(k) + ".png"},
+                         {"label_0", k % 2}}
+              .dump() +
+          "\n";
+    }
+    writeFileAtomic(root + "/m.jsonl", manifest);
+    auto config = tinyRun(root, "diffusion-dpo");
+    config.trainFile = root + "/m.jsonl";
+    std::vector<std::string> messages;
+    TrainerCallbacks cb;
+    cb.onMessage = [&](const std::string &m) { messages.push_back(m); };
+    const auto s = runImageTraining(config, {}, cb);
+    QVERIFY2(s.state == RunState::Finished, s.message.c_str());
+    bool reported = false;
+    for (const auto &m : messages)
+      reported |= m.find("skipped 1 pairs") != std::string::npos && m.find("gone.png") != std::string::npos;
+    QVERIFY(reported);
+  }
+};
+
+QTEST_GUILESS_MAIN(TestImageTraining)
+#include "tst_image_training.moc"
