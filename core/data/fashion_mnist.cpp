@@ -85,9 +85,17 @@ std::string fashionMnistNoun(int label) {
 }
 
 std::string fashionMnistPrompt(int label) {
+  return fashionMnistPrompt(label, 0);
+}
+
+std::string fashionMnistPrompt(int label, int templateIndex) {
+  static const char *const kTemplates[kFashionPromptTemplates] = {
+      "a photo of ", "a picture of ", "an image of ", "", "a product photo of ", "a catalogue picture of "};
+  if (templateIndex < 0 || templateIndex >= kFashionPromptTemplates)
+    throw std::out_of_range("prompt template " + std::to_string(templateIndex) + " is outside 0..5");
   const std::string noun = fashionMnistNoun(label);
   const bool vowel = std::string("aeiou").find(noun.front()) != std::string::npos;
-  return std::string("a photo of ") + (vowel ? "an " : "a ") + noun;
+  return std::string(kTemplates[templateIndex]) + (vowel ? "an " : "a ") + noun;
 }
 
 std::string fashionMnistDirectory(const std::string &directory) {

@@ -40,6 +40,16 @@ std::string fashionMnistNoun(int label);
 // "a photo of a pair of trousers", "a photo of an ankle boot".
 std::string fashionMnistPrompt(int label);
 
+// Phrasings of the class prompts. Template 0 is fashionMnistPrompt(); the others say the same
+// with other words: "a picture of a sneaker", "an image of a sneaker", "a sneaker", "a product
+// photo of a sneaker", "a catalogue picture of a sneaker". The text-to-image task pretrains on all
+// of them, builds preference pairs from the first kFashionPairTemplates and evaluates on the rest
+// (phrasings the preference tuning never saw).
+constexpr int kFashionPromptTemplates = 6;
+constexpr int kFashionPairTemplates = 4;
+// Throws std::out_of_range for a label outside 0..9 or a template outside 0..5.
+std::string fashionMnistPrompt(int label, int templateIndex);
+
 // The directory to read: `directory` when not empty, else the environment variable
 // PREFLAB_FASHION_MNIST_DIR when set and not empty, else kFashionMnistDefaultDir.
 std::string fashionMnistDirectory(const std::string &directory = {});

@@ -79,10 +79,12 @@ DiffusionPretrainResult pretrainDiffusion(const DiffusionPretrainOptions &option
                           .to(torch::kFloat32)
                           .div(127.5)
                           .sub(1.0);
+  // Every phrasing of every class: row label * kFashionPromptTemplates + template.
   std::vector<std::string> classPrompts;
   for (int label = 0; label < kFashionMnistClasses; ++label)
-    classPrompts.push_back(fashionMnistPrompt(label));
-  const auto classIds = tokenizePrompts(classPrompts, options.model.maxPromptLength); // (10, L)
+    for (int t = 0; t < kFashionPromptTemplates; ++t)
+      classPrompts.push_back(fashionMnistPrompt(label, t));
+  const auto classIds = tokenizePrompts(classPrompts, options.model.maxPromptLength); // (60, L)
   const auto labels =
       torch::from_blob(const_cast<std::uint8_t *>(data.labels.data()), {data.count}, torch::kUInt8)
           .to(torch::kInt64);
@@ -126,7 +128,10 @@ DiffusionPretrainResult pretrainDiffusion(const DiffusionPretrainOptions &option
     const auto index = order.slice(0, cursor, cursor + options.batchSize);
     cursor += options.batchSize;
     const auto x0 = images.index_select(0, index).to(device);
-    const auto ids = classIds.index_select(0, labels.index_select(0, index)).to(device);
+    const auto phrasing = torch::randint(kFashionPromptTemplates, {index.size(0)}, generator, torch::kInt64);
+    const auto ids =
+        classIds.index_select(0, labels.index_select(0, index) * kFashionPromptTemplates + phrasing)
+            .to(device);
     const double lr = pretrainLr(options, step);
     for (auto &group : optimizer.param_groups())
       static_cast<torch::optim::AdamWOptions &>(group.options()).lr(lr);
@@ -176,7 +181,7 @@ DiffusionPretrainResult pretrainDiffusion(const DiffusionPretrainOptions &option
     std::vector<std::uint64_t> seeds;
     for (int label = 0; label < kFashionMnistClasses; ++label)
       for (std::int64_t s = 0; s < options.gridSeeds; ++s) {
-        prompts.push_back(classPrompts[std::size_t(label)]);
+        prompts.push_back(fashionMnistPrompt(label));
         seeds.push_back(std::uint64_t(s));
       }
     DiffusionSamplingOptions sampling;

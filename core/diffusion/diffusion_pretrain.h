@@ -35,8 +35,9 @@ struct DiffusionPretrainResult {
   bool cancelled = false;
 };
 
-// DDPM training of the conditional UNet on the 60,000 training images with their class prompts
-// (fashionMnistPrompt), prompts dropped at model.promptDropout for classifier-free guidance.
+// DDPM training of the conditional UNet on the 60,000 training images, each with its class prompt
+// in a random one of the kFashionPromptTemplates phrasings, prompts dropped at model.promptDropout
+// for classifier-free guidance.
 // Writes a run folder like a training run: config.yaml (these options), metrics.jsonl (loss,
 // learning_rate), status.json, model/ (EMA weights) and samples/grid.png. Throws InputError for
 // bad options or missing data; a cancel stops after the current step and still saves the model.

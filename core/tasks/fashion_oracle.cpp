@@ -65,8 +65,9 @@ double accuracyOn(OracleNet &net, const FashionMnistSplit &split) {
 
 int fashionMnistLabelForPrompt(const std::string &prompt) {
   for (int label = 0; label < kFashionMnistClasses; ++label)
-    if (fashionMnistPrompt(label) == prompt)
-      return label;
+    for (int t = 0; t < kFashionPromptTemplates; ++t)
+      if (fashionMnistPrompt(label, t) == prompt)
+        return label;
   return -1;
 }
 

@@ -13,7 +13,7 @@
 
 namespace preflab::core {
 
-// Label whose fashionMnistPrompt() is `prompt` (exact match), or -1.
+// Label of a class prompt in any phrasing (fashionMnistPrompt(label, template), exact match), or -1.
 int fashionMnistLabelForPrompt(const std::string &prompt);
 
 // Visual appeal of an 8-bit image in [0, 1]: crispness = 1 − mean over pixels of 4·p·(1 − p),

@@ -60,7 +60,7 @@ std::vector<LabelledImagePair> makeLabelledPairs(const PairGenerationOptions &op
   for (std::int64_t k = 0; k < total; ++k) {
     auto &p = pairs[std::size_t(k)];
     p.label = int(k % kFashionMnistClasses);
-    p.caption = fashionMnistPrompt(p.label);
+    p.caption = fashionMnistPrompt(p.label, int((k / kFashionMnistClasses) % kFashionPairTemplates));
     p.seed0 = options.seed + std::uint64_t(2 * k);
     p.seed1 = p.seed0 + 1;
   }

@@ -19,6 +19,7 @@ enum class PairSource {
                // class, one of a random class (so about one pair in ten shares the class)
 };
 
+// Pair k has class k % 10 and phrasing (k / 10) % kFashionPairTemplates (see fashion_mnist.h).
 struct PairGenerationOptions {
   PairSource source = PairSource::Model;
   std::string modelDir;            // diffusion model folder (source Model)

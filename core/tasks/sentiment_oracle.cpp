@@ -12,19 +12,19 @@ namespace preflab::core {
 
 namespace {
 
-const std::vector<std::string> kPositive = {"great", "wonderful", "fun", "brilliant", "lovely", "moving",
-                                            "superb", "charming", "delightful", "excellent", "beautiful",
-                                            "funny", "clever", "fresh", "warm", "perfect"};
-const std::vector<std::string> kNegative = {"boring", "awful", "dull", "terrible", "weak", "bland",
-                                            "painful", "messy", "silly", "poor", "flat", "clumsy",
-                                            "tedious", "cheap", "lazy", "bad"};
-const std::vector<std::string> kNeutral = {"long", "short", "loud", "quiet", "simple", "strange",
-                                           "slow", "fast", "old", "new"};
-const std::vector<std::string> kSubjects = {"the acting", "the plot", "the music", "the ending",
-                                            "the cast", "the script", "the story", "the pacing",
+const std::vector<std::string> kPositive = {
+    "great",      "wonderful", "fun",       "brilliant", "lovely", "moving", "superb", "charming",
+    "delightful", "excellent", "beautiful", "funny",     "clever", "fresh",  "warm",   "perfect"};
+const std::vector<std::string> kNegative = {"boring",  "awful", "dull",  "terrible", "weak", "bland",
+                                            "painful", "messy", "silly", "poor",     "flat", "clumsy",
+                                            "tedious", "cheap", "lazy",  "bad"};
+const std::vector<std::string> kNeutral = {"long",    "short", "loud", "quiet", "simple",
+                                           "strange", "slow",  "fast", "old",   "new"};
+const std::vector<std::string> kSubjects = {"the acting",   "the plot",   "the music", "the ending",
+                                            "the cast",     "the script", "the story", "the pacing",
                                             "the dialogue", "the jokes"};
-const std::vector<std::string> kOpeners = {"the movie", "this film", "the show", "this book",
-                                           "the play", "this series", "the sequel", "this story"};
+const std::vector<std::string> kOpeners = {"the movie", "this film",   "the show",   "this book",
+                                           "the play",  "this series", "the sequel", "this story"};
 const std::vector<std::string> kLinks = {" and ", " but ", ", and ", " while "};
 
 template <typename T> const T &pick(const std::vector<T> &v, std::mt19937_64 &rng) {
@@ -43,7 +43,9 @@ const std::string &adjective(int mood, std::mt19937_64 &rng) {
   return pick(kNeutral, rng);
 }
 
-double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+double sigmoid(double x) {
+  return 1.0 / (1.0 + std::exp(-x));
+}
 
 } // namespace
 
@@ -66,19 +68,28 @@ int SentimentOracle::score(const std::string &text) {
   return s;
 }
 
-double SentimentOracle::reward(const std::string &text) { return sigmoid(double(score(text))); }
+double SentimentOracle::reward(const std::string &text) {
+  return sigmoid(double(score(text)));
+}
 
 int SentimentOracle::rateA(const std::string &a, const std::string &b, int raters, double temperature,
                            std::mt19937_64 &rng) {
   return simulateRaterVotes(double(score(a)), double(score(b)), raters, temperature, rng);
 }
 
-const std::vector<std::string> &SentimentOracle::positiveWords() { return kPositive; }
-const std::vector<std::string> &SentimentOracle::negativeWords() { return kNegative; }
+const std::vector<std::string> &SentimentOracle::positiveWords() {
+  return kPositive;
+}
+const std::vector<std::string> &SentimentOracle::negativeWords() {
+  return kNegative;
+}
 
-const std::vector<std::string> &SentimentCorpus::openers() { return kOpeners; }
+const std::vector<std::string> &SentimentCorpus::openers() {
+  return kOpeners;
+}
 
-std::vector<std::pair<std::string, std::string>> SentimentCorpus::reviews(std::int64_t count, std::uint64_t seed) {
+std::vector<std::pair<std::string, std::string>> SentimentCorpus::reviews(std::int64_t count,
+                                                                          std::uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::vector<std::pair<std::string, std::string>> out;
   for (std::int64_t i = 0; i < count; ++i) {

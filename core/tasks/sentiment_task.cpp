@@ -25,23 +25,35 @@ namespace preflab::core {
 
 namespace {
 
-std::string hashText(const std::string &text) { return hexDigest(fnv1a(kFnvOffset, text.data(), text.size())); }
+std::string hashText(const std::string &text) {
+  return hexDigest(fnv1a(kFnvOffset, text.data(), text.size()));
+}
 
 // The settings the cached stages depend on, as text (changing any of them makes a new key).
 std::string stageSettings(const TrainConfig &c) {
   const auto &s = c.sentiment;
-  nlohmann::json j = {{"v", 1}, {"model", toJson(c.model)}, {"seed", c.seed},
-                      {"corpus", s.corpusSize}, {"sft_steps", s.sftSteps}, {"sft_lr", s.sftLearningRate},
-                      {"sft_bs", s.sftBatchSize}, {"prompts", s.numPrompts}, {"raters", s.raters},
-                      {"rater_t", s.raterTemperature}, {"eval_fraction", s.evalFraction},
-                      {"temperature", s.sampleTemperature}, {"max_new", s.maxNewTokens},
-                      {"max_length", c.maxLength}, {"max_prompt_length", c.maxPromptLength}};
+  nlohmann::json j = {{"v", 1},
+                      {"model", toJson(c.model)},
+                      {"seed", c.seed},
+                      {"corpus", s.corpusSize},
+                      {"sft_steps", s.sftSteps},
+                      {"sft_lr", s.sftLearningRate},
+                      {"sft_bs", s.sftBatchSize},
+                      {"prompts", s.numPrompts},
+                      {"raters", s.raters},
+                      {"rater_t", s.raterTemperature},
+                      {"eval_fraction", s.evalFraction},
+                      {"temperature", s.sampleTemperature},
+                      {"max_new", s.maxNewTokens},
+                      {"max_length", c.maxLength},
+                      {"max_prompt_length", c.maxPromptLength}};
   return j.dump();
 }
 
 } // namespace
 
-SentimentTask::SentimentTask(const TrainConfig &config, const TrainerCallbacks &callbacks, torch::Device device)
+SentimentTask::SentimentTask(const TrainConfig &config, const TrainerCallbacks &callbacks,
+                             torch::Device device)
     : m_config(config), m_callbacks(callbacks), m_device(device) {
   const auto cache = config.resolvedCacheDir();
   m_dir = cache + "/sentiment-" + hashText(stageSettings(config));
@@ -144,10 +156,13 @@ void SentimentTask::makePairs() {
     const int votesA = SentimentOracle::rateA(a, b, int(s.raters), s.raterTemperature, rng);
     const bool aWins = 2 * votesA > s.raters || (2 * votesA == s.raters && rng() % 2);
     const auto &chosen = aWins ? a : b, &rejected = aWins ? b : a;
-    nlohmann::json row = {{"id", "p" + std::to_string(i)}, {"prompt", prompts[i]}, {"chosen", chosen},
+    nlohmann::json row = {{"id", "p" + std::to_string(i)},
+                          {"prompt", prompts[i]},
+                          {"chosen", chosen},
                           {"rejected", rejected},
                           {"rater_fraction", double(aWins ? votesA : s.raters - votesA) / double(s.raters)},
-                          {"rater_count", s.raters}, {"oracle_chosen", SentimentOracle::reward(chosen)},
+                          {"rater_count", s.raters},
+                          {"oracle_chosen", SentimentOracle::reward(chosen)},
                           {"oracle_rejected", SentimentOracle::reward(rejected)}};
     // A byte-level model can emit invalid UTF-8: the file keeps U+FFFD in its place, and training
     // reads the file, so what is trained on is what a user sees.
@@ -210,9 +225,10 @@ nlohmann::json SentimentTask::evaluate(Gpt &policy, RunFolder &folder) {
     wins += w;
     winsSq += w * w;
     kl += lpPolicy.sums[i] - lpRef.sums[i];
-    sampleLines += nlohmann::json{{"prompt", prompts[i]}, {"seed", seeds[i]}, {"policy", a}, {"reference", b},
-                                  {"reward_policy", ra}, {"reward_reference", rb}}
-                       .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    sampleLines += nlohmann::json{{"prompt", prompts[i]}, {"seed", seeds[i]},    {"policy", a},
+                                  {"reference", b},       {"reward_policy", ra}, {"reward_reference", rb}}
+                       .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+                   "\n";
   }
   const double n = double(prompts.size());
   const double winRate = wins / n;

@@ -359,7 +359,9 @@ RunSummary execute(const ImageTrainConfig &config, const TrainerCallbacks &cb,
   ev.oracle = std::make_unique<FashionOracle>(oracleDir, OracleRewardSettings{config.appealWeight});
   for (int label = 0; label < kFashionMnistClasses; ++label)
     for (std::int64_t s = 0; s < config.evalSeedsPerClass; ++s) {
-      ev.prompts.push_back(fashionMnistPrompt(label));
+      // The phrasings that pair generation never uses, alternating by seed.
+      ev.prompts.push_back(fashionMnistPrompt(
+          label, kFashionPairTemplates + int(s % (kFashionPromptTemplates - kFashionPairTemplates))));
       ev.labels.push_back(label);
       ev.seeds.push_back(config.evalSeed + std::uint64_t(label) * std::uint64_t(config.evalSeedsPerClass) +
                          std::uint64_t(s));

@@ -14,7 +14,9 @@ namespace preflab::core {
 // status.json, checkpoints/step-N/ (save_steps), model/ (the final policy), samples/ (PNG grids:
 // reference left, tuned right, same prompts and seeds) and eval/ (summary.json, samples.jsonl).
 //
-// Held-out evaluation: every class prompt with eval_seeds_per_class fixed seeds is sampled from
+// Held-out evaluation: every class, phrased in the prompt templates that pair generation leaves out
+// ("a product photo of a sneaker", "a catalogue picture of a sneaker", alternating), with
+// eval_seeds_per_class fixed seeds, is sampled from
 // the reference (once) and from the policy with the same noise; the oracle scores both; win rate
 // = share of (prompt, seed) where the policy's reward is higher (ties half), with a 95% interval.
 // Implicit accuracy: on the held-out pairs, the share whose Diffusion-DPO logit is > 0, averaged

@@ -139,6 +139,10 @@ private Q_SLOTS:
     QVERIFY(half > 0.49 && half < 0.51);
     QCOMPARE(fashionMnistLabelForPrompt("a photo of a sneaker"), 7);
     QCOMPARE(fashionMnistLabelForPrompt("a photo of a cat"), -1);
+    QCOMPARE(fashionMnistPrompt(9, 5), std::string("a catalogue picture of an ankle boot"));
+    QCOMPARE(fashionMnistPrompt(7, 3), std::string("a sneaker"));
+    QCOMPARE(fashionMnistLabelForPrompt(fashionMnistPrompt(9, 5)), 9);
+    QVERIFY_THROWS_EXCEPTION(std::out_of_range, fashionMnistPrompt(1, kFashionPromptTemplates));
   }
 
   void ratersFollowBradleyTerry() {
