@@ -3,6 +3,7 @@
 
 #include "core/io/input_error.h"
 #include "ui/compare/compare_view.h"
+#include "ui/images/image_samples_view.h"
 #include "ui/curves/curves_view.h"
 #include "ui/datasets/dataset_view.h"
 #include "ui/diagnostics/diagnostics_panel.h"
@@ -94,6 +95,8 @@ void MainWindow::buildViews() {
   m_tabs->addTab(m_compare, tr("Compare"));
   m_tabs->addTab(m_pairs, tr("Pairs"));
   m_tabs->addTab(m_dataset, tr("Dataset"));
+  m_images = new ImageSamplesView;
+  m_tabs->addTab(m_images, tr("Images"));
   setCentralWidget(m_tabs);
   connect(m_compare, &CompareView::errorOccurred, this,
           [this](const QString &m) { statusBar()->showMessage(m, 10000); });
@@ -347,8 +350,13 @@ void MainWindow::showRun(const QString &dir) {
   m_diagnostics->analyseRunFolder(dir, &error);
   if (QFileInfo::exists(QDir(dir).filePath(QStringLiteral("eval/pairs.jsonl"))))
     m_pairs->openRunFolder(dir, &error);
-  if (QFileInfo::exists(QDir(dir).filePath(QStringLiteral("run_info.json"))) && !m_compare->isBusy())
+  if (ImageSamplesView::isImageRun(dir)) { // text-to-image: samples are images, Compare is for text
+    m_images->openRunFolder(dir, &error);
+    if (m_tabs->currentWidget() == m_compare || m_tabs->currentWidget() == m_pairs)
+      m_tabs->setCurrentWidget(m_images);
+  } else if (QFileInfo::exists(QDir(dir).filePath(QStringLiteral("run_info.json"))) && !m_compare->isBusy()) {
     m_compare->openRunFolder(dir, &error);
+  }
   listModels(dir);
 }
 

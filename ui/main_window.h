@@ -19,6 +19,7 @@ namespace preflab::ui {
 class CompareView;
 class CurvesView;
 class DatasetView;
+class ImageSamplesView;
 class DiagnosticsPanel;
 class PairsInspector;
 class RunBrowser;
@@ -82,6 +83,7 @@ private:
   CurvesView *m_curves = nullptr;
   CompareView *m_compare = nullptr;
   PairsInspector *m_pairs = nullptr;
+  ImageSamplesView *m_images = nullptr;
   DatasetView *m_dataset = nullptr;
   RunsPanel *m_runsPanel = nullptr;
   RunBrowser *m_browser = nullptr;

@@ -137,6 +137,7 @@ Action addGeneratePairsCommand(CLI::App &app) {
   cmd->add_option("--appeal-weight", o->appealWeight, "weight of the visual-appeal term in the oracle reward")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--device", o->device, "cpu, cuda or auto");
+  cmd->add_option("--threads", o->threads, "CPU threads (0: all cores)")->check(CLI::NonNegativeNumber);
   addSamplingOptions(cmd, o->sampling, *sampler);
   cmd->add_flag("-q,--quiet", *quiet, "no progress line");
   return [o, sampler, source, quiet]() -> int {

@@ -9,6 +9,7 @@
 #include "core/io/input_error.h"
 #include "core/tasks/fashion_oracle.h"
 #include "core/tasks/raters.h"
+#include "core/train/compute_threads.h"
 
 #include <nlohmann/json.hpp>
 
@@ -47,6 +48,7 @@ std::vector<LabelledImagePair> makeLabelledPairs(const PairGenerationOptions &op
     throw InputError({}, 0, "rater_temperature", "must be > 0");
   if (options.source == PairSource::Model && options.modelDir.empty())
     throw InputError({}, 0, "model", "a diffusion model folder is needed to sample pairs");
+  setComputeThreads(int(options.threads));
   FashionOracle oracle(options.oracleDir, OracleRewardSettings{options.appealWeight});
   auto progress = [&](double f) {
     if (callbacks.onProgress)

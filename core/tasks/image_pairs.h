@@ -30,6 +30,7 @@ struct PairGenerationOptions {
   std::uint64_t seed = 0;          // pair k uses sampling seeds seed + 2k and seed + 2k + 1
   DiffusionSamplingOptions sampling;
   std::string device = "cpu";
+  std::int64_t threads = 0;      // CPU threads (0: all cores)
   int raters = 5;                // simulated raters per pair
   double raterTemperature = 0.1; // of their Bradley–Terry choice on the oracle reward
   double appealWeight = 0.5;     // oracle reward = P(class | image) + appealWeight · appeal

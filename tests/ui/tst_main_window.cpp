@@ -46,7 +46,7 @@ private slots:
     QStringList tabs;
     for (int i = 0; i < w.tabs()->count(); ++i)
       tabs << w.tabs()->tabText(i);
-    QCOMPARE(tabs, (QStringList{"Curves", "Compare", "Pairs", "Dataset"}));
+    QCOMPARE(tabs, (QStringList{"Curves", "Compare", "Pairs", "Dataset", "Images"}));
     QStringList docks;
     for (auto *d : w.findChildren<QDockWidget *>())
       docks << d->windowTitle();

@@ -1,0 +1,259 @@
+// ImageSamplesView: grids from samples/, labelled with QPainter, summary and per-sample scores.
+#include "ui/images/image_samples_view.h"
+
+#include <QComboBox>
+#include <QDir>
+#include <QFile>
+#include <QFileSystemWatcher>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLabel>
+#include <QPainter>
+#include <QRegularExpression>
+#include <QScrollArea>
+#include <QSplitter>
+#include <QTableWidget>
+#include <QTextDocument>
+#include <QVBoxLayout>
+
+#include <algorithm>
+
+namespace preflab::ui {
+
+namespace {
+
+// Fashion-MNIST class names, one per grid row (the grids hold one row per class, label order).
+const QStringList &classNames() {
+  static const QStringList kNames = {QStringLiteral("T-shirt/top"), QStringLiteral("Trouser"),
+                                     QStringLiteral("Pullover"),    QStringLiteral("Dress"),
+                                     QStringLiteral("Coat"),        QStringLiteral("Sandal"),
+                                     QStringLiteral("Shirt"),       QStringLiteral("Sneaker"),
+                                     QStringLiteral("Bag"),         QStringLiteral("Ankle boot")};
+  return kNames;
+}
+
+QJsonObject readJsonObject(const QString &path) {
+  QFile f(path);
+  if (!f.open(QIODevice::ReadOnly))
+    return {};
+  return QJsonDocument::fromJson(f.readAll()).object();
+}
+
+// The grid with a column of class names on the left and "reference" / "tuned" over its halves.
+QImage labelledGrid(const QImage &grid, int zoom) {
+  const QImage scaled =
+      grid.scaled(grid.width() * zoom, grid.height() * zoom, Qt::IgnoreAspectRatio, Qt::FastTransformation);
+  const int left = 96, top = 24;
+  QImage out(scaled.width() + left, scaled.height() + top, QImage::Format_RGB32);
+  out.fill(Qt::white);
+  QPainter p(&out);
+  p.drawImage(left, top, scaled);
+  p.setPen(Qt::black);
+  QFont font = p.font();
+  font.setPointSize(9);
+  p.setFont(font);
+  const int rows = classNames().size();
+  for (int r = 0; r < rows; ++r) {
+    const QRect cell(0, top + r * scaled.height() / rows, left - 6, scaled.height() / rows);
+    p.drawText(cell, Qt::AlignRight | Qt::AlignVCenter, classNames()[r]);
+  }
+  font.setBold(true);
+  p.setFont(font);
+  p.drawText(QRect(left, 0, scaled.width() / 2, top), Qt::AlignCenter, QObject::tr("reference"));
+  p.drawText(QRect(left + scaled.width() / 2, 0, scaled.width() / 2, top), Qt::AlignCenter,
+             QObject::tr("tuned"));
+  return out;
+}
+
+} // namespace
+
+ImageSamplesView::ImageSamplesView(QWidget *parent) : QWidget(parent) {
+  buildUi();
+  m_watcher = new QFileSystemWatcher(this);
+  connect(m_watcher, &QFileSystemWatcher::directoryChanged, this, [this] { reload(); });
+}
+
+void ImageSamplesView::buildUi() {
+  m_summary = new QLabel(tr("Open a text-to-image run folder to see its samples (reference beside tuned)."));
+  m_summary->setWordWrap(true);
+  m_summary->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  m_step = new QComboBox;
+  m_step->setToolTip(tr("Evaluation step whose samples are shown"));
+  m_zoom = new QComboBox;
+  m_zoom->addItems({QStringLiteral("1×"), QStringLiteral("2×")});
+  m_zoom->setCurrentIndex(1);
+  auto *controls = new QHBoxLayout;
+  controls->addWidget(new QLabel(tr("Samples at")));
+  controls->addWidget(m_step);
+  controls->addWidget(new QLabel(tr("Zoom")));
+  controls->addWidget(m_zoom);
+  controls->addStretch(1);
+  m_image = new QLabel;
+  m_image->setAlignment(Qt::AlignLeft | Qt::AlignTop);
+  auto *scroll = new QScrollArea;
+  scroll->setWidget(m_image);
+  scroll->setWidgetResizable(true);
+  m_table = new QTableWidget(0, 6);
+  m_table->setHorizontalHeaderLabels({tr("Prompt"), tr("Seed"), tr("Reward ref"), tr("Reward tuned"),
+                                      tr("P(class) ref"), tr("P(class) tuned")});
+  m_table->horizontalHeader()->setSectionResizeMode(0, QHeaderView::Stretch);
+  m_table->verticalHeader()->setVisible(false);
+  m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  m_table->setSortingEnabled(true);
+  auto *split = new QSplitter(Qt::Horizontal);
+  split->addWidget(scroll);
+  split->addWidget(m_table);
+  split->setStretchFactor(0, 3);
+  split->setStretchFactor(1, 2);
+  auto *layout = new QVBoxLayout(this);
+  layout->addWidget(m_summary);
+  layout->addLayout(controls);
+  layout->addWidget(split, 1);
+  connect(m_step, &QComboBox::currentIndexChanged, this, [this] { showGrid(); });
+  connect(m_zoom, &QComboBox::currentIndexChanged, this, [this] { showGrid(); });
+}
+
+bool ImageSamplesView::isImageRun(const QString &runDir) {
+  return readJsonObject(QDir(runDir).filePath(QStringLiteral("run_info.json")))
+             .value(QStringLiteral("task"))
+             .toString() == QStringLiteral("text-to-image");
+}
+
+bool ImageSamplesView::openRunFolder(const QString &runDir, QString *error) {
+  if (!m_watcher->directories().isEmpty())
+    m_watcher->removePaths(m_watcher->directories());
+  m_runDir = runDir;
+  const QString samples = QDir(runDir).filePath(QStringLiteral("samples"));
+  if (QFileInfo(samples).isDir())
+    m_watcher->addPath(samples);
+  reload();
+  if (m_step->count() == 0) {
+    const QString why =
+        tr("%1 has no image samples yet (samples/grid-step-N.png is written at each evaluation "
+           "of a text-to-image run).")
+            .arg(runDir);
+    m_summary->setText(why);
+    if (error)
+      *error = why;
+    return false;
+  }
+  return true;
+}
+
+void ImageSamplesView::reload() {
+  const QString current = m_step->currentText();
+  QDir samples(QDir(m_runDir).filePath(QStringLiteral("samples")));
+  QList<int> steps;
+  static const QRegularExpression kGrid(QStringLiteral("^grid-step-(\\d+)\\.png$"));
+  for (const auto &name : samples.entryList({QStringLiteral("grid-step-*.png")}, QDir::Files)) {
+    const auto match = kGrid.match(name);
+    if (match.hasMatch())
+      steps << match.captured(1).toInt();
+  }
+  std::sort(steps.begin(), steps.end(), std::greater<int>());
+  const QSignalBlocker block(m_step);
+  m_step->clear();
+  for (int s : steps)
+    m_step->addItem(tr("step %1").arg(s), s);
+  // A new grid (a live run) moves the view to it; otherwise keep the user's choice.
+  const int keep = m_step->findText(current);
+  m_step->setCurrentIndex(keep >= 0 && current != m_step->itemText(0) ? keep : 0);
+  loadSummary();
+  loadSamples();
+  showGrid();
+}
+
+void ImageSamplesView::showGrid() {
+  m_shown = QImage();
+  if (m_step->count() == 0) {
+    m_image->clear();
+    return;
+  }
+  const QString path =
+      QDir(m_runDir).filePath(QStringLiteral("samples/grid-step-%1.png").arg(m_step->currentData().toInt()));
+  const QImage grid(path);
+  if (grid.isNull()) {
+    m_image->setText(tr("Cannot read %1").arg(path));
+    return;
+  }
+  m_shown = labelledGrid(grid, m_zoom->currentIndex() + 1);
+  m_image->setPixmap(QPixmap::fromImage(m_shown));
+}
+
+void ImageSamplesView::loadSummary() {
+  const QDir dir(m_runDir);
+  const auto s = readJsonObject(dir.filePath(QStringLiteral("eval/summary.json")));
+  const auto info = readJsonObject(dir.filePath(QStringLiteral("run_info.json")));
+  const QString objective = info.value(QStringLiteral("loss_type")).toString();
+  if (s.isEmpty()) {
+    m_summary->setText(tr("%1 (%2): no final evaluation yet; the grids show the evaluations so far.")
+                           .arg(QFileInfo(m_runDir).fileName(), objective));
+    return;
+  }
+  auto num = [&](const char *key, int digits = 3) {
+    return QString::number(s.value(QLatin1String(key)).toDouble(), 'f', digits);
+  };
+  QString text =
+      tr("<b>%1</b> (%2, %3 steps): win rate against the reference <b>%4</b> [%5, %6] over %7 held-out "
+         "prompt-seed pairs · oracle reward %8 (reference %9) · class accuracy %10 (reference %11) · "
+         "appeal %12 (reference %13)")
+          .arg(QFileInfo(m_runDir).fileName(), objective, num("steps", 0), num("eval/win_rate"),
+               num("eval/win_rate_low"), num("eval/win_rate_high"), num("eval/prompts", 0),
+               num("eval/oracle_reward"), num("eval/oracle_reward_ref"), num("eval/class_accuracy"),
+               num("eval/class_accuracy_ref"), num("eval/appeal"), num("eval/appeal_ref"));
+  if (s.contains(QStringLiteral("eval/implicit_acc")))
+    text += tr(" · implicit accuracy %1 on %2 held-out pairs")
+                .arg(num("eval/implicit_acc"), num("eval/pairs", 0));
+  m_summary->setText(text);
+}
+
+void ImageSamplesView::loadSamples() {
+  m_table->setSortingEnabled(false);
+  m_table->setRowCount(0);
+  QFile f(QDir(m_runDir).filePath(QStringLiteral("eval/samples.jsonl")));
+  if (f.open(QIODevice::ReadOnly)) {
+    while (!f.atEnd()) {
+      const auto line = f.readLine().trimmed();
+      if (line.isEmpty())
+        continue;
+      const auto o = QJsonDocument::fromJson(line).object();
+      if (o.isEmpty())
+        continue; // a torn last line of a file being rewritten
+      const int row = m_table->rowCount();
+      m_table->insertRow(row);
+      m_table->setItem(row, 0, new QTableWidgetItem(o.value(QStringLiteral("prompt")).toString()));
+      int column = 1;
+      for (const char *key : {"seed", "reward_ref", "reward", "class_prob_ref", "class_prob"}) {
+        auto *item = new QTableWidgetItem;
+        item->setData(Qt::DisplayRole, o.value(QLatin1String(key)).toDouble());
+        m_table->setItem(row, column++, item);
+      }
+    }
+  }
+  m_table->setSortingEnabled(true);
+}
+
+QStringList ImageSamplesView::gridSteps() const {
+  QStringList out;
+  for (int i = 0; i < m_step->count(); ++i)
+    out << m_step->itemText(i);
+  return out;
+}
+
+QString ImageSamplesView::summaryText() const {
+  QTextDocument doc;
+  doc.setHtml(m_summary->text());
+  return doc.toPlainText();
+}
+
+int ImageSamplesView::sampleRows() const {
+  return m_table->rowCount();
+}
+QImage ImageSamplesView::shownImage() const {
+  return m_shown;
+}
+
+} // namespace preflab::ui
