@@ -51,8 +51,9 @@ struct TrainArgs {
   bool resume = false, overwrite = false, quiet = false;
 };
 
-int runImageConfig(const TrainArgs &args) {
-  auto config = core::loadImageTrainConfig(args.config);
+// Loads a text or image config, applies the overrides, runs it with a progress line, prints the summary.
+template <typename Load, typename Run> int runConfig(const TrainArgs &args, Load load, Run run) {
+  auto config = load(args.config);
   for (const auto &o : args.overrides)
     core::applyOverride(config, o);
   if (!args.outputDir.empty())
@@ -70,7 +71,7 @@ int runImageConfig(const TrainArgs &args) {
       std::cerr << m << std::endl;
     };
   }
-  const auto summary = core::runImageTraining(config, {args.resume, args.overwrite}, cb);
+  const auto summary = run(config, core::RunOptions{args.resume, args.overwrite}, cb);
   progress.finish();
   printSummary(summary);
   if (summary.state == core::RunState::Failed) {
@@ -101,33 +102,12 @@ Action addTrainCommand(CLI::App &app) {
               imageKeys);
   return [args]() -> int {
     if (core::isImageTrainConfigFile(args->config))
-      return runImageConfig(*args);
-    auto config = core::loadTrainConfig(args->config);
-    for (const auto &o : args->overrides)
-      core::applyOverride(config, o);
-    if (!args->outputDir.empty())
-      config.outputDir = args->outputDir;
-    ProgressLine progress;
-    core::TrainerCallbacks cb;
-    if (!args->quiet) {
-      cb.onLog = [&](const core::StepRecord &r) {
-        progress.update("train " + config.lossType,
-                        double(r.step) / double(std::max<std::int64_t>(1, r.maxSteps)), stepDetail(r));
-      };
-      cb.onProgress = [&](const std::string &stage, double f) { progress.update(stage, f); };
-      cb.onMessage = [&](const std::string &m) {
-        progress.finish();
-        std::cerr << m << std::endl;
-      };
-    }
-    const auto summary = core::runTraining(config, {args->resume, args->overwrite}, cb);
-    progress.finish();
-    printSummary(summary);
-    if (summary.state == core::RunState::Failed) {
-      std::cerr << "error: " << summary.message << std::endl;
-      return kFailure;
-    }
-    return kOk;
+      return runConfig(*args, core::loadImageTrainConfig, [](const auto &c, const auto &o, const auto &cb) {
+        return core::runImageTraining(c, o, cb);
+      });
+    return runConfig(*args, core::loadTrainConfig, [](const auto &c, const auto &o, const auto &cb) {
+      return core::runTraining(c, o, cb);
+    });
   };
 }
 

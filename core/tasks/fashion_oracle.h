@@ -18,8 +18,9 @@ int fashionMnistLabelForPrompt(const std::string &prompt);
 
 // Visual appeal of an 8-bit image in [0, 1]: crispness = 1 − mean over pixels of 4·p·(1 − p),
 // p = pixel / 255 (channels averaged). 1 for an image of pure black and white, 0 for flat mid-grey:
-// it rewards a clean background and solid ink and penalises the grey haze and speckle of a
-// half-denoised sample.
+// it rewards a clean background and solid ink and penalises grey haze. It looks at pixels one by
+// one, so black-and-white speckle scores as well as solid ink: a tuned model can exploit that
+// (experiments/fashion-dspo shows it), which is what a learned-reward stand-in is for.
 double imageAppeal(const ImageBuffer &image);
 
 // How the oracle combines its terms: reward = P(prompt's class | image) + appealWeight · appeal.

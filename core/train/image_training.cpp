@@ -536,15 +536,7 @@ RunSummary runImageTraining(const ImageTrainConfig &config, const RunOptions &op
     RunFolder folder(config.outputDir);
     folder.writeConfig(toYaml(config));
     folder.writeStatus(RunState::Running, "starting", 0, config.maxSteps);
-    try {
-      summary = execute(config, callbacks, cancel, pause, folder);
-    } catch (const c10::Error &e) {
-      summary.state = RunState::Failed;
-      summary.message = e.what_without_backtrace();
-    } catch (const std::exception &e) {
-      summary.state = RunState::Failed;
-      summary.message = e.what();
-    }
+    summary = summaryOrFailure(summary, [&] { return execute(config, callbacks, cancel, pause, folder); });
     folder.writeStatus(summary.state, summary.message, summary.steps, config.maxSteps);
   } catch (const std::exception &e) {
     summary.state = RunState::Failed;

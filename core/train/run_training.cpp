@@ -70,7 +70,9 @@ void loadFromFiles(const TrainConfig &config, const TrainerCallbacks &cb, Inputs
 
 namespace {
 
-std::string absolutePath(const std::string &path) { return fs::absolute(path).lexically_normal().string(); }
+std::string absolutePath(const std::string &path) {
+  return fs::absolute(path).lexically_normal().string();
+}
 
 // run_info.json: where the run's reference model lives, so the app can compare its generations
 // with the tuned policy's. A reference that exists only in memory (a fresh random initial
@@ -151,7 +153,8 @@ RunSummary execute(const TrainConfig &config, const RunOptions &options, const T
   }
   if (!info.needsReference)
     in.reference.reset();
-  PreferenceTrainer trainer(config, in.policy, std::move(train), std::move(eval), folder, device, in.reference);
+  PreferenceTrainer trainer(config, in.policy, std::move(train), std::move(eval), folder, device,
+                            in.reference);
   trainer.setCallbacks(cb);
   if (trainer.batchShards() > 1)
     message(cb, "training batches split across " + std::to_string(trainer.batchShards()) + " CPU threads");
@@ -189,8 +192,23 @@ RunSummary execute(const TrainConfig &config, const RunOptions &options, const T
 
 } // namespace
 
-RunSummary runTraining(const TrainConfig &config, const RunOptions &options, const TrainerCallbacks &callbacks,
-                       const std::atomic<bool> *cancel, const std::atomic<bool> *pause) {
+RunSummary summaryOrFailure(const RunSummary &started, const std::function<RunSummary()> &body) {
+  RunSummary summary = started;
+  try {
+    summary = body();
+  } catch (const c10::Error &e) {
+    summary.state = RunState::Failed;
+    summary.message = e.what_without_backtrace();
+  } catch (const std::exception &e) {
+    summary.state = RunState::Failed;
+    summary.message = e.what();
+  }
+  return summary;
+}
+
+RunSummary runTraining(const TrainConfig &config, const RunOptions &options,
+                       const TrainerCallbacks &callbacks, const std::atomic<bool> *cancel,
+                       const std::atomic<bool> *pause) {
   RunSummary summary;
   summary.runDir = config.outputDir;
   try {
@@ -199,19 +217,13 @@ RunSummary runTraining(const TrainConfig &config, const RunOptions &options, con
       fs::remove_all(config.outputDir);
     else if (!options.resume && fs::exists(fs::path(config.outputDir) / "metrics.jsonl"))
       throw InputError({}, 0, "output_dir",
-                       config.outputDir + " already holds a run; pass --resume to continue it or --overwrite to replace it");
+                       config.outputDir +
+                           " already holds a run; pass --resume to continue it or --overwrite to replace it");
     RunFolder folder(config.outputDir);
     folder.writeConfig(toYaml(config));
     folder.writeStatus(RunState::Running, "starting", 0, config.maxSteps);
-    try {
-      summary = execute(config, options, callbacks, cancel, pause, folder);
-    } catch (const c10::Error &e) {
-      summary.state = RunState::Failed;
-      summary.message = e.what_without_backtrace();
-    } catch (const std::exception &e) {
-      summary.state = RunState::Failed;
-      summary.message = e.what();
-    }
+    summary =
+        summaryOrFailure(summary, [&] { return execute(config, options, callbacks, cancel, pause, folder); });
     folder.writeStatus(summary.state, summary.message, summary.steps,
                        summary.maxSteps > 0 ? summary.maxSteps : config.maxSteps);
   } catch (const std::exception &e) { // the folder itself could not be made

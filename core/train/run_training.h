@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <string>
 
@@ -34,6 +35,10 @@ struct RunSummary {
 // the file/line/key, and status.json says the same. `cancel` and `pause` are owned by the caller,
 // may be set from any thread, and are polled between optimizer steps (and between the embedded
 // task's stages for `cancel`); while `pause` is set the run waits with status "paused".
+// Returns body()'s summary; an exception it throws becomes `started` marked Failed with the
+// exception's message (LibTorch errors without their backtrace).
+RunSummary summaryOrFailure(const RunSummary &started, const std::function<RunSummary()> &body);
+
 RunSummary runTraining(const TrainConfig &config, const RunOptions &options,
                        const TrainerCallbacks &callbacks, const std::atomic<bool> *cancel = nullptr,
                        const std::atomic<bool> *pause = nullptr);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fashion-DSPO: from the embedded pretrained reference, generate oracle-labelled image pairs, train
-# diffusion SFT, Diffusion-DPO and DSPO on the same pairs, evaluate each against the reference on
-# held-out seeds, and write a table (Markdown + CSV) and the image grids.
+# diffusion SFT, Diffusion-DPO and DSPO (both code paths) on the same pairs, evaluate each against
+# the reference on held-out prompt phrasings and seeds, and write a table (Markdown + CSV) and the
+# image grids.
 #
 # Usage:  experiments/fashion-dspo/run.sh [PATH/TO/preflab-cli] [--pairs-per-class N] [--steps N]
 #   default CLI: build/app/preflab-cli (relative to the repository root)
@@ -19,7 +20,7 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --pairs-per-class) pairs_per_class=$2; shift 2 ;;
     --steps) steps=$2; shift 2 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) cli=$1; shift ;;
   esac
 done
@@ -66,14 +67,14 @@ stage pairs "$cli" generate-pairs --out "$work/pairs" --pairs-per-class "$pairs_
 # 2. The three objectives on the same pairs, same seed, same schedule.
 extra=()
 [[ -n "$steps" ]] && extra+=("max_steps=$steps")
-for name in sft diffusion-dpo dspo; do
+for name in sft diffusion-dpo dspo dspo-sdxl-path; do
   stage "$name" "$cli" train "experiments/fashion-dspo/$name.yaml" --overwrite -q \
     "train_file=$work/pairs/manifest.jsonl" "output_dir=$work/$name" "${extra[@]}"
 done
 
 # 3. Table and grids.
-python3 "$here/tabulate.py" "$work" "$results" sft diffusion-dpo dspo
-for name in sft diffusion-dpo dspo; do
+python3 "$here/tabulate.py" "$work" "$results" sft diffusion-dpo dspo dspo-sdxl-path
+for name in sft diffusion-dpo dspo dspo-sdxl-path; do
   [[ -f "$work/$name/samples/grid.png" ]] && cp "$work/$name/samples/grid.png" "$results/grid-$name.png"
 done
 printf 'total\t%s\t%s\n' "$(( $(date +%s) - total_start ))" "${#failed[@]}" >> "$times"

@@ -24,6 +24,17 @@ def main():
             continue
         with open(path) as f:
             s = json.load(f)
+        trajectory = []
+        metrics_path = os.path.join(work, name, "metrics.jsonl")
+        if os.path.exists(metrics_path):
+            with open(metrics_path) as f:
+                for line in f:
+                    try:
+                        m = json.loads(line)
+                    except ValueError:
+                        continue
+                    if "eval/win_rate" in m:
+                        trajectory.append(f"{m['eval/win_rate']:.2f}")
         rows.append({
             "objective": name,
             "loss_type": s.get("loss_type"),
@@ -43,6 +54,7 @@ def main():
             "eval_pairs": int(s.get("eval/pairs", 0)),
             "train_pairs": s.get("train_pairs"),
             "seconds": s.get("seconds"),
+            "win_rate_by_eval": " / ".join(trajectory),
         })
     os.makedirs(results, exist_ok=True)
     fields = [k for k in rows[0].keys()] if rows and "missing" not in rows[0] else []
@@ -62,18 +74,18 @@ def main():
             f"raters agree with the oracle's higher reward on {generation.get('oracle_agreement', 0):.3f} of them.")
         lines.append("")
     lines.append("| objective | β | steps | win rate vs reference [95% CI] | oracle reward (ref) | class accuracy (ref) "
-                 "| appeal (ref) | implicit acc (held-out pairs) |")
-    lines.append("|---|---|---|---|---|---|---|---|")
+                 "| appeal (ref) | implicit acc (held-out pairs) | win rate at each evaluation | seconds |")
+    lines.append("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         if "missing" in r:
-            lines.append(f"| {r['objective']} | run missing or failed | | | | | | |")
+            lines.append(f"| {r['objective']} | run missing or failed | | | | | | | | |")
             continue
         ia = "n/a" if r["implicit_acc"] is None else f"{r['implicit_acc']:.3f} ({r['eval_pairs']} pairs)"
         lines.append(
-            f"| {r['loss_type']} | {r['beta']:g} | {r['steps']} | {r['win_rate']:.3f} "
+            f"| {r['loss_type']} | {format(r['beta'], 'g') if r['beta'] else '–'} | {r['steps']} | {r['win_rate']:.3f} "
             f"[{r['win_rate_low']:.3f}, {r['win_rate_high']:.3f}], {r['prompts']} prompt-seed pairs | "
             f"{r['oracle_reward']:.3f} ({r['oracle_reward_ref']:.3f}) | {r['class_accuracy']:.3f} "
-            f"({r['class_accuracy_ref']:.3f}) | {r['appeal']:.3f} ({r['appeal_ref']:.3f}) | {ia} |")
+            f"({r['class_accuracy_ref']:.3f}) | {r['appeal']:.3f} ({r['appeal_ref']:.3f}) | {ia} | {r['win_rate_by_eval']} | {r['seconds']:.0f} |")
     lines.append("")
     lines.append("Win rate: share of held-out (class prompt, seed) where the tuned model's sample gets a higher oracle "
                  "reward than the reference's sample from the same seed (ties count 1/2). Oracle reward = P(class | "
