@@ -61,16 +61,21 @@ private slots:
     QCOMPARE(view.gridSteps(), QStringList({"step 20", "step 5"})); // newest first, numeric order
     const QImage shown = view.shownImage();
     QVERIFY(!shown.isNull());
-    QCOMPARE(shown.width(), 96 + 2 * 92); // class-name column + grid at 2x zoom
-    QCOMPARE(shown.height(), 24 + 2 * 200);
-    QCOMPARE(qGray(shown.pixel(96 + 10, 24 + 10)), 0); // the step-20 grid (black) is on screen
+    QVERIFY(shown.width() > 96 && shown.height() > 24); // fitted to the view's width
+    auto *zoom = view.findChildren<QComboBox *>().at(1);
+    zoom->setCurrentIndex(2);                         // 2×
+    QCOMPARE(view.shownImage().width(), 96 + 2 * 92); // class-name column + grid at 2x
+    QCOMPARE(view.shownImage().height(), 24 + 2 * 200);
+    zoom->setCurrentIndex(1); // 1×
+    QCOMPARE(view.shownImage().width(), 96 + 92);
+    QCOMPARE(qGray(view.shownImage().pixel(96 + 10, 24 + 10)), 0); // the step-20 grid (black) is on screen
     const QString summary = view.summaryText();
     QVERIFY2(summary.contains("0.625 [0.500, 0.750]"), qPrintable(summary));
     QVERIFY(summary.contains("100 held-out"));
     QVERIFY(summary.contains("implicit accuracy 0.550"));
     QCOMPARE(view.sampleRows(), 2); // the torn third line is not a row
 
-    auto *step = view.findChild<QComboBox *>();
+    auto *step = view.findChildren<QComboBox *>().at(0);
     step->setCurrentIndex(1);
     QVERIFY(qGray(view.shownImage().pixel(96 + 10, 24 + 10)) > 100); // step 5 (grey)
   }

@@ -13,6 +13,7 @@
 #include <QLabel>
 #include <QPainter>
 #include <QRegularExpression>
+#include <QResizeEvent>
 #include <QScrollArea>
 #include <QSplitter>
 #include <QTableWidget>
@@ -43,9 +44,10 @@ QJsonObject readJsonObject(const QString &path) {
 }
 
 // The grid with a column of class names on the left and "reference" / "tuned" over its halves.
-QImage labelledGrid(const QImage &grid, int zoom) {
+QImage labelledGrid(const QImage &grid, double zoom) {
   const QImage scaled =
-      grid.scaled(grid.width() * zoom, grid.height() * zoom, Qt::IgnoreAspectRatio, Qt::FastTransformation);
+      grid.scaled(std::max(1, int(grid.width() * zoom)), std::max(1, int(grid.height() * zoom)),
+                  Qt::IgnoreAspectRatio, zoom < 1.0 ? Qt::SmoothTransformation : Qt::FastTransformation);
   const int left = 96, top = 24;
   QImage out(scaled.width() + left, scaled.height() + top, QImage::Format_RGB32);
   out.fill(Qt::white);
@@ -83,8 +85,8 @@ void ImageSamplesView::buildUi() {
   m_step = new QComboBox;
   m_step->setToolTip(tr("Evaluation step whose samples are shown"));
   m_zoom = new QComboBox;
-  m_zoom->addItems({QStringLiteral("1×"), QStringLiteral("2×")});
-  m_zoom->setCurrentIndex(1);
+  m_zoom->addItems({tr("Fit width"), QStringLiteral("1×"), QStringLiteral("2×")});
+  m_zoom->setCurrentIndex(0);
   auto *controls = new QHBoxLayout;
   controls->addWidget(new QLabel(tr("Samples at")));
   controls->addWidget(m_step);
@@ -93,9 +95,10 @@ void ImageSamplesView::buildUi() {
   controls->addStretch(1);
   m_image = new QLabel;
   m_image->setAlignment(Qt::AlignLeft | Qt::AlignTop);
-  auto *scroll = new QScrollArea;
-  scroll->setWidget(m_image);
-  scroll->setWidgetResizable(true);
+  m_scroll = new QScrollArea;
+  m_scroll->setWidget(m_image);
+  m_scroll->setWidgetResizable(true);
+  m_scroll->viewport()->installEventFilter(this);
   m_table = new QTableWidget(0, 6);
   m_table->setHorizontalHeaderLabels({tr("Prompt"), tr("Seed"), tr("Reward ref"), tr("Reward tuned"),
                                       tr("P(class) ref"), tr("P(class) tuned")});
@@ -103,17 +106,33 @@ void ImageSamplesView::buildUi() {
   m_table->verticalHeader()->setVisible(false);
   m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
   m_table->setSortingEnabled(true);
-  auto *split = new QSplitter(Qt::Horizontal);
-  split->addWidget(scroll);
-  split->addWidget(m_table);
-  split->setStretchFactor(0, 3);
-  split->setStretchFactor(1, 2);
+  m_split = new QSplitter(Qt::Horizontal);
+  m_split->addWidget(m_scroll);
+  m_split->addWidget(m_table);
+  m_split->setStretchFactor(0, 3);
+  m_split->setStretchFactor(1, 2);
   auto *layout = new QVBoxLayout(this);
   layout->addWidget(m_summary);
   layout->addLayout(controls);
-  layout->addWidget(split, 1);
+  layout->addWidget(m_split, 1);
   connect(m_step, &QComboBox::currentIndexChanged, this, [this] { showGrid(); });
   connect(m_zoom, &QComboBox::currentIndexChanged, this, [this] { showGrid(); });
+}
+
+void ImageSamplesView::resizeEvent(QResizeEvent *event) {
+  QWidget::resizeEvent(event);
+  if (!m_sized && m_split->width() > 0) { // two thirds for the grid, the rest for the table
+    m_split->setSizes({m_split->width() * 2 / 3, m_split->width() / 3});
+    m_sized = true;
+  }
+}
+
+bool ImageSamplesView::eventFilter(QObject *watched, QEvent *event) {
+  // "Fit width" follows the visible width of the grid's area (window and splitter changes).
+  if (watched == m_scroll->viewport() && event->type() == QEvent::Resize && m_zoom->currentIndex() == 0 &&
+      m_step->count() > 0)
+    showGrid();
+  return QWidget::eventFilter(watched, event);
 }
 
 bool ImageSamplesView::isImageRun(const QString &runDir) {
@@ -179,7 +198,10 @@ void ImageSamplesView::showGrid() {
     m_image->setText(tr("Cannot read %1").arg(path));
     return;
   }
-  m_shown = labelledGrid(grid, m_zoom->currentIndex() + 1);
+  double zoom = m_zoom->currentIndex(); // 1×, 2×; index 0 fits the grid to the visible width
+  if (m_zoom->currentIndex() == 0)
+    zoom = std::clamp(double(m_scroll->viewport()->width() - 110) / double(grid.width()), 0.25, 2.0);
+  m_shown = labelledGrid(grid, zoom);
   m_image->setPixmap(QPixmap::fromImage(m_shown));
 }
 
@@ -225,10 +247,14 @@ void ImageSamplesView::loadSamples() {
       const int row = m_table->rowCount();
       m_table->insertRow(row);
       m_table->setItem(row, 0, new QTableWidgetItem(o.value(QStringLiteral("prompt")).toString()));
-      int column = 1;
-      for (const char *key : {"seed", "reward_ref", "reward", "class_prob_ref", "class_prob"}) {
-        auto *item = new QTableWidgetItem;
-        item->setData(Qt::DisplayRole, o.value(QLatin1String(key)).toDouble());
+      auto *seed = new QTableWidgetItem;
+      seed->setData(Qt::DisplayRole, qlonglong(o.value(QStringLiteral("seed")).toDouble()));
+      m_table->setItem(row, 1, seed);
+      int column = 2;
+      for (const char *key : {"reward_ref", "reward", "class_prob_ref", "class_prob"}) {
+        // three decimals; values in [0, 2) sort the same as text and as numbers
+        auto *item = new QTableWidgetItem(QString::number(o.value(QLatin1String(key)).toDouble(), 'f', 3));
+        item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
         m_table->setItem(row, column++, item);
       }
     }

@@ -7,6 +7,8 @@
 class QComboBox;
 class QFileSystemWatcher;
 class QLabel;
+class QScrollArea;
+class QSplitter;
 class QTableWidget;
 
 namespace preflab::ui {
@@ -34,6 +36,10 @@ public:
   int sampleRows() const;        // rows of the per-sample table
   QImage shownImage() const;     // the labelled grid on screen (null when none)
 
+protected:
+  void resizeEvent(QResizeEvent *event) override;
+  bool eventFilter(QObject *watched, QEvent *event) override;
+
 private:
   void buildUi();
   void reload();
@@ -47,6 +53,9 @@ private:
   QComboBox *m_zoom = nullptr;
   QLabel *m_image = nullptr;
   QTableWidget *m_table = nullptr;
+  QSplitter *m_split = nullptr;
+  QScrollArea *m_scroll = nullptr;
+  bool m_sized = false;
   QFileSystemWatcher *m_watcher = nullptr;
   QImage m_shown;
 };
