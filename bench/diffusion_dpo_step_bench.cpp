@@ -1,12 +1,12 @@
 // Times one Diffusion-DPO training step of the text-to-image model (policy forward and backward on
 // winners and losers with shared noise and timestep, frozen reference forward, loss, clip, AdamW)
 // on the CPU or a CUDA device. Prints one JSON line per device with steps/s and images/s.
-#include "core/diffusion/diffusion_loss.h"
 #include "core/diffusion/diffusion_store.h"
 #include "core/io/resource_paths.h"
 #include "core/objectives/diffusion_objectives.h"
 #include "core/train/compute_threads.h"
 #include "core/train/device.h"
+#include "core/train/image_step.h"
 
 #include <torch/torch.h>
 
@@ -52,19 +52,7 @@ nlohmann::json benchOn(const std::string &deviceName, const std::string &modelDi
   auto step = [&] {
     const auto t = torch::randint(c.timesteps, {pairs}, torch::TensorOptions(torch::kInt64).device(device));
     const auto eps = torch::randn_like(w);
-    const auto x = torch::cat({w, l}), tt = torch::cat({t, t}), ee = torch::cat({eps, eps});
-    const auto ids2 = torch::cat({ids, ids});
-    core::DiffusionObjectiveInputs in;
-    const auto pred = core::noisePrediction(policy, schedule, x, tt, ee, ids2);
-    in.predModelW = pred.slice(0, 0, pairs);
-    in.predModelL = pred.slice(0, pairs, 2 * pairs);
-    in.noise = eps;
-    {
-      torch::NoGradGuard noGrad;
-      const auto ref = core::noisePrediction(reference, schedule, x, tt, ee, ids2);
-      in.predRefW = ref.slice(0, 0, pairs);
-      in.predRefL = ref.slice(0, pairs, 2 * pairs);
-    }
+    const auto in = core::pairPredictions(policy, reference, schedule, w, l, t, eps, ids);
     auto out = objective(in, params);
     optimizer.zero_grad();
     out.loss.backward();

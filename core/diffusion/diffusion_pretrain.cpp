@@ -188,10 +188,8 @@ DiffusionPretrainResult pretrainDiffusion(const DiffusionPretrainOptions &option
     sampling.steps = options.samplingSteps;
     sampling.guidanceScale = options.model.guidanceScale;
     sampling.batchInvariant = false;
-    const auto x = sampleDiffusion(
-        ema, schedule, tokenizePrompts(prompts, options.model.maxPromptLength).to(device), seeds, sampling);
     std::vector<ImageBuffer> tiles;
-    for (const auto &image : imagesFromTensor(x.cpu()))
+    for (const auto &image : sampleImages(ema, schedule, prompts, seeds, sampling))
       tiles.push_back(toImageBuffer(image));
     writePngFile(folder.path("samples/grid.png"), tileImages(tiles, int(options.gridSeeds), 2, 2, 255));
   }

@@ -38,23 +38,7 @@ std::vector<DiffusionImage> DiffusionGenerator::generate(const std::vector<std::
     throw InputError({}, 0, "seeds",
                      "one seed per prompt needed (" + std::to_string(prompts.size()) + " prompts, " +
                          std::to_string(seeds.size()) + " seeds)");
-  constexpr std::size_t kChunk = 64;
-  std::vector<DiffusionImage> images;
-  images.reserve(prompts.size());
-  for (std::size_t begin = 0; begin < prompts.size(); begin += kChunk) {
-    const auto end = std::min(prompts.size(), begin + kChunk);
-    const std::vector<std::string> chunkPrompts(prompts.begin() + long(begin), prompts.begin() + long(end));
-    const std::vector<std::uint64_t> chunkSeeds(seeds.begin() + long(begin), seeds.begin() + long(end));
-    const auto ids = tokenizePrompts(chunkPrompts, config().maxPromptLength);
-    auto chunk =
-        imagesFromTensor(sampleDiffusion(m_impl->model, *m_impl->schedule, ids, chunkSeeds, options));
-    for (std::size_t i = 0; i < chunk.size(); ++i) {
-      chunk[i].prompt = chunkPrompts[i];
-      chunk[i].seed = chunkSeeds[i];
-      images.push_back(std::move(chunk[i]));
-    }
-  }
-  return images;
+  return sampleImages(m_impl->model, *m_impl->schedule, prompts, seeds, options);
 }
 
 } // namespace preflab::core

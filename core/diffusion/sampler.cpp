@@ -124,4 +124,27 @@ std::vector<DiffusionImage> imagesFromTensor(const torch::Tensor &x) {
   return images;
 }
 
+std::vector<DiffusionImage> sampleImages(UNet &model, const NoiseSchedule &schedule,
+                                         const std::vector<std::string> &prompts,
+                                         const std::vector<std::uint64_t> &seeds,
+                                         const DiffusionSamplingOptions &options) {
+  TORCH_CHECK(prompts.size() == seeds.size(), "sampleImages: one seed per prompt needed");
+  constexpr std::size_t kChunk = 64;
+  std::vector<DiffusionImage> images;
+  images.reserve(prompts.size());
+  for (std::size_t begin = 0; begin < prompts.size(); begin += kChunk) {
+    const auto end = std::min(prompts.size(), begin + kChunk);
+    const std::vector<std::string> chunkPrompts(prompts.begin() + long(begin), prompts.begin() + long(end));
+    const std::vector<std::uint64_t> chunkSeeds(seeds.begin() + long(begin), seeds.begin() + long(end));
+    const auto ids = tokenizePrompts(chunkPrompts, model->config().maxPromptLength);
+    auto chunk = imagesFromTensor(sampleDiffusion(model, schedule, ids, chunkSeeds, options));
+    for (std::size_t i = 0; i < chunk.size(); ++i) {
+      chunk[i].prompt = chunkPrompts[i];
+      chunk[i].seed = chunkSeeds[i];
+      images.push_back(std::move(chunk[i]));
+    }
+  }
+  return images;
+}
+
 } // namespace preflab::core

@@ -33,4 +33,12 @@ torch::Tensor sampleDiffusion(UNet &model, const NoiseSchedule &schedule, const 
 // x: (B, C, H, W) in [-1, 1] -> B images, pixel = round((x + 1) * 127.5) clamped to 0..255.
 std::vector<DiffusionImage> imagesFromTensor(const torch::Tensor &x);
 
+// One image per (prompts[i], seeds[i]) as 8-bit buffers with their prompt and seed recorded:
+// tokenises, runs sampleDiffusion on up to 64 images at a time and converts. The sizes must agree
+// (checked by the caller; TORCH_CHECK here).
+std::vector<DiffusionImage> sampleImages(UNet &model, const NoiseSchedule &schedule,
+                                         const std::vector<std::string> &prompts,
+                                         const std::vector<std::uint64_t> &seeds,
+                                         const DiffusionSamplingOptions &options);
+
 } // namespace preflab::core

@@ -5,6 +5,7 @@
 #include "core/io/atomic_file.h"
 #include "core/io/input_error.h"
 #include "core/train/compute_threads.h"
+#include "core/train/lr_schedule.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <nlohmann/json.hpp>
@@ -110,9 +111,7 @@ OracleTrainResult trainFashionOracle(const OracleTrainOptions &options, const Tr
       if (cancel && cancel->load())
         throw std::runtime_error("oracle training cancelled at step " + std::to_string(step));
       const auto index = order.slice(0, begin, std::min(train.count, begin + options.batchSize));
-      // cosine decay of the learning rate over all steps
-      const double lr =
-          options.learningRate * 0.5 * (1.0 + std::cos(M_PI * double(step) / double(totalSteps)));
+      const double lr = LrSchedule{"cosine", options.learningRate, 0, totalSteps}.at(step);
       for (auto &group : optimizer.param_groups())
         static_cast<torch::optim::AdamWOptions &>(group.options()).lr(lr);
       const auto loss = torch::cross_entropy_loss(net->forward(images.index_select(0, index)),

@@ -1,6 +1,8 @@
 // Sentiment steering: SFT on the built-in reviews, oracle-labelled pairs, reward/KL/win-rate eval.
 #include "core/tasks/sentiment_task.h"
 
+#include "core/tasks/raters.h"
+
 #include "core/io/atomic_file.h"
 #include "core/io/content_hash.h"
 #include "core/objectives/objective_info.h"
@@ -214,7 +216,8 @@ nlohmann::json SentimentTask::evaluate(Gpt &policy, RunFolder &folder) {
   }
   ScoringOptions so{m_config.maxLength, m_config.maxPromptLength, m_config.perDeviceEvalBatchSize};
   const auto lpPolicy = scoreResponses(policy, pp, rr, so), lpRef = scoreResponses(reference, pp, rr, so);
-  double rewardPolicy = 0, rewardRef = 0, kl = 0, wins = 0, winsSq = 0;
+  double rewardPolicy = 0, rewardRef = 0, kl = 0;
+  std::vector<double> outcomes;
   std::string sampleLines;
   for (std::size_t i = 0; i < prompts.size(); ++i) {
     const auto a = m_tokenizer.decode(pol[i]), b = m_tokenizer.decode(ref[i]);
@@ -222,8 +225,7 @@ nlohmann::json SentimentTask::evaluate(Gpt &policy, RunFolder &folder) {
     const double w = ra > rb ? 1.0 : ra == rb ? 0.5 : 0.0;
     rewardPolicy += ra;
     rewardRef += rb;
-    wins += w;
-    winsSq += w * w;
+    outcomes.push_back(w);
     kl += lpPolicy.sums[i] - lpRef.sums[i];
     sampleLines += nlohmann::json{{"prompt", prompts[i]}, {"seed", seeds[i]},    {"policy", a},
                                   {"reference", b},       {"reward_policy", ra}, {"reward_reference", rb}}
@@ -231,8 +233,7 @@ nlohmann::json SentimentTask::evaluate(Gpt &policy, RunFolder &folder) {
                    "\n";
   }
   const double n = double(prompts.size());
-  const double winRate = wins / n;
-  const double se = std::sqrt(std::max(0.0, winsSq / n - winRate * winRate) / std::max(1.0, n - 1));
+  const auto win = winRateWithInterval(outcomes);
   writeFileAtomic(folder.path("samples/eval_samples.jsonl"), sampleLines);
   // Ranking metrics on the held-out labelled pairs.
   const auto evalData = readTextPreferences(evalPairsPath());
@@ -268,8 +269,8 @@ nlohmann::json SentimentTask::evaluate(Gpt &policy, RunFolder &folder) {
   summary["eval/reward"] = rewardPolicy / n;
   summary["eval/reward_ref"] = rewardRef / n;
   summary["eval/kl"] = kl / n;
-  summary["eval/win_rate"] = winRate;
-  summary["eval/win_rate_ci95"] = {winRate - 1.96 * se, winRate + 1.96 * se};
+  summary["eval/win_rate"] = win.rate;
+  summary["eval/win_rate_ci95"] = {win.low, win.high};
   summary["eval/prompts"] = prompts.size();
   writeFileAtomic(folder.path("eval/summary.json"), summary.dump(2) + "\n");
   report("evaluating", 1.0);

@@ -2,6 +2,8 @@
 // with shared noise and timestep per pair, oracle evaluation, grids.
 #include "core/train/image_training.h"
 
+#include "core/train/image_step.h"
+
 #include "core/data/fashion_mnist.h"
 #include "core/data/image_output.h"
 #include "core/data/image_preference_reader.h"
@@ -175,20 +177,10 @@ struct Evaluator {
   std::unique_ptr<FashionOracle> oracle;
 };
 
-std::vector<ImageBuffer> sampleAll(UNet &model, const NoiseSchedule &schedule, const Evaluator &ev,
-                                   torch::Device device) {
+std::vector<ImageBuffer> sampleAll(UNet &model, const NoiseSchedule &schedule, const Evaluator &ev) {
   std::vector<ImageBuffer> out;
-  constexpr std::size_t kChunk = 64;
-  for (std::size_t begin = 0; begin < ev.prompts.size(); begin += kChunk) {
-    const auto end = std::min(ev.prompts.size(), begin + kChunk);
-    const std::vector<std::string> prompts(ev.prompts.begin() + long(begin), ev.prompts.begin() + long(end));
-    const std::vector<std::uint64_t> seeds(ev.seeds.begin() + long(begin), ev.seeds.begin() + long(end));
-    const auto x =
-        sampleDiffusion(model, schedule, tokenizePrompts(prompts, model->config().maxPromptLength).to(device),
-                        seeds, ev.sampling);
-    for (const auto &image : imagesFromTensor(x.cpu()))
-      out.push_back(toImageBuffer(image));
-  }
+  for (const auto &image : sampleImages(model, schedule, ev.prompts, ev.seeds, ev.sampling))
+    out.push_back(toImageBuffer(image));
   return out;
 }
 
@@ -224,7 +216,7 @@ std::vector<double> mseGaps(UNet &model, const NoiseSchedule &schedule, const Pa
   return out;
 }
 
-ImageBuffer classGrid(const std::vector<ImageBuffer> &images, const Evaluator &ev, std::int64_t gridSeeds,
+ImageBuffer classGrid(const std::vector<ImageBuffer> &images, std::int64_t gridSeeds,
                       std::int64_t seedsPerClass) {
   std::vector<ImageBuffer> tiles;
   for (int label = 0; label < kFashionMnistClasses; ++label)
@@ -236,11 +228,10 @@ ImageBuffer classGrid(const std::vector<ImageBuffer> &images, const Evaluator &e
 std::map<std::string, double> evaluate(UNet &policy, const NoiseSchedule &schedule, Evaluator &ev,
                                        const PairTensors &evalPairs, const ImageTrainConfig &config,
                                        torch::Device device, RunFolder &folder, std::int64_t step) {
-  const auto images = sampleAll(policy, schedule, ev, device);
+  const auto images = sampleAll(policy, schedule, ev);
   const auto scores = ev.oracle->score(images, ev.labels);
   std::vector<double> outcomes;
   double reward = 0, rewardRef = 0, acc = 0, accRef = 0, appeal = 0, appealRef = 0;
-  nlohmann::json lines = nlohmann::json::array();
   std::string samplesJsonl;
   for (std::size_t i = 0; i < scores.size(); ++i) {
     const auto &s = scores[i], &r = ev.refScores[i];
@@ -280,9 +271,8 @@ std::map<std::string, double> evaluate(UNet &policy, const NoiseSchedule &schedu
   }
   writeFileAtomic(folder.path("eval/samples.jsonl"), samplesJsonl);
   if (config.gridSeeds > 0) {
-    const auto grid =
-        besideEachOther(classGrid(ev.refImages, ev, config.gridSeeds, config.evalSeedsPerClass),
-                        classGrid(images, ev, config.gridSeeds, config.evalSeedsPerClass), 12, 255);
+    const auto grid = besideEachOther(classGrid(ev.refImages, config.gridSeeds, config.evalSeedsPerClass),
+                                      classGrid(images, config.gridSeeds, config.evalSeedsPerClass), 12, 255);
     writePngFile(folder.path("samples/grid-step-" + std::to_string(step) + ".png"), grid);
     writePngFile(folder.path("samples/grid.png"), grid);
   }
@@ -376,7 +366,7 @@ RunSummary execute(const ImageTrainConfig &config, const TrainerCallbacks &cb,
     ev.timesteps.push_back(std::min<std::int64_t>(
         T - 1, std::int64_t((double(k) + 0.5) * double(T) / double(config.evalTimesteps))));
   folder.writeStatus(RunState::Running, "sampling the reference on held-out prompts", 0, config.maxSteps);
-  ev.refImages = sampleAll(reference, schedule, ev, device);
+  ev.refImages = sampleAll(reference, schedule, ev);
   ev.refScores = ev.oracle->score(ev.refImages, ev.labels);
   if (pairs.eval.size() > 0)
     ev.refEvalMse = mseGaps(reference, schedule, pairs.eval, ev.timesteps, config.evalSeed, device);
@@ -418,21 +408,7 @@ RunSummary execute(const ImageTrainConfig &config, const TrainerCallbacks &cb,
     // One timestep and one noise per pair, shared by its two images: batch [winners; losers].
     const auto t = torch::randint(T, {batch}, generator, torch::kInt64).to(device);
     const auto eps = torch::randn(w.sizes(), generator, torch::TensorOptions(torch::kFloat32)).to(device);
-    const auto x = torch::cat({w, l});
-    const auto tt = torch::cat({t, t});
-    const auto ee = torch::cat({eps, eps});
-    const auto ids2 = torch::cat({ids, ids});
-    DiffusionObjectiveInputs in;
-    const auto predModel = noisePrediction(policy, schedule, x, tt, ee, ids2);
-    in.predModelW = predModel.slice(0, 0, batch);
-    in.predModelL = predModel.slice(0, batch, 2 * batch);
-    in.noise = eps;
-    {
-      torch::NoGradGuard noGrad;
-      const auto predRef = noisePrediction(reference, schedule, x, tt, ee, ids2);
-      in.predRefW = predRef.slice(0, 0, batch);
-      in.predRefL = predRef.slice(0, batch, 2 * batch);
-    }
+    const auto in = pairPredictions(policy, reference, schedule, w, l, t, eps, ids);
     const double rate = lr.at(step);
     for (auto &group : optimizer.param_groups())
       static_cast<torch::optim::AdamWOptions &>(group.options()).lr(rate);
@@ -515,6 +491,27 @@ RunSummary execute(const ImageTrainConfig &config, const TrainerCallbacks &cb,
 }
 
 } // namespace
+
+DiffusionObjectiveInputs pairPredictions(UNet &policy, UNet &reference, const NoiseSchedule &schedule,
+                                         const torch::Tensor &winners, const torch::Tensor &losers,
+                                         const torch::Tensor &t, const torch::Tensor &eps,
+                                         const torch::Tensor &ids) {
+  const auto batch = winners.size(0);
+  const auto x = torch::cat({winners, losers});
+  const auto tt = torch::cat({t, t});
+  const auto ee = torch::cat({eps, eps});
+  const auto ids2 = torch::cat({ids, ids});
+  DiffusionObjectiveInputs in;
+  const auto predModel = noisePrediction(policy, schedule, x, tt, ee, ids2);
+  in.predModelW = predModel.slice(0, 0, batch);
+  in.predModelL = predModel.slice(0, batch, 2 * batch);
+  in.noise = eps;
+  torch::NoGradGuard noGrad;
+  const auto predRef = noisePrediction(reference, schedule, x, tt, ee, ids2);
+  in.predRefW = predRef.slice(0, 0, batch);
+  in.predRefL = predRef.slice(0, batch, 2 * batch);
+  return in;
+}
 
 RunSummary runImageTraining(const ImageTrainConfig &config, const RunOptions &options,
                             const TrainerCallbacks &callbacks, const std::atomic<bool> *cancel,

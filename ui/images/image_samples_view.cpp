@@ -1,6 +1,8 @@
 // ImageSamplesView: grids from samples/, labelled with QPainter, summary and per-sample scores.
 #include "ui/images/image_samples_view.h"
 
+#include "core/data/fashion_mnist.h"
+
 #include <QComboBox>
 #include <QDir>
 #include <QFile>
@@ -27,13 +29,11 @@ namespace preflab::ui {
 namespace {
 
 // Fashion-MNIST class names, one per grid row (the grids hold one row per class, label order).
-const QStringList &classNames() {
-  static const QStringList kNames = {QStringLiteral("T-shirt/top"), QStringLiteral("Trouser"),
-                                     QStringLiteral("Pullover"),    QStringLiteral("Dress"),
-                                     QStringLiteral("Coat"),        QStringLiteral("Sandal"),
-                                     QStringLiteral("Shirt"),       QStringLiteral("Sneaker"),
-                                     QStringLiteral("Bag"),         QStringLiteral("Ankle boot")};
-  return kNames;
+QStringList classNames() {
+  QStringList names;
+  for (const auto &name : core::fashionMnistClassNames())
+    names << QString::fromStdString(name);
+  return names;
 }
 
 QJsonObject readJsonObject(const QString &path) {
@@ -57,10 +57,11 @@ QImage labelledGrid(const QImage &grid, double zoom) {
   QFont font = p.font();
   font.setPointSize(9);
   p.setFont(font);
-  const int rows = classNames().size();
+  const QStringList names = classNames();
+  const int rows = names.size();
   for (int r = 0; r < rows; ++r) {
     const QRect cell(0, top + r * scaled.height() / rows, left - 6, scaled.height() / rows);
-    p.drawText(cell, Qt::AlignRight | Qt::AlignVCenter, classNames()[r]);
+    p.drawText(cell, Qt::AlignRight | Qt::AlignVCenter, names[r]);
   }
   font.setBold(true);
   p.setFont(font);
