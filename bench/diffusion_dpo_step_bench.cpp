@@ -4,8 +4,8 @@
 #include "core/diffusion/diffusion_store.h"
 #include "core/io/resource_paths.h"
 #include "core/objectives/diffusion_objectives.h"
-#include "core/train/compute_threads.h"
-#include "core/train/device.h"
+#include "core/runtime/compute_threads.h"
+#include "core/runtime/device.h"
 #include "core/train/image_step.h"
 
 #include <torch/torch.h>

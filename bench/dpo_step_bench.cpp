@@ -1,9 +1,9 @@
 // Times one DPO training step (forward, log-probs, loss, backward, clip, AdamW) in PrefLab's core.
 #include "core/objectives/objective.h"
+#include "core/runtime/compute_threads.h"
 #include "core/text/gpt.h"
 #include "core/text/sequence_batch.h"
 #include "core/train/batch_shards.h"
-#include "core/train/compute_threads.h"
 
 #include <torch/torch.h>
 
@@ -12,8 +12,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 #include <cstdint>
+#include <ctime>
 #include <iostream>
 #include <random>
 #include <vector>
@@ -56,10 +56,14 @@ PairTokens makePairs(const BenchArgs &a) {
 
 // Rows of pairs [begin, end): chosen rows first, then rejected ones.
 core::SequenceBatch makeBatch(const PairTokens &t, std::size_t begin, std::size_t end, std::int64_t block) {
-  std::vector<core::TokenIds> prompts(t.prompts.begin() + std::ptrdiff_t(begin), t.prompts.begin() + std::ptrdiff_t(end));
-  std::vector<core::TokenIds> responses(t.chosen.begin() + std::ptrdiff_t(begin), t.chosen.begin() + std::ptrdiff_t(end));
-  prompts.insert(prompts.end(), t.prompts.begin() + std::ptrdiff_t(begin), t.prompts.begin() + std::ptrdiff_t(end));
-  responses.insert(responses.end(), t.rejected.begin() + std::ptrdiff_t(begin), t.rejected.begin() + std::ptrdiff_t(end));
+  std::vector<core::TokenIds> prompts(t.prompts.begin() + std::ptrdiff_t(begin),
+                                      t.prompts.begin() + std::ptrdiff_t(end));
+  std::vector<core::TokenIds> responses(t.chosen.begin() + std::ptrdiff_t(begin),
+                                        t.chosen.begin() + std::ptrdiff_t(end));
+  prompts.insert(prompts.end(), t.prompts.begin() + std::ptrdiff_t(begin),
+                 t.prompts.begin() + std::ptrdiff_t(end));
+  responses.insert(responses.end(), t.rejected.begin() + std::ptrdiff_t(begin),
+                   t.rejected.begin() + std::ptrdiff_t(end));
   return core::buildSequenceBatch(prompts, responses, block, block, 0, torch::kCPU);
 }
 
@@ -192,14 +196,25 @@ int main(int argc, char **argv) {
 
   const double s = median(seconds);
   const double tokens = double(2 * a.pairs * a.block);
-  const nlohmann::json result = {
-      {"impl", "cpp"}, {"tokens_per_s", tokens / s}, {"steps_per_s", 1.0 / s},
-      {"ms_per_step", 1e3 * s}, {"timing", "median"},
-      {"ms_min_step", 1e3 * *std::min_element(seconds.begin(), seconds.end())},
-      {"cpu_ms_per_step", 1e3 * median(cpuSeconds)}, {"loss", lastLoss},
-      {"layers", a.layers}, {"heads", a.heads}, {"d", a.d}, {"block", a.block},
-      {"pairs", a.pairs}, {"vocab", a.vocab}, {"threads", a.threads}, {"shards", shards}, {"steps", a.steps},
-      {"warmup", a.warmup}, {"cached_ref", a.cachedRef}};
+  const nlohmann::json result = {{"impl", "cpp"},
+                                 {"tokens_per_s", tokens / s},
+                                 {"steps_per_s", 1.0 / s},
+                                 {"ms_per_step", 1e3 * s},
+                                 {"timing", "median"},
+                                 {"ms_min_step", 1e3 * *std::min_element(seconds.begin(), seconds.end())},
+                                 {"cpu_ms_per_step", 1e3 * median(cpuSeconds)},
+                                 {"loss", lastLoss},
+                                 {"layers", a.layers},
+                                 {"heads", a.heads},
+                                 {"d", a.d},
+                                 {"block", a.block},
+                                 {"pairs", a.pairs},
+                                 {"vocab", a.vocab},
+                                 {"threads", a.threads},
+                                 {"shards", shards},
+                                 {"steps", a.steps},
+                                 {"warmup", a.warmup},
+                                 {"cached_ref", a.cachedRef}};
   std::cout << result.dump() << std::endl;
   return 0;
 }

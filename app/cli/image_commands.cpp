@@ -1,8 +1,8 @@
 // preflab-cli pretrain-diffusion / train-oracle / generate-pairs: the text-to-image task's tools.
 #include "cli/cli_common.h"
 
-#include "core/diffusion/diffusion_pretrain.h"
 #include "core/io/resource_paths.h"
+#include "core/jobs/diffusion_pretrain.h"
 #include "core/tasks/fashion_oracle.h"
 #include "core/tasks/image_pairs.h"
 
@@ -69,6 +69,9 @@ Action addPretrainDiffusionCommand(CLI::App &app) {
   cmd->add_option("--device", o->device, "cpu, cuda or auto");
   cmd->add_option("--grid-seeds", o->gridSeeds, "seeds per class in samples/grid.png (0: no grid)")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--save-steps", o->saveSteps, "checkpoint every N steps (0: only at the end)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--resume", o->resume, "continue from the newest checkpoint in --out");
   cmd->add_flag("-q,--quiet", *quiet, "no progress line");
   return [o, quiet]() -> int {
     ProgressLine progress;

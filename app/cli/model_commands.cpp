@@ -3,7 +3,7 @@
 
 #include "core/io/atomic_file.h"
 #include "core/io/input_error.h"
-#include "core/train/model_tools.h"
+#include "core/jobs/model_tools.h"
 
 #include <fstream>
 #include <iostream>
@@ -15,7 +15,8 @@ Action addEvalCommand(CLI::App &app) {
                                          "ranking accuracy (plain and length-normalised).");
   auto o = std::make_shared<core::PairEvalOptions>();
   auto summaryPath = std::make_shared<std::string>();
-  cmd->add_option("--model", o->modelDir, "model folder (Hugging Face GPT-2, native or checkpoint)")->required();
+  cmd->add_option("--model", o->modelDir, "model folder (Hugging Face GPT-2, native or checkpoint)")
+      ->required();
   cmd->add_option("--data", o->dataPath, "preference JSONL")->required()->check(CLI::ExistingFile);
   cmd->add_option("--ref", o->refDir, "reference model folder: adds ref_logp_chosen / ref_logp_rejected");
   cmd->add_option("--out", o->outPath, "per-pair output JSONL")->required();
@@ -23,8 +24,10 @@ Action addEvalCommand(CLI::App &app) {
   cmd->add_flag("--dump-tokens", o->dumpTokens, "add prompt_ids, chosen_ids, rejected_ids (the ids scored)");
   cmd->add_option("--format", o->format, "auto, trl, trl-conversational, hh-rlhf, ultrafeedback");
   cmd->add_flag("--skip-invalid", o->skipInvalid, "skip bad lines (and report how many) instead of failing");
-  cmd->add_option("--max-length", o->maxLength, "tokens of prompt+response (default: the model's block size)");
-  cmd->add_option("--max-prompt-length", o->maxPromptLength, "prompt tokens kept (default: half of max length)");
+  cmd->add_option("--max-length", o->maxLength,
+                  "tokens of prompt+response (default: the model's block size)");
+  cmd->add_option("--max-prompt-length", o->maxPromptLength,
+                  "prompt tokens kept (default: half of max length)");
   cmd->add_option("--batch-size", o->batchSize, "pairs per forward")->check(CLI::PositiveNumber);
   cmd->add_option("--device", o->device, "cpu or cuda");
   return [o, summaryPath]() -> int {
@@ -46,8 +49,11 @@ Action addAnalyzeCommand(CLI::App &app) {
     double beta = 0.1;
   };
   auto a = std::make_shared<Args>();
-  cmd->add_option("eval", a->evalPath, "output of 'preflab-cli eval ... --ref DIR'")->required()->check(CLI::ExistingFile);
-  cmd->add_option("--beta", a->beta, "beta for the per-pair difficulty softplus(-beta*c)")->check(CLI::PositiveNumber);
+  cmd->add_option("eval", a->evalPath, "output of 'preflab-cli eval ... --ref DIR'")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--beta", a->beta, "beta for the per-pair difficulty softplus(-beta*c)")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--out", a->outPairs, "per-pair analysis JSONL");
   cmd->add_option("--summary", a->outSummary, "summary JSON file");
   return [a]() -> int {
@@ -78,7 +84,8 @@ Action addSampleCommand(CLI::App &app) {
   cmd->add_option("--temperature", a->sampling.temperature, "0 for greedy")->check(CLI::NonNegativeNumber);
   cmd->add_option("--top-k", a->sampling.topK, "0: off")->check(CLI::NonNegativeNumber);
   cmd->add_option("--top-p", a->sampling.topP, "1: off")->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--max-new-tokens", a->sampling.maxNewTokens, "tokens per sample")->check(CLI::PositiveNumber);
+  cmd->add_option("--max-new-tokens", a->sampling.maxNewTokens, "tokens per sample")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--device", a->device, "cpu or cuda");
   cmd->add_flag("--json", a->json, "one JSON object per sample");
   return [a]() -> int {

@@ -1,10 +1,10 @@
 // preflab-cli train: run a YAML config (with key=value overrides) into a run folder.
 #include "cli/cli_common.h"
 
+#include "core/jobs/image_training.h"
+#include "core/jobs/run_training.h"
 #include "core/objectives/diffusion_objective_info.h"
 #include "core/objectives/objective_info.h"
-#include "core/train/image_training.h"
-#include "core/train/run_training.h"
 #include "core/train/train_config.h"
 
 #include <cstdio>

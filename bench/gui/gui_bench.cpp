@@ -8,7 +8,7 @@
 //     emit queued signals whose slot appends to a RunSeriesStore shown by a visible CurvesView.
 //     Lateness p50/p99/max over the whole run and over the training steps alone.
 // Prints one JSON line. Run offscreen (QT_QPA_PLATFORM=offscreen) or under xvfb-run.
-#include "core/train/run_training.h"
+#include "core/jobs/run_training.h"
 #include "core/train/train_config.h"
 #include "ui/curves/curves_plot.h"
 #include "ui/curves/curves_view.h"

@@ -1,8 +1,8 @@
 // Writing images: PNG encoding through zlib (no OpenCV needed) and tiling images into grids.
 #pragma once
 
+#include "core/data/diffusion_image.h"
 #include "core/data/image_buffer.h"
-#include "core/diffusion/diffusion_image.h"
 
 #include <string>
 #include <vector>

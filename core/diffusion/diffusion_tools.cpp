@@ -4,7 +4,7 @@
 #include "core/diffusion/diffusion_store.h"
 #include "core/diffusion/sampler.h"
 #include "core/io/input_error.h"
-#include "core/train/device.h"
+#include "core/runtime/device.h"
 
 #include <torch/torch.h>
 

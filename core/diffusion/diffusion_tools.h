@@ -1,8 +1,8 @@
 // Torch-free facade for the UI and the CLI: load a diffusion model folder and sample images.
 #pragma once
 
+#include "core/data/diffusion_image.h"
 #include "core/diffusion/diffusion_config.h"
-#include "core/diffusion/diffusion_image.h"
 #include "core/diffusion/diffusion_sampling_options.h"
 
 #include <cstdint>

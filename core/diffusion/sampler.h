@@ -1,7 +1,7 @@
 // DDPM and DDIM sampling from per-image seeds with classifier-free guidance (torch API, core-internal).
 #pragma once
 
-#include "core/diffusion/diffusion_image.h"
+#include "core/data/diffusion_image.h"
 #include "core/diffusion/diffusion_sampling_options.h"
 #include "core/diffusion/noise_schedule.h"
 #include "core/diffusion/unet.h"

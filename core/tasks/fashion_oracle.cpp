@@ -4,8 +4,10 @@
 #include "core/data/fashion_mnist.h"
 #include "core/io/atomic_file.h"
 #include "core/io/input_error.h"
-#include "core/train/compute_threads.h"
+#include "core/runtime/compute_threads.h"
 #include "core/train/lr_schedule.h"
+#include "core/train/run_folder.h"
+#include "core/train/train_loop.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <nlohmann/json.hpp>
@@ -83,6 +85,63 @@ double imageAppeal(const ImageBuffer &image) {
   return 1.0 - haze / double(image.pixels.size()); // averaging over channels too
 }
 
+namespace {
+
+// One classifier step for the TrainLoop: the next batch of a seeded per-epoch permutation.
+class OracleStep final : public TrainStep {
+public:
+  OracleStep(const OracleTrainOptions &options, torch::Tensor images, torch::Tensor labels)
+      : m_options(options), m_images(std::move(images)), m_labels(std::move(labels)),
+        m_generator(at::detail::createCPUGenerator(options.seed)),
+        m_optimizer(m_net->parameters(),
+                    torch::optim::AdamWOptions(options.learningRate).weight_decay(1e-4)) {}
+
+  std::int64_t stepsPerEpoch() const {
+    return (m_images.size(0) + m_options.batchSize - 1) / m_options.batchSize;
+  }
+  OracleNet &net() { return m_net; }
+  std::vector<torch::Tensor> parameters() override { return m_net->parameters(); }
+  torch::optim::Optimizer &optimizer() override { return m_optimizer; }
+
+  std::map<std::string, torch::Tensor> compute(std::int64_t step) override {
+    const auto count = m_images.size(0);
+    const auto begin = (step % stepsPerEpoch()) * m_options.batchSize;
+    if (begin == 0)
+      m_order = torch::randperm(count, m_generator, torch::kInt64);
+    const auto index = m_order.slice(0, begin, std::min(count, begin + m_options.batchSize));
+    const auto loss = torch::cross_entropy_loss(m_net->forward(m_images.index_select(0, index)),
+                                                m_labels.index_select(0, index));
+    loss.backward();
+    return {{"loss", loss.detach()}};
+  }
+
+  void save(const std::string &dir) override {
+    torch::save(m_net, dir + "/oracle.pt");
+    torch::save(m_generator.get_state(), dir + "/rng.pt");
+    if (m_order.defined())
+      torch::save(m_order, dir + "/data_order.pt");
+  }
+  void load(const std::string &dir) override {
+    torch::load(m_net, dir + "/oracle.pt");
+    torch::Tensor state;
+    torch::load(state, dir + "/rng.pt");
+    m_generator.set_state(state);
+    if (std::filesystem::exists(dir + "/data_order.pt"))
+      torch::load(m_order, dir + "/data_order.pt");
+  }
+  nlohmann::json identity() const override { return {{"task", "fashion-oracle"}, {"seed", m_options.seed}}; }
+
+private:
+  const OracleTrainOptions &m_options;
+  torch::Tensor m_images, m_labels;
+  OracleNet m_net;
+  at::Generator m_generator;
+  torch::optim::AdamW m_optimizer;
+  torch::Tensor m_order;
+};
+
+} // namespace
+
 OracleTrainResult trainFashionOracle(const OracleTrainOptions &options, const TrainerCallbacks &callbacks,
                                      const std::atomic<bool> *cancel) {
   if (options.outputDir.empty())
@@ -94,49 +153,36 @@ OracleTrainResult trainFashionOracle(const OracleTrainOptions &options, const Tr
   const auto train = loadFashionMnist("train", options.dataDir);
   const auto test = loadFashionMnist("test", options.dataDir);
   torch::manual_seed(options.seed);
-  OracleNet net;
-  torch::optim::AdamW optimizer(net->parameters(),
-                                torch::optim::AdamWOptions(options.learningRate).weight_decay(1e-4));
   const auto images = imagesTensor(train.images.data(), train.count);
   const auto labels =
       torch::from_blob(const_cast<std::uint8_t *>(train.labels.data()), {train.count}, torch::kUInt8)
           .to(torch::kInt64);
-  auto generator = at::detail::createCPUGenerator(options.seed);
-  const std::int64_t stepsPerEpoch = (train.count + options.batchSize - 1) / options.batchSize;
-  const std::int64_t totalSteps = stepsPerEpoch * options.epochs;
-  std::int64_t step = 0;
-  for (std::int64_t epoch = 0; epoch < options.epochs; ++epoch) {
-    const auto order = torch::randperm(train.count, generator, torch::kInt64);
-    for (std::int64_t begin = 0; begin < train.count; begin += options.batchSize) {
-      if (cancel && cancel->load())
-        throw std::runtime_error("oracle training cancelled at step " + std::to_string(step));
-      const auto index = order.slice(0, begin, std::min(train.count, begin + options.batchSize));
-      const double lr = LrSchedule{"cosine", options.learningRate, 0, totalSteps}.at(step);
-      for (auto &group : optimizer.param_groups())
-        static_cast<torch::optim::AdamWOptions &>(group.options()).lr(lr);
-      const auto loss = torch::cross_entropy_loss(net->forward(images.index_select(0, index)),
-                                                  labels.index_select(0, index));
-      optimizer.zero_grad();
-      loss.backward();
-      optimizer.step();
-      ++step;
-      if (callbacks.onLog && (step % 20 == 0 || step == totalSteps)) {
-        StepRecord record;
-        record.step = step;
-        record.maxSteps = totalSteps;
-        record.epoch = double(step) / double(stepsPerEpoch);
-        record.elapsedSeconds =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-        record.metrics = {{"loss", loss.item<double>()}, {"learning_rate", lr}};
-        callbacks.onLog(record);
-      }
-    }
-  }
+  OracleStep step(options, images, labels);
+  LoopSettings settings;
+  settings.totalSteps = step.stepsPerEpoch() * options.epochs;
+  settings.loggingSteps = 20;
+  const LrSchedule schedule{"cosine", options.learningRate, 0, settings.totalSteps};
+  settings.learningRate = [schedule](std::int64_t s) { return schedule.at(s); };
+  settings.stepsPerEpoch = double(step.stepsPerEpoch());
+  settings.checkpointAtEnd = false; // oracle.pt is the result
+  settings.evalAtEnd = false;
+  settings.failureHint = "lower the learning rate";
+  RunFolder folder(options.outputDir);
+  TrainLoop loop(std::move(settings), step, folder);
+  loop.setCallbacks(callbacks);
+  loop.setCancelFlag(cancel);
+  const auto outcome = loop.run();
+  if (outcome.state == RunState::Cancelled)
+    throw std::runtime_error("oracle training " + outcome.message);
+  if (outcome.state == RunState::Failed)
+    throw InputError({}, 0, "learning_rate", outcome.message);
+  OracleNet &net = step.net();
+  const std::int64_t stepsDone = outcome.step;
   OracleTrainResult result;
   result.dir = options.outputDir;
   result.testAccuracy = accuracyOn(net, test);
   result.testCount = test.count;
-  result.steps = step;
+  result.steps = stepsDone;
   std::filesystem::create_directories(options.outputDir);
   const auto weights = options.outputDir + "/oracle.pt";
   torch::save(net, weights + ".tmp");
@@ -158,6 +204,8 @@ OracleTrainResult trainFashionOracle(const OracleTrainOptions &options, const Tr
        "P(prompt class | image) + appeal_weight * appeal; appeal = 1 - mean 4p(1-p), p = pixel/255"},
       {"appeal_weight", OracleRewardSettings{}.appealWeight}};
   writeFileAtomic(options.outputDir + "/oracle.json", meta.dump(2) + "\n");
+  folder.writeStatus(RunState::Finished, "finished; test accuracy " + std::to_string(result.testAccuracy),
+                     stepsDone, stepsDone);
   return result;
 }
 

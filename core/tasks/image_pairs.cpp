@@ -7,9 +7,9 @@
 #include "core/diffusion/diffusion_tools.h"
 #include "core/io/atomic_file.h"
 #include "core/io/input_error.h"
+#include "core/runtime/compute_threads.h"
 #include "core/tasks/fashion_oracle.h"
 #include "core/tasks/raters.h"
-#include "core/train/compute_threads.h"
 
 #include <nlohmann/json.hpp>
 

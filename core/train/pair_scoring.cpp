@@ -26,6 +26,8 @@ ResponseScores scoreResponses(Gpt &model, const std::vector<const TokenIds *> &p
     auto lens = batch.lengths.to(torch::kCPU, torch::kFloat64).contiguous();
     out.sums.insert(out.sums.end(), sums.data_ptr<double>(), sums.data_ptr<double>() + sums.numel());
     out.lengths.insert(out.lengths.end(), lens.data_ptr<double>(), lens.data_ptr<double>() + lens.numel());
+    if (o.progress)
+      o.progress(double(end) / double(prompts.size()));
   }
   model->train(wasTraining);
   return out;

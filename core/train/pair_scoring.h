@@ -6,6 +6,7 @@
 #include "core/train/tokenized_data.h"
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 namespace preflab::core {
@@ -14,6 +15,7 @@ struct ScoringOptions {
   std::int64_t maxLength = 96;
   std::int64_t maxPromptLength = 32;
   std::int64_t batchSize = 64;
+  std::function<void(double fraction)> progress; // after each batch, when set (long stages)
 };
 
 struct ResponseScores {

@@ -58,13 +58,14 @@ PreferenceTrainer::PreferenceTrainer(const TrainConfig &config, Gpt policy, Toke
                                      std::optional<Gpt> reference)
     : m_config(config), m_info(objectiveInfo(config.lossType)),
       m_objective(objectiveFunction(config.lossType)), m_policy(std::move(policy)),
-      m_reference(std::move(reference)), m_train(std::move(train)), m_eval(std::move(eval)),
-      m_folder(folder), m_device(device) {
+      m_reference(std::move(reference)), m_train(std::move(train)), m_eval(std::move(eval)), m_folder(folder),
+      m_device(device) {
   if (m_train.size() == 0)
     throw InputError(config.trainFile, 0, {}, "the training set has no examples");
   if (m_info.needsReference && !m_reference && !m_train.hasReference())
     throw InputError({}, 0, "ref_model_name_or_path",
-                     "objective '" + config.lossType + "' needs a reference model or cached reference log-probs");
+                     "objective '" + config.lossType +
+                         "' needs a reference model or cached reference log-probs");
   if (m_info.kind == ObjectiveKind::Reward && !m_policy->config().scoreHead)
     throw InputError({}, 0, "loss_type", "'reward' needs a model with a score head");
   m_params.beta = config.beta;
@@ -75,10 +76,11 @@ PreferenceTrainer::PreferenceTrainer(const TrainConfig &config, Gpt policy, Toke
   m_params.undesirableWeight = config.undesirableWeight;
   m_params.centerRewardsCoefficient = config.centerRewardsCoefficient;
   const auto perStep = config.perDeviceTrainBatchSize * config.gradientAccumulationSteps;
-  m_totalSteps = config.maxSteps > 0
-                     ? config.maxSteps
-                     : std::max<std::int64_t>(1, std::int64_t(std::ceil(config.numTrainEpochs *
-                                                                         double(m_train.size()) / double(perStep))));
+  m_totalSteps =
+      config.maxSteps > 0
+          ? config.maxSteps
+          : std::max<std::int64_t>(
+                1, std::int64_t(std::ceil(config.numTrainEpochs * double(m_train.size()) / double(perStep))));
   m_policy->to(m_device);
   m_policy->train();
   if (m_reference) {
@@ -91,11 +93,27 @@ PreferenceTrainer::PreferenceTrainer(const TrainConfig &config, Gpt policy, Toke
   const bool meanOverPairs = m_info.kind == ObjectiveKind::Pairwise || m_info.kind == ObjectiveKind::Reward;
   if (m_device.is_cpu() && meanOverPairs && m_policy->config().dropout == 0.0)
     m_shards = std::max(1, at::get_num_threads());
-  m_optimizer = std::make_unique<torch::optim::AdamW>(
-      m_policy->parameters(), torch::optim::AdamWOptions(config.learningRate)
-                                  .betas({config.adamBeta1, config.adamBeta2})
-                                  .eps(config.adamEpsilon)
-                                  .weight_decay(config.weightDecay));
+  m_optimizer = std::make_unique<torch::optim::AdamW>(m_policy->parameters(),
+                                                      torch::optim::AdamWOptions(config.learningRate)
+                                                          .betas({config.adamBeta1, config.adamBeta2})
+                                                          .eps(config.adamEpsilon)
+                                                          .weight_decay(config.weightDecay));
+  LoopSettings loop;
+  loop.totalSteps = m_totalSteps;
+  loop.loggingSteps = config.loggingSteps;
+  loop.evalSteps = config.evalSteps;
+  loop.saveSteps = config.saveSteps;
+  loop.saveTotalLimit = config.saveTotalLimit;
+  loop.maxGradNorm = config.maxGradNorm;
+  LrSchedule schedule{config.lrSchedulerType, config.learningRate, 0, m_totalSteps};
+  schedule.warmupSteps = config.warmupSteps > 0
+                             ? config.warmupSteps
+                             : std::int64_t(std::ceil(config.warmupRatio * double(m_totalSteps)));
+  loop.learningRate = [schedule](std::int64_t step) { return schedule.at(step); };
+  loop.stepsPerEpoch =
+      double(m_train.size()) / double(config.perDeviceTrainBatchSize * config.gradientAccumulationSteps);
+  loop.failureHint = "lower 'learning_rate' or set 'max_grad_norm'";
+  m_loop = std::make_unique<TrainLoop>(std::move(loop), static_cast<TrainStep &>(*this), folder);
 }
 
 // Rows of micro-batch `microStep`: a stream of seeded per-epoch permutations, so the data
@@ -120,7 +138,8 @@ std::vector<std::size_t> PreferenceTrainer::nextRows(std::int64_t microStep) con
   return rows;
 }
 
-ObjectiveInputs PreferenceTrainer::pairInputs(const TokenizedData &data, const std::vector<std::size_t> &rows) {
+ObjectiveInputs PreferenceTrainer::pairInputs(const TokenizedData &data,
+                                              const std::vector<std::size_t> &rows) {
   const bool sft = m_info.kind == ObjectiveKind::Sft;
   std::vector<TokenIds> prompts, responses;
   for (auto r : rows) {
@@ -132,7 +151,8 @@ ObjectiveInputs PreferenceTrainer::pairInputs(const TokenizedData &data, const s
       prompts.push_back(data.pairs[r].prompt);
       responses.push_back(data.pairs[r].rejected);
     }
-  auto batch = buildSequenceBatch(prompts, responses, m_config.maxLength, m_config.maxPromptLength, 0, m_device);
+  auto batch =
+      buildSequenceBatch(prompts, responses, m_config.maxLength, m_config.maxPromptLength, 0, m_device);
   const auto B = std::int64_t(rows.size());
   ObjectiveInputs in;
   auto half = [&](const torch::Tensor &t, int i) { return sft ? t : t.narrow(0, i * B, B); };
@@ -171,7 +191,8 @@ ObjectiveInputs PreferenceTrainer::pairInputs(const TokenizedData &data, const s
   return in;
 }
 
-ObjectiveInputs PreferenceTrainer::unpairedInputs(const TokenizedData &data, const std::vector<std::size_t> &rows) {
+ObjectiveInputs PreferenceTrainer::unpairedInputs(const TokenizedData &data,
+                                                  const std::vector<std::size_t> &rows) {
   std::vector<TokenIds> prompts, responses;
   std::vector<std::uint8_t> desirable;
   for (auto r : rows) {
@@ -183,15 +204,16 @@ ObjectiveInputs PreferenceTrainer::unpairedInputs(const TokenizedData &data, con
     prompts.push_back(data.unpaired[r].prompt);
     responses.push_back(data.unpaired[r].klCompletion);
   }
-  auto batch = buildSequenceBatch(prompts, responses, m_config.maxLength, m_config.maxPromptLength, 0, m_device);
+  auto batch =
+      buildSequenceBatch(prompts, responses, m_config.maxLength, m_config.maxPromptLength, 0, m_device);
   const auto B = std::int64_t(rows.size());
   ObjectiveInputs in;
   auto lp = sequenceLogps(m_policy, batch);
   in.policyCompletion = lp.sum.narrow(0, 0, B);
   in.klPolicy = lp.sum.narrow(0, B, B).detach();
   in.lenChosen = batch.lengths.narrow(0, 0, B);
-  in.desirable = torch::tensor(std::vector<std::int64_t>(desirable.begin(), desirable.end()))
-                     .to(m_device, torch::kBool);
+  in.desirable =
+      torch::tensor(std::vector<std::int64_t>(desirable.begin(), desirable.end())).to(m_device, torch::kBool);
   if (data.hasReference()) {
     std::vector<double> ref, refKl;
     for (auto r : rows) {
@@ -209,7 +231,8 @@ ObjectiveInputs PreferenceTrainer::unpairedInputs(const TokenizedData &data, con
   return in;
 }
 
-ObjectiveOutput PreferenceTrainer::computeBatch(const TokenizedData &data, const std::vector<std::size_t> &rows) {
+ObjectiveOutput PreferenceTrainer::computeBatch(const TokenizedData &data,
+                                                const std::vector<std::size_t> &rows) {
   const auto in = data.unpaired.empty() ? pairInputs(data, rows) : unpairedInputs(data, rows);
   return m_objective(in, m_params);
 }
@@ -226,7 +249,8 @@ void PreferenceTrainer::shardedBackward(const std::vector<std::size_t> &rows, do
   std::vector<std::vector<torch::Tensor>> grads(static_cast<std::size_t>(n));
   std::vector<double> weights(static_cast<std::size_t>(n));
   runShards(n, [&](int s) {
-    const std::vector<std::size_t> part(rows.begin() + std::ptrdiff_t(bounds[s]), rows.begin() + std::ptrdiff_t(bounds[s + 1]));
+    const std::vector<std::size_t> part(rows.begin() + std::ptrdiff_t(bounds[s]),
+                                        rows.begin() + std::ptrdiff_t(bounds[s + 1]));
     weights[s] = weight * double(part.size()) / double(rows.size());
     outs[s] = computeBatch(m_train, part);
     grads[s] = shardGradients(outs[s].loss * weights[s], params);
@@ -236,8 +260,7 @@ void PreferenceTrainer::shardedBackward(const std::vector<std::size_t> &rows, do
     accumulate(sums, outs[s], weights[s]);
 }
 
-std::map<std::string, double> PreferenceTrainer::trainStep(std::int64_t step, bool log) {
-  m_optimizer->zero_grad();
+std::map<std::string, torch::Tensor> PreferenceTrainer::compute(std::int64_t step) {
   const auto accum = m_config.gradientAccumulationSteps;
   std::map<std::string, torch::Tensor> sums;
   for (std::int64_t micro = 0; micro < accum; ++micro) {
@@ -250,25 +273,7 @@ std::map<std::string, double> PreferenceTrainer::trainStep(std::int64_t step, bo
     (out.loss / double(accum)).backward();
     accumulate(sums, out, 1.0 / double(accum));
   }
-  const double maxNorm = m_config.maxGradNorm > 0 ? m_config.maxGradNorm : std::numeric_limits<double>::infinity();
-  const double gradNorm = torch::nn::utils::clip_grad_norm_(m_policy->parameters(), maxNorm);
-  const double loss = sums["loss"].item<double>(); // one sync per step: the NaN guard needs it
-  if (!std::isfinite(loss) || !std::isfinite(gradNorm))
-    throw std::domain_error("non-finite " + std::string(std::isfinite(loss) ? "gradient norm" : "loss") +
-                            " at step " + std::to_string(step + 1));
-  LrSchedule schedule{m_config.lrSchedulerType, m_config.learningRate, 0, m_totalSteps};
-  schedule.warmupSteps = m_config.warmupSteps > 0 ? m_config.warmupSteps
-                                                  : std::int64_t(std::ceil(m_config.warmupRatio * double(m_totalSteps)));
-  const double lr = schedule.at(step);
-  for (auto &group : m_optimizer->param_groups())
-    static_cast<torch::optim::AdamWOptions &>(group.options()).lr(lr);
-  m_optimizer->step();
-  if (!log)
-    return {};
-  auto metrics = toDoubles(sums);
-  metrics["grad_norm"] = gradNorm;
-  metrics["learning_rate"] = lr;
-  return metrics;
+  return sums;
 }
 
 std::map<std::string, double> PreferenceTrainer::evaluate() {
@@ -291,131 +296,31 @@ std::map<std::string, double> PreferenceTrainer::evaluate() {
   return out;
 }
 
-void PreferenceTrainer::saveCheckpoint(std::int64_t step) {
-  const auto dir = m_folder.checkpointDir(step);
-  const auto tmp = dir + ".tmp";
-  fs::remove_all(tmp);
-  fs::create_directories(tmp);
-  torch::save(m_policy, tmp + "/model.pt");
-  torch::save(*m_optimizer, tmp + "/optimizer.pt");
-  torch::save(at::detail::getDefaultCPUGenerator().get_state(), tmp + "/rng.pt");
-  nlohmann::json state = {{"global_step", step}, {"max_steps", m_totalSteps},
-                          {"loss_type", m_config.lossType}, {"seed", m_config.seed},
-                          {"model", toJson(m_policy->config())}};
-  writeFileAtomic(tmp + "/trainer_state.json", state.dump(2) + "\n"); // written last: marks completeness
-  fs::remove_all(dir);
-  fs::rename(tmp, dir);
-  prune();
-  if (m_callbacks.onCheckpoint)
-    m_callbacks.onCheckpoint(step, dir);
+void PreferenceTrainer::save(const std::string &dir) {
+  torch::save(m_policy, dir + "/model.pt");
+  torch::save(at::detail::getDefaultCPUGenerator().get_state(), dir + "/rng.pt");
 }
 
-void PreferenceTrainer::prune() {
-  if (m_config.saveTotalLimit <= 0)
-    return;
-  auto steps = m_folder.checkpointSteps();
-  while (std::int64_t(steps.size()) > m_config.saveTotalLimit) {
-    fs::remove_all(m_folder.checkpointDir(steps.front()));
-    steps.erase(steps.begin());
-  }
+void PreferenceTrainer::load(const std::string &dir) {
+  torch::load(m_policy, dir + "/model.pt", m_device);
+  torch::Tensor rng;
+  torch::load(rng, dir + "/rng.pt");
+  auto generator = at::detail::getDefaultCPUGenerator();
+  generator.set_state(rng);
 }
 
-void PreferenceTrainer::resumeFrom(const std::string &dir) {
-  const auto stateText = readFile(dir + "/trainer_state.json");
-  auto state = nlohmann::json::parse(stateText, nullptr, false);
-  if (!state.is_object() || !state.contains("global_step"))
-    throw InputError(dir + "/trainer_state.json", 0, "global_step", "not a PrefLab checkpoint");
-  if (state.value("loss_type", "") != m_config.lossType)
-    throw InputError(dir + "/trainer_state.json", 0, "loss_type",
-                     "checkpoint was trained with '" + state.value("loss_type", "") + "', config says '" +
-                         m_config.lossType + "'");
-  try {
-    torch::load(m_policy, dir + "/model.pt", m_device);
-    torch::load(*m_optimizer, dir + "/optimizer.pt", m_device);
-    torch::Tensor rng;
-    torch::load(rng, dir + "/rng.pt");
-    auto generator = at::detail::getDefaultCPUGenerator();
-    generator.set_state(rng);
-  } catch (const c10::Error &e) {
-    throw InputError(dir, 0, {}, std::string("corrupt or incompatible checkpoint: ") + e.what_without_backtrace());
-  }
-  m_startStep = state["global_step"].get<std::int64_t>();
-}
-
-void PreferenceTrainer::waitWhilePaused(std::int64_t step) {
-  if (!m_pause || !m_pause->load())
-    return;
-  m_folder.writeStatus(RunState::Running, "paused", step, m_totalSteps);
-  if (m_callbacks.onMessage)
-    m_callbacks.onMessage("paused at step " + std::to_string(step));
-  // A sleep-poll rather than a condition variable: the flags belong to the caller, and a 50 ms
-  // reaction time is well under what a person pressing "resume" notices.
-  while (m_pause->load() && !(m_cancel && m_cancel->load()))
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  m_folder.writeStatus(RunState::Running, "training", step, m_totalSteps);
-  if (m_callbacks.onMessage && !(m_cancel && m_cancel->load()))
-    m_callbacks.onMessage("resumed at step " + std::to_string(step));
+nlohmann::json PreferenceTrainer::identity() const {
+  return {{"loss_type", m_config.lossType}, {"seed", m_config.seed}, {"model", toJson(m_policy->config())}};
 }
 
 TrainOutcome PreferenceTrainer::run() {
+  const auto loop = m_loop->run();
   TrainOutcome outcome;
-  outcome.step = m_startStep;
-  const auto started = std::chrono::steady_clock::now();
-  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(); };
-  const double stepsPerEpoch = double(m_train.size()) /
-                               double(m_config.perDeviceTrainBatchSize * m_config.gradientAccumulationSteps);
-  auto record = [&](std::int64_t step, std::map<std::string, double> metrics) {
-    return StepRecord{step, m_totalSteps, double(step) / stepsPerEpoch, elapsed(), std::move(metrics)};
-  };
-  auto doEval = [&](std::int64_t step) {
-    outcome.lastEval = evaluate();
-    if (outcome.lastEval.empty())
-      return;
-    m_folder.appendMetrics(step, outcome.lastEval);
-    if (m_callbacks.onEval)
-      m_callbacks.onEval(record(step, outcome.lastEval));
-  };
-  std::int64_t lastSaved = m_startStep;
-  double lastStatus = -1.0;
-  try {
-    for (std::int64_t step = m_startStep; step < m_totalSteps; ++step) {
-      waitWhilePaused(step);
-      if (m_cancel && m_cancel->load()) {
-        outcome.state = RunState::Cancelled;
-        outcome.message = "cancelled at step " + std::to_string(step);
-        break;
-      }
-      const bool log = (step + 1) % m_config.loggingSteps == 0 || step + 1 == m_totalSteps;
-      auto metrics = trainStep(step, log);
-      outcome.step = step + 1;
-      if (log) {
-        metrics["epoch"] = double(step + 1) / stepsPerEpoch;
-        m_folder.appendMetrics(step + 1, metrics);
-        if (elapsed() - lastStatus >= 1.0) { // status.json is fsynced: at most once a second
-          m_folder.writeStatus(RunState::Running, "training", step + 1, m_totalSteps);
-          lastStatus = elapsed();
-        }
-        outcome.lastMetrics = metrics;
-        if (m_callbacks.onLog)
-          m_callbacks.onLog(record(step + 1, metrics));
-      }
-      if (m_config.evalSteps > 0 && (step + 1) % m_config.evalSteps == 0 && step + 1 < m_totalSteps)
-        doEval(step + 1);
-      if (m_config.saveSteps > 0 && (step + 1) % m_config.saveSteps == 0) {
-        saveCheckpoint(step + 1);
-        lastSaved = step + 1;
-      }
-    }
-  } catch (const std::domain_error &e) { // non-finite loss: keep the last good checkpoint
-    outcome.state = RunState::Failed;
-    outcome.message = std::string(e.what()) + "; last good checkpoint: " +
-                      (lastSaved > 0 ? "step-" + std::to_string(lastSaved) : std::string("none"));
-    return outcome;
-  }
-  if (outcome.step > lastSaved)
-    saveCheckpoint(outcome.step);
-  if (outcome.state == RunState::Finished)
-    doEval(outcome.step);
+  outcome.state = loop.state;
+  outcome.message = loop.message;
+  outcome.step = loop.step;
+  outcome.lastMetrics = loop.lastMetrics;
+  outcome.lastEval = loop.lastEval;
   return outcome;
 }
 

@@ -1,5 +1,6 @@
-// PreferenceTrainer: the training loop for every text objective (AdamW, schedules, accumulation,
-// clipping, eval, checkpoints, exact resume, cancellation, NaN stop). Plain C++ with callbacks.
+// PreferenceTrainer: the text preference step (batches, accumulation, sharding, the objective,
+// AdamW) run by the one TrainLoop (schedules, clipping, eval, checkpoints, exact resume,
+// cancellation, NaN stop). Plain C++ with callbacks.
 #pragma once
 
 #include "core/objectives/objective.h"
@@ -7,6 +8,7 @@
 #include "core/train/run_folder.h"
 #include "core/train/tokenized_data.h"
 #include "core/train/train_config.h"
+#include "core/train/train_loop.h"
 #include "core/train/trainer_callbacks.h"
 
 #include <torch/optim/adamw.h>
@@ -28,7 +30,7 @@ struct TrainOutcome {
 // Drives one policy on one dataset. Not thread-safe: construct, run and destroy on one thread
 // (the worker's); only the cancel flag is shared. Errors in data or config throw InputError
 // from the constructor; failures during run() end in a Failed outcome, never an exception.
-class PreferenceTrainer {
+class PreferenceTrainer : private TrainStep {
 public:
   // `reference` is needed only when the objective needs a reference and `train`/`eval` do not
   // carry reference log-probs already (precompute_ref_log_probs: false). `folder` must outlive
@@ -36,14 +38,16 @@ public:
   PreferenceTrainer(const TrainConfig &config, Gpt policy, TokenizedData train, TokenizedData eval,
                     RunFolder &folder, torch::Device device, std::optional<Gpt> reference = std::nullopt);
 
-  void setCallbacks(TrainerCallbacks callbacks) { m_callbacks = std::move(callbacks); }
+  void setCallbacks(TrainerCallbacks callbacks) { m_loop->setCallbacks(std::move(callbacks)); }
   // Polled between optimizer steps; when set, the run checkpoints and ends as Cancelled.
-  void setCancelFlag(const std::atomic<bool> *flag) { m_cancel = flag; }
+  void setCancelFlag(const std::atomic<bool> *flag) { m_loop->setCancelFlag(flag); }
   // Polled between optimizer steps; while set, the run waits (status "paused") until it is
   // cleared or the cancel flag is set.
-  void setPauseFlag(const std::atomic<bool> *flag) { m_pause = flag; }
+  void setPauseFlag(const std::atomic<bool> *flag) { m_loop->setPauseFlag(flag); }
   // Loads weights, optimizer state, RNG state and position from a checkpoint folder.
-  void resumeFrom(const std::string &checkpointDir);
+  void resumeFrom(const std::string &checkpointDir) { m_loop->resumeFrom(checkpointDir); }
+  // Resumes from the folder's newest checkpoint (metrics after it dropped); -1 when none.
+  std::int64_t resumeLatest() { return m_loop->resumeLatest(); }
 
   TrainOutcome run();
   // Evaluates on the eval set: "eval/loss", "eval/rewards/accuracies", ... (no grad).
@@ -55,16 +59,21 @@ public:
   Gpt policy() const { return m_policy; }
 
 private:
+  // TrainStep
+  std::vector<torch::Tensor> parameters() override { return m_policy->parameters(); }
+  torch::optim::Optimizer &optimizer() override { return *m_optimizer; }
+  std::map<std::string, torch::Tensor> compute(std::int64_t step) override;
+  std::map<std::string, double> evaluate(std::int64_t) override { return evaluate(); }
+  void save(const std::string &dir) override;
+  void load(const std::string &dir) override;
+  nlohmann::json identity() const override;
+
   ObjectiveOutput computeBatch(const TokenizedData &data, const std::vector<std::size_t> &rows);
   ObjectiveInputs pairInputs(const TokenizedData &data, const std::vector<std::size_t> &rows);
   ObjectiveInputs unpairedInputs(const TokenizedData &data, const std::vector<std::size_t> &rows);
   std::vector<std::size_t> nextRows(std::int64_t microStep) const;
-  std::map<std::string, double> trainStep(std::int64_t step, bool log);
   void shardedBackward(const std::vector<std::size_t> &rows, double weight,
                        std::map<std::string, torch::Tensor> &sums);
-  void waitWhilePaused(std::int64_t step);
-  void saveCheckpoint(std::int64_t step);
-  void prune();
 
   TrainConfig m_config;
   ObjectiveInfo m_info;
@@ -76,12 +85,9 @@ private:
   RunFolder &m_folder;
   torch::Device m_device;
   std::unique_ptr<torch::optim::AdamW> m_optimizer;
-  TrainerCallbacks m_callbacks;
-  const std::atomic<bool> *m_cancel = nullptr;
-  const std::atomic<bool> *m_pause = nullptr;
+  std::unique_ptr<TrainLoop> m_loop;
   int m_shards = 1; // CPU threads that each take a share of every micro-batch (1: no sharding)
   std::int64_t m_totalSteps = 0;
-  std::int64_t m_startStep = 0;
 };
 
 } // namespace preflab::core

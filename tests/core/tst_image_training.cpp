@@ -8,14 +8,16 @@
 #include "core/io/atomic_file.h"
 #include "core/io/input_error.h"
 #include "core/io/resource_paths.h"
+#include "core/jobs/image_training.h"
 #include "core/tasks/fashion_oracle.h"
 #include "core/tasks/image_pairs.h"
 #include "core/tasks/raters.h"
-#include "core/train/image_training.h"
 #include "core/train/run_folder.h"
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
+
+#include "tests/test_main.h"
 
 #include <QtTest/QtTest>
 
@@ -319,5 +321,5 @@ private Q_SLOTS:
   }
 };
 
-QTEST_GUILESS_MAIN(TestImageTraining)
+PREFLAB_TEST_MAIN(TestImageTraining)
 #include "tst_image_training.moc"

@@ -1,9 +1,11 @@
 // Tests training runs in-process: step-0 invariant, learning, exact resume, NaN stop, every objective.
 #include "core/io/atomic_file.h"
+#include "core/jobs/run_training.h"
 #include "core/objectives/objective_info.h"
 #include "core/train/run_folder.h"
-#include "core/train/run_training.h"
 #include "core/train/train_config.h"
+
+#include "tests/test_main.h"
 
 #include <QtTest/QtTest>
 
@@ -66,7 +68,10 @@ private Q_SLOTS:
     auto b = tinyConfig(tmp.filePath("b"));
     std::atomic<bool> cancel{false};
     TrainerCallbacks cb;
-    cb.onLog = [&](const StepRecord &r) { if (r.step == 6) cancel = true; };
+    cb.onLog = [&](const StepRecord &r) {
+      if (r.step == 6)
+        cancel = true;
+    };
     const auto first = runTraining(b, {}, cb, &cancel);
     QVERIFY2(first.state == RunState::Cancelled, first.message.c_str());
     QCOMPARE(first.steps, std::int64_t(6));
@@ -100,7 +105,8 @@ private Q_SLOTS:
     QVERIFY(std::find(messages.begin(), messages.end(), "training batches split across 2 CPU threads") !=
             messages.end());
     QVERIFY(runTraining(again, {}, {}).state == RunState::Finished);
-    const auto l1 = trainLines(one.outputDir), l2 = trainLines(two.outputDir), l3 = trainLines(again.outputDir);
+    const auto l1 = trainLines(one.outputDir), l2 = trainLines(two.outputDir),
+               l3 = trainLines(again.outputDir);
     QCOMPARE(l2.size(), l1.size());
     QCOMPARE(l3.size(), l1.size());
     for (std::size_t i = 0; i < l1.size(); ++i) {
@@ -157,10 +163,17 @@ private Q_SLOTS:
     QTest::addColumn<QString>("key");
     QTest::addColumn<QString>("value");
     QTest::addColumn<QString>("expected");
-    QTest::newRow("unknown objective") << "loss_type" << "dpoo" << "loss_type";
-    QTest::newRow("missing file") << "train_file" << "/nonexistent/pairs.jsonl" << "/nonexistent/pairs.jsonl";
-    QTest::newRow("broken file") << "train_file" << PREFLAB_TEST_DATA_DIR "/truncated_line/input.jsonl" << "input.jsonl:";
-    QTest::newRow("max_length over block") << "max_length" << "64" << "max_length";
+    QTest::newRow("unknown objective") << "loss_type"
+                                       << "dpoo"
+                                       << "loss_type";
+    QTest::newRow("missing file") << "train_file"
+                                  << "/nonexistent/pairs.jsonl"
+                                  << "/nonexistent/pairs.jsonl";
+    QTest::newRow("broken file") << "train_file" << PREFLAB_TEST_DATA_DIR "/truncated_line/input.jsonl"
+                                 << "input.jsonl:";
+    QTest::newRow("max_length over block") << "max_length"
+                                           << "64"
+                                           << "max_length";
   }
   void badInputFailsWithItsName() {
     QFETCH(QString, key);
@@ -193,5 +206,5 @@ private Q_SLOTS:
   }
 };
 
-QTEST_GUILESS_MAIN(TestPreferenceTrainer)
+PREFLAB_TEST_MAIN(TestPreferenceTrainer)
 #include "tst_preference_trainer.moc"

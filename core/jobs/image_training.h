@@ -1,8 +1,8 @@
 // The torch-free entry point of a text-to-image preference run (task: text-to-image).
 #pragma once
 
+#include "core/jobs/run_training.h"
 #include "core/train/image_train_config.h"
-#include "core/train/run_training.h"
 
 #include <atomic>
 
@@ -22,9 +22,11 @@ namespace preflab::core {
 // Implicit accuracy: on the held-out pairs, the share whose Diffusion-DPO logit is > 0, averaged
 // over eval_timesteps fixed timesteps with fixed noise per pair.
 //
-// Never throws: bad input ends in a Failed summary naming the file/line/key; a non-finite loss
-// fails the run naming the step. Resume is not supported for image runs (options.resume fails
-// with a message). cancel/pause as for runTraining.
+// Runs on the one TrainLoop: checkpoints/step-N/ hold the policy (a loadable model folder), the
+// optimizer, both RNG states and the data position, so options.resume continues exactly where
+// the newest checkpoint left off. Never throws: bad input ends in a Failed summary naming the
+// file/line/key; a non-finite loss or gradient fails the run naming the step, before the update.
+// cancel/pause as for runTraining.
 RunSummary runImageTraining(const ImageTrainConfig &config, const RunOptions &options,
                             const TrainerCallbacks &callbacks, const std::atomic<bool> *cancel = nullptr,
                             const std::atomic<bool> *pause = nullptr);

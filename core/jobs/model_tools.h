@@ -16,13 +16,13 @@ namespace preflab::core {
 using ProgressFn = std::function<void(const std::string &stage, double fraction)>;
 
 struct PairEvalOptions {
-  std::string modelDir;   // HF or native model folder
-  std::string dataPath;   // preference JSONL
-  std::string refDir;     // optional reference model folder
-  std::string outPath;    // per-pair JSONL
+  std::string modelDir; // HF or native model folder
+  std::string dataPath; // preference JSONL
+  std::string refDir;   // optional reference model folder
+  std::string outPath;  // per-pair JSONL
   std::string format = "auto";
   bool skipInvalid = false;
-  bool dumpTokens = false; // add prompt_ids, chosen_ids, rejected_ids
+  bool dumpTokens = false;          // add prompt_ids, chosen_ids, rejected_ids
   std::int64_t maxLength = 0;       // 0: the model's block size
   std::int64_t maxPromptLength = 0; // 0: half of max_length
   std::int64_t batchSize = 64;

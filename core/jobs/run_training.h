@@ -39,6 +39,11 @@ struct RunSummary {
 // exception's message (LibTorch errors without their backtrace).
 RunSummary summaryOrFailure(const RunSummary &started, const std::function<RunSummary()> &body);
 
+// Makes `outputDir` ready for a run: with options.overwrite (and no resume) an old run there is
+// deleted; without resume or overwrite a folder that already holds a run (metrics.jsonl) is an
+// InputError naming output_dir and both flags.
+void prepareOutputDir(const std::string &outputDir, const RunOptions &options);
+
 RunSummary runTraining(const TrainConfig &config, const RunOptions &options,
                        const TrainerCallbacks &callbacks, const std::atomic<bool> *cancel = nullptr,
                        const std::atomic<bool> *pause = nullptr);

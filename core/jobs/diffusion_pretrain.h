@@ -25,6 +25,8 @@ struct DiffusionPretrainOptions {
   std::string device = "cpu";      // cpu | cuda | auto
   std::int64_t gridSeeds = 8;      // samples/grid.png: each class prompt with this many seeds (0: none)
   std::int64_t samplingSteps = 50; // DDIM steps for the grid
+  std::int64_t saveSteps = 0;      // checkpoints/step-N every N steps (0: only at the end)
+  bool resume = false;             // continue from the newest checkpoint in outputDir
 };
 
 struct DiffusionPretrainResult {
@@ -39,8 +41,10 @@ struct DiffusionPretrainResult {
 // in a random one of the kFashionPromptTemplates phrasings, prompts dropped at model.promptDropout
 // for classifier-free guidance.
 // Writes a run folder like a training run: config.yaml (these options), metrics.jsonl (loss,
-// learning_rate), status.json, model/ (EMA weights) and samples/grid.png. Throws InputError for
-// bad options or missing data; a cancel stops after the current step and still saves the model.
+// learning_rate, grad_norm), status.json, checkpoints/step-N/ (model, EMA, optimizer, RNG and
+// data position: resume is exact), model/ (EMA weights) and samples/grid.png. Runs on the one
+// TrainLoop. Throws InputError for bad options, missing data or a non-finite loss or gradient; a
+// cancel stops after the current step and still saves the model.
 DiffusionPretrainResult pretrainDiffusion(const DiffusionPretrainOptions &options,
                                           const TrainerCallbacks &callbacks,
                                           const std::atomic<bool> *cancel = nullptr);

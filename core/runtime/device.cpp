@@ -1,6 +1,6 @@
 // resolveDevice: maps a config's device name onto a LibTorch device.
-#include "core/train/device.h"
-#include "core/train/device_info.h"
+#include "core/runtime/device.h"
+#include "core/runtime/device_info.h"
 
 #include "core/io/input_error.h"
 
@@ -24,6 +24,8 @@ c10::Device resolveDevice(const std::string &name) {
 
 namespace preflab::core {
 
-int cudaDeviceCount() { return torch::cuda::is_available() ? int(torch::cuda::device_count()) : 0; }
+int cudaDeviceCount() {
+  return torch::cuda::is_available() ? int(torch::cuda::device_count()) : 0;
+}
 
 } // namespace preflab::core

@@ -1,18 +1,18 @@
 // Generations of two models for fixed prompts and seeds, scored, with per-token log π_θ − log π_ref.
-#include "core/train/compare_tools.h"
+#include "core/jobs/compare_tools.h"
 
 #include "core/io/atomic_file.h"
 #include "core/io/input_error.h"
 #include "core/io/jsonl.h"
 #include "core/io/utf8.h"
+#include "core/runtime/compute_threads.h"
+#include "core/runtime/device.h"
 #include "core/tasks/sentiment_oracle.h"
 #include "core/text/gpt.h"
 #include "core/text/model_store.h"
 #include "core/text/sampler.h"
 #include "core/text/sequence_batch.h"
 #include "core/text/tokenizer.h"
-#include "core/train/compute_threads.h"
-#include "core/train/device.h"
 
 #include <torch/torch.h>
 
@@ -27,7 +27,6 @@ namespace fs = std::filesystem;
 namespace preflab::core {
 
 namespace {
-
 
 std::string folderKey(const std::string &dir) {
   std::error_code ec;
@@ -384,27 +383,6 @@ std::vector<EvalSample> readEvalSamples(const std::string &path) {
 
 std::vector<std::string> sentimentPrompts(std::int64_t count, std::uint64_t seed) {
   return SentimentCorpus::prompts(count, seed);
-}
-
-RunModels readRunModels(const std::string &runDir) {
-  const auto path = runDir + "/run_info.json";
-  if (!fs::exists(path))
-    throw InputError(path, 0, {},
-                     "missing (runs written before run_info.json existed: choose the models by hand)");
-  const auto j = nlohmann::json::parse(readFile(path), nullptr, false);
-  if (!j.is_object())
-    throw InputError(path, 0, {}, "not a JSON object");
-  RunModels m;
-  auto text = [&](const char *key) {
-    if (j.contains(key) && !j[key].is_string())
-      throw InputError(path, 0, key, "not a string");
-    return j.value(key, std::string());
-  };
-  m.task = text("task");
-  m.lossType = text("loss_type");
-  m.referenceModel = text("reference_model");
-  m.policyFinal = text("policy_final");
-  return m;
 }
 
 } // namespace preflab::core

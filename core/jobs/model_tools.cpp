@@ -1,16 +1,16 @@
 // Pair evaluation, ranking analysis, sampling and export over saved model folders.
-#include "core/train/model_tools.h"
+#include "core/jobs/model_tools.h"
 
 #include "core/data/text_preference_reader.h"
 #include "core/io/atomic_file.h"
 #include "core/io/input_error.h"
 #include "core/io/jsonl.h"
 #include "core/metrics/ranking_analysis.h"
+#include "core/runtime/compute_threads.h"
+#include "core/runtime/device.h"
 #include "core/text/hf_gpt2.h"
 #include "core/text/model_store.h"
 #include "core/text/sampler.h"
-#include "core/train/compute_threads.h"
-#include "core/train/device.h"
 #include "core/train/pair_scoring.h"
 #include "core/train/tokenized_data.h"
 
@@ -29,7 +29,6 @@ torch::Device deviceNamed(const std::string &name) {
   return resolveDevice(name);
 }
 
-
 } // namespace
 
 nlohmann::json evaluatePairs(const PairEvalOptions &o, const ProgressFn &progress) {
@@ -47,7 +46,8 @@ nlohmann::json evaluatePairs(const PairEvalOptions &o, const ProgressFn &progres
   ro.skipInvalid = o.skipInvalid;
   const auto data = readTextPreferences(o.dataPath, ro);
   if (data.isUnpaired())
-    throw InputError(o.dataPath, 0, {}, "eval needs paired data (chosen/rejected); this file is unpaired (KTO)");
+    throw InputError(o.dataPath, 0, {},
+                     "eval needs paired data (chosen/rejected); this file is unpaired (KTO)");
   const auto tokens = tokenizeData(data, *tokenizer, false);
   ScoringOptions so;
   so.maxLength = o.maxLength > 0 ? o.maxLength : model->config().blockSize;
@@ -59,8 +59,11 @@ nlohmann::json evaluatePairs(const PairEvalOptions &o, const ProgressFn &progres
   std::string lines;
   for (std::size_t i = 0; i < scores.size(); ++i) {
     const auto &s = scores[i];
-    nlohmann::json j = {{"id", s.id},           {"logp_chosen", s.logpChosen}, {"logp_rejected", s.logpRejected},
-                        {"len_chosen", s.lenChosen}, {"len_rejected", s.lenRejected}};
+    nlohmann::json j = {{"id", s.id},
+                        {"logp_chosen", s.logpChosen},
+                        {"logp_rejected", s.logpRejected},
+                        {"len_chosen", s.lenChosen},
+                        {"len_rejected", s.lenRejected}};
     if (s.refChosen && s.refRejected) {
       j["ref_logp_chosen"] = *s.refChosen;
       j["ref_logp_rejected"] = *s.refRejected;
@@ -89,7 +92,8 @@ nlohmann::json analyzeEvalFile(const std::string &evalPath, double beta, const s
   forEachJsonlObject(evalPath, [&](const nlohmann::json &j, std::int64_t lineNo) {
     PairScore p;
     try {
-      p.id = j.contains("id") ? (j["id"].is_string() ? j["id"].get<std::string>() : j["id"].dump()) : std::to_string(lineNo);
+      p.id = j.contains("id") ? (j["id"].is_string() ? j["id"].get<std::string>() : j["id"].dump())
+                              : std::to_string(lineNo);
       for (const char *key : {"logp_chosen", "logp_rejected", "ref_logp_chosen", "ref_logp_rejected"})
         if (!j.contains(key) || !j[key].is_number())
           throw InputError(evalPath, lineNo, key, "missing or not a number (run eval with --ref)");

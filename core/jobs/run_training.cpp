@@ -1,13 +1,13 @@
 // runTraining: wires config, data, models, reference cache, trainer and evaluation together.
-#include "core/train/run_training.h"
+#include "core/jobs/run_training.h"
 
 #include "core/io/atomic_file.h"
 #include "core/io/input_error.h"
+#include "core/runtime/compute_threads.h"
+#include "core/runtime/device.h"
 #include "core/tasks/sentiment_task.h"
 #include "core/text/hf_gpt2.h"
 #include "core/text/model_store.h"
-#include "core/train/compute_threads.h"
-#include "core/train/device.h"
 #include "core/train/preference_trainer.h"
 #include "core/train/reference_logps.h"
 
@@ -101,8 +101,9 @@ void writeRunInfo(const TrainConfig &config, const std::string &taskReference, c
 // same tokens before; the reference model is released afterwards.
 void attachReference(const TrainConfig &config, const std::string &cacheDir, Gpt reference,
                      TokenizedData &train, TokenizedData &eval, const TrainerCallbacks &cb) {
-  ReferenceOptions opts{config.maxLength, config.maxPromptLength, config.perDeviceEvalBatchSize};
+  ReferenceOptions opts{config.maxLength, config.maxPromptLength, config.perDeviceEvalBatchSize, {}};
   for (TokenizedData *data : {&train, &eval}) {
+    const std::string stage = data == &train ? "reference log-probs (train)" : "reference log-probs (eval)";
     if (data->size() == 0)
       continue;
     const auto key = referenceCacheKey(reference, *data, opts);
@@ -110,9 +111,12 @@ void attachReference(const TrainConfig &config, const std::string &cacheDir, Gpt
       message(cb, "reference log-probs: cache hit " + key);
       continue;
     }
-    if (cb.onProgress)
-      cb.onProgress("reference log-probs", 0.0);
+    if (cb.onProgress) {
+      cb.onProgress(stage, 0.0);
+      opts.progress = [&](double f) { cb.onProgress(stage, f); };
+    }
     computeReferenceLogps(reference, *data, opts);
+    opts.progress = nullptr;
     saveReferenceCache(cacheDir, key, *data);
     message(cb, "reference log-probs: computed " + std::to_string(data->size()) + " rows, cached as " + key);
   }
@@ -161,12 +165,9 @@ RunSummary execute(const TrainConfig &config, const RunOptions &options, const T
   trainer.setCancelFlag(cancel);
   trainer.setPauseFlag(pause);
   if (options.resume) {
-    const auto steps = folder.checkpointSteps();
-    if (!steps.empty()) {
-      trainer.resumeFrom(folder.checkpointDir(steps.back()));
-      folder.truncateMetricsAfter(steps.back());
-      message(cb, "resumed from checkpoint step-" + std::to_string(steps.back()));
-    }
+    const auto from = trainer.resumeLatest();
+    if (from >= 0)
+      message(cb, "resumed from checkpoint step-" + std::to_string(from));
   }
   folder.writeStatus(RunState::Running, "training", 0, trainer.totalSteps());
   summary.maxSteps = trainer.totalSteps();
@@ -206,6 +207,17 @@ RunSummary summaryOrFailure(const RunSummary &started, const std::function<RunSu
   return summary;
 }
 
+void prepareOutputDir(const std::string &outputDir, const RunOptions &options) {
+  if (options.resume)
+    return;
+  if (options.overwrite)
+    fs::remove_all(outputDir);
+  else if (fs::exists(fs::path(outputDir) / "metrics.jsonl"))
+    throw InputError({}, 0, "output_dir",
+                     outputDir +
+                         " already holds a run; pass --resume to continue it or --overwrite to replace it");
+}
+
 RunSummary runTraining(const TrainConfig &config, const RunOptions &options,
                        const TrainerCallbacks &callbacks, const std::atomic<bool> *cancel,
                        const std::atomic<bool> *pause) {
@@ -213,12 +225,7 @@ RunSummary runTraining(const TrainConfig &config, const RunOptions &options,
   summary.runDir = config.outputDir;
   try {
     config.validate();
-    if (options.overwrite && !options.resume)
-      fs::remove_all(config.outputDir);
-    else if (!options.resume && fs::exists(fs::path(config.outputDir) / "metrics.jsonl"))
-      throw InputError({}, 0, "output_dir",
-                       config.outputDir +
-                           " already holds a run; pass --resume to continue it or --overwrite to replace it");
+    prepareOutputDir(config.outputDir, options);
     RunFolder folder(config.outputDir);
     folder.writeConfig(toYaml(config));
     folder.writeStatus(RunState::Running, "starting", 0, config.maxSteps);

@@ -1,6 +1,6 @@
 // Text-to-image preference training: pairs -> tensors, the Diffusion-DPO / DSPO / SFT / KTO step
 // with shared noise and timestep per pair, oracle evaluation, grids.
-#include "core/train/image_training.h"
+#include "core/jobs/image_training.h"
 
 #include "core/train/image_step.h"
 
@@ -14,12 +14,13 @@
 #include "core/io/input_error.h"
 #include "core/io/resource_paths.h"
 #include "core/objectives/diffusion_objectives.h"
+#include "core/runtime/compute_threads.h"
+#include "core/runtime/device.h"
 #include "core/tasks/fashion_oracle.h"
 #include "core/tasks/image_pairs.h"
 #include "core/tasks/raters.h"
-#include "core/train/compute_threads.h"
-#include "core/train/device.h"
 #include "core/train/lr_schedule.h"
+#include "core/train/train_loop.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
@@ -279,13 +280,122 @@ std::map<std::string, double> evaluate(UNet &policy, const NoiseSchedule &schedu
   return m;
 }
 
-void saveCheckpoint(UNet &policy, RunFolder &folder, std::int64_t step) {
-  const auto dir = folder.checkpointDir(step);
-  saveDiffusionModel(policy, dir);
-  writeFileAtomic(dir + "/trainer_state.json", nlohmann::json{{"global_step", step}}.dump(2) + "\n");
-}
+// One text-to-image preference step for the TrainLoop: a batch of pairs drawn from a seeded
+// permutation, one timestep and one noise per pair shared by its two images, the objective.
+// Its checkpoint holds the policy (a loadable model folder), the batch generator's and the global
+// generator's states and the data position, so a resumed run draws exactly what it would have.
+class ImagePreferenceStep final : public TrainStep {
+public:
+  using Evaluate = std::function<std::map<std::string, double>(std::int64_t step)>;
 
-RunSummary execute(const ImageTrainConfig &config, const TrainerCallbacks &cb,
+  ImagePreferenceStep(const ImageTrainConfig &config, UNet policy, UNet reference,
+                      const NoiseSchedule &schedule, const PairTensors &train, torch::Device device,
+                      Evaluate evaluate)
+      : m_config(config), m_policy(std::move(policy)), m_reference(std::move(reference)),
+        m_schedule(schedule), m_train(train), m_device(device), m_evaluate(std::move(evaluate)),
+        m_objective(diffusionObjectiveFunction(config.lossType)),
+        m_generator(at::detail::createCPUGenerator(config.seed)),
+        m_optimizer(m_policy->parameters(), torch::optim::AdamWOptions(config.learningRate)
+                                                .betas({config.adamBeta1, config.adamBeta2})
+                                                .eps(config.adamEpsilon)
+                                                .weight_decay(config.weightDecay)) {
+    const auto &info = diffusionObjectiveInfo(config.lossType);
+    m_params.beta = config.beta > 0 ? config.beta : info.defaultBeta;
+    m_params.detachTarget = config.detachTarget;
+    m_params.sdxlGapThreshold = config.sdxlGapThreshold;
+    m_params.desirableWeight = config.desirableWeight;
+    m_params.undesirableWeight = config.undesirableWeight;
+    m_batch = std::min(config.perDeviceTrainBatchSize, m_train.size());
+    m_cursor = m_train.size();
+  }
+
+  double beta() const { return m_params.beta; }
+  std::int64_t batch() const { return m_batch; }
+  UNet &policy() { return m_policy; }
+
+  std::vector<torch::Tensor> parameters() override { return m_policy->parameters(); }
+  torch::optim::Optimizer &optimizer() override { return m_optimizer; }
+
+  std::map<std::string, torch::Tensor> compute(std::int64_t) override {
+    const std::int64_t n = m_train.size();
+    if (m_cursor + m_batch > n) {
+      m_order = torch::randperm(n, m_generator, torch::kInt64);
+      m_cursor = 0;
+    }
+    const auto index = m_order.slice(0, m_cursor, m_cursor + m_batch);
+    m_cursor += m_batch;
+    const auto w = m_train.winners.index_select(0, index).to(m_device);
+    const auto l = m_train.losers.index_select(0, index).to(m_device);
+    auto ids = m_train.ids.index_select(0, index);
+    if (m_config.promptDropout > 0)
+      ids = dropPrompts(ids, m_config.promptDropout); // the same (dropped or not) prompt for w and l
+    ids = ids.to(m_device);
+    // One timestep and one noise per pair, shared by its two images: batch [winners; losers].
+    const auto t = torch::randint(m_schedule.timesteps(), {m_batch}, m_generator, torch::kInt64).to(m_device);
+    const auto eps = torch::randn(w.sizes(), m_generator, torch::TensorOptions(torch::kFloat32)).to(m_device);
+    const auto in = pairPredictions(m_policy, m_reference, m_schedule, w, l, t, eps, ids);
+    auto out = m_objective(in, m_params);
+    out.loss.backward();
+    auto metrics = out.metrics;
+    metrics["loss"] = out.loss.detach();
+    return metrics;
+  }
+
+  std::map<std::string, double> evaluate(std::int64_t step) override { return m_evaluate(step); }
+
+  void save(const std::string &dir) override {
+    saveDiffusionModel(m_policy, dir); // a checkpoint is also a reference_model folder
+    torch::save(m_generator.get_state(), dir + "/rng.pt");
+    torch::save(at::detail::getDefaultCPUGenerator().get_state(), dir + "/global_rng.pt");
+    if (m_order.defined())
+      torch::save(m_order, dir + "/data_order.pt");
+    writeFileAtomic(dir + "/data_state.json", nlohmann::json{{"cursor", m_cursor}}.dump() + "\n");
+  }
+
+  void load(const std::string &dir) override {
+    torch::load(m_policy, dir + "/model.pt", m_device);
+    torch::Tensor state;
+    torch::load(state, dir + "/rng.pt");
+    m_generator.set_state(state);
+    torch::load(state, dir + "/global_rng.pt");
+    auto global = at::detail::getDefaultCPUGenerator();
+    global.set_state(state);
+    const auto dataState = nlohmann::json::parse(readFile(dir + "/data_state.json"), nullptr, false);
+    if (!dataState.is_object() || !dataState.contains("cursor") || !dataState["cursor"].is_number_integer())
+      throw InputError(dir + "/data_state.json", 0, "cursor", "missing or not an integer");
+    m_cursor = dataState["cursor"].get<std::int64_t>();
+    if (fs::exists(dir + "/data_order.pt"))
+      torch::load(m_order, dir + "/data_order.pt");
+    if (m_cursor < m_train.size() && (!m_order.defined() || m_order.numel() != m_train.size()))
+      throw InputError(dir + "/data_order.pt", 0, {},
+                       "the checkpoint's data order does not fit " + std::to_string(m_train.size()) +
+                           " training pairs (was the training file changed?)");
+  }
+
+  nlohmann::json identity() const override {
+    return {{"task", "text-to-image"},
+            {"loss_type", m_config.lossType},
+            {"seed", m_config.seed},
+            {"train_pairs", m_train.size()}};
+  }
+
+private:
+  const ImageTrainConfig &m_config;
+  UNet m_policy, m_reference;
+  const NoiseSchedule &m_schedule;
+  const PairTensors &m_train;
+  torch::Device m_device;
+  Evaluate m_evaluate;
+  const DiffusionObjectiveFn &m_objective;
+  DiffusionObjectiveParams m_params;
+  at::Generator m_generator;
+  torch::optim::AdamW m_optimizer;
+  std::int64_t m_batch = 1;
+  torch::Tensor m_order;
+  std::int64_t m_cursor = 0;
+};
+
+RunSummary execute(const ImageTrainConfig &config, bool resume, const TrainerCallbacks &cb,
                    const std::atomic<bool> *cancel, const std::atomic<bool> *pause, RunFolder &folder) {
   auto say = [&](const std::string &m) {
     if (cb.onMessage)
@@ -324,25 +434,11 @@ RunSummary execute(const ImageTrainConfig &config, const TrainerCallbacks &cb,
   say("training on " + pairs.description + " (" + std::to_string(pairs.train.size()) + " train, " +
       std::to_string(pairs.eval.size()) + " held out)");
 
-  const auto &info = diffusionObjectiveInfo(config.lossType);
-  DiffusionObjectiveParams params;
-  params.beta = config.beta > 0 ? config.beta : info.defaultBeta;
-  params.detachTarget = config.detachTarget;
-  params.sdxlGapThreshold = config.sdxlGapThreshold;
-  params.desirableWeight = config.desirableWeight;
-  params.undesirableWeight = config.undesirableWeight;
-  const auto &objective = diffusionObjectiveFunction(config.lossType);
-
   torch::manual_seed(config.seed);
   UNet policy = cloneUNet(reference);
   for (auto &p : policy->parameters())
     p.set_requires_grad(true);
   policy->train();
-  torch::optim::AdamW optimizer(policy->parameters(), torch::optim::AdamWOptions(config.learningRate)
-                                                          .betas({config.adamBeta1, config.adamBeta2})
-                                                          .eps(config.adamEpsilon)
-                                                          .weight_decay(config.weightDecay));
-  const LrSchedule lr{config.lrSchedulerType, config.learningRate, config.warmupSteps, config.maxSteps};
 
   // Held-out prompts and seeds; the reference is sampled and scored once.
   Evaluator ev;
@@ -373,101 +469,35 @@ RunSummary execute(const ImageTrainConfig &config, const TrainerCallbacks &cb,
   say("oracle: " + oracleDir + " (classifier test accuracy " + std::to_string(ev.oracle->testAccuracy()) +
       ")");
 
-  auto generator = at::detail::createCPUGenerator(config.seed);
-  const std::int64_t n = pairs.train.size();
-  const std::int64_t batch = std::min(config.perDeviceTrainBatchSize, n);
-  torch::Tensor order;
-  std::int64_t cursor = n;
-  std::int64_t step = 0;
-  std::map<std::string, double> lastEval;
-  folder.writeStatus(RunState::Running, "training", 0, config.maxSteps);
-  summary.state = RunState::Finished;
-  for (; step < config.maxSteps; ++step) {
-    while (pause && pause->load() && !(cancel && cancel->load())) {
-      folder.writeStatus(RunState::Running, "paused", step, config.maxSteps);
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    if (cancel && cancel->load()) {
-      summary.state = RunState::Cancelled;
-      summary.message = "cancelled at step " + std::to_string(step);
-      saveCheckpoint(policy, folder, step);
-      break;
-    }
-    if (cursor + batch > n) {
-      order = torch::randperm(n, generator, torch::kInt64);
-      cursor = 0;
-    }
-    const auto index = order.slice(0, cursor, cursor + batch);
-    cursor += batch;
-    const auto w = pairs.train.winners.index_select(0, index).to(device);
-    const auto l = pairs.train.losers.index_select(0, index).to(device);
-    auto ids = pairs.train.ids.index_select(0, index);
-    if (config.promptDropout > 0)
-      ids = dropPrompts(ids, config.promptDropout); // the same (dropped or not) prompt for w and l
-    ids = ids.to(device);
-    // One timestep and one noise per pair, shared by its two images: batch [winners; losers].
-    const auto t = torch::randint(T, {batch}, generator, torch::kInt64).to(device);
-    const auto eps = torch::randn(w.sizes(), generator, torch::TensorOptions(torch::kFloat32)).to(device);
-    const auto in = pairPredictions(policy, reference, schedule, w, l, t, eps, ids);
-    const double rate = lr.at(step);
-    for (auto &group : optimizer.param_groups())
-      static_cast<torch::optim::AdamWOptions &>(group.options()).lr(rate);
-    auto out = objective(in, params);
-    optimizer.zero_grad();
-    out.loss.backward();
-    const double lossValue = out.loss.item<double>();
-    if (!std::isfinite(lossValue)) {
-      summary.state = RunState::Failed;
-      summary.message = "the " + config.lossType + " loss became " + std::to_string(lossValue) + " at step " +
-                        std::to_string(step + 1) + " (keys 'learning_rate', 'beta': lower them); " +
-                        "the policy before this step is saved in checkpoints/step-" + std::to_string(step);
-      saveCheckpoint(policy, folder, step);
-      break;
-    }
-    double gradNorm = 0.0;
-    if (config.maxGradNorm > 0)
-      gradNorm = torch::nn::utils::clip_grad_norm_(policy->parameters(), config.maxGradNorm);
-    optimizer.step();
-    const std::int64_t done = step + 1;
-    if (done % config.loggingSteps == 0 || done == config.maxSteps) {
-      StepRecord record;
-      record.step = done;
-      record.maxSteps = config.maxSteps;
-      record.epoch = double(done * batch) / double(n);
-      record.elapsedSeconds = elapsed();
-      record.metrics["loss"] = lossValue;
-      for (const auto &[name, value] : out.metrics)
-        record.metrics[name] = value.item<double>();
-      record.metrics["learning_rate"] = rate;
-      if (config.maxGradNorm > 0)
-        record.metrics["grad_norm"] = gradNorm;
-      record.metrics["epoch"] = record.epoch;
-      folder.appendMetrics(done, record.metrics);
-      folder.writeStatus(RunState::Running, "training", done, config.maxSteps);
-      summary.lastMetrics = record.metrics;
-      if (cb.onLog)
-        cb.onLog(record);
-    }
-    if (config.saveSteps > 0 && done % config.saveSteps == 0 && done < config.maxSteps) {
-      saveCheckpoint(policy, folder, done);
-      if (cb.onCheckpoint)
-        cb.onCheckpoint(done, folder.checkpointDir(done));
-    }
-    if ((config.evalSteps > 0 && done % config.evalSteps == 0) || done == config.maxSteps) {
-      folder.writeStatus(RunState::Running, "evaluating", done, config.maxSteps);
-      lastEval = evaluate(policy, schedule, ev, pairs.eval, config, device, folder, done);
-      folder.appendMetrics(done, lastEval);
-      if (cb.onEval) {
-        StepRecord record;
-        record.step = done;
-        record.maxSteps = config.maxSteps;
-        record.elapsedSeconds = elapsed();
-        record.metrics = lastEval;
-        cb.onEval(record);
-      }
-    }
+  ImagePreferenceStep step(config, policy, reference, schedule, pairs.train, device, [&](std::int64_t done) {
+    return evaluate(policy, schedule, ev, pairs.eval, config, device, folder, done);
+  });
+  LoopSettings settings;
+  settings.totalSteps = config.maxSteps;
+  settings.loggingSteps = config.loggingSteps;
+  settings.evalSteps = config.evalSteps;
+  settings.saveSteps = config.saveSteps;
+  settings.maxGradNorm = config.maxGradNorm;
+  const LrSchedule lr{config.lrSchedulerType, config.learningRate, config.warmupSteps, config.maxSteps};
+  settings.learningRate = [lr](std::int64_t s) { return lr.at(s); };
+  settings.stepsPerEpoch = double(pairs.train.size()) / double(step.batch());
+  settings.failureHint = "keys 'learning_rate', 'beta': lower them";
+  TrainLoop loop(std::move(settings), step, folder);
+  loop.setCallbacks(cb);
+  loop.setCancelFlag(cancel);
+  loop.setPauseFlag(pause);
+  if (resume) {
+    const auto from = loop.resumeLatest();
+    if (from >= 0)
+      say("resumed from checkpoint step-" + std::to_string(from));
   }
-  summary.steps = step;
+  const auto outcome = loop.run();
+  summary.state = outcome.state;
+  summary.message = outcome.message;
+  summary.steps = outcome.step;
+  summary.lastMetrics = outcome.lastMetrics;
+  auto lastEval = outcome.lastEval;
+  const auto stepsDone = outcome.step;
   if (summary.state == RunState::Failed)
     return summary;
   saveDiffusionModel(policy, folder.path("model"));
@@ -477,8 +507,8 @@ RunSummary execute(const ImageTrainConfig &config, const TrainerCallbacks &cb,
       s[k] = v;
     s["eval/win_rate_ci95"] = {lastEval["eval/win_rate_low"], lastEval["eval/win_rate_high"]};
     s["loss_type"] = config.lossType;
-    s["beta"] = params.beta;
-    s["steps"] = step;
+    s["beta"] = step.beta();
+    s["steps"] = stepsDone;
     s["oracle_test_accuracy"] = ev.oracle->testAccuracy();
     s["train_pairs"] = pairs.train.size();
     s["seconds"] = elapsed();
@@ -486,32 +516,11 @@ RunSummary execute(const ImageTrainConfig &config, const TrainerCallbacks &cb,
     summary.evalSummary = s;
   }
   if (summary.message.empty())
-    summary.message = "finished " + std::to_string(step) + " steps";
+    summary.message = "finished " + std::to_string(stepsDone) + " steps";
   return summary;
 }
 
 } // namespace
-
-DiffusionObjectiveInputs pairPredictions(UNet &policy, UNet &reference, const NoiseSchedule &schedule,
-                                         const torch::Tensor &winners, const torch::Tensor &losers,
-                                         const torch::Tensor &t, const torch::Tensor &eps,
-                                         const torch::Tensor &ids) {
-  const auto batch = winners.size(0);
-  const auto x = torch::cat({winners, losers});
-  const auto tt = torch::cat({t, t});
-  const auto ee = torch::cat({eps, eps});
-  const auto ids2 = torch::cat({ids, ids});
-  DiffusionObjectiveInputs in;
-  const auto predModel = noisePrediction(policy, schedule, x, tt, ee, ids2);
-  in.predModelW = predModel.slice(0, 0, batch);
-  in.predModelL = predModel.slice(0, batch, 2 * batch);
-  in.noise = eps;
-  torch::NoGradGuard noGrad;
-  const auto predRef = noisePrediction(reference, schedule, x, tt, ee, ids2);
-  in.predRefW = predRef.slice(0, 0, batch);
-  in.predRefL = predRef.slice(0, batch, 2 * batch);
-  return in;
-}
 
 RunSummary runImageTraining(const ImageTrainConfig &config, const RunOptions &options,
                             const TrainerCallbacks &callbacks, const std::atomic<bool> *cancel,
@@ -521,19 +530,12 @@ RunSummary runImageTraining(const ImageTrainConfig &config, const RunOptions &op
   summary.maxSteps = config.maxSteps;
   try {
     config.validate();
-    if (options.resume)
-      throw InputError({}, 0, "resume",
-                       "text-to-image runs cannot be resumed yet; start a new run "
-                       "(reference_model may point at a checkpoint folder)");
-    if (options.overwrite)
-      fs::remove_all(config.outputDir);
-    else if (fs::exists(fs::path(config.outputDir) / "metrics.jsonl"))
-      throw InputError({}, 0, "output_dir",
-                       config.outputDir + " already holds a run; pass --overwrite to replace it");
+    prepareOutputDir(config.outputDir, options);
     RunFolder folder(config.outputDir);
     folder.writeConfig(toYaml(config));
     folder.writeStatus(RunState::Running, "starting", 0, config.maxSteps);
-    summary = summaryOrFailure(summary, [&] { return execute(config, callbacks, cancel, pause, folder); });
+    summary = summaryOrFailure(
+        summary, [&] { return execute(config, options.resume, callbacks, cancel, pause, folder); });
     folder.writeStatus(summary.state, summary.message, summary.steps, config.maxSteps);
   } catch (const std::exception &e) {
     summary.state = RunState::Failed;

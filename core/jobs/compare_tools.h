@@ -93,17 +93,6 @@ struct EvalSample {
 // is not an object with a string "prompt" and an integer "seed".
 std::vector<EvalSample> readEvalSamples(const std::string &path);
 
-// The models of a run folder, from <run>/run_info.json.
-struct RunModels {
-  std::string task; // "sentiment" or ""
-  std::string lossType;
-  std::string referenceModel; // absolute folder of π_ref ("" when unknown)
-  std::string policyFinal;    // absolute <run>/hf (exists once the run has finished)
-};
-
-// Reads <runDir>/run_info.json. Throws InputError naming the file when it is missing or bad.
-RunModels readRunModels(const std::string &runDir);
-
 // `count` prompts of the built-in sentiment task, deterministic for a seed.
 std::vector<std::string> sentimentPrompts(std::int64_t count, std::uint64_t seed);
 

@@ -1,5 +1,5 @@
 // setComputeThreads: one thread pool for CPU compute; OpenBLAS looked up at run time if present.
-#include "core/train/compute_threads.h"
+#include "core/runtime/compute_threads.h"
 
 #include <torch/torch.h>
 
