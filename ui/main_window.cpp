@@ -1,12 +1,15 @@
 // MainWindow: wiring of views, docks, menus, settings, drag-and-drop and the run controller.
 #include "ui/main_window.h"
 
+#include "core/api/run_reader.h"
+#include "core/train/image_train_config.h"
+
 #include "core/io/input_error.h"
 #include "ui/compare/compare_view.h"
-#include "ui/images/image_samples_view.h"
 #include "ui/curves/curves_view.h"
 #include "ui/datasets/dataset_view.h"
 #include "ui/diagnostics/diagnostics_panel.h"
+#include "ui/images/image_samples_view.h"
 #include "ui/pairs/pairs_inspector.h"
 #include "ui/runs/run_browser.h"
 #include "ui/runs/run_series_store.h"
@@ -38,7 +41,9 @@
 #include <QTreeWidget>
 
 // Resources of a static library must be registered by name, outside any namespace.
-static void initPreflabResources() { Q_INIT_RESOURCE(preflab); }
+static void initPreflabResources() {
+  Q_INIT_RESOURCE(preflab);
+}
 
 namespace preflab::ui {
 
@@ -47,9 +52,7 @@ namespace {
 constexpr int kMaxRecent = 10;
 
 bool isRunFolder(const QString &path) {
-  const QDir dir(path);
-  return QFileInfo(path).isDir() &&
-         (dir.exists(QStringLiteral("config.yaml")) || dir.exists(QStringLiteral("metrics.jsonl")));
+  return core::RunReader::isRunFolder(path.toStdString());
 }
 
 } // namespace
@@ -138,16 +141,24 @@ void MainWindow::buildDocks() {
     m_tabs->setCurrentWidget(m_dataset);
   });
   connect(m_models, &QTreeWidget::itemDoubleClicked, this, [this](QTreeWidgetItem *item) {
-    const QString model = item->data(1, Qt::UserRole).toString(), reference = item->data(0, Qt::UserRole).toString();
+    const QString model = item->data(1, Qt::UserRole).toString(),
+                  reference = item->data(0, Qt::UserRole).toString();
     if (model.isEmpty())
       return;
+    if (item->data(1, Qt::UserRole + 1).toBool()) { // a diffusion model: its samples are in Images
+      statusBar()->showMessage(
+          tr("%1 is a text-to-image model: its samples are in the Images tab").arg(model), 8000);
+      m_tabs->setCurrentWidget(m_images);
+      return;
+    }
     m_compare->setModels(reference.isEmpty() ? model : reference, model);
     m_tabs->setCurrentWidget(m_compare);
   });
   connect(m_browser, &RunBrowser::currentRunChanged, this, &MainWindow::showRun);
   connect(m_browser, &RunBrowser::errorOccurred, this,
           [this](const QString &m) { QMessageBox::warning(this, tr("Run folder"), m); });
-  connect(m_browser, &RunBrowser::warningOccurred, this, [this](const QString &m) { statusBar()->showMessage(m, 8000); });
+  connect(m_browser, &RunBrowser::warningOccurred, this,
+          [this](const QString &m) { statusBar()->showMessage(m, 8000); });
   connect(m_runsPanel, &RunsPanel::startEmbeddedRequested, this, &MainWindow::startEmbeddedRun);
   connect(m_runsPanel, &RunsPanel::newRunRequested, this, &MainWindow::newRunDialog);
 }
@@ -177,7 +188,8 @@ void MainWindow::buildMenus() {
   run->addAction(tr("&Train sentiment steering (DPO)"), QKeySequence(QStringLiteral("Ctrl+R")), this,
                  &MainWindow::startEmbeddedRun);
   run->addAction(tr("Resume run &folder…"), this, [this] {
-    const QString dir = QFileDialog::getExistingDirectory(this, tr("Resume a cancelled or interrupted run"), runsRoot());
+    const QString dir =
+        QFileDialog::getExistingDirectory(this, tr("Resume a cancelled or interrupted run"), runsRoot());
     if (!dir.isEmpty())
       resumeRunFolder(dir);
   });
@@ -207,17 +219,18 @@ void MainWindow::connectRuns() {
     // The run's folder is its id in the store (as for folders opened from disk); resolved once
     // here rather than on every logged record.
     const auto request = m_controller->request(id);
-    const QString dir = QDir(QString::fromStdString(request.config.outputDir)).absolutePath();
+    const QString dir = QDir(QString::fromStdString(request.outputDir())).absolutePath();
     m_runDirs.insert(id, dir);
     m_store->setRunLabel(dir, request.label);
   });
   connect(m_controller, &RunController::logged, this, &MainWindow::onLogged);
   connect(m_controller, &RunController::evaluated, this, &MainWindow::onLogged);
-  connect(m_controller, &RunController::progress, this, [this](const QString &, const QString &stage, double f) {
-    m_statusText->setText(tr("Preparing: %1").arg(stage));
-    m_statusProgress->show();
-    m_statusProgress->setValue(int(100.0 * f));
-  });
+  connect(m_controller, &RunController::progress, this,
+          [this](const QString &, const QString &stage, double f) {
+            m_statusText->setText(tr("Preparing: %1").arg(stage));
+            m_statusProgress->show();
+            m_statusProgress->setValue(int(100.0 * f));
+          });
   connect(m_controller, &RunController::message, this,
           [this](const QString &, const QString &text) { statusBar()->showMessage(text, 6000); });
   connect(m_controller, &RunController::phaseChanged, this, [this](const QString &id, RunPhase phase) {
@@ -243,7 +256,8 @@ void MainWindow::onLogged(const QString &runId, const MetricRecord &record) {
   if (record.maxSteps > 0) {
     m_statusProgress->show();
     m_statusProgress->setValue(int(100 * record.step / record.maxSteps));
-    m_statusText->setText(tr("%1: step %2 of %3").arg(m_store->runLabel(dir)).arg(record.step).arg(record.maxSteps));
+    m_statusText->setText(
+        tr("%1: step %2 of %3").arg(m_store->runLabel(dir)).arg(record.step).arg(record.maxSteps));
   }
 }
 
@@ -265,7 +279,9 @@ void MainWindow::onFinished(const QString &runId, const RunResult &result) {
 }
 
 QString MainWindow::runsRoot() const {
-  return QSettings().value(QStringLiteral("runsRoot"), QDir::current().filePath(QStringLiteral("runs"))).toString();
+  return QSettings()
+      .value(QStringLiteral("runsRoot"), QDir::current().filePath(QStringLiteral("runs")))
+      .toString();
 }
 
 QString MainWindow::startEmbeddedRun() {
@@ -273,7 +289,9 @@ QString MainWindow::startEmbeddedRun() {
   request.config = embeddedConfig();
   request.label = QStringLiteral("sentiment-dpo");
   request.config.outputDir =
-      QDir(runsRoot()).filePath(request.label + QDateTime::currentDateTime().toString(QStringLiteral("-yyyyMMdd-HHmmss"))).toStdString();
+      QDir(runsRoot())
+          .filePath(request.label + QDateTime::currentDateTime().toString(QStringLiteral("-yyyyMMdd-HHmmss")))
+          .toStdString();
   m_tabs->setCurrentWidget(m_curves);
   m_curves->setMetric(QStringLiteral("loss"));
   return m_controller->enqueue(request);
@@ -293,13 +311,26 @@ void MainWindow::newRunDialog() {
 
 QString MainWindow::resumeRunFolder(const QString &dir) {
   RunRequest request;
+  const core::RunReader run(dir.toStdString());
+  const auto configPath = QDir(dir).filePath(QStringLiteral("config.yaml")).toStdString();
   try { // the folder's own resolved config, as `preflab-cli train --resume` uses it
-    request.config = core::loadTrainConfig(QDir(dir).filePath(QStringLiteral("config.yaml")).toStdString());
+    if (run.kind() == core::RunKind::DiffusionPretraining)
+      throw std::runtime_error(dir.toStdString() +
+                               " is a pretrain-diffusion run; resume it with "
+                               "'preflab-cli pretrain-diffusion --out " +
+                               dir.toStdString() + " --resume'");
+    if (run.isImageRun()) {
+      request.image = core::loadImageTrainConfig(configPath);
+      request.image->outputDir = QDir(dir).absolutePath().toStdString();
+    } else {
+      request.config = core::loadTrainConfig(configPath);
+    }
   } catch (const std::exception &e) {
     QMessageBox::warning(this, tr("Resume run"), QString::fromStdString(e.what()));
     return {};
   }
-  request.config.outputDir = QDir(dir).absolutePath().toStdString();
+  if (!request.image)
+    request.config.outputDir = QDir(dir).absolutePath().toStdString();
   request.label = QDir(dir).dirName();
   request.resume = true;
   m_browser->closeRun(QDir(dir).absolutePath()); // its curves now come from the worker
@@ -313,8 +344,10 @@ bool MainWindow::openPath(const QString &path) {
     return openRunFolder(path);
   if (QFileInfo(path).isFile())
     return openDataset(path);
-  QMessageBox::warning(this, tr("Open"), tr("%1 is neither a dataset file nor a run folder "
-                                            "(a folder with config.yaml or metrics.jsonl).").arg(path));
+  QMessageBox::warning(this, tr("Open"),
+                       tr("%1 is neither a dataset file nor a run folder "
+                          "(a folder with config.yaml or metrics.jsonl).")
+                           .arg(path));
   return false;
 }
 
@@ -350,7 +383,8 @@ void MainWindow::showRun(const QString &dir) {
   m_diagnostics->analyseRunFolder(dir, &error);
   if (QFileInfo::exists(QDir(dir).filePath(QStringLiteral("eval/pairs.jsonl"))))
     m_pairs->openRunFolder(dir, &error);
-  if (ImageSamplesView::isImageRun(dir)) { // text-to-image: samples are images, Compare is for text
+  if (core::RunReader(dir.toStdString())
+          .isImageRun()) { // text-to-image: samples are images, Compare is for text
     m_images->openRunFolder(dir, &error);
     if (m_tabs->currentWidget() == m_compare || m_tabs->currentWidget() == m_pairs)
       m_tabs->setCurrentWidget(m_images);
@@ -362,27 +396,28 @@ void MainWindow::showRun(const QString &dir) {
 
 void MainWindow::listModels(const QString &runDir) {
   const QDir dir(runDir);
-  QString reference;
-  QFile info(dir.filePath(QStringLiteral("run_info.json")));
-  if (info.open(QIODevice::ReadOnly))
-    reference = QJsonDocument::fromJson(info.readAll()).object().value(QStringLiteral("reference_model")).toString();
+  const core::RunReader run(runDir.toStdString());
+  std::string reference;
+  try {
+    if (const auto info = run.runInfo())
+      reference = info->referenceModel;
+  } catch (const std::exception &) { // the Compare tab names the problem when the run is opened
+  }
   for (int i = 0; i < m_models->topLevelItemCount(); ++i)
     if (m_models->topLevelItem(i)->text(1) == runDir)
       delete m_models->takeTopLevelItem(i--);
   auto *top = new QTreeWidgetItem(m_models, {dir.dirName(), runDir});
-  auto add = [&](const QString &name, const QString &path) {
+  for (const auto &model : run.models()) {
+    QString name = QString::fromStdString(model.label);
+    if (model.role == core::RunModelEntry::Role::Final)
+      name = tr("final policy (%1)").arg(name);
+    const QString path = QString::fromStdString(model.path);
     auto *item = new QTreeWidgetItem(top, {name, path});
     item->setData(1, Qt::UserRole, path);
-    item->setData(0, Qt::UserRole, reference);
+    item->setData(0, Qt::UserRole, QString::fromStdString(reference));
+    item->setData(1, Qt::UserRole + 1, model.image); // diffusion model folders do not open in Compare
     item->setToolTip(1, path);
-  };
-  if (dir.exists(QStringLiteral("hf")))
-    add(tr("final policy (hf)"), dir.filePath(QStringLiteral("hf")));
-  const auto steps = QDir(dir.filePath(QStringLiteral("checkpoints"))).entryList(QDir::Dirs | QDir::NoDotAndDotDot);
-  for (const auto &s : steps)
-    add(s, dir.filePath(QStringLiteral("checkpoints/") + s));
-  if (!reference.isEmpty())
-    add(tr("reference"), reference);
+  }
   top->setExpanded(true);
 }
 
@@ -395,8 +430,8 @@ void MainWindow::exportPlot() {
 }
 
 void MainWindow::exportPlotData() {
-  const QString path = QFileDialog::getSaveFileName(this, tr("Export plot data"), QStringLiteral("curves.csv"),
-                                                    tr("CSV (*.csv)"));
+  const QString path = QFileDialog::getSaveFileName(this, tr("Export plot data"),
+                                                    QStringLiteral("curves.csv"), tr("CSV (*.csv)"));
   QString error;
   if (!path.isEmpty() && !m_curves->exportCsv(path, &error))
     QMessageBox::warning(this, tr("Export plot data"), error);

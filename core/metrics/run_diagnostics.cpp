@@ -1,7 +1,8 @@
-// Run diagnostics: loss flat at ln 2, falling log-probs, coarse accuracy, β out of range.
+// Run diagnostics: loss flat at ln 2, falling log-probs, coarse accuracy, β out of range; for image
+// runs implicit accuracy at chance and denoising errors rising together.
 #include "core/metrics/run_diagnostics.h"
 
-#include "core/io/input_error.h"
+#include "core/objectives/diffusion_objective_info.h"
 #include "core/objectives/objective_info.h"
 
 #include <nlohmann/json.hpp>
@@ -142,7 +143,68 @@ std::optional<DiagnosticFinding> checkCoarseAccuracy(const RunDiagnosticsInput &
                  double(n + 1), 1.0 / double(n))};
 }
 
-std::optional<DiagnosticFinding> checkBeta(const RunDiagnosticsInput &in, const ObjectiveInfo &info) {
+// What the checks need of an objective, text or image.
+struct ObjectiveFacts {
+  std::string title;
+  bool sft = false;
+  double betaLow = 0, betaHigh = 0;
+  std::string betaMeaning;
+};
+
+std::optional<ObjectiveFacts> objectiveFacts(const std::string &name) {
+  for (const auto &i : objectiveInfos())
+    if (i.name == name)
+      return ObjectiveFacts{i.title, i.kind == ObjectiveKind::Sft, i.betaLow, i.betaHigh, i.betaMeaning};
+  for (const auto &i : diffusionObjectiveInfos())
+    if (i.name == name)
+      return ObjectiveFacts{i.title, i.kind == DiffusionObjectiveKind::Sft, i.betaLow, i.betaHigh,
+                            i.betaMeaning};
+  return std::nullopt;
+}
+
+std::optional<DiagnosticFinding> checkImplicitAccuracy(const RunDiagnosticsInput &in) {
+  const MetricSeries acc = finite(in.implicitAccuracy);
+  const auto warmup = std::size_t(std::ceil(T::kWarmupFraction * double(acc.size())));
+  const std::size_t usable = acc.size() - std::min(warmup, acc.size());
+  const std::size_t window =
+      std::max(T::kMinWindowPoints, std::size_t(std::ceil(T::kWindowFraction * double(acc.size()))));
+  if (usable < window)
+    return std::nullopt;
+  const auto first = acc.end() - std::ptrdiff_t(window);
+  const double m = mean(first, acc.end());
+  if (std::abs(m - 0.5) > T::kChanceTolerance || std::abs(fittedChange(first, acc.end())) > T::kChanceTrend)
+    return std::nullopt;
+  return DiagnosticFinding{
+      "implicit-acc-chance", FindingSeverity::Warning,
+      format("Implicit accuracy is stuck near 0.5 (mean %.3f over the last %.0f logged steps): the "
+             "policy does not yet rank the pairs as the labels do; raise beta or the learning rate, or "
+             "check the labels.",
+             m, double(window))};
+}
+
+std::optional<DiagnosticFinding> checkMseRising(const RunDiagnosticsInput &in) {
+  const MetricSeries w = finite(in.mseModelW), l = finite(in.mseModelL);
+  const std::size_t n = std::min(w.size(), l.size());
+  const std::size_t edge = std::max(T::kMinEdgePoints, std::size_t(std::ceil(T::kEdgeFraction * double(n))));
+  if (n < 2 * edge)
+    return std::nullopt;
+  auto rise = [&](const MetricSeries &s) {
+    const double start = mean(s.begin(), s.begin() + std::ptrdiff_t(edge));
+    const double end = mean(s.end() - std::ptrdiff_t(edge), s.end());
+    return start > 0 ? (end - start) / start : 0.0;
+  };
+  const double rw = rise(w), rl = rise(l);
+  if (rw <= T::kMinRelativeRise || rl <= T::kMinRelativeRise)
+    return std::nullopt;
+  return DiagnosticFinding{
+      "mse-rising-together", FindingSeverity::Warning,
+      format("The policy's denoising error rises on both preferred and rejected images (by %.0f%% and "
+             "%.0f%%): it is drifting from the data, not only separating the pair; lower the learning "
+             "rate or raise beta.",
+             100 * rw, 100 * rl)};
+}
+
+std::optional<DiagnosticFinding> checkBeta(const RunDiagnosticsInput &in, const ObjectiveFacts &info) {
   if (!(info.betaHigh > info.betaLow))
     return std::nullopt; // β unused by this objective
   if (std::isfinite(in.beta) && in.beta >= info.betaLow && in.beta <= info.betaHigh)
@@ -156,7 +218,7 @@ std::optional<DiagnosticFinding> checkBeta(const RunDiagnosticsInput &in, const 
 } // namespace
 
 bool lossStartsAtLn2(const std::string &objective) {
-  static const char *const kLogistic[] = {"dpo", "cdpo", "robust", "rdpo", "reward"};
+  static const char *const kLogistic[] = {"dpo", "cdpo", "robust", "rdpo", "reward", "diffusion-dpo"};
   for (const char *name : kLogistic)
     if (objective == name)
       return true;
@@ -165,22 +227,22 @@ bool lossStartsAtLn2(const std::string &objective) {
 
 std::vector<DiagnosticFinding> diagnoseRun(const RunDiagnosticsInput &input) {
   std::vector<DiagnosticFinding> findings;
-  const ObjectiveInfo *info = nullptr;
-  try {
-    info = &objectiveInfo(input.objective);
-  } catch (const InputError &) {
+  const auto info = objectiveFacts(input.objective);
+  if (!info)
     findings.push_back(
         {"unknown-objective", FindingSeverity::Info,
          "Objective '" + input.objective + "' is not registered: the loss and beta checks were skipped."});
-  }
   auto add = [&](std::optional<DiagnosticFinding> f) {
     if (f)
       findings.push_back(std::move(*f));
   };
-  if (info && info->kind != ObjectiveKind::Sft)
+  if (info && !info->sft)
     add(checkLossFlat(input));
   add(checkLogpsFalling(input));
   add(checkCoarseAccuracy(input));
+  if (info && !info->sft)
+    add(checkImplicitAccuracy(input));
+  add(checkMseRising(input));
   if (info)
     add(checkBeta(input, *info));
   return findings;
@@ -206,6 +268,9 @@ RunDiagnosticsInput diagnosticsInputFromRecords(const std::vector<nlohmann::json
     take("logps/chosen", in.logpsChosen);
     take("logps/rejected", in.logpsRejected);
     take(accuracyKey, in.accuracy);
+    take("implicit_acc", in.implicitAccuracy);
+    take("mse/model_w", in.mseModelW);
+    take("mse/model_l", in.mseModelL);
   }
   return in;
 }

@@ -28,6 +28,10 @@ struct RunDiagnosticsInput {
   // Pairs behind one accuracy value: per_device_train_batch_size × gradient_accumulation_steps
   // (× world size). 0: unknown, then the granularity is inferred from the values themselves.
   std::int64_t pairsPerAccuracyValue = 0;
+  // Image (diffusion) runs.
+  MetricSeries implicitAccuracy; // implicit_acc: share of pairs the policy ranks as the data does
+  MetricSeries mseModelW;        // mse/model_w: the policy's denoising error on preferred images
+  MetricSeries mseModelL;        // mse/model_l: ... on rejected images
 };
 
 enum class FindingSeverity { Info, Warning };
@@ -67,11 +71,19 @@ struct RunDiagnosticsThresholds {
   static constexpr std::int64_t kCoarsePairs = 8;
   static constexpr double kGridTolerance = 1e-6;
   static constexpr std::size_t kMinAccuracyPoints = 5;
-  // β out of range: outside [ObjectiveInfo::betaLow, betaHigh] when the objective has a range.
+  // Implicit accuracy stuck near chance (image runs): after the warmup, the window's mean
+  // implicit_acc is within kChanceTolerance of 0.5 and its fitted change is under kChanceTrend.
+  static constexpr double kChanceTolerance = 0.05;
+  static constexpr double kChanceTrend = 0.05;
+  // Denoising errors rising together (image runs): the means of the first and last kEdgeFraction of
+  // the mse/model_w and mse/model_l points both rise by more than kMinRelativeRise of their start.
+  static constexpr double kMinRelativeRise = 0.05;
+  // β out of range: outside the objective's [betaLow, betaHigh] when it has a range (text and
+  // image objectives alike).
 };
 
 // Whether the objective's loss equals ln 2 when policy and reference agree (margin 0): the
-// logistic (Bradley–Terry) losses dpo, cdpo, robust, rdpo and reward. Not ipo (squared), hinge
+// logistic (Bradley–Terry) losses dpo, cdpo, robust, rdpo, reward and diffusion-dpo. Not ipo (squared), hinge
 // (1 at margin 0), simpo (target margin gamma), orpo (NLL added), kto (0.5 per example), sft.
 bool lossStartsAtLn2(const std::string &objective);
 
@@ -79,7 +91,8 @@ bool lossStartsAtLn2(const std::string &objective);
 // ignored); an unknown objective gives an "unknown-objective" info finding.
 std::vector<DiagnosticFinding> diagnoseRun(const RunDiagnosticsInput &input);
 
-// Fills the series of an input from metrics.jsonl records ({"step", "loss", "logps/chosen", ...});
+// Fills the series of an input from metrics.jsonl records ({"step", "loss", "logps/chosen", ...,
+// "implicit_acc", "mse/model_w", "mse/model_l"});
 // records without "loss" (evaluation lines) are ignored. The accuracy series is
 // "rewards/accuracies" when logged, else "ranking/accuracy". objective, beta and
 // pairsPerAccuracyValue are left for the caller (they come from the run's config).

@@ -1,14 +1,17 @@
 // Tests the comparison facade: seeded generations, per-token log-ratios, UTF-8 pieces, files, errors.
+#include "core/api/run_reader.h"
 #include "core/io/input_error.h"
+#include "core/jobs/compare_tools.h"
 #include "core/tasks/sentiment_oracle.h"
 #include "core/text/gpt.h"
 #include "core/text/hf_gpt2.h"
 #include "core/text/model_store.h"
 #include "core/text/sequence_batch.h"
 #include "core/text/tokenizer.h"
-#include "core/train/compare_tools.h"
 
 #include <torch/torch.h>
+
+#include "tests/test_main.h"
 
 #include <QtTest/QtTest>
 
@@ -327,11 +330,12 @@ private Q_SLOTS:
     writeText(
         m_dir.filePath("run/run_info.json"),
         R"({"task":"sentiment","loss_type":"dpo","reference_model":"/x/sft","policy_final":"/x/run/hf"})");
-    const auto m = readRunModels(m_dir.filePath("run").toStdString());
-    QCOMPARE(m.referenceModel, std::string("/x/sft"));
-    QCOMPARE(m.policyFinal, std::string("/x/run/hf"));
-    QCOMPARE(m.lossType, std::string("dpo"));
-    QVERIFY_THROWS_EXCEPTION(InputError, readRunModels(m_dir.filePath("no-run").toStdString()));
+    const auto m = RunReader(m_dir.filePath("run").toStdString()).runInfo();
+    QVERIFY(m.has_value());
+    QCOMPARE(m->referenceModel, std::string("/x/sft"));
+    QCOMPARE(m->policyFinal, std::string("/x/run/hf"));
+    QCOMPARE(m->lossType, std::string("dpo"));
+    QVERIFY(!RunReader(m_dir.filePath("no-run").toStdString()).runInfo());
   }
 
   // Regenerates tests/data/ui_compare/model_a and model_b (used by the ui tests, which cannot
@@ -354,5 +358,5 @@ private:
   std::string m_modelA, m_modelB, m_modelACopy, m_stopping;
 };
 
-QTEST_GUILESS_MAIN(TestCompareTools)
+PREFLAB_TEST_MAIN(TestCompareTools)
 #include "tst_compare_tools.moc"

@@ -5,8 +5,10 @@
 #include "ui/compare/delta_legend.h"
 #include "ui/compare/token_text_browser.h"
 
+#include "tests/test_main.h"
 #include <QAbstractItemModelTester>
 #include <QTableView>
+
 #include <QtTest/QtTest>
 
 #include <cmath>
@@ -301,6 +303,9 @@ private slots:
     QDir(run.path()).mkpath("samples");
     QDir(run.path()).mkpath("checkpoints/step-5");
     QDir(run.path()).mkpath("checkpoints/step-12");
+    QDir(run.path()).mkpath("checkpoints/step-20.tmp");           // being written: not offered
+    for (const char *step : {"step-5", "step-12", "step-20.tmp"}) // complete checkpoints have one
+      QVERIFY(writeFile(run.filePath(QString("checkpoints/%1/trainer_state.json").arg(step)), "{}"));
     QVERIFY(writeFile(run.filePath("samples/eval_samples.jsonl"), R"({"prompt":"the film","seed":3})"
                                                                   "\n"));
     CompareView view;
@@ -372,5 +377,5 @@ private slots:
   }
 };
 
-QTEST_MAIN(TestCompareView)
+PREFLAB_TEST_MAIN(TestCompareView)
 #include "tst_compare_view.moc"

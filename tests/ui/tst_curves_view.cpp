@@ -1,5 +1,6 @@
 // Tests CurvesView/CurvesPlot: EMA debiasing numbers, default metric, throttled redraws, axes, outliers,
 // exports.
+#include "tests/test_main.h"
 #include "ui/curves/curves_plot.h"
 #include "ui/curves/curves_view.h"
 #include "ui/curves/ema_smoother.h"
@@ -313,5 +314,5 @@ void TestCurvesView::exportErrorsNamePath() {
   QVERIFY2(error.contains("x.csv"), qPrintable(error));
 }
 
-QTEST_MAIN(TestCurvesView)
+PREFLAB_TEST_MAIN(TestCurvesView)
 #include "tst_curves_view.moc"

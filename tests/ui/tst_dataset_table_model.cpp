@@ -2,10 +2,12 @@
 #include "ui/datasets/dataset_filter_proxy.h"
 #include "ui/datasets/dataset_table_model.h"
 
+#include "tests/test_main.h"
 #include <QAbstractItemModelTester>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+
 #include <QtTest/QtTest>
 
 using namespace preflab;
@@ -203,5 +205,5 @@ private slots:
   }
 };
 
-QTEST_MAIN(TestDatasetTableModel)
+PREFLAB_TEST_MAIN(TestDatasetTableModel)
 #include "tst_dataset_table_model.moc"

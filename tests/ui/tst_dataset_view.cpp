@@ -5,9 +5,11 @@
 #include "ui/datasets/dataset_table_model.h"
 #include "ui/datasets/dataset_view.h"
 
+#include "tests/test_main.h"
 #include <QAbstractItemModelTester>
 #include <QLineEdit>
 #include <QTableView>
+
 #include <QtTest/QtTest>
 
 #include <qcustomplot.h>
@@ -169,5 +171,5 @@ private slots:
   }
 };
 
-QTEST_MAIN(TestDatasetView)
+PREFLAB_TEST_MAIN(TestDatasetView)
 #include "tst_dataset_view.moc"

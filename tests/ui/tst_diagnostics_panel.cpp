@@ -1,7 +1,9 @@
 // Tests DiagnosticsPanel: one list row per finding with its severity icon, the empty state, run folders.
 #include "ui/diagnostics/diagnostics_panel.h"
 
+#include "tests/test_main.h"
 #include <QListWidget>
+
 #include <QtTest/QtTest>
 
 #include <cmath>
@@ -118,5 +120,5 @@ private slots:
   }
 };
 
-QTEST_MAIN(TestDiagnosticsPanel)
+PREFLAB_TEST_MAIN(TestDiagnosticsPanel)
 #include "tst_diagnostics_panel.moc"

@@ -2,10 +2,12 @@
 // text runs and empty folders explained, new grids of a live run picked up.
 #include "ui/images/image_samples_view.h"
 
+#include "tests/test_main.h"
 #include <QComboBox>
 #include <QImage>
 #include <QSignalSpy>
 #include <QTemporaryDir>
+
 #include <QtTest/QtTest>
 
 using preflab::ui::ImageSamplesView;
@@ -105,5 +107,5 @@ private slots:
   }
 };
 
-QTEST_MAIN(TestImageSamplesView)
+PREFLAB_TEST_MAIN(TestImageSamplesView)
 #include "tst_image_samples_view.moc"

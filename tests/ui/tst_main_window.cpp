@@ -1,16 +1,18 @@
 // Tests MainWindow wiring: tabs and docks, opening run folders and datasets by path and by drop.
-#include "core/train/run_training.h"
+#include "core/jobs/run_training.h"
 #include "core/train/train_config.h"
 #include "ui/main_window.h"
 #include "ui/runs/run_series_store.h"
 #include "ui/training/run_controller.h"
 
+#include "tests/test_main.h"
 #include <QDockWidget>
 #include <QListWidget>
 #include <QMimeData>
 #include <QStandardPaths>
 #include <QTabWidget>
 #include <QTreeWidget>
+
 #include <QtTest/QtTest>
 
 using preflab::ui::MainWindow;
@@ -26,6 +28,8 @@ QString writeRunFolder(const QTemporaryDir &tmp, const QString &name) {
     f.open(QIODevice::WriteOnly);
     f.write(text);
   };
+  dir.mkpath(QStringLiteral("checkpoints/step-3")); // no trainer_state.json: incomplete, not listed
+  write("checkpoints/step-2/trainer_state.json", "{\"global_step\": 2}\n");
   write("config.yaml", "task: \"\"\nloss_type: dpo\nbeta: 0.1\n");
   write("metrics.jsonl", "{\"step\":1,\"time\":1700000000.0,\"loss\":0.69}\n"
                          "{\"step\":2,\"time\":1700000001.0,\"loss\":0.61}\n");
@@ -93,7 +97,8 @@ private slots:
     std::atomic<bool> cancel{false};
     preflab::core::TrainerCallbacks cb;
     cb.onLog = [&](const preflab::core::StepRecord &r) { cancel = r.step >= 6; };
-    QCOMPARE(int(preflab::core::runTraining(config, {}, cb, &cancel).state), int(preflab::core::RunState::Cancelled));
+    QCOMPARE(int(preflab::core::runTraining(config, {}, cb, &cancel).state),
+             int(preflab::core::RunState::Cancelled));
     MainWindow w;
     QSignalSpy finished(w.controller(), &preflab::ui::RunController::finished);
     const QString id = w.resumeRunFolder(tmp.filePath("run"));
@@ -112,5 +117,5 @@ private slots:
   }
 };
 
-QTEST_MAIN(TestMainWindow)
+PREFLAB_TEST_MAIN(TestMainWindow)
 #include "tst_main_window.moc"

@@ -3,8 +3,10 @@
 #include "ui/main_window.h"
 #include "ui/training/new_run_dialog.h"
 
+#include "tests/test_main.h"
 #include <QComboBox>
 #include <QPushButton>
+
 #include <QtTest/QtTest>
 
 using preflab::ui::NewRunDialog;
@@ -39,12 +41,29 @@ private slots:
     QTest::addColumn<QString>("value");
     QTest::addColumn<QString>("errorKey");
     QTest::addColumn<QString>("reasonContains");
-    QTest::newRow("learning rate not a number") << "learning_rate" << "fast" << "learning_rate" << "number";
-    QTest::newRow("learning rate zero") << "learning_rate" << "0" << "learning_rate" << "> 0";
-    QTest::newRow("batch size zero") << "per_device_train_batch_size" << "0" << "per_device_train_batch_size" << ">= 1";
-    QTest::newRow("missing dataset") << "task" << "" << "train_file" << "JSONL";
-    QTest::newRow("empty name") << "name" << "" << "name" << "name";
-    QTest::newRow("model folder missing") << "model_name_or_path" << "/nonexistent/model" << "model_name_or_path"
+    QTest::newRow("learning rate not a number") << "learning_rate"
+                                                << "fast"
+                                                << "learning_rate"
+                                                << "number";
+    QTest::newRow("learning rate zero") << "learning_rate"
+                                        << "0"
+                                        << "learning_rate"
+                                        << "> 0";
+    QTest::newRow("batch size zero") << "per_device_train_batch_size"
+                                     << "0"
+                                     << "per_device_train_batch_size"
+                                     << ">= 1";
+    QTest::newRow("missing dataset") << "task"
+                                     << ""
+                                     << "train_file"
+                                     << "JSONL";
+    QTest::newRow("empty name") << "name"
+                                << ""
+                                << "name"
+                                << "name";
+    QTest::newRow("model folder missing") << "model_name_or_path"
+                                          << "/nonexistent/model"
+                                          << "model_name_or_path"
                                           << "folder";
   }
   void invalidFieldsShowTheirReason() {
@@ -78,5 +97,5 @@ private slots:
   }
 };
 
-QTEST_MAIN(TestNewRunDialog)
+PREFLAB_TEST_MAIN(TestNewRunDialog)
 #include "tst_new_run_dialog.moc"

@@ -3,9 +3,11 @@
 #include "ui/pairs/pairs_inspector.h"
 #include "ui/pairs/pairs_table_model.h"
 
+#include "tests/test_main.h"
 #include <QAbstractItemModelTester>
 #include <QComboBox>
 #include <QTableView>
+
 #include <QtTest/QtTest>
 
 using preflab::ui::PairsInspector;
@@ -154,5 +156,5 @@ private slots:
   }
 };
 
-QTEST_MAIN(TestPairsInspector)
+PREFLAB_TEST_MAIN(TestPairsInspector)
 #include "tst_pairs_inspector.moc"

@@ -5,7 +5,9 @@
 #include "ui/pairs/pairs_filter_proxy.h"
 #include "ui/pairs/pairs_table_model.h"
 
+#include "tests/test_main.h"
 #include <QAbstractItemModelTester>
+
 #include <QtTest/QtTest>
 
 using namespace preflab;
@@ -191,5 +193,5 @@ private slots:
   }
 };
 
-QTEST_MAIN(TestPairsTableModel)
+PREFLAB_TEST_MAIN(TestPairsTableModel)
 #include "tst_pairs_table_model.moc"

@@ -1,5 +1,6 @@
 // Tests RunBrowser, RunListModel, ConfigDiffModel and parseConfigYaml: opening folders, config view, config
 // diff, errors.
+#include "tests/test_main.h"
 #include "ui/runs/config_diff_model.h"
 #include "ui/runs/config_yaml.h"
 #include "ui/runs/run_browser.h"
@@ -237,5 +238,5 @@ void TestRunBrowser::closeRunForgetsSeries() {
   QVERIFY(!browser.watcher(a));
 }
 
-QTEST_MAIN(TestRunBrowser)
+PREFLAB_TEST_MAIN(TestRunBrowser)
 #include "tst_run_browser.moc"

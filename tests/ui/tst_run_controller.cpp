@@ -3,7 +3,9 @@
 #include "ui/training/active_runs_model.h"
 #include "ui/training/run_controller.h"
 
+#include "tests/test_main.h"
 #include <QAbstractItemModelTester>
+
 #include <QtTest/QtTest>
 
 using namespace preflab;
@@ -114,7 +116,8 @@ private slots:
     const auto b = c.enqueue(tinyRun(tmp.filePath("good"), 3));
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 60000);
     QCOMPARE(c.phase(a), RunPhase::Failed);
-    QVERIFY2(resultOf(finished, a).message.contains("missing.jsonl"), qPrintable(resultOf(finished, a).message));
+    QVERIFY2(resultOf(finished, a).message.contains("missing.jsonl"),
+             qPrintable(resultOf(finished, a).message));
     QCOMPARE(c.phase(b), RunPhase::Finished);
   }
 
@@ -135,5 +138,5 @@ private slots:
   }
 };
 
-QTEST_MAIN(TestRunController)
+PREFLAB_TEST_MAIN(TestRunController)
 #include "tst_run_controller.moc"

@@ -1,5 +1,6 @@
 // Tests RunFolderWatcher: initial load, live tail of a growing metrics.jsonl, split lines, truncation, bad
 // lines, status.json.
+#include "tests/test_main.h"
 #include "ui/runs/run_folder_watcher.h"
 #include "ui/runs/run_series_store.h"
 
@@ -208,5 +209,5 @@ void TestRunFolderWatcher::fileAppearsLater() {
   QCOMPARE(store.pointCount(watcher.runId(), "loss"), 1);
 }
 
-QTEST_MAIN(TestRunFolderWatcher)
+PREFLAB_TEST_MAIN(TestRunFolderWatcher)
 #include "tst_run_folder_watcher.moc"

@@ -1,4 +1,5 @@
 // Tests RunSeriesStore and MetricSeries: bounded series that keep their shape, labels, metric names, x modes.
+#include "tests/test_main.h"
 #include "ui/runs/metric_series.h"
 #include "ui/runs/run_series_store.h"
 
@@ -156,5 +157,5 @@ void TestRunSeriesStore::lowerCapThinsExisting() {
   QCOMPARE(RunSeriesStore::kDefaultMaxPointsPerSeries, 1000000);
 }
 
-QTEST_MAIN(TestRunSeriesStore)
+PREFLAB_TEST_MAIN(TestRunSeriesStore)
 #include "tst_run_series_store.moc"

@@ -1,7 +1,7 @@
 // CompareRow: one prompt of the Compare view with its seed, saved samples and comparison result.
 #pragma once
 
-#include "core/train/compare_tools.h"
+#include "core/jobs/compare_tools.h"
 
 #include <QMetaType>
 #include <QString>

@@ -1,13 +1,13 @@
 // CompareView: model pickers, sampling settings, the prompt table and the coloured detail pane.
 #include "ui/compare/compare_view.h"
 
-#include "core/train/compare_tools.h"
+#include "core/jobs/compare_tools.h"
 #include "ui/compare/compare_settings_panel.h"
 #include "ui/compare/compare_table_model.h"
 #include "ui/compare/compare_worker.h"
 #include "ui/compare/delta_legend.h"
 #include "ui/compare/token_text_browser.h"
-#include "ui/runs/config_yaml.h"
+#include <QMap>
 
 #include <QDir>
 #include <QFileInfo>
@@ -182,27 +182,31 @@ bool CompareView::openRunFolder(const QString &runDir, QString *error) {
   const QDir dir(runDir);
   if (!dir.exists())
     return fail(tr("Run folder %1 does not exist").arg(runDir), error);
-  const bool hasInfo = QFileInfo::exists(dir.filePath("run_info.json"));
+  const core::RunReader run(runDir.toStdString());
+  if (run.isImageRun())
+    return fail(tr("%1 is a text-to-image run: Compare generates text; its reference and tuned samples "
+                   "are in the Images tab")
+                    .arg(runDir),
+                error);
   const QString samplesPath = dir.filePath("samples/eval_samples.jsonl");
   const bool hasSamples = QFileInfo::exists(samplesPath);
-  if (!hasInfo && !hasSamples)
-    return fail(tr("%1 has neither run_info.json nor samples/eval_samples.jsonl").arg(runDir), error);
-  core::RunModels models;
+  std::optional<core::RunInfoRecord> info;
   std::vector<core::EvalSample> samples;
   try {
-    if (hasInfo)
-      models = core::readRunModels(runDir.toStdString());
+    info = run.runInfo();
     if (hasSamples)
       samples = core::readEvalSamples(samplesPath.toStdString());
   } catch (const std::exception &e) {
     return fail(QString::fromUtf8(e.what()), error);
   }
-  const bool hasPolicy = offerRunModels(dir, hasInfo ? &models : nullptr);
+  if (!info && !hasSamples)
+    return fail(tr("%1 has neither run_info.json nor samples/eval_samples.jsonl").arg(runDir), error);
+  const bool hasPolicy = offerRunModels(run, info ? &*info : nullptr);
   if (hasSamples)
     setFixedPrompts(samples);
-  loadSamplingFromConfig(dir.filePath("config.yaml"));
+  loadSamplingFromConfig(run);
   QStringList notes;
-  if (!hasInfo)
+  if (!info)
     notes << tr("no run_info.json: choose model A (the reference) by hand");
   if (!hasPolicy)
     notes << tr("no final policy yet: B is %1")
@@ -213,21 +217,18 @@ bool CompareView::openRunFolder(const QString &runDir, QString *error) {
   return true;
 }
 
-bool CompareView::offerRunModels(const QDir &dir, const core::RunModels *models) {
-  // B: the final policy, with every checkpoint of the run in B's list.
-  const QString finalPolicy =
-      models ? QString::fromStdString(models->policyFinal) : dir.absoluteFilePath("hf");
-  QStringList steps = QDir(dir.filePath("checkpoints")).entryList({QStringLiteral("step-*")}, QDir::Dirs);
-  std::sort(steps.begin(), steps.end(),
-            [](const QString &a, const QString &b) { return a.mid(5).toLongLong() > b.mid(5).toLongLong(); });
-  for (const QString &step : steps)
-    m_settings->offerModelB(dir.absoluteFilePath("checkpoints/" + step));
+bool CompareView::offerRunModels(const core::RunReader &run, const core::RunInfoRecord *info) {
+  // B: the final policy, with every complete checkpoint of the run in B's list (newest first).
+  const QString finalPolicy = QString::fromStdString(info ? info->policyFinal : run.path("hf"));
+  const auto steps = run.checkpoints();
+  for (auto it = steps.rbegin(); it != steps.rend(); ++it)
+    m_settings->offerModelB(QDir(QString::fromStdString(it->dir)).absolutePath());
   if (QFileInfo::exists(finalPolicy))
     m_settings->setModelB(finalPolicy);
-  else if (!steps.isEmpty() && m_settings->modelB().isEmpty())
-    m_settings->setModelB(dir.absoluteFilePath("checkpoints/" + steps.first())); // the latest
-  if (models && !models->referenceModel.empty())
-    m_settings->setModelA(QString::fromStdString(models->referenceModel));
+  else if (!steps.empty() && m_settings->modelB().isEmpty())
+    m_settings->setModelB(QDir(QString::fromStdString(steps.back().dir)).absolutePath()); // the latest
+  if (info && !info->referenceModel.empty())
+    m_settings->setModelA(QString::fromStdString(info->referenceModel));
   return QFileInfo::exists(finalPolicy);
 }
 
@@ -250,11 +251,10 @@ void CompareView::setFixedPrompts(const std::vector<core::EvalSample> &samples) 
   m_model->setRows(std::move(rows));
 }
 
-void CompareView::loadSamplingFromConfig(const QString &configPath) {
-  QFile file(configPath);
-  if (!file.open(QIODevice::ReadOnly))
-    return;
-  const auto config = parseConfigYaml(QString::fromUtf8(file.readAll()));
+void CompareView::loadSamplingFromConfig(const core::RunReader &run) {
+  QMap<QString, QString> config;
+  for (const auto &[key, value] : run.configValues())
+    config.insert(QString::fromStdString(key), QString::fromStdString(value));
   if (config.value("task") != QLatin1String("sentiment"))
     return;
   // The settings the run's own evaluation sampled with, so Generate reproduces its samples.

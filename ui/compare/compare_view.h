@@ -2,6 +2,7 @@
 // log-ratio.
 #pragma once
 
+#include "core/api/run_reader.h"
 #include "core/text/sampling_options.h"
 #include "ui/compare/compare_row.h"
 
@@ -89,9 +90,9 @@ private:
   void updateSummary();
   void updateButtons();
   // Sets A/B from the run (models: null without run_info.json); false when B's final policy is missing.
-  bool offerRunModels(const QDir &dir, const core::RunModels *models);
+  bool offerRunModels(const core::RunReader &run, const core::RunInfoRecord *info);
   void setFixedPrompts(const std::vector<core::EvalSample> &samples);
-  void loadSamplingFromConfig(const QString &configPath);
+  void loadSamplingFromConfig(const core::RunReader &run);
   core::CompareRequest baseRequest(const std::vector<int> &rows) const;
 
   CompareTableModel *m_model = nullptr;

@@ -1,8 +1,10 @@
 // DiagnosticsPanel: list of findings with standard severity icons; run-folder convenience loader.
 #include "ui/diagnostics/diagnostics_panel.h"
 
-#include "core/train/run_folder.h"
-#include "core/train/train_config.h"
+#include "core/api/run_reader.h"
+#include "core/objectives/diffusion_objective_info.h"
+
+#include <cmath>
 
 #include <QDir>
 #include <QFileInfo>
@@ -70,23 +72,39 @@ void DiagnosticsPanel::analyse(const core::RunDiagnosticsInput &input) {
 }
 
 bool DiagnosticsPanel::analyseRunFolder(const QString &runDir, QString *error) {
-  const QDir dir(runDir);
-  try {
-    const core::TrainConfig config =
-        core::loadTrainConfig(dir.filePath(QStringLiteral("config.yaml")).toStdString());
-    core::RunDiagnosticsInput input = core::diagnosticsInputFromRecords(
-        core::readMetricsFile(dir.filePath(QStringLiteral("metrics.jsonl")).toStdString()));
-    input.objective = config.lossType;
-    input.beta = config.beta;
-    input.pairsPerAccuracyValue = config.perDeviceTrainBatchSize * config.gradientAccumulationSteps;
-    analyse(input);
-    m_title->setText(tr("%1 — %2").arg(QFileInfo(runDir).fileName(), m_title->text()));
-    return true;
-  } catch (const std::exception &e) {
+  const core::RunReader run(runDir.toStdString());
+  auto fail = [&](const QString &why) {
+    clear(); // never leave another run's findings on screen
+    m_title->setText(tr("Diagnostics: %1 — %2").arg(QFileInfo(runDir).fileName(), why));
     if (error)
-      *error = QString::fromStdString(e.what());
+      *error = why;
     return false;
+  };
+  const auto objective = run.lossType();
+  if (objective.empty())
+    return fail(run.configError().empty() ? tr("the run's config.yaml names no loss_type")
+                                          : QString::fromStdString(run.configError()));
+  core::RunDiagnosticsInput input = core::diagnosticsInputFromRecords(run.metrics());
+  input.objective = objective;
+  input.beta = run.beta();
+  if (!std::isfinite(input.beta) || (run.isImageRun() && input.beta == 0.0)) {
+    input.beta = 0.0; // an image run's beta 0 (or none) means the objective's default
+    for (const auto &info : core::diffusionObjectiveInfos())
+      if (info.name == objective)
+        input.beta = info.defaultBeta;
   }
+  const auto number = [&](const char *key, std::int64_t fallback) {
+    try {
+      return std::int64_t(std::stoll(run.configValue(key, std::to_string(fallback))));
+    } catch (const std::exception &) {
+      return fallback;
+    }
+  };
+  input.pairsPerAccuracyValue =
+      number("per_device_train_batch_size", 0) * number("gradient_accumulation_steps", 1);
+  analyse(input);
+  m_title->setText(tr("%1 — %2").arg(QFileInfo(runDir).fileName(), m_title->text()));
+  return true;
 }
 
 } // namespace preflab::ui

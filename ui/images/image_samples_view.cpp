@@ -1,6 +1,8 @@
 // ImageSamplesView: grids from samples/, labelled with QPainter, summary and per-sample scores.
 #include "ui/images/image_samples_view.h"
 
+#include "core/api/run_reader.h"
+
 #include "core/data/fashion_mnist.h"
 
 #include <QComboBox>
@@ -34,13 +36,6 @@ QStringList classNames() {
   for (const auto &name : core::fashionMnistClassNames())
     names << QString::fromStdString(name);
   return names;
-}
-
-QJsonObject readJsonObject(const QString &path) {
-  QFile f(path);
-  if (!f.open(QIODevice::ReadOnly))
-    return {};
-  return QJsonDocument::fromJson(f.readAll()).object();
 }
 
 // The grid with a column of class names on the left and "reference" / "tuned" over its halves.
@@ -137,9 +132,7 @@ bool ImageSamplesView::eventFilter(QObject *watched, QEvent *event) {
 }
 
 bool ImageSamplesView::isImageRun(const QString &runDir) {
-  return readJsonObject(QDir(runDir).filePath(QStringLiteral("run_info.json")))
-             .value(QStringLiteral("task"))
-             .toString() == QStringLiteral("text-to-image");
+  return core::RunReader(runDir.toStdString()).isImageRun();
 }
 
 bool ImageSamplesView::openRunFolder(const QString &runDir, QString *error) {
@@ -165,14 +158,9 @@ bool ImageSamplesView::openRunFolder(const QString &runDir, QString *error) {
 
 void ImageSamplesView::reload() {
   const QString current = m_step->currentText();
-  QDir samples(QDir(m_runDir).filePath(QStringLiteral("samples")));
   QList<int> steps;
-  static const QRegularExpression kGrid(QStringLiteral("^grid-step-(\\d+)\\.png$"));
-  for (const auto &name : samples.entryList({QStringLiteral("grid-step-*.png")}, QDir::Files)) {
-    const auto match = kGrid.match(name);
-    if (match.hasMatch())
-      steps << match.captured(1).toInt();
-  }
+  for (const auto &grid : core::RunReader(m_runDir.toStdString()).grids())
+    steps << int(grid.step);
   std::sort(steps.begin(), steps.end(), std::greater<int>());
   const QSignalBlocker block(m_step);
   m_step->clear();
@@ -207,17 +195,18 @@ void ImageSamplesView::showGrid() {
 }
 
 void ImageSamplesView::loadSummary() {
-  const QDir dir(m_runDir);
-  const auto s = readJsonObject(dir.filePath(QStringLiteral("eval/summary.json")));
-  const auto info = readJsonObject(dir.filePath(QStringLiteral("run_info.json")));
-  const QString objective = info.value(QStringLiteral("loss_type")).toString();
-  if (s.isEmpty()) {
+  const core::RunReader run(m_runDir.toStdString());
+  const auto s = run.evalSummary();
+  const QString objective = QString::fromStdString(run.lossType());
+  if (s.empty()) {
     m_summary->setText(tr("%1 (%2): no final evaluation yet; the grids show the evaluations so far.")
                            .arg(QFileInfo(m_runDir).fileName(), objective));
     return;
   }
   auto num = [&](const char *key, int digits = 3) {
-    return QString::number(s.value(QLatin1String(key)).toDouble(), 'f', digits);
+    const auto it = s.find(key);
+    return it != s.end() && it->is_number() ? QString::number(it->get<double>(), 'f', digits)
+                                            : QStringLiteral("–");
   };
   QString text =
       tr("<b>%1</b> (%2, %3 steps): win rate against the reference <b>%4</b> [%5, %6] over %7 held-out "
@@ -227,7 +216,7 @@ void ImageSamplesView::loadSummary() {
                num("eval/win_rate_low"), num("eval/win_rate_high"), num("eval/prompts", 0),
                num("eval/oracle_reward"), num("eval/oracle_reward_ref"), num("eval/class_accuracy"),
                num("eval/class_accuracy_ref"), num("eval/appeal"), num("eval/appeal_ref"));
-  if (s.contains(QStringLiteral("eval/implicit_acc")))
+  if (s.contains("eval/implicit_acc"))
     text += tr(" · implicit accuracy %1 on %2 held-out pairs")
                 .arg(num("eval/implicit_acc"), num("eval/pairs", 0));
   m_summary->setText(text);

@@ -1,9 +1,9 @@
 // PairsInspector: loading pairs files and run folders, filters, summary header and the detail pane.
 #include "ui/pairs/pairs_inspector.h"
 
+#include "core/api/run_reader.h"
 #include "core/data/text_preference_reader.h"
 #include "core/io/input_error.h"
-#include "core/train/train_config.h"
 #include "ui/pairs/pairs_filter_proxy.h"
 #include "ui/pairs/pairs_table_model.h"
 
@@ -26,6 +26,8 @@
 #include <QTableView>
 #include <QTextBrowser>
 #include <QVBoxLayout>
+
+#include <cmath>
 
 namespace preflab::ui {
 
@@ -159,31 +161,30 @@ bool PairsInspector::openPairsFile(const QString &path, QString *error) {
 
 bool PairsInspector::openRunFolder(const QString &runDir, QString *error) {
   const QDir dir(runDir);
-  const QString pairsPath = dir.filePath(QStringLiteral("eval/pairs.jsonl"));
-  if (!QFileInfo::exists(pairsPath))
+  const core::RunReader run(runDir.toStdString());
+  if (run.isImageRun())
+    return failWith(tr("%1 is a text-to-image run: its pairs are images, shown with their scores in the "
+                       "Images tab (the Pairs inspector reads the per-pair analysis of text runs)")
+                        .arg(QDir::toNativeSeparators(runDir)),
+                    error);
+  const QString pairsPath = QString::fromStdString(run.pairsFile());
+  if (pairsPath.isEmpty())
     return failWith(tr("%1: no eval/pairs.jsonl in this run folder (the run has not been evaluated yet)")
                         .arg(QDir::toNativeSeparators(runDir)),
                     error);
   std::optional<double> beta;
-  QString objective;
-  const QString configPath = dir.filePath(QStringLiteral("config.yaml"));
-  if (QFileInfo::exists(configPath)) {
-    try {
-      const core::TrainConfig config = core::loadTrainConfig(configPath.toStdString());
-      beta = config.beta;
-      objective = QString::fromStdString(config.lossType);
-    } catch (const std::exception &) {
-      // A config from another version: the table still works, without the idealised column.
-    }
-  }
+  const QString objective = QString::fromStdString(run.lossType());
+  if (std::isfinite(run.beta())) // else: a config from another version, no idealised column
+    beta = run.beta();
   if (!loadPairs(pairsPath, error))
     return false;
   setBeta(beta);
   setSummaryHeader(dir.filePath(QStringLiteral("eval/summary.json")));
   QString header = m_header->text();
-  header.prepend(QStringLiteral("<b>%1</b>%2 — ")
-                     .arg(QFileInfo(runDir).fileName().toHtmlEscaped(),
-                          objective.isEmpty() ? QString() : tr(" (%1, β = %2)").arg(objective).arg(*beta)));
+  header.prepend(
+      QStringLiteral("<b>%1</b>%2 — ")
+          .arg(QFileInfo(runDir).fileName().toHtmlEscaped(),
+               objective.isEmpty() || !beta ? QString() : tr(" (%1, β = %2)").arg(objective).arg(*beta)));
   m_header->setText(header);
   return true;
 }

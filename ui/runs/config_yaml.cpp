@@ -1,5 +1,7 @@
-// parseConfigYaml: indentation-aware flattening of core's config.yaml.
+// parseConfigYaml: core's config flattening (RunReader) as Qt strings for the run browser.
 #include "ui/runs/config_yaml.h"
+
+#include "core/api/run_reader.h"
 
 #include <QStringList>
 
@@ -7,29 +9,9 @@ namespace preflab::ui {
 
 QMap<QString, QString> parseConfigYaml(const QString &text) {
   QMap<QString, QString> values;
-  QString block; // the open parent key, while indented lines follow it
-  for (const QString &rawLine : text.split(QLatin1Char('\n'))) {
-    QString line = rawLine;
-    if (line.endsWith(QLatin1Char('\r')))
-      line.chop(1);
-    const QString trimmed = line.trimmed();
-    if (trimmed.isEmpty() || trimmed.startsWith(QLatin1Char('#')))
-      continue;
-    const bool indented = line.front().isSpace();
-    const qsizetype colon = trimmed.indexOf(QLatin1Char(':'));
-    if (colon <= 0)
-      continue;
-    const QString key = trimmed.left(colon).trimmed();
-    const QString value = trimmed.mid(colon + 1).trimmed();
-    if (!indented)
-      block.clear();
-    if (value.isEmpty()) {
-      if (!indented)
-        block = key; // `model:` opens a nested block
-      continue;
-    }
-    values.insert(indented && !block.isEmpty() ? block + QLatin1Char('.') + key : key, value);
-  }
+  for (const auto &[key, value] : core::flattenConfigYaml(text.toStdString()))
+    values.insert(QString::fromStdString(key),
+                  value.empty() ? QStringLiteral("\"\"") : QString::fromStdString(value));
   return values;
 }
 

@@ -6,11 +6,10 @@
 
 namespace preflab::ui {
 
-// Flattens the resolved config that core writes: top-level `key: value` lines and one level of
-// nested blocks (`model:` followed by indented `n_layer: 3` becomes "model.n_layer" → "3").
-// Comments and blank lines are skipped; values are kept as written (quotes included), so the
-// display shows the file's own text. Lines it cannot read are skipped: this is a viewer for
-// files core wrote, not a YAML parser (yaml-cpp is core's private dependency).
+// Flattens the resolved config that core writes through core::flattenConfigYaml (the run-folder
+// reader's): nested blocks become dotted keys (`model:` + `n_layer: 3` → "model.n_layer" → "3"),
+// an empty string shows as "" so the diff has something to show. A config that is not YAML gives
+// an empty map.
 QMap<QString, QString> parseConfigYaml(const QString &text);
 
 // True when two config values mean the same: equal text, or both numbers that compare equal

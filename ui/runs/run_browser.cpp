@@ -3,6 +3,8 @@
 
 #include "ui/runs/config_diff_model.h"
 #include "ui/runs/config_yaml.h"
+
+#include "core/api/run_reader.h"
 #include "ui/runs/run_folder_watcher.h"
 #include "ui/runs/run_list_model.h"
 #include "ui/runs/run_series_store.h"
@@ -126,7 +128,7 @@ bool RunBrowser::openRun(const QString &dirPath) {
     return false;
   }
   const QDir folder(dir);
-  if (!folder.exists(QStringLiteral("config.yaml")) && !folder.exists(QStringLiteral("metrics.jsonl"))) {
+  if (!core::RunReader::isRunFolder(dir.toStdString())) {
     reportError(tr("%1 is not a run folder: it has neither config.yaml nor metrics.jsonl.")
                     .arg(QDir::toNativeSeparators(dir)));
     return false;

@@ -3,7 +3,7 @@
 
 #include "ui/runs/run_series_store.h"
 
-#include <nlohmann/json.hpp>
+#include "core/api/run_reader.h"
 
 #include <QDir>
 #include <QFile>
@@ -116,31 +116,16 @@ void RunFolderWatcher::parseLine(const QByteArray &rawLine) {
     ++m_malformed;
     emit malformedLine(metricsPath(), m_lineNumber, reason);
   };
-  const nlohmann::json record = nlohmann::json::parse(line.cbegin(), line.cend(), nullptr, false);
-  if (record.is_discarded())
-    return report(QStringLiteral("not valid JSON"));
-  if (!record.is_object())
-    return report(QStringLiteral("not a JSON object"));
-  const auto step = record.find("step");
-  if (step == record.end() || !step->is_number())
-    return report(QStringLiteral("no numeric \"step\""));
-  double wallTime = std::numeric_limits<double>::quiet_NaN();
+  std::string reason;
+  const auto record = core::parseMetricsLine(line.toStdString(), &reason);
+  if (!record)
+    return report(QString::fromStdString(reason));
+  const double wallTime = record->time;
   QHash<QString, double> metrics;
-  for (auto it = record.begin(); it != record.end(); ++it) {
-    if (it.key() == "step")
-      continue;
-    if (it.key() == "time") {
-      if (it->is_number())
-        wallTime = it->get<double>();
-      continue;
-    }
-    if (it->is_number())
-      metrics.insert(QString::fromStdString(it.key()), it->get<double>());
-    else if (it->is_null()) // the writer's encoding of NaN / Inf
-      metrics.insert(QString::fromStdString(it.key()), std::numeric_limits<double>::quiet_NaN());
-  }
+  for (const auto &[name, value] : record->metrics)
+    metrics.insert(QString::fromStdString(name), value);
   ++m_records;
-  m_store->appendRecord(m_runId, step->get<double>(), wallTime, metrics);
+  m_store->appendRecord(m_runId, record->step, wallTime, metrics);
 }
 
 void RunFolderWatcher::readStatus() {
@@ -150,20 +135,13 @@ void RunFolderWatcher::readStatus() {
   const QByteArray bytes = file.readAll();
   if (bytes == m_statusBytes)
     return;
-  const nlohmann::json status = nlohmann::json::parse(bytes.cbegin(), bytes.cend(), nullptr, false);
-  if (status.is_discarded() || !status.is_object())
+  const auto status = core::parseRunStatus(bytes.toStdString());
+  if (!status)
     return; // written non-atomically by someone else: try again at the next poll
   m_statusBytes = bytes;
-  const auto text = [&](const char *key) {
-    const auto it = status.find(key);
-    return it != status.end() && it->is_string() ? QString::fromStdString(it->get<std::string>()) : QString();
-  };
-  const auto integer = [&](const char *key) {
-    const auto it = status.find(key);
-    return it != status.end() && it->is_number() ? qint64(it->get<double>()) : qint64(0);
-  };
-  const QString state = text("state"), message = text("message");
-  const qint64 step = integer("step"), maxSteps = integer("max_steps");
+  const QString state = QString::fromStdString(status->state),
+                message = QString::fromStdString(status->message);
+  const qint64 step = status->step, maxSteps = status->maxSteps;
   if (state == m_state && message == m_message && step == m_step && maxSteps == m_maxSteps)
     return; // only updated_at moved
   m_state = state;

@@ -32,13 +32,14 @@ ActiveRunsModel::ActiveRunsModel(RunController *controller, QObject *parent)
     m_rows[row].detail = tr("training");
     touch(row);
   });
-  connect(controller, &RunController::progress, this, [this](const QString &id, const QString &stage, double f) {
-    const int row = rowOf(id);
-    if (row < 0)
-      return;
-    m_rows[row].detail = QStringLiteral("%1 %2%").arg(stage).arg(int(std::round(100.0 * f)));
-    touch(row);
-  });
+  connect(controller, &RunController::progress, this,
+          [this](const QString &id, const QString &stage, double f) {
+            const int row = rowOf(id);
+            if (row < 0)
+              return;
+            m_rows[row].detail = QStringLiteral("%1 %2%").arg(stage).arg(int(std::round(100.0 * f)));
+            touch(row);
+          });
   connect(controller, &RunController::message, this, [this](const QString &id, const QString &text) {
     const int row = rowOf(id);
     if (row < 0)
@@ -67,19 +68,25 @@ void ActiveRunsModel::addRun(const QString &runId) {
   Row row;
   row.id = runId;
   row.name = request.label;
-  row.objective = QString::fromStdString(request.config.lossType);
-  row.folder = QDir::toNativeSeparators(QString::fromStdString(request.config.outputDir));
-  row.maxSteps = std::max<qint64>(0, request.config.maxSteps);
+  row.objective = QString::fromStdString(request.lossType());
+  row.folder = QDir::toNativeSeparators(QString::fromStdString(request.outputDir()));
+  row.maxSteps = std::max<qint64>(0, request.maxSteps());
   row.phase = m_controller->phase(runId);
   beginInsertRows({}, int(m_rows.size()), int(m_rows.size()));
   m_rows.push_back(row);
   endInsertRows();
 }
 
-void ActiveRunsModel::touch(int row) { emit dataChanged(index(row, 0), index(row, ColumnCount - 1)); }
+void ActiveRunsModel::touch(int row) {
+  emit dataChanged(index(row, 0), index(row, ColumnCount - 1));
+}
 
-int ActiveRunsModel::rowCount(const QModelIndex &parent) const { return parent.isValid() ? 0 : int(m_rows.size()); }
-int ActiveRunsModel::columnCount(const QModelIndex &parent) const { return parent.isValid() ? 0 : ColumnCount; }
+int ActiveRunsModel::rowCount(const QModelIndex &parent) const {
+  return parent.isValid() ? 0 : int(m_rows.size());
+}
+int ActiveRunsModel::columnCount(const QModelIndex &parent) const {
+  return parent.isValid() ? 0 : ColumnCount;
+}
 
 QString ActiveRunsModel::runIdAt(int row) const {
   return row >= 0 && row < m_rows.size() ? m_rows[row].id : QString();
@@ -100,10 +107,14 @@ QVariant ActiveRunsModel::data(const QModelIndex &index, int role) const {
     return r.id;
   if (role == Qt::ForegroundRole && index.column() == State) {
     switch (r.phase) {
-    case RunPhase::Failed: return QColor(0xc6, 0x28, 0x28);
-    case RunPhase::Finished: return QColor(0x2e, 0x7d, 0x32);
-    case RunPhase::Paused: return QColor(0xef, 0x6c, 0x00);
-    default: return {};
+    case RunPhase::Failed:
+      return QColor(0xc6, 0x28, 0x28);
+    case RunPhase::Finished:
+      return QColor(0x2e, 0x7d, 0x32);
+    case RunPhase::Paused:
+      return QColor(0xef, 0x6c, 0x00);
+    default:
+      return {};
     }
   }
   if (role == Qt::ToolTipRole && (index.column() == Detail || index.column() == Folder))
@@ -111,14 +122,22 @@ QVariant ActiveRunsModel::data(const QModelIndex &index, int role) const {
   if (role != Qt::DisplayRole)
     return {};
   switch (index.column()) {
-  case Name: return r.name;
-  case Objective: return r.objective;
-  case State: return runPhaseName(r.phase);
-  case Progress: return r.maxSteps > 0 ? QStringLiteral("%1 / %2").arg(r.step).arg(r.maxSteps) : QString::number(r.step);
-  case Loss: return std::isfinite(r.loss) ? QString::number(r.loss, 'f', 4) : QString();
-  case Detail: return r.detail;
-  case Folder: return r.folder;
-  default: return {};
+  case Name:
+    return r.name;
+  case Objective:
+    return r.objective;
+  case State:
+    return runPhaseName(r.phase);
+  case Progress:
+    return r.maxSteps > 0 ? QStringLiteral("%1 / %2").arg(r.step).arg(r.maxSteps) : QString::number(r.step);
+  case Loss:
+    return std::isfinite(r.loss) ? QString::number(r.loss, 'f', 4) : QString();
+  case Detail:
+    return r.detail;
+  case Folder:
+    return r.folder;
+  default:
+    return {};
   }
 }
 

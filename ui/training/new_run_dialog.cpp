@@ -3,7 +3,7 @@
 
 #include "core/io/input_error.h"
 #include "core/objectives/objective_info.h"
-#include "core/train/device_info.h"
+#include "core/runtime/device_info.h"
 
 #include <QComboBox>
 #include <QDateTime>
@@ -26,7 +26,9 @@ namespace preflab::ui {
 
 namespace {
 
-QString q(const std::string &s) { return QString::fromStdString(s); }
+QString q(const std::string &s) {
+  return QString::fromStdString(s);
+}
 
 } // namespace
 
@@ -63,9 +65,10 @@ void NewRunDialog::buildForm() {
     auto *b = new QToolButton;
     b->setText(QStringLiteral("…"));
     connect(b, &QToolButton::clicked, this, [this, edit, directory] {
-      const QString path = directory ? QFileDialog::getExistingDirectory(this, tr("Choose a folder"), edit->text())
-                                     : QFileDialog::getOpenFileName(this, tr("Choose a dataset"), edit->text(),
-                                                                    tr("JSON Lines (*.jsonl *.json);;All files (*)"));
+      const QString path =
+          directory ? QFileDialog::getExistingDirectory(this, tr("Choose a folder"), edit->text())
+                    : QFileDialog::getOpenFileName(this, tr("Choose a dataset"), edit->text(),
+                                                   tr("JSON Lines (*.jsonl *.json);;All files (*)"));
       if (!path.isEmpty())
         edit->setText(path);
     });
@@ -73,7 +76,8 @@ void NewRunDialog::buildForm() {
     return w;
   };
 
-  m_name = new QLineEdit(QStringLiteral("%1-%2").arg(q(m_base.task.empty() ? "run" : m_base.task), q(m_base.lossType)));
+  m_name = new QLineEdit(
+      QStringLiteral("%1-%2").arg(q(m_base.task.empty() ? "run" : m_base.task), q(m_base.lossType)));
   addRow(tr("Name"), m_name, QStringLiteral("name"));
   m_task = new QComboBox;
   m_task->addItem(tr("Embedded task: sentiment steering (no download)"), QStringLiteral("sentiment"));
@@ -166,27 +170,28 @@ void NewRunDialog::buildForm() {
 
 void NewRunDialog::onObjectiveChanged() {
   const auto &info = core::objectiveInfo(m_objective->currentData().toString().toStdString());
-  QString beta = info.defaultBeta > 0
-                     ? tr("β is %1; default %2, usual range %3–%4.")
-                           .arg(q(info.betaMeaning))
-                           .arg(info.defaultBeta)
-                           .arg(info.betaLow)
-                           .arg(info.betaHigh)
-                     : tr("β is not used.");
-  m_objectiveHelp->setText(QStringLiteral("%1 %2%3").arg(q(info.summary), beta,
-                                                          info.needsReference ? tr(" Needs a reference model.") : QString()));
+  QString beta = info.defaultBeta > 0 ? tr("β is %1; default %2, usual range %3–%4.")
+                                            .arg(q(info.betaMeaning))
+                                            .arg(info.defaultBeta)
+                                            .arg(info.betaLow)
+                                            .arg(info.betaHigh)
+                                      : tr("β is not used.");
+  m_objectiveHelp->setText(QStringLiteral("%1 %2%3").arg(
+      q(info.summary), beta, info.needsReference ? tr(" Needs a reference model.") : QString()));
   if (info.defaultBeta > 0)
     m_beta->setValue(info.defaultBeta);
   m_beta->setEnabled(info.defaultBeta > 0);
   const bool nameIsDefault = m_name->text().contains(QLatin1Char('-'));
   if (nameIsDefault)
-    m_name->setText(QStringLiteral("%1-%2").arg(m_task->currentData().toString().isEmpty() ? QStringLiteral("run")
-                                                                                            : QStringLiteral("sentiment"),
-                                                q(info.name)));
+    m_name->setText(QStringLiteral("%1-%2").arg(
+        m_task->currentData().toString().isEmpty() ? QStringLiteral("run") : QStringLiteral("sentiment"),
+        q(info.name)));
   validate();
 }
 
-QString NewRunDialog::fileField(QLineEdit *edit) const { return edit->text().trimmed(); }
+QString NewRunDialog::fileField(QLineEdit *edit) const {
+  return edit->text().trimmed();
+}
 
 core::TrainConfig NewRunDialog::config() const {
   core::TrainConfig c = m_base;
@@ -207,12 +212,15 @@ core::TrainConfig NewRunDialog::config() const {
   c.threads = m_threads->value();
   QString out = m_outputDir->text().trimmed();
   if (out.isEmpty())
-    out = QDir(m_runsRoot).filePath(label() + QDateTime::currentDateTime().toString(QStringLiteral("-yyyyMMdd-HHmmss")));
+    out = QDir(m_runsRoot)
+              .filePath(label() + QDateTime::currentDateTime().toString(QStringLiteral("-yyyyMMdd-HHmmss")));
   c.outputDir = out.toStdString();
   return c;
 }
 
-QString NewRunDialog::label() const { return m_name->text().trimmed(); }
+QString NewRunDialog::label() const {
+  return m_name->text().trimmed();
+}
 
 void NewRunDialog::setField(const QString &key, const QString &value) {
   if (key == QLatin1String("beta"))
@@ -263,8 +271,8 @@ void NewRunDialog::validate() {
     const QDir dir(fileField(m_modelDir));
     if (fileField(m_modelDir).isEmpty() || !dir.exists())
       showError(QStringLiteral("model_name_or_path"), tr("choose a model folder"));
-    else if (!dir.exists(QStringLiteral("config.json")) && !dir.exists(QStringLiteral("trainer_state.json")) &&
-             !dir.exists(QStringLiteral("model.json")))
+    else if (!dir.exists(QStringLiteral("config.json")) &&
+             !dir.exists(QStringLiteral("trainer_state.json")) && !dir.exists(QStringLiteral("model.json")))
       showError(QStringLiteral("model_name_or_path"), tr("no config.json: not a model folder"));
   }
   bool lrOk = false;
@@ -288,7 +296,10 @@ void NewRunDialog::validate() {
   if (info.betaHigh > 0 && !m_errors.contains(QStringLiteral("beta")) &&
       (m_beta->value() < info.betaLow || m_beta->value() > info.betaHigh))
     m_errorLabels.value(QStringLiteral("beta"))
-        ->setText(tr("outside the usual %1–%2 for %3 (allowed)").arg(info.betaLow).arg(info.betaHigh).arg(q(info.name)));
+        ->setText(tr("outside the usual %1–%2 for %3 (allowed)")
+                      .arg(info.betaLow)
+                      .arg(info.betaHigh)
+                      .arg(q(info.name)));
   for (auto *b : m_buttons->buttons())
     if (m_buttons->buttonRole(b) == QDialogButtonBox::AcceptRole)
       b->setEnabled(m_errors.isEmpty());

@@ -30,7 +30,9 @@ RunController::RunController(QObject *parent) : QObject(parent) {
   m_thread.start();
 }
 
-RunController::~RunController() { shutdown(); }
+RunController::~RunController() {
+  shutdown();
+}
 
 QString RunController::enqueue(RunRequest request) {
   if (request.id.isEmpty() || m_requests.contains(request.id))
@@ -68,7 +70,7 @@ void RunController::cancel(const QString &runId) {
     RunResult result;
     result.phase = RunPhase::Cancelled;
     result.message = tr("removed from the queue before it started");
-    result.runDir = QString::fromStdString(m_requests.value(runId).config.outputDir);
+    result.runDir = QString::fromStdString(m_requests.value(runId).outputDir());
     emit finished(runId, result);
   } else if (runId == m_current) {
     m_worker->requestCancel();
@@ -87,10 +89,18 @@ bool RunController::shutdown(int waitMs) {
   return stopped;
 }
 
-RunPhase RunController::phase(const QString &runId) const { return m_phases.value(runId, RunPhase::Failed); }
-RunRequest RunController::request(const QString &runId) const { return m_requests.value(runId); }
-QStringList RunController::runIds() const { return m_order; }
-QString RunController::currentRun() const { return m_current; }
+RunPhase RunController::phase(const QString &runId) const {
+  return m_phases.value(runId, RunPhase::Failed);
+}
+RunRequest RunController::request(const QString &runId) const {
+  return m_requests.value(runId);
+}
+QStringList RunController::runIds() const {
+  return m_order;
+}
+QString RunController::currentRun() const {
+  return m_current;
+}
 
 int RunController::activeCount() const {
   int n = 0;

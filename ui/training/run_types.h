@@ -1,21 +1,30 @@
 // Value types that cross from the run worker's thread to the GUI thread (no tensors, no pointers).
 #pragma once
 
+#include "core/train/image_train_config.h"
 #include "core/train/train_config.h"
 
 #include <QHash>
 #include <QMetaType>
 #include <QString>
 
+#include <optional>
+
 namespace preflab::ui {
 
-// What to run: the resolved config plus how to treat an existing output folder.
+// What to run: the resolved config of a text run, or of an image run when `image` is set, plus
+// how to treat an existing output folder.
 struct RunRequest {
-  QString id;    // assigned by RunController::enqueue when empty
-  QString label; // shown in lists and legends
-  core::TrainConfig config;
+  QString id;                                  // assigned by RunController::enqueue when empty
+  QString label;                               // shown in lists and legends
+  core::TrainConfig config;                    // a text run (unused when `image` is set)
+  std::optional<core::ImageTrainConfig> image; // a text-to-image run
   bool resume = false;
   bool overwrite = false;
+
+  std::string outputDir() const { return image ? image->outputDir : config.outputDir; }
+  std::string lossType() const { return image ? image->lossType : config.lossType; }
+  std::int64_t maxSteps() const { return image ? image->maxSteps : config.maxSteps; }
 };
 
 // One logged or evaluated step, as core's StepRecord with Qt containers.

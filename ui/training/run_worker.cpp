@@ -1,7 +1,9 @@
-// RunWorker: core::runTraining on the worker thread, its callbacks re-emitted as Qt signals.
+// RunWorker: core::runTraining / runImageTraining on the worker thread, its callbacks re-emitted as Qt
+// signals.
 #include "ui/training/run_worker.h"
 
-#include "core/train/run_training.h"
+#include "core/jobs/image_training.h"
+#include "core/jobs/run_training.h"
 
 #include <QDateTime>
 
@@ -23,10 +25,13 @@ MetricRecord toRecord(const core::StepRecord &r) {
 
 RunPhase toPhase(core::RunState state) {
   switch (state) {
-  case core::RunState::Finished: return RunPhase::Finished;
-  case core::RunState::Cancelled: return RunPhase::Cancelled;
+  case core::RunState::Finished:
+    return RunPhase::Finished;
+  case core::RunState::Cancelled:
+    return RunPhase::Cancelled;
   case core::RunState::Failed:
-  case core::RunState::Running: break; // a run that returns "running" did not end properly
+  case core::RunState::Running:
+    break; // a run that returns "running" did not end properly
   }
   return RunPhase::Failed;
 }
@@ -47,17 +52,18 @@ void RunWorker::start(const RunRequest &request) {
     emit progress(id, QString::fromStdString(stage), fraction);
   };
   cb.onMessage = [this, id](const std::string &text) { emit message(id, QString::fromStdString(text)); };
-  emit started(id, QString::fromStdString(request.config.outputDir));
+  emit started(id, QString::fromStdString(request.outputDir()));
   core::RunOptions options;
   options.resume = request.resume;
   options.overwrite = request.overwrite;
   core::RunSummary summary;
   try { // runTraining reports failures in its summary; this guards against what it cannot (memory)
-    summary = core::runTraining(request.config, options, cb, &m_cancel, &m_pause);
+    summary = request.image ? core::runImageTraining(*request.image, options, cb, &m_cancel, &m_pause)
+                            : core::runTraining(request.config, options, cb, &m_cancel, &m_pause);
   } catch (const std::exception &e) {
     summary.state = core::RunState::Failed;
     summary.message = e.what();
-    summary.runDir = request.config.outputDir;
+    summary.runDir = request.outputDir();
   }
   RunResult result;
   result.phase = toPhase(summary.state);
@@ -66,8 +72,8 @@ void RunWorker::start(const RunRequest &request) {
   result.steps = summary.steps;
   result.maxSteps = summary.maxSteps;
   if (!summary.evalSummary.is_null())
-    result.evalSummaryJson =
-        QString::fromStdString(summary.evalSummary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+    result.evalSummaryJson = QString::fromStdString(
+        summary.evalSummary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
   emit finished(id, result);
 }
 

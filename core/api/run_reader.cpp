@@ -1,0 +1,340 @@
+// RunReader: run folders read leniently where a view must not fail, strictly where a user asked.
+#include "core/api/run_reader.h"
+
+#include "core/io/atomic_file.h"
+#include "core/io/input_error.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <regex>
+
+namespace fs = std::filesystem;
+
+namespace preflab::core {
+
+namespace {
+
+std::string readIfExists(const std::string &path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec))
+    return {};
+  try {
+    return readFile(path);
+  } catch (const std::exception &) {
+    return {};
+  }
+}
+
+void flatten(const YAML::Node &node, const std::string &prefix, std::map<std::string, std::string> &out) {
+  if (node.IsMap()) {
+    for (const auto &item : node) {
+      const auto key = item.first.as<std::string>();
+      flatten(item.second, prefix.empty() ? key : prefix + "." + key, out);
+    }
+  } else if (node.IsSequence()) {
+    for (std::size_t i = 0; i < node.size(); ++i)
+      flatten(node[i], prefix + "." + std::to_string(i), out);
+  } else if (node.IsScalar()) {
+    out[prefix] = node.Scalar();
+  } else if (node.IsNull() && !prefix.empty()) {
+    out[prefix] = "";
+  }
+}
+
+std::int64_t stepOf(const std::string &name, const std::regex &pattern) {
+  std::smatch m;
+  if (!std::regex_match(name, m, pattern))
+    return -1;
+  try {
+    return std::stoll(m[1].str());
+  } catch (const std::exception &) {
+    return -1;
+  }
+}
+
+std::string absolute(const std::string &path) { return fs::absolute(path).lexically_normal().string(); }
+
+} // namespace
+
+std::string runKindName(RunKind kind) {
+  switch (kind) {
+  case RunKind::TextPreference:
+    return "text";
+  case RunKind::ImagePreference:
+    return "text-to-image";
+  case RunKind::DiffusionPretraining:
+    return "pretrain-diffusion";
+  case RunKind::Unknown:
+    break;
+  }
+  return "unknown";
+}
+
+std::optional<RunStatusRecord> parseRunStatus(const std::string &text) {
+  const auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    return std::nullopt;
+  RunStatusRecord s;
+  auto str = [&](const char *key) {
+    const auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  auto num = [&](const char *key) {
+    const auto it = j.find(key);
+    return it != j.end() && it->is_number() ? it->get<double>() : 0.0;
+  };
+  s.state = str("state");
+  s.message = str("message");
+  s.step = std::int64_t(num("step"));
+  s.maxSteps = std::int64_t(num("max_steps"));
+  s.updatedAt = num("updated_at");
+  return s;
+}
+
+std::optional<MetricsLine> parseMetricsLine(const std::string &line, std::string *reason) {
+  auto fail = [&](const char *why) -> std::optional<MetricsLine> {
+    if (reason)
+      *reason = why;
+    return std::nullopt;
+  };
+  const auto record = nlohmann::json::parse(line, nullptr, false);
+  if (record.is_discarded())
+    return fail("not valid JSON");
+  if (!record.is_object())
+    return fail("not a JSON object");
+  const auto step = record.find("step");
+  if (step == record.end() || !step->is_number())
+    return fail("no numeric \"step\"");
+  MetricsLine out;
+  out.step = step->get<double>();
+  out.time = std::numeric_limits<double>::quiet_NaN();
+  for (auto it = record.begin(); it != record.end(); ++it) {
+    if (it.key() == "step")
+      continue;
+    if (it.key() == "time") {
+      if (it->is_number())
+        out.time = it->get<double>();
+      continue;
+    }
+    if (it->is_number())
+      out.metrics[it.key()] = it->get<double>();
+    else if (it->is_null())
+      out.metrics[it.key()] = std::numeric_limits<double>::quiet_NaN();
+  }
+  return out;
+}
+
+bool RunReader::isRunFolder(const std::string &dir) {
+  std::error_code ec;
+  return fs::is_directory(dir, ec) &&
+         (fs::exists(fs::path(dir) / "config.yaml", ec) || fs::exists(fs::path(dir) / "metrics.jsonl", ec));
+}
+
+RunReader::RunReader(std::string dir) : m_dir(std::move(dir)) {
+  while (m_dir.size() > 1 && m_dir.back() == '/')
+    m_dir.pop_back();
+}
+
+bool RunReader::exists(const std::string &relative) const {
+  std::error_code ec;
+  return fs::exists(path(relative), ec);
+}
+
+std::string RunReader::configText() const { return readIfExists(path("config.yaml")); }
+
+std::map<std::string, std::string> flattenConfigYaml(const std::string &text, std::string *error) {
+  std::map<std::string, std::string> out;
+  try {
+    flatten(YAML::Load(text), "", out);
+  } catch (const YAML::Exception &e) {
+    if (error)
+      *error = "line " + std::to_string(e.mark.line + 1) + ": " + e.msg;
+    return {};
+  } catch (const std::exception &e) {
+    if (error)
+      *error = e.what();
+    return {};
+  }
+  return out;
+}
+
+std::map<std::string, std::string> RunReader::configValues() const { return flattenConfigYaml(configText()); }
+
+std::string RunReader::configError() const {
+  std::string error;
+  flattenConfigYaml(configText(), &error);
+  return error.empty() ? error : path("config.yaml") + ":" + error.substr(5); // "line N: ..." -> ":N: ..."
+}
+
+std::string RunReader::configValue(const std::string &key, const std::string &fallback) const {
+  const auto values = configValues();
+  const auto it = values.find(key);
+  return it == values.end() ? fallback : it->second;
+}
+
+RunKind RunReader::kind() const {
+  std::string task;
+  try {
+    if (const auto info = runInfo())
+      task = info->task;
+  } catch (const std::exception &) {
+  }
+  if (task.empty())
+    task = configValue("task");
+  if (task == "text-to-image")
+    return RunKind::ImagePreference;
+  if (task == "pretrain-diffusion")
+    return RunKind::DiffusionPretraining;
+  if (task == "sentiment" || exists("run_info.json") || !configValue("loss_type").empty())
+    return RunKind::TextPreference;
+  return RunKind::Unknown;
+}
+
+std::string RunReader::lossType() const {
+  auto loss = configValue("loss_type");
+  if (loss.empty()) {
+    try {
+      if (const auto info = runInfo())
+        loss = info->lossType;
+    } catch (const std::exception &) {
+    }
+  }
+  return loss;
+}
+
+double RunReader::beta() const {
+  const auto text = configValue("beta");
+  if (text.empty())
+    return std::numeric_limits<double>::quiet_NaN();
+  try {
+    std::size_t used = 0;
+    const double v = std::stod(text, &used);
+    return used == text.size() ? v : std::numeric_limits<double>::quiet_NaN();
+  } catch (const std::exception &) {
+    return std::numeric_limits<double>::quiet_NaN();
+  }
+}
+
+std::optional<RunStatusRecord> RunReader::status() const {
+  const auto text = readIfExists(path("status.json"));
+  if (text.empty())
+    return std::nullopt;
+  return parseRunStatus(text);
+}
+
+std::optional<RunInfoRecord> RunReader::runInfo() const {
+  const auto file = path("run_info.json");
+  std::error_code ec;
+  if (!fs::is_regular_file(file, ec))
+    return std::nullopt;
+  const auto j = nlohmann::json::parse(readFile(file), nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    throw InputError(file, 0, {}, "not a JSON object");
+  auto str = [&](const char *key) {
+    const auto it = j.find(key);
+    if (it == j.end() || it->is_null())
+      return std::string();
+    if (!it->is_string())
+      throw InputError(file, 0, key, "must be a string");
+    return it->get<std::string>();
+  };
+  auto located = [&](const std::string &p) {
+    if (p.empty())
+      return p;
+    return fs::path(p).is_absolute() ? p : absolute(path(p));
+  };
+  RunInfoRecord info;
+  info.task = str("task");
+  info.lossType = str("loss_type");
+  info.referenceModel = located(str("reference_model"));
+  info.policyFinal = located(str("policy_final"));
+  info.oracleModel = located(str("oracle_model"));
+  return info;
+}
+
+nlohmann::json RunReader::evalSummary() const {
+  const auto j = nlohmann::json::parse(readIfExists(path("eval/summary.json")), nullptr, false);
+  return j.is_object() ? j : nlohmann::json::object();
+}
+
+std::vector<nlohmann::json> RunReader::metrics() const {
+  std::vector<nlohmann::json> out;
+  std::ifstream in(path("metrics.jsonl"));
+  for (std::string line; std::getline(in, line);) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_object())
+      out.push_back(std::move(j));
+  }
+  return out;
+}
+
+std::vector<RunGridEntry> RunReader::grids() const {
+  std::vector<RunGridEntry> out;
+  std::error_code ec;
+  static const std::regex pattern(R"(grid-step-(\d+)\.png)");
+  for (const auto &entry : fs::directory_iterator(path("samples"), ec)) {
+    const auto step = stepOf(entry.path().filename().string(), pattern);
+    if (step >= 0 && entry.is_regular_file(ec))
+      out.push_back({step, entry.path().string()});
+  }
+  std::sort(out.begin(), out.end(), [](const auto &a, const auto &b) { return a.step < b.step; });
+  return out;
+}
+
+std::string RunReader::pairsFile() const { return exists("eval/pairs.jsonl") ? path("eval/pairs.jsonl") : ""; }
+
+std::vector<RunCheckpointEntry> RunReader::checkpoints() const {
+  std::vector<RunCheckpointEntry> out;
+  std::error_code ec;
+  static const std::regex pattern(R"(step-(\d+))");
+  for (const auto &entry : fs::directory_iterator(path("checkpoints"), ec)) {
+    const auto step = stepOf(entry.path().filename().string(), pattern);
+    if (step >= 0 && fs::exists(entry.path() / "trainer_state.json", ec))
+      out.push_back({step, entry.path().string()});
+  }
+  std::sort(out.begin(), out.end(), [](const auto &a, const auto &b) { return a.step < b.step; });
+  return out;
+}
+
+std::string RunReader::finalModel() const {
+  std::string final;
+  try {
+    if (const auto info = runInfo())
+      final = info->policyFinal;
+  } catch (const std::exception &) {
+  }
+  std::error_code ec;
+  if (!final.empty() && fs::is_directory(final, ec))
+    return final;
+  for (const char *candidate : {"hf", "model"})
+    if (fs::is_directory(path(candidate), ec))
+      return absolute(path(candidate));
+  return {};
+}
+
+std::vector<RunModelEntry> RunReader::models() const {
+  std::vector<RunModelEntry> out;
+  const bool image = kind() == RunKind::ImagePreference || kind() == RunKind::DiffusionPretraining;
+  const auto final = finalModel();
+  if (!final.empty())
+    out.push_back({RunModelEntry::Role::Final, fs::path(final).filename().string(), final, image});
+  const auto steps = checkpoints();
+  for (auto it = steps.rbegin(); it != steps.rend(); ++it)
+    out.push_back({RunModelEntry::Role::Checkpoint, "step-" + std::to_string(it->step), absolute(it->dir), image});
+  std::optional<RunInfoRecord> info;
+  try {
+    info = runInfo();
+  } catch (const std::exception &) {
+  }
+  std::error_code ec;
+  if (info && !info->referenceModel.empty() && fs::is_directory(info->referenceModel, ec))
+    out.push_back({RunModelEntry::Role::Reference, "reference", info->referenceModel, image});
+  return out;
+}
+
+} // namespace preflab::core

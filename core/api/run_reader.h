@@ -1,0 +1,128 @@
+// RunReader: the one reader of run folders (torch-free), beside their one writer (RunFolder).
+// Every view of the app, the CLI and the folder watcher ask it instead of parsing files.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace preflab::core {
+
+// What kind of run wrote a folder: from run_info.json's task, else config.yaml's task.
+enum class RunKind {
+  Unknown,
+  TextPreference,      // a text objective (embedded sentiment task or files)
+  ImagePreference,     // task: text-to-image
+  DiffusionPretraining // task: pretrain-diffusion
+};
+std::string runKindName(RunKind kind); // "text", "text-to-image", "pretrain-diffusion", "unknown"
+
+// status.json as written by RunFolder::writeStatus.
+struct RunStatusRecord {
+  std::string state; // running | finished | failed | cancelled
+  std::string message;
+  std::int64_t step = 0;
+  std::int64_t maxSteps = 0;
+  double updatedAt = 0.0;
+};
+// Parses status.json text; nullopt when it is not a whole JSON object (half-written by another
+// writer, or not a status file). Missing or mistyped keys read as empty / 0.
+std::optional<RunStatusRecord> parseRunStatus(const std::string &text);
+
+// run_info.json: where a run's models live. Paths are absolute (relative ones are resolved
+// against the run folder, as image runs write policy_final: "model").
+struct RunInfoRecord {
+  std::string task;     // "sentiment", "text-to-image" or "" (a text run from files)
+  std::string lossType;
+  std::string referenceModel;
+  std::string policyFinal;
+  std::string oracleModel; // image runs with an oracle
+};
+
+// One line of metrics.jsonl: {"step": N, "time": unix seconds, metric: value, ...}; null values
+// are the writer's encoding of NaN / Inf and read as NaN.
+struct MetricsLine {
+  double step = 0.0;
+  double time = 0.0; // NaN when absent
+  std::map<std::string, double> metrics;
+};
+// Parses one line (without its newline). Returns the reason when it is not a metrics line
+// ("not valid JSON", "not a JSON object", "no numeric \"step\""); blank lines are not passed.
+std::optional<MetricsLine> parseMetricsLine(const std::string &line, std::string *reason = nullptr);
+
+// A config.yaml flattened to "key" / "block.key" / "list.0" -> scalar text (quotes removed; flow
+// maps such as pretraining's model: {...} are flattened too). Never throws: text that is not YAML
+// gives {} and, when `error` is given, "line N: why".
+std::map<std::string, std::string> flattenConfigYaml(const std::string &text, std::string *error = nullptr);
+
+struct RunCheckpointEntry {
+  std::int64_t step = 0;
+  std::string dir;
+};
+struct RunGridEntry {
+  std::int64_t step = 0;
+  std::string path;
+};
+// A model a run offers: its final policy, checkpoints (newest first) and its reference.
+struct RunModelEntry {
+  enum class Role { Final, Checkpoint, Reference };
+  Role role = Role::Final;
+  std::string label; // "hf", "model", "step-40", "reference"
+  std::string path;  // absolute
+  bool image = false; // a diffusion model folder (image runs), else a text model folder
+};
+
+class RunReader {
+public:
+  // A folder holding config.yaml or metrics.jsonl.
+  static bool isRunFolder(const std::string &dir);
+
+  explicit RunReader(std::string dir); // reads nothing yet
+  const std::string &dir() const { return m_dir; }
+  std::string path(const std::string &relative) const { return m_dir + "/" + relative; }
+  bool exists(const std::string &relative) const;
+
+  RunKind kind() const;
+  bool isImageRun() const { return kind() == RunKind::ImagePreference; }
+
+  // config.yaml: its text ("" when missing), and flattened to "key" / "block.key" -> scalar text
+  // as written (quotes removed, flow maps and sequences flattened too). Never throws: a config
+  // that is not YAML gives {} and configError() says why.
+  std::string configText() const;
+  std::map<std::string, std::string> configValues() const;
+  std::string configError() const;
+  std::string configValue(const std::string &key, const std::string &fallback = {}) const;
+  // The objective and its β for any kind of run ("" / NaN when the config does not say).
+  std::string lossType() const;
+  double beta() const;
+
+  std::optional<RunStatusRecord> status() const;
+  // run_info.json; nullopt when missing. Throws InputError naming the file when it is not a JSON
+  // object or a key is not a string.
+  std::optional<RunInfoRecord> runInfo() const;
+  // eval/summary.json as an object ({} when missing or malformed).
+  nlohmann::json evalSummary() const;
+  // metrics.jsonl, a half-written last line skipped.
+  std::vector<nlohmann::json> metrics() const;
+
+  // samples/grid-step-N.png by ascending step.
+  std::vector<RunGridEntry> grids() const;
+  // eval/pairs.jsonl (text runs), "" when missing.
+  std::string pairsFile() const;
+  // Complete checkpoints (checkpoints/step-N with trainer_state.json; no step-N.tmp), ascending.
+  std::vector<RunCheckpointEntry> checkpoints() const;
+  // The final policy's folder (hf/ for text runs, model/ for image and pretraining runs) when it
+  // exists, else "".
+  std::string finalModel() const;
+  // Final policy, checkpoints newest first, then the reference (when run_info names one that exists).
+  std::vector<RunModelEntry> models() const;
+
+private:
+  std::string m_dir;
+};
+
+} // namespace preflab::core

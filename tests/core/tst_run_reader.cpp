@@ -1,0 +1,165 @@
+// Tests the one run-folder reader: kinds, config for every kind, status, run info, checkpoints,
+// grids, models and malformed files, on folders laid out by RunFolder as runs write them.
+#include "core/api/run_reader.h"
+#include "core/io/atomic_file.h"
+#include "core/io/input_error.h"
+#include "core/train/run_folder.h"
+
+#include "tests/test_main.h"
+
+#include <QtTest/QtTest>
+
+#include <cmath>
+#include <filesystem>
+
+namespace fs = std::filesystem;
+using namespace preflab::core;
+
+namespace {
+
+void touch(const std::string &path, const std::string &text = "x") {
+  fs::create_directories(fs::path(path).parent_path());
+  writeFileAtomic(path, text);
+}
+
+} // namespace
+
+class TestRunReader : public QObject {
+  Q_OBJECT
+
+private Q_SLOTS:
+  void textRunFolder() {
+    QTemporaryDir tmp;
+    const auto dir = tmp.filePath("run").toStdString();
+    RunFolder folder(dir);
+    folder.writeConfig(
+        "# resolved\ntask: sentiment\nloss_type: ipo\nbeta: 0.25\nmodel:\n  n_layer: 2\n  n_head: 4\n");
+    folder.appendMetrics(1, {{"loss", 0.69}, {"grad_norm", std::nan("")}});
+    folder.writeStatus(RunState::Running, "training", 1, 10);
+    writeFileAtomic(dir + "/run_info.json", nlohmann::json{{"task", "sentiment"},
+                                                           {"loss_type", "ipo"},
+                                                           {"reference_model", dir + "/ref"},
+                                                           {"policy_final", dir + "/hf"}}
+                                                .dump());
+    fs::create_directories(dir + "/ref");
+    fs::create_directories(dir + "/hf");
+    touch(dir + "/checkpoints/step-5/trainer_state.json", "{}");
+    touch(dir + "/checkpoints/step-10/trainer_state.json", "{}");
+    touch(dir + "/checkpoints/step-15.tmp/trainer_state.json", "{}"); // being written
+    fs::create_directories(dir + "/checkpoints/step-20");             // no trainer_state.json
+    touch(dir + "/eval/pairs.jsonl", "{}\n");
+
+    QVERIFY(RunReader::isRunFolder(dir));
+    const RunReader r(dir);
+    QCOMPARE(runKindName(r.kind()), std::string("text"));
+    QCOMPARE(r.lossType(), std::string("ipo"));
+    QCOMPARE(r.beta(), 0.25);
+    QCOMPARE(r.configValue("model.n_head"), std::string("4"));
+    QCOMPARE(r.status()->state, std::string("running"));
+    QCOMPARE(r.status()->maxSteps, std::int64_t(10));
+    const auto cps = r.checkpoints();
+    QCOMPARE(cps.size(), std::size_t(2));
+    QCOMPARE(cps.front().step, std::int64_t(5));
+    QCOMPARE(cps.back().step, std::int64_t(10));
+    QVERIFY(!r.pairsFile().empty());
+    const auto models = r.models();
+    QCOMPARE(models.size(), std::size_t(4)); // hf, step-10, step-5, reference
+    QCOMPARE(models[0].label, std::string("hf"));
+    QCOMPARE(models[1].label, std::string("step-10"));
+    QCOMPARE(models[3].role, RunModelEntry::Role::Reference);
+    QVERIFY(!models[0].image);
+    const auto rows = r.metrics();
+    QCOMPARE(rows.size(), std::size_t(1));
+    QVERIFY(rows[0]["grad_norm"].is_null());
+  }
+
+  void imageRunFolderWithRelativePolicy() {
+    QTemporaryDir tmp;
+    const auto dir = tmp.filePath("image").toStdString();
+    RunFolder folder(dir);
+    folder.writeConfig(
+        "task: text-to-image\ntrain_file: fashion-mnist\neval_fraction: 0.1\nloss_type: dspo\nbeta: 0.05\n");
+    writeFileAtomic(dir + "/run_info.json",
+                    R"({"task": "text-to-image", "loss_type": "dspo", "policy_final": "model"})");
+    fs::create_directories(dir + "/model");
+    for (int step : {100, 20, 3})
+      touch(dir + "/samples/grid-step-" + std::to_string(step) + ".png");
+    touch(dir + "/samples/grid.png");
+    touch(dir + "/samples/grid-step-x.png");
+    writeFileAtomic(dir + "/eval/summary.json", R"({"eval/win_rate": 0.75})");
+    const RunReader r(dir);
+    QVERIFY(r.isImageRun());
+    QCOMPARE(r.lossType(), std::string("dspo"));
+    const auto grids = r.grids();
+    QCOMPARE(grids.size(), std::size_t(3));
+    QCOMPARE(grids.front().step, std::int64_t(3));
+    QCOMPARE(grids.back().step, std::int64_t(100));
+    QCOMPARE(r.runInfo()->policyFinal, fs::absolute(dir + "/model").lexically_normal().string());
+    QCOMPARE(r.finalModel(), r.runInfo()->policyFinal);
+    QVERIFY(r.models().front().image);
+    QCOMPARE(r.evalSummary()["eval/win_rate"].get<double>(), 0.75);
+  }
+
+  void pretrainingFolderHasAFlowMapConfig() {
+    QTemporaryDir tmp;
+    const auto dir = tmp.filePath("pre").toStdString();
+    RunFolder folder(dir);
+    folder.writeConfig("task: pretrain-diffusion\nsteps: 5\nmodel: {\"base_channels\":16,\"channels\":1}\n");
+    const RunReader r(dir);
+    QCOMPARE(runKindName(r.kind()), std::string("pretrain-diffusion"));
+    QCOMPARE(r.configValue("model.base_channels"), std::string("16"));
+    QVERIFY(std::isnan(r.beta()));
+  }
+
+  void malformedFilesAreReportedNotFatal() {
+    QTemporaryDir tmp;
+    const auto dir = tmp.filePath("bad").toStdString();
+    fs::create_directories(dir);
+    QVERIFY(!RunReader::isRunFolder(dir));
+    writeFileAtomic(dir + "/config.yaml", "loss_type: [dpo\n");
+    writeFileAtomic(dir + "/status.json", "{\"state\": \"run");
+    writeFileAtomic(dir + "/run_info.json", "[1, 2]");
+    touch(dir + "/eval/summary.json", "nope");
+    QVERIFY(RunReader::isRunFolder(dir));
+    const RunReader r(dir);
+    QVERIFY(r.configValues().empty());
+    QVERIFY2(r.configError().find("config.yaml:") != std::string::npos, r.configError().c_str());
+    QVERIFY(!r.status());
+    QVERIFY_THROWS_EXCEPTION(InputError, r.runInfo());
+    QVERIFY(r.evalSummary().empty());
+    QVERIFY(r.models().empty());
+    QCOMPARE(r.kind(), RunKind::TextPreference); // run_info.json exists: a text run's file
+  }
+
+  void metricsLinesParse_data() {
+    QTest::addColumn<QString>("line");
+    QTest::addColumn<QString>("reason");
+    QTest::newRow("record") << R"({"step": 3, "loss": 0.5, "time": 17})"
+                            << "";
+    QTest::newRow("null is NaN") << R"({"step": 3, "loss": null})"
+                                 << "";
+    QTest::newRow("not json") << "{\"step\": 3, \"lo"
+                              << "not valid JSON"; // escaped, not raw: moc mis-lexes an unbalanced raw string
+    QTest::newRow("array") << "[1]"
+                           << "not a JSON object";
+    QTest::newRow("no step") << R"({"loss": 1})"
+                             << "no numeric \"step\"";
+    QTest::newRow("text step") << R"({"step": "3"})"
+                               << "no numeric \"step\"";
+  }
+  void metricsLinesParse() {
+    QFETCH(QString, line);
+    QFETCH(QString, reason);
+    std::string why;
+    const auto parsed = parseMetricsLine(line.toStdString(), &why);
+    QCOMPARE(!parsed, !reason.isEmpty());
+    QCOMPARE(QString::fromStdString(why), reason);
+    if (parsed) {
+      QCOMPARE(parsed->step, 3.0);
+      QVERIFY(parsed->metrics.count("loss"));
+    }
+  }
+};
+
+PREFLAB_TEST_MAIN(TestRunReader)
+#include "tst_run_reader.moc"
