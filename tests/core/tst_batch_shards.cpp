@@ -6,6 +6,8 @@
 
 #include <ATen/Parallel.h>
 
+#include "tests/test_main.h"
+
 #include <QtTest/QtTest>
 
 #include <atomic>
@@ -17,7 +19,8 @@ namespace {
 
 // DPO loss of pairs [begin, end) of a fixed random batch, weighted by their share of `total`.
 torch::Tensor pairLoss(Gpt &policy, const std::vector<TokenIds> &prompts, const std::vector<TokenIds> &chosen,
-                       const std::vector<TokenIds> &rejected, std::size_t begin, std::size_t end, std::size_t total) {
+                       const std::vector<TokenIds> &rejected, std::size_t begin, std::size_t end,
+                       std::size_t total) {
   std::vector<TokenIds> p, r;
   for (std::size_t i = begin; i < end; ++i) {
     p.push_back(prompts[i]);
@@ -149,5 +152,5 @@ private Q_SLOTS:
   }
 };
 
-QTEST_GUILESS_MAIN(TestBatchShards)
+PREFLAB_TEST_MAIN(TestBatchShards)
 #include "tst_batch_shards.moc"

@@ -7,6 +7,8 @@
 
 #include <torch/torch.h>
 
+#include "tests/test_main.h"
+
 #include <QtTest/QtTest>
 
 using namespace preflab::core;
@@ -330,5 +332,5 @@ private Q_SLOTS:
   }
 };
 
-QTEST_GUILESS_MAIN(TestDiffusionModel)
+PREFLAB_TEST_MAIN(TestDiffusionModel)
 #include "tst_diffusion_model.moc"

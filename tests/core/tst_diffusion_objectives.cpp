@@ -6,6 +6,8 @@
 
 #include <torch/torch.h>
 
+#include "tests/test_main.h"
+
 #include <QtTest/QtTest>
 
 #include <nlohmann/json.hpp>
@@ -680,5 +682,5 @@ void TestDiffusionObjectives::pythonReferenceValues() {
   }
 }
 
-QTEST_GUILESS_MAIN(TestDiffusionObjectives)
+PREFLAB_TEST_MAIN(TestDiffusionObjectives)
 #include "tst_diffusion_objectives.moc"

@@ -6,6 +6,8 @@
 
 #include <torch/torch.h>
 
+#include "tests/test_main.h"
+
 #include <QtTest/QtTest>
 
 using namespace preflab::core;
@@ -126,7 +128,8 @@ private Q_SLOTS:
     o.maxNewTokens = 3;
     auto out = generate(model, {{5, 6}}, {0}, o, -1);
     torch::NoGradGuard g;
-    auto first = model->forward(torch::tensor({5, 6}, torch::kLong).unsqueeze(0))[0][1].argmax().item<std::int64_t>();
+    auto first =
+        model->forward(torch::tensor({5, 6}, torch::kLong).unsqueeze(0))[0][1].argmax().item<std::int64_t>();
     QCOMPARE(out[0].size(), std::size_t(3));
     QCOMPARE(out[0][0], first);
   }
@@ -150,5 +153,5 @@ private Q_SLOTS:
   }
 };
 
-QTEST_GUILESS_MAIN(TestGpt)
+PREFLAB_TEST_MAIN(TestGpt)
 #include "tst_gpt.moc"

@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "tests/test_main.h"
+
 #include <QtTest/QtTest>
 
 #include <filesystem>
@@ -151,7 +153,9 @@ private:
   QTemporaryDir m_tmp;
 };
 
-void TestHfGpt2::init() { torch::manual_seed(11); }
+void TestHfGpt2::init() {
+  torch::manual_seed(11);
+}
 
 void TestHfGpt2::exportLayout() {
   const auto config = tinyConfig();
@@ -250,8 +254,7 @@ void TestHfGpt2::pythonReference() {
     for (const auto &pos : seq)
       for (const auto &v : pos)
         flat.push_back(v.get<double>());
-  const auto reference =
-      torch::tensor(flat, torch::kDouble).view({batch.size(0), batch.size(1), 257});
+  const auto reference = torch::tensor(flat, torch::kDouble).view({batch.size(0), batch.size(1), 257});
   torch::NoGradGuard noGrad;
   const auto logits = model->forward(batch).to(torch::kDouble); // (2, 6, 257)
   const double diff = maxAbsDiff(logits, reference);
@@ -327,9 +330,8 @@ void TestHfGpt2::lmHeadEqualToWteIsAccepted() {
   Gpt model = randomModel(tinyConfig());
   const QString dir = freshDir("lm_head");
   exportHfGpt2(model, ByteTokenizer(), dir.toStdString());
-  editWeights(dir, [](auto &tensors) {
-    tensors["lm_head.weight"] = tensors.at("transformer.wte.weight").clone();
-  });
+  editWeights(
+      dir, [](auto &tensors) { tensors["lm_head.weight"] = tensors.at("transformer.wte.weight").clone(); });
   editConfig(dir, [](auto &json) { json["tie_word_embeddings"] = false; });
   Gpt back = importHfGpt2(dir.toStdString());
   QVERIFY(torch::equal(back->wte->weight, model->wte->weight));
@@ -351,8 +353,7 @@ void TestHfGpt2::tokenizerFallback() {
       importHfGpt2(dir.toStdString(), &tokenizer);
       QFAIL("no InputError for a folder without a usable tokenizer");
     } catch (const InputError &e) {
-      QVERIFY2(QString(e.what()).contains("BPE tokenizers (tokenizer.json) are not supported"),
-               e.what());
+      QVERIFY2(QString(e.what()).contains("BPE tokenizers (tokenizer.json) are not supported"), e.what());
       QVERIFY2(QString(e.what()).contains(dir), e.what());
     }
   }
@@ -410,5 +411,5 @@ void TestHfGpt2::badFolder() {
   }
 }
 
-QTEST_GUILESS_MAIN(TestHfGpt2)
+PREFLAB_TEST_MAIN(TestHfGpt2)
 #include "tst_hf_gpt2.moc"

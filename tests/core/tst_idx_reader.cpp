@@ -3,6 +3,8 @@
 #include "core/data/idx_reader.h"
 #include "core/io/input_error.h"
 
+#include "tests/test_main.h"
+
 #include <QtTest/QtTest>
 
 #include <zlib.h>
@@ -241,5 +243,5 @@ void TestIdxReader::installedTestSplit() {
   QCOMPARE(perClass, std::vector<int>(10, 1000)); // the test split is balanced
 }
 
-QTEST_GUILESS_MAIN(TestIdxReader)
+PREFLAB_TEST_MAIN(TestIdxReader)
 #include "tst_idx_reader.moc"

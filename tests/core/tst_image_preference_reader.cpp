@@ -3,6 +3,8 @@
 #include "core/data/image_preference_reader.h"
 #include "core/io/input_error.h"
 
+#include "tests/test_main.h"
+
 #include <QtTest/QtTest>
 
 #include <fstream>
@@ -330,5 +332,5 @@ void TestImagePreferenceReader::fileLevelErrors() {
   QVERIFY(errorOf(allBad, skipAll).find("no valid records: all 2") != std::string::npos);
 }
 
-QTEST_GUILESS_MAIN(TestImagePreferenceReader)
+PREFLAB_TEST_MAIN(TestImagePreferenceReader)
 #include "tst_image_preference_reader.moc"

@@ -5,6 +5,8 @@
 
 #include <torch/types.h>
 
+#include "tests/test_main.h"
+
 #include <QtTest/QtTest>
 
 #include <nlohmann/json.hpp>
@@ -16,14 +18,14 @@
 #include <vector>
 
 using preflab::core::InputError;
+using preflab::core::objectiveFunction;
 using preflab::core::ObjectiveInfo;
+using preflab::core::objectiveInfo;
+using preflab::core::objectiveInfos;
 using preflab::core::ObjectiveInputs;
 using preflab::core::ObjectiveKind;
 using preflab::core::ObjectiveOutput;
 using preflab::core::ObjectiveParams;
-using preflab::core::objectiveFunction;
-using preflab::core::objectiveInfo;
-using preflab::core::objectiveInfos;
 
 Q_DECLARE_METATYPE(preflab::core::ObjectiveInputs)
 Q_DECLARE_METATYPE(preflab::core::ObjectiveParams)
@@ -38,7 +40,9 @@ torch::Tensor vec(const std::vector<double> &values) {
   return torch::tensor(values, torch::kFloat64);
 }
 
-double value(const torch::Tensor &scalar) { return scalar.item<double>(); }
+double value(const torch::Tensor &scalar) {
+  return scalar.item<double>();
+}
 
 // One pair with sequence sums (and the means they imply) and reference sums.
 ObjectiveInputs pair(double pw, double pl, double rw, double rl, double lw = 1, double ll = 1) {
@@ -63,8 +67,7 @@ ObjectiveInputs meansPair(double aw, double al) {
 }
 
 // Unpaired rows with log-ratios r (policy − ref); z comes from a one-element KL batch.
-ObjectiveInputs unpaired(const std::vector<double> &r, const std::vector<bool> &desirable,
-                         double z) {
+ObjectiveInputs unpaired(const std::vector<double> &r, const std::vector<bool> &desirable, double z) {
   ObjectiveInputs in;
   std::vector<double> ref(r.size(), -10.0);
   std::vector<double> policy;
@@ -262,9 +265,9 @@ void TestObjectives::everyObjectiveRunsOnAFullBatch() {
     QVERIFY2(std::isfinite(value(metric)), key.c_str());
   }
   if (objectiveInfo(n).kind == ObjectiveKind::Pairwise) {
-    for (const char *key : {"rewards/chosen", "rewards/rejected", "rewards/margins",
-                            "rewards/accuracies", "logps/chosen", "logps/rejected",
-                            "ranking/accuracy", "ranking/accuracy_len_norm"})
+    for (const char *key :
+         {"rewards/chosen", "rewards/rejected", "rewards/margins", "rewards/accuracies", "logps/chosen",
+          "logps/rejected", "ranking/accuracy", "ranking/accuracy_len_norm"})
       QVERIFY2(out.metrics.count(key) == 1, key);
   }
 }
@@ -307,8 +310,7 @@ void TestObjectives::badParameterThrowsInputError_data() {
   QTest::newRow("cdpo eps 0.6") << "cdpo" << withSmoothing(0.1, 0.6) << "label_smoothing";
   QTest::newRow("robust eps 0.5") << "robust" << withSmoothing(0.1, 0.5) << "label_smoothing";
   QTest::newRow("kto negative weight") << "kto" << negativeWeight << "desirable_weight";
-  QTest::newRow("reward negative centring")
-      << "reward" << negativeCentering << "center_rewards_coefficient";
+  QTest::newRow("reward negative centring") << "reward" << negativeCentering << "center_rewards_coefficient";
 }
 
 void TestObjectives::badParameterThrowsInputError() {
@@ -353,31 +355,27 @@ void TestObjectives::specVectors_data() {
   QTest::newRow("IPO h=2 tau=0.1") << "ipo" << h2 << withBeta(0.1) << "loss" << 9.0;
   QTest::newRow("IPO per-token: sums x2, 2 tokens each")
       << "ipo" << pair(-20, -24, -22, -22, 2, 2) << withBeta(0.1) << "loss" << 9.0;
-  QTest::newRow("cDPO eps=0.1") << "cdpo" << h2 << withSmoothing(0.1, 0.1) << "loss"
-                                << 0.6181388694;
+  QTest::newRow("cDPO eps=0.1") << "cdpo" << h2 << withSmoothing(0.1, 0.1) << "loss" << 0.6181388694;
   QTest::newRow("DPO label_smoothing=0.1 is cDPO")
       << "dpo" << h2 << withSmoothing(0.1, 0.1) << "loss" << 0.6181388694;
-  QTest::newRow("robust DPO eps=0.1")
-      << "robust" << h2 << withSmoothing(0.1, 0.1) << "loss" << 0.5731388694;
+  QTest::newRow("robust DPO eps=0.1") << "robust" << h2 << withSmoothing(0.1, 0.1) << "loss" << 0.5731388694;
   QTest::newRow("hinge beta=0.1") << "hinge" << h2 << withBeta(0.1) << "loss" << 0.8;
   QTest::newRow("R-DPO alpha=0.01 len 120/80")
       << "rdpo" << pair(-10, -12, -11, -11, 120, 80) << rdpo << "loss" << 0.4374879505;
   QTest::newRow("SimPO beta=2 gamma/beta=0.5")
       << "simpo" << meansPair(-1.0, -1.5) << simpo << "loss" << 0.6931471806;
-  QTest::newRow("SimPER") << "simper" << meansPair(-1.0, -1.5) << noBeta << "loss"
-                          << -0.1447492810;
+  QTest::newRow("SimPER") << "simper" << meansPair(-1.0, -1.5) << noBeta << "loss" << -0.1447492810;
   QTest::newRow("ORPO log-odds difference")
       << "orpo" << meansPair(-0.5, -1.0) << withBeta(0.1) << "log_odds_chosen" << 0.9740769842;
   QTest::newRow("ORPO OR term lambda=0.1")
       << "orpo" << meansPair(-0.5, -1.0) << withBeta(0.1) << "loss-nll_loss" << 0.0320299785;
-  QTest::newRow("ORPO NLL term") << "orpo" << meansPair(-0.5, -1.0) << withBeta(0.1)
-                                 << "nll_loss" << 0.5;
+  QTest::newRow("ORPO NLL term") << "orpo" << meansPair(-0.5, -1.0) << withBeta(0.1) << "nll_loss" << 0.5;
   QTest::newRow("KTO desirable r=0.5 z=0.1")
       << "kto" << unpaired({0.5}, {true}, 0.1) << withBeta(0.1) << "loss" << 0.4900013331;
   QTest::newRow("KTO undesirable r=-0.3 z=0.1")
       << "kto" << unpaired({-0.3}, {false}, 0.1) << withBeta(0.1) << "loss" << 0.4900013331;
-  QTest::newRow("KTO both rows z=0.1") << "kto" << unpaired({0.5, -0.3}, {true, false}, 0.1)
-                                       << withBeta(0.1) << "loss" << 0.4900013331;
+  QTest::newRow("KTO both rows z=0.1")
+      << "kto" << unpaired({0.5, -0.3}, {true, false}, 0.1) << withBeta(0.1) << "loss" << 0.4900013331;
   QTest::newRow("KTO negative KL clamps z to 0")
       << "kto" << unpaired({0.5}, {true}, -1.0) << withBeta(0.1) << "loss" << 0.4875026035;
   QTest::newRow("BT reward model") << "reward" << rewards(1.3, 0.2) << ObjectiveParams() << "loss"
@@ -398,8 +396,7 @@ void TestObjectives::specVectors() {
     got = value(out.loss) - value(out.metrics.at("nll_loss"));
   else
     got = value(out.metrics.at(quantity.toStdString()));
-  const QString detail =
-      QString("got %1, expected %2").arg(got, 0, 'g', 12).arg(expected, 0, 'g', 12);
+  const QString detail = QString("got %1, expected %2").arg(got, 0, 'g', 12).arg(expected, 0, 'g', 12);
   QVERIFY2(std::abs(got - expected) < 1e-6, qPrintable(detail));
 }
 
@@ -481,8 +478,7 @@ void TestObjectives::pythonReferenceValues_data() {
 void TestObjectives::pythonReferenceValues() {
   QFETCH(int, index);
   const nlohmann::json &c = m_reference.at("cases").at(index);
-  const ObjectiveInputs in =
-      inputsFromJson(m_reference.at("inputs"), c.at("inputs").get<std::string>());
+  const ObjectiveInputs in = inputsFromJson(m_reference.at("inputs"), c.at("inputs").get<std::string>());
   const ObjectiveParams params = paramsFromJson(c.at("params"));
   const ObjectiveOutput out = objectiveFunction(c.at("loss_type").get<std::string>())(in, params);
   for (const auto &[key, expectedJson] : c.at("expected").items()) {
@@ -491,10 +487,9 @@ void TestObjectives::pythonReferenceValues() {
     const double got = key == "loss" ? value(out.loss) : value(out.metrics.at(key));
     const double tolerance = 1e-5 * std::max(1.0, std::abs(expected));
     QVERIFY2(std::abs(got - expected) <= tolerance,
-             (key + ": got " + std::to_string(got) + ", expected " + std::to_string(expected))
-                 .c_str());
+             (key + ": got " + std::to_string(got) + ", expected " + std::to_string(expected)).c_str());
   }
 }
 
-QTEST_GUILESS_MAIN(TestObjectives)
+PREFLAB_TEST_MAIN(TestObjectives)
 #include "tst_objectives.moc"

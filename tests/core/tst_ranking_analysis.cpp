@@ -1,6 +1,8 @@
 // Tests ranking accuracy, idealised ranking accuracy, difficulty and alignment gap against the spec vectors.
 #include "core/metrics/ranking_analysis.h"
 
+#include "tests/test_main.h"
+
 #include <QtTest/QtTest>
 
 #include <cmath>
@@ -74,5 +76,5 @@ private Q_SLOTS:
   }
 };
 
-QTEST_GUILESS_MAIN(TestRankingAnalysis)
+PREFLAB_TEST_MAIN(TestRankingAnalysis)
 #include "tst_ranking_analysis.moc"

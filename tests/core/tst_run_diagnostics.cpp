@@ -3,6 +3,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/test_main.h"
+
 #include <QtTest/QtTest>
 
 #include <algorithm>
@@ -224,5 +226,5 @@ private Q_SLOTS:
   }
 };
 
-QTEST_GUILESS_MAIN(TestRunDiagnostics)
+PREFLAB_TEST_MAIN(TestRunDiagnostics)
 #include "tst_run_diagnostics.moc"

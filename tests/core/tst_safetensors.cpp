@@ -4,6 +4,8 @@
 
 #include <torch/torch.h>
 
+#include "tests/test_main.h"
+
 #include <QtTest/QtTest>
 
 #include <cstring>
@@ -166,9 +168,8 @@ void TestSafetensors::writerLayout() {
 
 void TestSafetensors::writerRejectsUnsupported() {
   const std::string path = m_dir.filePath("rejected.safetensors").toStdString();
-  QVERIFY_THROWS_EXCEPTION(
-      std::invalid_argument,
-      writeSafetensors(path, {{"c", torch::zeros({2}, torch::kComplexFloat)}}));
+  QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
+                           writeSafetensors(path, {{"c", torch::zeros({2}, torch::kComplexFloat)}}));
   QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
                            writeSafetensors(path, {{"__metadata__", torch::zeros({2})}}));
   QVERIFY(!QFile::exists(QString::fromStdString(path)));
@@ -232,9 +233,8 @@ void TestSafetensors::corrupt_data() {
   const QByteArray eight = floatBytes({1, 2});
   const QByteArray twelve = floatBytes({1, 2, 3});
   auto f32 = [](const char *name, const char *shape, int begin, int end) {
-    return QByteArray("\"") + name + R"(":{"dtype":"F32","shape":)" + shape +
-           R"(,"data_offsets":[)" + QByteArray::number(begin) + "," + QByteArray::number(end) +
-           "]}";
+    return QByteArray("\"") + name + R"(":{"dtype":"F32","shape":)" + shape + R"(,"data_offsets":[)" +
+           QByteArray::number(begin) + "," + QByteArray::number(end) + "]}";
   };
 
   // One row per line, so the rows read as a table.
@@ -292,5 +292,5 @@ void TestSafetensors::corrupt() {
   }
 }
 
-QTEST_GUILESS_MAIN(TestSafetensors)
+PREFLAB_TEST_MAIN(TestSafetensors)
 #include "tst_safetensors.moc"

@@ -2,6 +2,8 @@
 #include "core/data/text_preference_reader.h"
 #include "core/io/input_error.h"
 
+#include "tests/test_main.h"
+
 #include <QtTest/QtTest>
 
 #include <nlohmann/json.hpp>
@@ -94,8 +96,7 @@ std::string shortDump(const json &value) {
 
 // The first difference between expected and actual, described; empty when they agree.
 std::string jsonMismatch(const json &expected, const json &actual, const std::string &where) {
-  const std::string differ =
-      where + ": expected " + shortDump(expected) + ", got " + shortDump(actual);
+  const std::string differ = where + ": expected " + shortDump(expected) + ", got " + shortDump(actual);
   if (expected.is_number() && actual.is_number()) {
     const double e = expected.get<double>(), a = actual.get<double>();
     return std::fabs(e - a) <= 1e-9 * std::max(1.0, std::fabs(e)) ? "" : differ;
@@ -119,8 +120,7 @@ std::string jsonMismatch(const json &expected, const json &actual, const std::st
       return where + ": expected " + std::to_string(expected.size()) + " elements, got " +
              std::to_string(actual.size());
     for (std::size_t i = 0; i < expected.size(); ++i)
-      if (std::string m =
-              jsonMismatch(expected[i], actual[i], where + "[" + std::to_string(i) + "]");
+      if (std::string m = jsonMismatch(expected[i], actual[i], where + "[" + std::to_string(i) + "]");
           !m.empty())
         return m;
     return "";
@@ -140,8 +140,7 @@ std::string missingSubstrings(const std::string &text, const json &contains) {
 std::string errorMismatch(const InputError &error, const json &expected) {
   std::string problems = missingSubstrings(error.what(), expected.at("contains"));
   if (error.line() != expected.at("line").get<std::int64_t>())
-    problems +=
-        "line " + std::to_string(error.line()) + " instead of " + expected.at("line").dump() + "; ";
+    problems += "line " + std::to_string(error.line()) + " instead of " + expected.at("line").dump() + "; ";
   if (error.key() != expected.at("key").get<std::string>())
     problems += "key '" + error.key() + "' instead of " + expected.at("key").dump() + "; ";
   return problems;
@@ -187,12 +186,10 @@ void addCaseRows(std::initializer_list<const char *> cases) {
     QTest::newRow(name) << QString::fromLatin1(name);
 }
 
-const std::initializer_list<const char *> kGoodCases = {"trl_standard", "trl_conversational",
-                                                        "hh_rlhf",      "ultrafeedback",
-                                                        "kto_unpaired", "rater_fields"};
-const std::initializer_list<const char *> kBrokenCases = {"truncated_line",     "wrong_types",
-                                                          "invalid_utf8",       "empty_file",
-                                                          "bad_rater_fraction", "mixed_formats"};
+const std::initializer_list<const char *> kGoodCases = {
+    "trl_standard", "trl_conversational", "hh_rlhf", "ultrafeedback", "kto_unpaired", "rater_fields"};
+const std::initializer_list<const char *> kBrokenCases = {
+    "truncated_line", "wrong_types", "invalid_utf8", "empty_file", "bad_rater_fraction", "mixed_formats"};
 
 std::string recordLine(const std::string &prompt) {
   return json{{"prompt", prompt}, {"chosen", "c"}, {"rejected", "r"}}.dump();
@@ -246,13 +243,11 @@ void TestTextPreferenceReader::goldenRecords() {
   QVERIFY2(readInto(casePath(name, "input.jsonl"), {}, data, error), error.c_str());
   QCOMPARE(QString::fromStdString(textFormatName(data.format)),
            QString::fromStdString(expected.at("format").get<std::string>()));
-  QCOMPARE(qint64(data.pairs.size() + data.unpaired.size()),
-           expected.at("record_count").get<qint64>());
+  QCOMPARE(qint64(data.pairs.size() + data.unpaired.size()), expected.at("record_count").get<qint64>());
   QVERIFY(data.skipped.empty());
   const std::string records = jsonMismatch(expected.at("records"), recordsOf(data), "records");
   QVERIFY2(records.empty(), records.c_str());
-  const std::string summary =
-      jsonMismatch(expected.at("summary"), summarizeTextPreferences(data), "summary");
+  const std::string summary = jsonMismatch(expected.at("summary"), summarizeTextPreferences(data), "summary");
   QVERIFY2(summary.empty(), summary.c_str());
 }
 
@@ -281,15 +276,13 @@ void TestTextPreferenceReader::goldenSkipped() {
   TextPreferenceData data;
   std::string error;
   QVERIFY2(readInto(path, skipping(), data, error), error.c_str());
-  QCOMPARE(qint64(data.pairs.size() + data.unpaired.size()),
-           expected.at("record_count").get<qint64>());
+  QCOMPARE(qint64(data.pairs.size() + data.unpaired.size()), expected.at("record_count").get<qint64>());
   const json &skipped = expected.at("skipped");
   QCOMPARE(data.skipped.size(), skipped.size());
   QCOMPARE(summarizeTextPreferences(data).at("skipped").get<std::size_t>(), skipped.size());
   for (std::size_t i = 0; i < skipped.size(); ++i) {
     QCOMPARE(data.skipped[i].line, skipped[i].at("line").get<std::int64_t>());
-    const std::string missing =
-        missingSubstrings(data.skipped[i].reason, skipped[i].at("contains"));
+    const std::string missing = missingSubstrings(data.skipped[i].reason, skipped[i].at("contains"));
     QVERIFY2(missing.empty(), missing.c_str());
   }
 }
@@ -357,16 +350,14 @@ void TestTextPreferenceReader::longLines() {
   while (prompt.size() < kTenMiB)
     prompt += "\xC3\xA9"; // é
   const std::string path = m_dir.filePath("input").toStdString();
-  writeBytes(path,
-             recordLine("first") + "\n" + recordLine(prompt) + "\n" + recordLine("third") + "\n");
+  writeBytes(path, recordLine("first") + "\n" + recordLine(prompt) + "\n" + recordLine("third") + "\n");
   TextReadOptions options;
   options.maxLineBytes = std::size_t(limit) << 20;
   options.skipInvalid = skip;
   if (!errorText.isEmpty()) {
     const std::optional<InputError> error = readError(path, options);
     QVERIFY2(error.has_value(), "an over-long line must throw");
-    QVERIFY2(std::string(error->what()).find(errorText.toStdString()) != std::string::npos,
-             error->what());
+    QVERIFY2(std::string(error->what()).find(errorText.toStdString()) != std::string::npos, error->what());
     QCOMPARE(error->line(), std::int64_t(2));
     return;
   }
@@ -433,13 +424,11 @@ void TestTextPreferenceReader::recordErrors_data() {
       {{"prompt", list({user})}, {"chosen", list({user})}, {"rejected", list({reply})}}, "chosen",
       "no response message");
   row("message without content",
-      {{"prompt", list({{{"role", "user"}}})},
-       {"chosen", list({reply})},
-       {"rejected", list({reply})}},
+      {{"prompt", list({{{"role", "user"}}})}, {"chosen", list({reply})}, {"rejected", list({reply})}},
       "prompt[0].content", "missing");
   row("message is not an object",
-      {{"prompt", list({"q"})}, {"chosen", list({reply})}, {"rejected", list({reply})}},
-      "prompt[0]", "expected a message object");
+      {{"prompt", list({"q"})}, {"chosen", list({reply})}, {"rejected", list({reply})}}, "prompt[0]",
+      "expected a message object");
   row("message with an empty role",
       {{"prompt", list({{{"role", ""}, {"content", "q"}}})},
        {"chosen", list({reply})},
@@ -448,12 +437,10 @@ void TestTextPreferenceReader::recordErrors_data() {
   row("empty prompt message list",
       {{"prompt", json::array()}, {"chosen", list({reply})}, {"rejected", list({reply})}}, "prompt",
       "empty message list");
-  row("hh-rlhf without an assistant turn",
-      {{"chosen", "\n\nHuman: hi"}, {"rejected", "\n\nHuman: hi"}}, "chosen",
-      "no \"\\n\\nAssistant:\" turn");
+  row("hh-rlhf without an assistant turn", {{"chosen", "\n\nHuman: hi"}, {"rejected", "\n\nHuman: hi"}},
+      "chosen", "no \"\\n\\nAssistant:\" turn");
   row("hh-rlhf rejected with another prompt",
-      {{"chosen", "\n\nHuman: hi\n\nAssistant: yo"},
-       {"rejected", "\n\nHuman: ho\n\nAssistant: yo"}},
+      {{"chosen", "\n\nHuman: hi\n\nAssistant: yo"}, {"rejected", "\n\nHuman: ho\n\nAssistant: yo"}},
       "rejected", "does not share");
   row("ultrafeedback without score_rejected",
       {{"prompt", "q"},
@@ -477,8 +464,8 @@ void TestTextPreferenceReader::recordErrors_data() {
       "expected a number");
   row("kto without prompt", {{"completion", "c"}, {"label", true}}, "prompt", "missing");
   row("no known format", {{"text", "hello"}}, "", "matches no known format");
-  row("message lists without a prompt", {{"chosen", list({reply})}, {"rejected", list({reply})}},
-      "prompt", "missing");
+  row("message lists without a prompt", {{"chosen", list({reply})}, {"rejected", list({reply})}}, "prompt",
+      "missing");
   QTest::newRow("invalid JSON literal")
       << QByteArray(R"({"prompt": nope})") << QString() << QString("invalid JSON at byte");
   QTest::newRow("number out of range")
@@ -504,15 +491,13 @@ void TestTextPreferenceReader::recordErrors() {
 void TestTextPreferenceReader::detectFormat_data() {
   QTest::addColumn<QByteArray>("record");
   QTest::addColumn<QString>("format");
-  QTest::addRow("strings") << QByteArray(R"({"prompt": "p", "chosen": "c", "rejected": "r"})")
-                           << "trl";
+  QTest::addRow("strings") << QByteArray(R"({"prompt": "p", "chosen": "c", "rejected": "r"})") << "trl";
   QTest::addRow("message lists") << QByteArray(R"({"prompt": [], "chosen": [], "rejected": []})")
                                  << "trl-conversational";
   QTest::addRow("transcripts") << QByteArray(R"({"chosen": "c", "rejected": "r"})") << "hh-rlhf";
   QTest::addRow("string prompt, message lists")
       << QByteArray(R"({"prompt": "p", "chosen": [], "rejected": []})") << "ultrafeedback";
-  QTest::addRow("unpaired") << QByteArray(R"({"prompt": "p", "completion": "c", "label": false})")
-                            << "kto";
+  QTest::addRow("unpaired") << QByteArray(R"({"prompt": "p", "completion": "c", "label": false})") << "kto";
   QTest::addRow("prompt only") << QByteArray(R"({"prompt": "p"})") << "";
   QTest::addRow("not an object") << QByteArray("[1, 2]") << "";
 }
@@ -584,8 +569,7 @@ void TestTextPreferenceReader::unknownFormatName() {
     QFAIL("an unknown format name must throw");
   } catch (const InputError &error) {
     QCOMPARE(error.key(), std::string("format"));
-    QVERIFY2(std::string(error.what()).find("trl-conversational") != std::string::npos,
-             error.what());
+    QVERIFY2(std::string(error.what()).find("trl-conversational") != std::string::npos, error.what());
   }
 }
 
@@ -598,8 +582,7 @@ void TestTextPreferenceReader::renderConversation_data() {
   QTest::addRow("system, user, assistant")
       << QStringList{"system", "user", "assistant"} << QStringList{"s", "u", "a"}
       << "\n\nSystem: s\n\nUser: u\n\nAssistant: a";
-  QTest::addRow("other role, empty content")
-      << QStringList{"tool"} << QStringList{""} << "\n\nTool: ";
+  QTest::addRow("other role, empty content") << QStringList{"tool"} << QStringList{""} << "\n\nTool: ";
 }
 
 void TestTextPreferenceReader::renderConversation() {
@@ -649,27 +632,21 @@ void TestTextPreferenceReader::everyLineInvalidThrows() {
   writeBytes(path, "{\"prompt\": 1, \"chosen\": \"c\", \"rejected\": \"r\"}\n\nnot json\n");
   const std::optional<InputError> error = readError(path, skipping());
   QVERIFY2(error.has_value(), "a file whose every record is invalid must throw");
-  QVERIFY2(std::string(error->what()).find("all 2 non-blank lines were invalid") !=
-               std::string::npos,
+  QVERIFY2(std::string(error->what()).find("all 2 non-blank lines were invalid") != std::string::npos,
            error->what());
-  QVERIFY2(std::string(error->what()).find("line 1: key 'prompt'") != std::string::npos,
-           error->what());
+  QVERIFY2(std::string(error->what()).find("line 1: key 'prompt'") != std::string::npos, error->what());
 }
 
 void TestTextPreferenceReader::summaryOfNothing() {
   const json summary = summarizeTextPreferences(TextPreferenceData{});
   const json expected = {
-      {"format", "auto"},
-      {"pairs", 0},
-      {"unpaired", 0},
-      {"skipped", 0},
-      {"blank_lines", 0},
-      {"length", {{"prompt", nullptr}, {"chosen", nullptr}, {"rejected", nullptr}}},
-      {"ref_logps", 0},
-      {"chosen_longer_fraction", nullptr}};
+      {"format", "auto"}, {"pairs", 0},
+      {"unpaired", 0},    {"skipped", 0},
+      {"blank_lines", 0}, {"length", {{"prompt", nullptr}, {"chosen", nullptr}, {"rejected", nullptr}}},
+      {"ref_logps", 0},   {"chosen_longer_fraction", nullptr}};
   const std::string problems = jsonMismatch(expected, summary, "summary");
   QVERIFY2(problems.empty(), problems.c_str());
 }
 
-QTEST_GUILESS_MAIN(TestTextPreferenceReader)
+PREFLAB_TEST_MAIN(TestTextPreferenceReader)
 #include "tst_text_preference_reader.moc"

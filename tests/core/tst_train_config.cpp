@@ -2,6 +2,8 @@
 #include "core/io/input_error.h"
 #include "core/train/train_config.h"
 
+#include "tests/test_main.h"
+
 #include <QtTest/QtTest>
 
 using namespace preflab::core;
@@ -12,7 +14,8 @@ class TestTrainConfig : public QObject {
 private Q_SLOTS:
   void readsTrlNames() {
     const auto c = trainConfigFromYaml("beta: 0.25\nlearning_rate: 1.0e-5\nper_device_train_batch_size: 8\n"
-                                       "loss_type: ipo\nmodel:\n  n_layer: 2\n", "c.yaml");
+                                       "loss_type: ipo\nmodel:\n  n_layer: 2\n",
+                                       "c.yaml");
     QCOMPARE(c.beta, 0.25);
     QCOMPARE(c.learningRate, 1e-5);
     QCOMPARE(c.perDeviceTrainBatchSize, std::int64_t(8));
@@ -23,11 +26,16 @@ private Q_SLOTS:
   void errorsNameFileLineAndKey_data() {
     QTest::addColumn<QString>("yaml");
     QTest::addColumn<QString>("expected");
-    QTest::newRow("unknown key") << "beta: 0.1\nbetta: 0.2\n" << "c.yaml:2: key 'betta'";
-    QTest::newRow("unknown nested key") << "model:\n  n_layers: 2\n" << "key 'model.n_layers'";
-    QTest::newRow("wrong type") << "max_steps: many\n" << "key 'max_steps'";
-    QTest::newRow("list value") << "beta: [1, 2]\n" << "key 'beta'";
-    QTest::newRow("syntax") << "beta: [1,\n" << "c.yaml:";
+    QTest::newRow("unknown key") << "beta: 0.1\nbetta: 0.2\n"
+                                 << "c.yaml:2: key 'betta'";
+    QTest::newRow("unknown nested key") << "model:\n  n_layers: 2\n"
+                                        << "key 'model.n_layers'";
+    QTest::newRow("wrong type") << "max_steps: many\n"
+                                << "key 'max_steps'";
+    QTest::newRow("list value") << "beta: [1, 2]\n"
+                                << "key 'beta'";
+    QTest::newRow("syntax") << "beta: [1,\n"
+                            << "c.yaml:";
   }
   void errorsNameFileLineAndKey() {
     QFETCH(QString, yaml);
@@ -67,5 +75,5 @@ private Q_SLOTS:
   }
 };
 
-QTEST_GUILESS_MAIN(TestTrainConfig)
+PREFLAB_TEST_MAIN(TestTrainConfig)
 #include "tst_train_config.moc"
