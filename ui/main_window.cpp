@@ -302,9 +302,13 @@ void MainWindow::newRunDialog() {
   if (dialog.exec() != QDialog::Accepted)
     return;
   RunRequest request;
-  request.config = dialog.config();
+  if (dialog.isImage()) {
+    request.image = dialog.imageConfig();
+  } else {
+    request.config = dialog.config();
+    m_lastConfig = request.config;
+  }
   request.label = dialog.label();
-  m_lastConfig = request.config;
   m_tabs->setCurrentWidget(m_curves);
   m_controller->enqueue(request);
 }

@@ -57,7 +57,9 @@ std::int64_t stepOf(const std::string &name, const std::regex &pattern) {
   }
 }
 
-std::string absolute(const std::string &path) { return fs::absolute(path).lexically_normal().string(); }
+std::string absolute(const std::string &path) {
+  return fs::absolute(path).lexically_normal().string();
+}
 
 } // namespace
 
@@ -145,7 +147,9 @@ bool RunReader::exists(const std::string &relative) const {
   return fs::exists(path(relative), ec);
 }
 
-std::string RunReader::configText() const { return readIfExists(path("config.yaml")); }
+std::string RunReader::configText() const {
+  return readIfExists(path("config.yaml"));
+}
 
 std::map<std::string, std::string> flattenConfigYaml(const std::string &text, std::string *error) {
   std::map<std::string, std::string> out;
@@ -163,7 +167,9 @@ std::map<std::string, std::string> flattenConfigYaml(const std::string &text, st
   return out;
 }
 
-std::map<std::string, std::string> RunReader::configValues() const { return flattenConfigYaml(configText()); }
+std::map<std::string, std::string> RunReader::configValues() const {
+  return flattenConfigYaml(configText());
+}
 
 std::string RunReader::configError() const {
   std::string error;
@@ -286,7 +292,18 @@ std::vector<RunGridEntry> RunReader::grids() const {
   return out;
 }
 
-std::string RunReader::pairsFile() const { return exists("eval/pairs.jsonl") ? path("eval/pairs.jsonl") : ""; }
+std::vector<std::string> RunReader::gridRows() const {
+  std::vector<std::string> out;
+  const auto j = nlohmann::json::parse(readIfExists(path("samples/grid_rows.json")), nullptr, false);
+  if (j.is_object() && j.contains("rows") && j["rows"].is_array())
+    for (const auto &row : j["rows"])
+      out.push_back(row.is_string() ? row.get<std::string>() : std::string());
+  return out;
+}
+
+std::string RunReader::pairsFile() const {
+  return exists("eval/pairs.jsonl") ? path("eval/pairs.jsonl") : "";
+}
 
 std::vector<RunCheckpointEntry> RunReader::checkpoints() const {
   std::vector<RunCheckpointEntry> out;
@@ -325,7 +342,8 @@ std::vector<RunModelEntry> RunReader::models() const {
     out.push_back({RunModelEntry::Role::Final, fs::path(final).filename().string(), final, image});
   const auto steps = checkpoints();
   for (auto it = steps.rbegin(); it != steps.rend(); ++it)
-    out.push_back({RunModelEntry::Role::Checkpoint, "step-" + std::to_string(it->step), absolute(it->dir), image});
+    out.push_back(
+        {RunModelEntry::Role::Checkpoint, "step-" + std::to_string(it->step), absolute(it->dir), image});
   std::optional<RunInfoRecord> info;
   try {
     info = runInfo();

@@ -36,7 +36,7 @@ std::optional<RunStatusRecord> parseRunStatus(const std::string &text);
 // run_info.json: where a run's models live. Paths are absolute (relative ones are resolved
 // against the run folder, as image runs write policy_final: "model").
 struct RunInfoRecord {
-  std::string task;     // "sentiment", "text-to-image" or "" (a text run from files)
+  std::string task; // "sentiment", "text-to-image" or "" (a text run from files)
   std::string lossType;
   std::string referenceModel;
   std::string policyFinal;
@@ -71,8 +71,8 @@ struct RunGridEntry {
 struct RunModelEntry {
   enum class Role { Final, Checkpoint, Reference };
   Role role = Role::Final;
-  std::string label; // "hf", "model", "step-40", "reference"
-  std::string path;  // absolute
+  std::string label;  // "hf", "model", "step-40", "reference"
+  std::string path;   // absolute
   bool image = false; // a diffusion model folder (image runs), else a text model folder
 };
 
@@ -111,6 +111,9 @@ public:
 
   // samples/grid-step-N.png by ascending step.
   std::vector<RunGridEntry> grids() const;
+  // The label of each row of the grids (samples/grid_rows.json: class names, or the held-out
+  // captions of a run without an oracle); {} when the run wrote none.
+  std::vector<std::string> gridRows() const;
   // eval/pairs.jsonl (text runs), "" when missing.
   std::string pairsFile() const;
   // Complete checkpoints (checkpoints/step-N with trainer_state.json; no step-N.tmp), ascending.

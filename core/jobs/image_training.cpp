@@ -17,6 +17,7 @@
 #include "core/runtime/compute_threads.h"
 #include "core/runtime/device.h"
 #include "core/tasks/fashion_oracle.h"
+#include "core/tasks/fashion_task.h"
 #include "core/tasks/image_pairs.h"
 #include "core/tasks/raters.h"
 #include "core/train/lr_schedule.h"
@@ -25,8 +26,10 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <thread>
 
 namespace fs = std::filesystem;
@@ -165,25 +168,18 @@ LoadedPairs loadPairs(const ImageTrainConfig &config, const DiffusionConfig &mod
   return out;
 }
 
-// Fixed held-out prompts and seeds, the reference's samples and scores, the oracle.
+// What every image run evaluates: implicit accuracy on the held-out pairs (fixed timesteps and
+// noise, the reference's MSE gaps computed once), and with an oracle the Fashion task's metrics.
 struct Evaluator {
-  std::vector<std::string> prompts;
-  std::vector<int> labels;
-  std::vector<std::uint64_t> seeds;
-  DiffusionSamplingOptions sampling;
-  std::vector<ImageBuffer> refImages;
-  std::vector<OracleScore> refScores;
-  std::vector<double> refEvalMse; // per (eval pair, timestep): mse_ref_w - mse_ref_l
   std::vector<std::int64_t> timesteps;
-  std::unique_ptr<FashionOracle> oracle;
+  std::vector<double> refEvalMse; // per (eval pair, timestep): mse_ref_w - mse_ref_l
+  std::optional<FashionTask> fashion;
+  // Without an oracle: the held-out captions (up to 10, in order of first use) for the grid.
+  std::vector<std::string> gridPrompts;
+  std::vector<std::uint64_t> gridSeeds;
+  DiffusionSamplingOptions gridSampling;
+  std::vector<ImageBuffer> refGrid;
 };
-
-std::vector<ImageBuffer> sampleAll(UNet &model, const NoiseSchedule &schedule, const Evaluator &ev) {
-  std::vector<ImageBuffer> out;
-  for (const auto &image : sampleImages(model, schedule, ev.prompts, ev.seeds, ev.sampling))
-    out.push_back(toImageBuffer(image));
-  return out;
-}
 
 // mse_w - mse_l per (pair, timestep) with fixed noise per pair; -> flattened row-major vector.
 std::vector<double> mseGaps(UNet &model, const NoiseSchedule &schedule, const PairTensors &pairs,
@@ -217,51 +213,19 @@ std::vector<double> mseGaps(UNet &model, const NoiseSchedule &schedule, const Pa
   return out;
 }
 
-ImageBuffer classGrid(const std::vector<ImageBuffer> &images, std::int64_t gridSeeds,
-                      std::int64_t seedsPerClass) {
-  std::vector<ImageBuffer> tiles;
-  for (int label = 0; label < kFashionMnistClasses; ++label)
-    for (std::int64_t s = 0; s < std::min(gridSeeds, seedsPerClass); ++s)
-      tiles.push_back(images[std::size_t(label) * std::size_t(seedsPerClass) + std::size_t(s)]);
-  return tileImages(tiles, int(std::min(gridSeeds, seedsPerClass)), 2, 2, 255);
+std::vector<ImageBuffer> sampleGrid(UNet &model, const NoiseSchedule &schedule, const Evaluator &ev) {
+  std::vector<ImageBuffer> out;
+  for (const auto &image : sampleImages(model, schedule, ev.gridPrompts, ev.gridSeeds, ev.gridSampling))
+    out.push_back(toImageBuffer(image));
+  return out;
 }
 
 std::map<std::string, double> evaluate(UNet &policy, const NoiseSchedule &schedule, Evaluator &ev,
                                        const PairTensors &evalPairs, const ImageTrainConfig &config,
                                        torch::Device device, RunFolder &folder, std::int64_t step) {
-  const auto images = sampleAll(policy, schedule, ev);
-  const auto scores = ev.oracle->score(images, ev.labels);
-  std::vector<double> outcomes;
-  double reward = 0, rewardRef = 0, acc = 0, accRef = 0, appeal = 0, appealRef = 0;
-  std::string samplesJsonl;
-  for (std::size_t i = 0; i < scores.size(); ++i) {
-    const auto &s = scores[i], &r = ev.refScores[i];
-    outcomes.push_back(s.reward > r.reward ? 1.0 : (s.reward == r.reward ? 0.5 : 0.0));
-    reward += s.reward;
-    rewardRef += r.reward;
-    acc += s.predicted == s.label;
-    accRef += r.predicted == r.label;
-    appeal += s.appeal;
-    appealRef += r.appeal;
-    samplesJsonl += nlohmann::json{{"prompt", ev.prompts[i]},   {"seed", ev.seeds[i]},
-                                   {"reward", s.reward},        {"reward_ref", r.reward},
-                                   {"class_prob", s.classProb}, {"class_prob_ref", r.classProb},
-                                   {"appeal", s.appeal},        {"appeal_ref", r.appeal}}
-                        .dump() +
-                    "\n";
-  }
-  const double n = double(std::max<std::size_t>(1, scores.size()));
-  const auto win = winRateWithInterval(outcomes);
-  std::map<std::string, double> m = {{"eval/oracle_reward", reward / n},
-                                     {"eval/oracle_reward_ref", rewardRef / n},
-                                     {"eval/win_rate", win.rate},
-                                     {"eval/win_rate_low", win.low},
-                                     {"eval/win_rate_high", win.high},
-                                     {"eval/class_accuracy", acc / n},
-                                     {"eval/class_accuracy_ref", accRef / n},
-                                     {"eval/appeal", appeal / n},
-                                     {"eval/appeal_ref", appealRef / n},
-                                     {"eval/prompts", double(scores.size())}};
+  std::map<std::string, double> m;
+  if (ev.fashion)
+    m = ev.fashion->evaluate(policy, schedule, folder, step);
   if (evalPairs.size() > 0) {
     const auto gaps = mseGaps(policy, schedule, evalPairs, ev.timesteps, config.evalSeed, device);
     double correct = 0;
@@ -270,12 +234,17 @@ std::map<std::string, double> evaluate(UNet &policy, const NoiseSchedule &schedu
     m["eval/implicit_acc"] = correct / double(std::max<std::size_t>(1, gaps.size()));
     m["eval/pairs"] = double(evalPairs.size());
   }
-  writeFileAtomic(folder.path("eval/samples.jsonl"), samplesJsonl);
-  if (config.gridSeeds > 0) {
-    const auto grid = besideEachOther(classGrid(ev.refImages, config.gridSeeds, config.evalSeedsPerClass),
-                                      classGrid(images, config.gridSeeds, config.evalSeedsPerClass), 12, 255);
+  if (!ev.fashion && !ev.gridPrompts.empty()) { // reference | tuned, a row per held-out caption
+    const auto columns = int(config.gridSeeds);
+    const auto grid =
+        besideEachOther(tileImages(ev.refGrid, columns, 2, 2, 255),
+                        tileImages(sampleGrid(policy, schedule, ev), columns, 2, 2, 255), 12, 255);
     writePngFile(folder.path("samples/grid-step-" + std::to_string(step) + ".png"), grid);
     writePngFile(folder.path("samples/grid.png"), grid);
+    std::vector<std::string> rows;
+    for (std::size_t i = 0; i < ev.gridPrompts.size(); i += std::size_t(columns))
+      rows.push_back(ev.gridPrompts[i]);
+    writeFileAtomic(folder.path("samples/grid_rows.json"), nlohmann::json{{"rows", rows}}.dump() + "\n");
   }
   return m;
 }
@@ -395,8 +364,9 @@ private:
   std::int64_t m_cursor = 0;
 };
 
-RunSummary execute(const ImageTrainConfig &config, bool resume, const TrainerCallbacks &cb,
-                   const std::atomic<bool> *cancel, const std::atomic<bool> *pause, RunFolder &folder) {
+RunSummary executeImageRun(const ImageTrainConfig &config, bool resume, const TrainerCallbacks &cb,
+                           const std::atomic<bool> *cancel, const std::atomic<bool> *pause,
+                           RunFolder &folder) {
   auto say = [&](const std::string &m) {
     if (cb.onMessage)
       cb.onMessage(m);
@@ -412,15 +382,16 @@ RunSummary execute(const ImageTrainConfig &config, bool resume, const TrainerCal
   setComputeThreads(int(config.threads));
   const auto refDir =
       config.referenceModel.empty() ? embeddedResource("fashion-reference") : config.referenceModel;
-  const auto oracleDir = config.oracleModel.empty() ? embeddedResource("fashion-oracle") : config.oracleModel;
-  writeFileAtomic(folder.path("run_info.json"),
-                  nlohmann::json{{"task", "text-to-image"},
-                                 {"loss_type", config.lossType},
-                                 {"reference_model", fs::absolute(refDir).string()},
-                                 {"oracle_model", fs::absolute(oracleDir).string()},
-                                 {"policy_final", "model"}}
-                          .dump(2) +
-                      "\n");
+  const auto oracleDir = resolveImageOracle(config); // "": no oracle, implicit accuracy only
+  writeFileAtomic(
+      folder.path("run_info.json"),
+      nlohmann::json{{"task", "text-to-image"},
+                     {"loss_type", config.lossType},
+                     {"reference_model", fs::absolute(refDir).string()},
+                     {"oracle_model", oracleDir.empty() ? std::string() : fs::absolute(oracleDir).string()},
+                     {"policy_final", "model"}}
+              .dump(2) +
+          "\n");
   UNet reference = loadDiffusionModel(refDir);
   reference->to(device);
   reference->eval();
@@ -440,34 +411,41 @@ RunSummary execute(const ImageTrainConfig &config, bool resume, const TrainerCal
     p.set_requires_grad(true);
   policy->train();
 
-  // Held-out prompts and seeds; the reference is sampled and scored once.
+  // Held-out evaluation; the reference is sampled, scored and measured once.
   Evaluator ev;
-  ev.oracle = std::make_unique<FashionOracle>(oracleDir, OracleRewardSettings{config.appealWeight});
-  for (int label = 0; label < kFashionMnistClasses; ++label)
-    for (std::int64_t s = 0; s < config.evalSeedsPerClass; ++s) {
-      // The phrasings that pair generation never uses, alternating by seed.
-      ev.prompts.push_back(fashionMnistPrompt(
-          label, kFashionPairTemplates + int(s % (kFashionPromptTemplates - kFashionPairTemplates))));
-      ev.labels.push_back(label);
-      ev.seeds.push_back(config.evalSeed + std::uint64_t(label) * std::uint64_t(config.evalSeedsPerClass) +
-                         std::uint64_t(s));
-    }
-  ev.sampling.sampler =
-      config.evalSampler == "ddpm" ? DiffusionSamplerKind::Ddpm : DiffusionSamplerKind::Ddim;
-  ev.sampling.steps = config.evalSamplingSteps;
-  ev.sampling.guidanceScale = config.guidanceScale;
-  ev.sampling.batchInvariant = false;
   const auto T = schedule.timesteps();
   for (std::int64_t k = 0; k < config.evalTimesteps; ++k)
     ev.timesteps.push_back(std::min<std::int64_t>(
         T - 1, std::int64_t((double(k) + 0.5) * double(T) / double(config.evalTimesteps))));
   folder.writeStatus(RunState::Running, "sampling the reference on held-out prompts", 0, config.maxSteps);
-  ev.refImages = sampleAll(reference, schedule, ev);
-  ev.refScores = ev.oracle->score(ev.refImages, ev.labels);
+  if (!oracleDir.empty()) {
+    ev.fashion.emplace(config, oracleDir);
+    ev.fashion->prepare(reference, schedule);
+    say("oracle: " + oracleDir + " (classifier test accuracy " +
+        std::to_string(ev.fashion->oracleTestAccuracy()) + ")");
+  } else {
+    for (const auto &caption : pairs.eval.captions) {
+      if (ev.gridPrompts.size() / std::size_t(std::max<std::int64_t>(1, config.gridSeeds)) >= 10)
+        break;
+      if (std::find(ev.gridPrompts.begin(), ev.gridPrompts.end(), caption) != ev.gridPrompts.end())
+        continue;
+      for (std::int64_t s = 0; s < config.gridSeeds; ++s) {
+        ev.gridPrompts.push_back(caption);
+        ev.gridSeeds.push_back(config.evalSeed + std::uint64_t(s));
+      }
+    }
+    ev.gridSampling.sampler =
+        config.evalSampler == "ddpm" ? DiffusionSamplerKind::Ddpm : DiffusionSamplerKind::Ddim;
+    ev.gridSampling.steps = config.evalSamplingSteps;
+    ev.gridSampling.guidanceScale = config.guidanceScale;
+    ev.gridSampling.batchInvariant = false;
+    if (!ev.gridPrompts.empty())
+      ev.refGrid = sampleGrid(reference, schedule, ev);
+    say("no oracle configured (oracle_model): evaluating implicit accuracy on " +
+        std::to_string(pairs.eval.size()) + " held-out pairs and sampling their captions");
+  }
   if (pairs.eval.size() > 0)
     ev.refEvalMse = mseGaps(reference, schedule, pairs.eval, ev.timesteps, config.evalSeed, device);
-  say("oracle: " + oracleDir + " (classifier test accuracy " + std::to_string(ev.oracle->testAccuracy()) +
-      ")");
 
   ImagePreferenceStep step(config, policy, reference, schedule, pairs.train, device, [&](std::int64_t done) {
     return evaluate(policy, schedule, ev, pairs.eval, config, device, folder, done);
@@ -505,11 +483,13 @@ RunSummary execute(const ImageTrainConfig &config, bool resume, const TrainerCal
     nlohmann::json s;
     for (const auto &[k, v] : lastEval)
       s[k] = v;
-    s["eval/win_rate_ci95"] = {lastEval["eval/win_rate_low"], lastEval["eval/win_rate_high"]};
+    if (lastEval.count("eval/win_rate_low"))
+      s["eval/win_rate_ci95"] = {lastEval["eval/win_rate_low"], lastEval["eval/win_rate_high"]};
     s["loss_type"] = config.lossType;
     s["beta"] = step.beta();
     s["steps"] = stepsDone;
-    s["oracle_test_accuracy"] = ev.oracle->testAccuracy();
+    if (ev.fashion)
+      s["oracle_test_accuracy"] = ev.fashion->oracleTestAccuracy();
     s["train_pairs"] = pairs.train.size();
     s["seconds"] = elapsed();
     writeFileAtomic(folder.path("eval/summary.json"), s.dump(2) + "\n");
@@ -535,7 +515,7 @@ RunSummary runImageTraining(const ImageTrainConfig &config, const RunOptions &op
     folder.writeConfig(toYaml(config));
     folder.writeStatus(RunState::Running, "starting", 0, config.maxSteps);
     summary = summaryOrFailure(
-        summary, [&] { return execute(config, options.resume, callbacks, cancel, pause, folder); });
+        summary, [&] { return executeImageRun(config, options.resume, callbacks, cancel, pause, folder); });
     folder.writeStatus(summary.state, summary.message, summary.steps, config.maxSteps);
   } catch (const std::exception &e) {
     summary.state = RunState::Failed;

@@ -122,8 +122,9 @@ void attachReference(const TrainConfig &config, const std::string &cacheDir, Gpt
   }
 }
 
-RunSummary execute(const TrainConfig &config, const RunOptions &options, const TrainerCallbacks &cb,
-                   const std::atomic<bool> *cancel, const std::atomic<bool> *pause, RunFolder &folder) {
+RunSummary executeTextRun(const TrainConfig &config, const RunOptions &options, const TrainerCallbacks &cb,
+                          const std::atomic<bool> *cancel, const std::atomic<bool> *pause,
+                          RunFolder &folder) {
   RunSummary summary;
   summary.runDir = folder.root();
   const auto device = resolveDevice(config.device);
@@ -229,8 +230,8 @@ RunSummary runTraining(const TrainConfig &config, const RunOptions &options,
     RunFolder folder(config.outputDir);
     folder.writeConfig(toYaml(config));
     folder.writeStatus(RunState::Running, "starting", 0, config.maxSteps);
-    summary =
-        summaryOrFailure(summary, [&] { return execute(config, options, callbacks, cancel, pause, folder); });
+    summary = summaryOrFailure(
+        summary, [&] { return executeTextRun(config, options, callbacks, cancel, pause, folder); });
     folder.writeStatus(summary.state, summary.message, summary.steps,
                        summary.maxSteps > 0 ? summary.maxSteps : config.maxSteps);
   } catch (const std::exception &e) { // the folder itself could not be made

@@ -10,14 +10,14 @@ namespace preflab::core {
 
 namespace {
 
-struct Entry {
+struct ImageEntry {
   DiffusionObjectiveInfo info;
   DiffusionObjectiveFn fn;
 };
 
-DiffusionObjectiveInfo makeInfo(std::string name, std::string title, DiffusionObjectiveKind kind,
-                                bool needsReference, bool needsPredictions, double beta, double low,
-                                double high, std::string betaMeaning, std::string summary) {
+DiffusionObjectiveInfo makeImageInfo(std::string name, std::string title, DiffusionObjectiveKind kind,
+                                     bool needsReference, bool needsPredictions, double beta, double low,
+                                     double high, std::string betaMeaning, std::string summary) {
   DiffusionObjectiveInfo i;
   i.name = std::move(name);
   i.title = std::move(title);
@@ -34,55 +34,55 @@ DiffusionObjectiveInfo makeInfo(std::string name, std::string title, DiffusionOb
 
 // Built once, on first use (thread-safe static initialisation), never modified afterwards.
 // Defaults are the released launchers' values (algorithms.md §1.4, §2.2, §2.6).
-const std::vector<Entry> &entries() {
+const std::vector<ImageEntry> &imageEntries() {
   using K = DiffusionObjectiveKind;
-  static const std::vector<Entry> table = {
-      {makeInfo("diffusion-dpo", "Diffusion-DPO", K::Pairwise, true, false, 5000, 2000, 5000,
-                "KL strength on per-pixel MSE gaps",
-                "Logistic loss on -beta/2 times the policy-minus-reference gap of winner-minus-"
-                "loser denoising MSEs (means over C, H, W), as the released code computes it."),
+  static const std::vector<ImageEntry> table = {
+      {makeImageInfo("diffusion-dpo", "Diffusion-DPO", K::Pairwise, true, false, 5000, 2000, 5000,
+                     "KL strength on per-pixel MSE gaps",
+                     "Logistic loss on -beta/2 times the policy-minus-reference gap of winner-minus-"
+                     "loser denoising MSEs (means over C, H, W), as the released code computes it."),
        diffusionDpoLoss},
-      {makeInfo("dspo", "DSPO (SD1.5 code path)", K::Pairwise, true, true, 0.001, 0.001, 0.05,
-                "reward scale in g and size of the target shift",
-                "Winner denoising loss against the noise shifted by beta*g*(policy - reference "
-                "winner prediction), g = 1 - sigmoid(Diffusion-DPO logit); detach_target fixes "
-                "the shifted target."),
+      {makeImageInfo("dspo", "DSPO (SD1.5 code path)", K::Pairwise, true, true, 0.001, 0.001, 0.05,
+                     "reward scale in g and size of the target shift",
+                     "Winner denoising loss against the noise shifted by beta*g*(policy - reference "
+                     "winner prediction), g = 1 - sigmoid(Diffusion-DPO logit); detach_target fixes "
+                     "the shifted target."),
        dspoLoss},
-      {makeInfo("dspo-sdxl-path", "DSPO (SDXL code path)", K::Pairwise, true, true, 5000, 1000, 5000,
-                "reward scale in g",
-                "Squared policy-minus-reference winner prediction gap weighted by g while its MSE "
-                "is at least sdxl_gap_threshold (0.1), else mean g^2; no reconstruction term."),
+      {makeImageInfo("dspo-sdxl-path", "DSPO (SDXL code path)", K::Pairwise, true, true, 5000, 1000, 5000,
+                     "reward scale in g",
+                     "Squared policy-minus-reference winner prediction gap weighted by g while its MSE "
+                     "is at least sdxl_gap_threshold (0.1), else mean g^2; no reconstruction term."),
        dspoSdxlPathLoss},
-      {makeInfo("diffusion-sft", "Diffusion SFT (winners only)", K::Sft, false, false, 0, 0, 0, "unused",
-                "Denoising MSE of the preferred image of each pair."),
+      {makeImageInfo("diffusion-sft", "Diffusion SFT (winners only)", K::Sft, false, false, 0, 0, 0, "unused",
+                     "Denoising MSE of the preferred image of each pair."),
        diffusionSftLoss},
-      {makeInfo("diffusion-kto", "Diffusion-KTO", K::Unpaired, true, false, 1000, 500, 5000,
-                "KL strength on per-pixel MSE gaps",
-                "Sigmoid value of each image's reference-minus-policy MSE against a detached, "
-                "clamped batch mean, signed by its desirable/undesirable label, weighted per "
-                "class."),
+      {makeImageInfo("diffusion-kto", "Diffusion-KTO", K::Unpaired, true, false, 1000, 500, 5000,
+                     "KL strength on per-pixel MSE gaps",
+                     "Sigmoid value of each image's reference-minus-policy MSE against a detached, "
+                     "clamped batch mean, signed by its desirable/undesirable label, weighted per "
+                     "class."),
        diffusionKtoLoss},
   };
   return table;
 }
 
-const Entry &entry(const std::string &name) {
-  return findRegistryEntry(entries(), name, "image objective");
+const ImageEntry &imageEntry(const std::string &name) {
+  return findRegistryEntry(imageEntries(), name, "image objective");
 }
 
 } // namespace
 
 const std::vector<DiffusionObjectiveInfo> &diffusionObjectiveInfos() {
-  static const std::vector<DiffusionObjectiveInfo> infos = registryInfos(entries());
+  static const std::vector<DiffusionObjectiveInfo> infos = registryInfos(imageEntries());
   return infos;
 }
 
 const DiffusionObjectiveInfo &diffusionObjectiveInfo(const std::string &name) {
-  return entry(name).info;
+  return imageEntry(name).info;
 }
 
 const DiffusionObjectiveFn &diffusionObjectiveFunction(const std::string &name) {
-  return entry(name).fn;
+  return imageEntry(name).fn;
 }
 
 } // namespace preflab::core

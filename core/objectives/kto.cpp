@@ -8,7 +8,7 @@ namespace preflab::core {
 namespace {
 
 // Mean of values over the rows where mask holds; 0 for an empty group. values, mask: (B,).
-torch::Tensor groupMean(const torch::Tensor &values, const torch::Tensor &mask) {
+torch::Tensor ktoGroupMean(const torch::Tensor &values, const torch::Tensor &mask) {
   const torch::Tensor m = mask.to(values.scalar_type());
   return (values * m).sum() / m.sum().clamp_min(1.0);
 }
@@ -17,8 +17,8 @@ torch::Tensor groupMean(const torch::Tensor &values, const torch::Tensor &mask) 
 torch::Tensor klBaseline(const ObjectiveInputs &in, const torch::Tensor &like) {
   if (!in.klPolicy.defined())
     return torch::zeros({}, like.options());
-  const torch::Tensor kl = requireInput(in.klPolicy, "klPolicy", "kto") -
-                           requireInput(in.klRef, "klRef", "kto"); // (K,)
+  const torch::Tensor kl =
+      requireInput(in.klPolicy, "klPolicy", "kto") - requireInput(in.klRef, "klRef", "kto"); // (K,)
   return kl.mean().clamp_min(0.0).detach();
 }
 
@@ -46,11 +46,11 @@ ObjectiveOutput ktoLoss(const ObjectiveInputs &in, const ObjectiveParams &params
   const torch::Tensor rewards = (beta * ratio).detach();
   const torch::Tensor undesirable = desirable.logical_not();
   out.metrics["kl"] = z;
-  out.metrics["rewards/chosen"] = groupMean(rewards, desirable);
-  out.metrics["rewards/rejected"] = groupMean(rewards, undesirable);
+  out.metrics["rewards/chosen"] = ktoGroupMean(rewards, desirable);
+  out.metrics["rewards/rejected"] = ktoGroupMean(rewards, undesirable);
   out.metrics["rewards/margins"] = out.metrics["rewards/chosen"] - out.metrics["rewards/rejected"];
-  out.metrics["logps/chosen"] = groupMean(policy.detach(), desirable);
-  out.metrics["logps/rejected"] = groupMean(policy.detach(), undesirable);
+  out.metrics["logps/chosen"] = ktoGroupMean(policy.detach(), desirable);
+  out.metrics["logps/rejected"] = ktoGroupMean(policy.detach(), undesirable);
   return out;
 }
 

@@ -18,9 +18,13 @@ struct ImageTrainConfig {
   std::string ties = "drop";               // drop | keep (label_0 0.5)
   bool skipInvalid = false;                // skip malformed manifest lines (counted) instead of failing
   std::int64_t fashionPairsPerClass = 100; // train_file: fashion-mnist only
-  // Models ("" = the embedded ones under resources/).
-  std::string referenceModel; // diffusion model folder; the policy starts as a copy
-  std::string oracleModel;    // oracle folder for the held-out evaluation
+  // Models.
+  std::string referenceModel; // diffusion model folder ("": the embedded Fashion-MNIST reference);
+                              // the policy starts as a copy
+  // The judge of the held-out evaluation: an oracle folder, "fashion" (the embedded Fashion-MNIST
+  // oracle), or "" (none: implicit accuracy on held-out pairs and caption grids only; with
+  // train_file: fashion-mnist the Fashion task supplies its own oracle).
+  std::string oracleModel;
   // Objective (image registry: diffusion-dpo, dspo, dspo-sdxl-path, diffusion-sft, diffusion-kto).
   std::string lossType = "dspo";
   double beta = 0.0; // 0: the objective's default

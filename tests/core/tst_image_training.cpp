@@ -1,5 +1,6 @@
 // Tests the text-to-image pipeline: PNG writing and grids, the oracle's terms, raters, the image
 // run config, pair generation and runImageTraining end to end on tiny models.
+#include "core/api/run_reader.h"
 #include "core/data/fashion_mnist.h"
 #include "core/data/image_file.h"
 #include "core/data/image_output.h"
@@ -267,6 +268,15 @@ private Q_SLOTS:
       QCOMPARE(info["task"].get<std::string>(), std::string("text-to-image"));
       const auto tuned = loadDiffusionModel(config.outputDir + "/model");
       QCOMPARE(tuned->config().baseChannels, std::int64_t(8));
+      // The run-folder reader sees the folder as the app will.
+      const RunReader reader(config.outputDir);
+      QVERIFY(reader.isImageRun());
+      QCOMPARE(reader.lossType(), std::string(loss));
+      QCOMPARE(reader.grids().size(), std::size_t(1));
+      QCOMPARE(reader.checkpoints().back().step, std::int64_t(3)); // the end of the run
+      QCOMPARE(reader.models().front().path,
+               fs::absolute(config.outputDir + "/model").lexically_normal().string());
+      QVERIFY(reader.models().front().image);
     }
     // An existing run folder is not overwritten by accident.
     const auto again = runImageTraining(tinyRun(root, "dspo"), {}, {});
@@ -318,6 +328,25 @@ private Q_SLOTS:
     for (const auto &m : messages)
       reported |= m.find("skipped 1 pairs") != std::string::npos && m.find("gone.png") != std::string::npos;
     QVERIFY(reported);
+    // A user's own manifest and no oracle_model: held-out implicit accuracy and a caption grid,
+    // no judge and so no win rate.
+    const RunReader own(config.outputDir);
+    const auto summary = own.evalSummary();
+    QVERIFY2(summary.contains("eval/implicit_acc"), summary.dump().c_str());
+    QCOMPARE(summary["eval/pairs"].get<double>(), 1.0);
+    QVERIFY(!summary.contains("eval/win_rate") && !summary.contains("oracle_test_accuracy"));
+    QCOMPARE(own.gridRows().size(), std::size_t(1)); // the held-out pair's caption
+    QVERIFY(fs::exists(config.outputDir + "/samples/grid-step-3.png"));
+    QVERIFY(!fs::exists(config.outputDir + "/eval/samples.jsonl"));
+    // The same pairs judged by the embedded Fashion oracle: the Fashion task's metrics and class rows.
+    config.oracleModel = "fashion";
+    config.outputDir = root + "/with-oracle";
+    const auto judged = runImageTraining(config, {}, {});
+    QVERIFY2(judged.state == RunState::Finished, judged.message.c_str());
+    const RunReader withOracle(config.outputDir);
+    QVERIFY(withOracle.evalSummary().contains("eval/win_rate"));
+    QVERIFY(withOracle.evalSummary().contains("eval/implicit_acc"));
+    QCOMPARE(withOracle.gridRows().size(), std::size_t(10));
   }
 };
 

@@ -1,4 +1,5 @@
 // Tests NewRunDialog: every objective offered, core's validation shown per field, the resolved config.
+#include "core/objectives/diffusion_objective_info.h"
 #include "core/objectives/objective_info.h"
 #include "ui/main_window.h"
 #include "ui/training/new_run_dialog.h"
@@ -34,6 +35,43 @@ private slots:
     for (const auto &info : preflab::core::objectiveInfos())
       QVERIFY2(offered.contains(QString::fromStdString(info.name)), info.name.c_str());
     Q_UNUSED(combo);
+  }
+
+  // Text-to-image runs: the image objectives with their β, Fashion-MNIST or a manifest, an oracle.
+  void startsImageRuns() {
+    NewRunDialog d(preflab::ui::MainWindow::embeddedConfig(), QDir::tempPath());
+    QVERIFY(!d.isImage());
+    d.setField("task", "image:fashion-mnist");
+    QVERIFY(d.isImage());
+    QStringList offered;
+    for (auto *c : d.findChildren<QComboBox *>())
+      for (int i = 0; i < c->count(); ++i)
+        offered << c->itemData(i).toString();
+    for (const auto &info : preflab::core::diffusionObjectiveInfos())
+      QVERIFY2(offered.contains(QString::fromStdString(info.name)), info.name.c_str());
+    QVERIFY(!offered.contains("dpo")); // text objectives cannot train a diffusion model
+    d.setField("max_steps", "40");
+    QVERIFY2(d.isValid(), qPrintable(QStringList(d.errors().values()).join("; ")));
+    auto c = d.imageConfig();
+    QCOMPARE(QString::fromStdString(c.trainFile), QStringLiteral("fashion-mnist"));
+    QCOMPARE(QString::fromStdString(c.lossType), QStringLiteral("diffusion-dpo"));
+    QCOMPARE(c.beta, preflab::core::diffusionObjectiveInfo("diffusion-dpo").defaultBeta);
+    QCOMPARE(c.maxSteps, std::int64_t(40));
+    d.setField("loss_type", "dspo");
+    QCOMPARE(d.imageConfig().beta, preflab::core::diffusionObjectiveInfo("dspo").defaultBeta);
+    // A manifest: the file must exist, an oracle is optional and must be an oracle folder.
+    d.setField("task", "image:manifest");
+    QVERIFY(d.errors().contains("train_file"));
+    d.setField("train_file", PREFLAB_TEST_DATA_DIR "/image_pairs/manifest.jsonl");
+    d.setField("oracle_model", "/nonexistent");
+    QVERIFY(d.errors().contains("oracle_model"));
+    d.setField("oracle_model", "fashion");
+    QVERIFY2(d.isValid(), qPrintable(QStringList(d.errors().values()).join("; ")));
+    QCOMPARE(QString::fromStdString(d.imageConfig().oracleModel), QStringLiteral("fashion"));
+    // Back to text: the text objectives return.
+    d.setField("task", "sentiment");
+    QVERIFY(!d.isImage());
+    QCOMPARE(QString::fromStdString(d.config().lossType), QStringLiteral("dpo"));
   }
 
   void invalidFieldsShowTheirReason_data() {

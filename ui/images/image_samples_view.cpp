@@ -9,6 +9,7 @@
 #include <QDir>
 #include <QFile>
 #include <QFileSystemWatcher>
+#include <QFontMetrics>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QJsonArray>
@@ -16,7 +17,6 @@
 #include <QJsonObject>
 #include <QLabel>
 #include <QPainter>
-#include <QRegularExpression>
 #include <QResizeEvent>
 #include <QScrollArea>
 #include <QSplitter>
@@ -39,24 +39,27 @@ QStringList classNames() {
 }
 
 // The grid with a column of class names on the left and "reference" / "tuned" over its halves.
-QImage labelledGrid(const QImage &grid, double zoom) {
+QImage labelledGrid(const QImage &grid, double zoom, const QStringList &names) {
   const QImage scaled =
       grid.scaled(std::max(1, int(grid.width() * zoom)), std::max(1, int(grid.height() * zoom)),
                   Qt::IgnoreAspectRatio, zoom < 1.0 ? Qt::SmoothTransformation : Qt::FastTransformation);
-  const int left = 96, top = 24;
+  QFont font;
+  font.setPointSize(9);
+  int widest = 0; // row labels: class names, or the captions of a run without an oracle
+  for (const auto &name : names)
+    widest = std::max(widest, QFontMetrics(font).horizontalAdvance(name));
+  const int left = std::clamp(widest + 14, 96, 280), top = 24;
   QImage out(scaled.width() + left, scaled.height() + top, QImage::Format_RGB32);
   out.fill(Qt::white);
   QPainter p(&out);
   p.drawImage(left, top, scaled);
   p.setPen(Qt::black);
-  QFont font = p.font();
-  font.setPointSize(9);
   p.setFont(font);
-  const QStringList names = classNames();
-  const int rows = names.size();
-  for (int r = 0; r < rows; ++r) {
+  const int rows = std::max<int>(1, int(names.size()));
+  for (int r = 0; r < names.size(); ++r) {
     const QRect cell(0, top + r * scaled.height() / rows, left - 6, scaled.height() / rows);
-    p.drawText(cell, Qt::AlignRight | Qt::AlignVCenter, names[r]);
+    p.drawText(cell, Qt::AlignRight | Qt::AlignVCenter,
+               p.fontMetrics().elidedText(names[r], Qt::ElideRight, left - 8));
   }
   font.setBold(true);
   p.setFont(font);
@@ -190,7 +193,10 @@ void ImageSamplesView::showGrid() {
   double zoom = m_zoom->currentIndex(); // 1×, 2×; index 0 fits the grid to the visible width
   if (m_zoom->currentIndex() == 0)
     zoom = std::clamp(double(m_scroll->viewport()->width() - 110) / double(grid.width()), 0.25, 2.0);
-  m_shown = labelledGrid(grid, zoom);
+  QStringList rows;
+  for (const auto &row : core::RunReader(m_runDir.toStdString()).gridRows())
+    rows << QString::fromStdString(row);
+  m_shown = labelledGrid(grid, zoom, rows.isEmpty() ? classNames() : rows); // older runs wrote no rows file
   m_image->setPixmap(QPixmap::fromImage(m_shown));
 }
 
@@ -208,14 +214,19 @@ void ImageSamplesView::loadSummary() {
     return it != s.end() && it->is_number() ? QString::number(it->get<double>(), 'f', digits)
                                             : QStringLiteral("–");
   };
-  QString text =
-      tr("<b>%1</b> (%2, %3 steps): win rate against the reference <b>%4</b> [%5, %6] over %7 held-out "
-         "prompt-seed pairs · oracle reward %8 (reference %9) · class accuracy %10 (reference %11) · "
-         "appeal %12 (reference %13)")
-          .arg(QFileInfo(m_runDir).fileName(), objective, num("steps", 0), num("eval/win_rate"),
-               num("eval/win_rate_low"), num("eval/win_rate_high"), num("eval/prompts", 0),
-               num("eval/oracle_reward"), num("eval/oracle_reward_ref"), num("eval/class_accuracy"),
-               num("eval/class_accuracy_ref"), num("eval/appeal"), num("eval/appeal_ref"));
+  QString text;
+  if (s.contains("eval/win_rate"))
+    text = tr("<b>%1</b> (%2, %3 steps): win rate against the reference <b>%4</b> [%5, %6] over %7 held-out "
+              "prompt-seed pairs · oracle reward %8 (reference %9) · class accuracy %10 (reference %11) · "
+              "appeal %12 (reference %13)")
+               .arg(QFileInfo(m_runDir).fileName(), objective, num("steps", 0), num("eval/win_rate"),
+                    num("eval/win_rate_low"), num("eval/win_rate_high"), num("eval/prompts", 0),
+                    num("eval/oracle_reward"), num("eval/oracle_reward_ref"), num("eval/class_accuracy"),
+                    num("eval/class_accuracy_ref"), num("eval/appeal"), num("eval/appeal_ref"));
+  else // a user's own pairs and no oracle_model: no judge, so no win rate
+    text = tr("<b>%1</b> (%2, %3 steps): no oracle configured (oracle_model), so no win rate; the grids "
+              "show the held-out captions from the reference and the tuned model with the same seeds")
+               .arg(QFileInfo(m_runDir).fileName(), objective, num("steps", 0));
   if (s.contains("eval/implicit_acc"))
     text += tr(" · implicit accuracy %1 on %2 held-out pairs")
                 .arg(num("eval/implicit_acc"), num("eval/pairs", 0));

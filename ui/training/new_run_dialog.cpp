@@ -2,6 +2,7 @@
 #include "ui/training/new_run_dialog.h"
 
 #include "core/io/input_error.h"
+#include "core/objectives/diffusion_objective_info.h"
 #include "core/objectives/objective_info.h"
 #include "core/runtime/device_info.h"
 
@@ -17,6 +18,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
+#include <QSignalBlocker>
 #include <QSpinBox>
 #include <QThread>
 #include <QToolButton>
@@ -30,14 +32,35 @@ QString q(const std::string &s) {
   return QString::fromStdString(s);
 }
 
+// What the dialog shows of an objective, text or image.
+struct ObjectiveView {
+  QString name, title, summary, betaMeaning;
+  double defaultBeta = 0, betaLow = 0, betaHigh = 0;
+  bool needsReference = false;
+};
+
+ObjectiveView objectiveView(const QString &name) {
+  for (const auto &i : core::objectiveInfos())
+    if (q(i.name) == name)
+      return {q(i.name),     q(i.title), q(i.summary), q(i.betaMeaning),
+              i.defaultBeta, i.betaLow,  i.betaHigh,   i.needsReference};
+  for (const auto &i : core::diffusionObjectiveInfos())
+    if (q(i.name) == name)
+      return {q(i.name),     q(i.title), q(i.summary), q(i.betaMeaning),
+              i.defaultBeta, i.betaLow,  i.betaHigh,   i.needsReference};
+  return {};
+}
+
+const QString kImageFashion = QStringLiteral("image:fashion-mnist");
+const QString kImageManifest = QStringLiteral("image:manifest");
+
 } // namespace
 
 NewRunDialog::NewRunDialog(const core::TrainConfig &base, const QString &runsRoot, QWidget *parent)
     : QDialog(parent), m_base(base), m_runsRoot(runsRoot) {
   setWindowTitle(tr("New run"));
   buildForm();
-  onObjectiveChanged();
-  validate();
+  onTaskChanged();
 }
 
 void NewRunDialog::buildForm() {
@@ -82,6 +105,9 @@ void NewRunDialog::buildForm() {
   m_task = new QComboBox;
   m_task->addItem(tr("Embedded task: sentiment steering (no download)"), QStringLiteral("sentiment"));
   m_task->addItem(tr("Preference dataset file (JSONL)"), QString());
+  m_task->addItem(tr("Text-to-image: oracle-labelled Fashion-MNIST pairs (no download)"), kImageFashion);
+  m_task->addItem(tr("Text-to-image: image-pair manifest (JSONL: caption, jpg_0, jpg_1, label_0)"),
+                  kImageManifest);
   m_task->setCurrentIndex(m_base.task == "sentiment" ? 0 : 1);
   addRow(tr("Task"), m_task, QStringLiteral("task"));
   m_trainFile = new QLineEdit(q(m_base.trainFile));
@@ -100,6 +126,10 @@ void NewRunDialog::buildForm() {
   addRow(tr("Model"), m_modelKind, QStringLiteral("model"));
   m_modelDir = new QLineEdit(q(m_base.modelNameOrPath));
   addRow(tr("Model folder"), browse(m_modelDir, true), QStringLiteral("model_name_or_path"));
+  m_oracle = new QLineEdit;
+  m_oracle->setPlaceholderText(
+      tr("none: implicit accuracy only; \"fashion\": the embedded Fashion-MNIST oracle"));
+  addRow(tr("Oracle"), browse(m_oracle, true), QStringLiteral("oracle_model"));
 
   m_objective = new QComboBox;
   for (const auto &info : core::objectiveInfos())
@@ -112,7 +142,7 @@ void NewRunDialog::buildForm() {
   form->addRow(QString(), m_objectiveHelp);
   m_beta = new QDoubleSpinBox;
   m_beta->setDecimals(4);
-  m_beta->setRange(0.0, 1000.0);
+  m_beta->setRange(0.0, 1e6); // Diffusion-DPO's β is in the thousands
   m_beta->setSingleStep(0.01);
   m_beta->setValue(m_base.beta);
   addRow(tr("β"), m_beta, QStringLiteral("beta"));
@@ -158,9 +188,10 @@ void NewRunDialog::buildForm() {
   layout->addLayout(form);
   layout->addWidget(m_buttons);
 
-  for (auto *e : {m_name, m_trainFile, m_evalFile, m_modelDir, m_learningRate, m_outputDir})
+  for (auto *e : {m_name, m_trainFile, m_evalFile, m_modelDir, m_oracle, m_learningRate, m_outputDir})
     connect(e, &QLineEdit::textChanged, this, &NewRunDialog::validate);
-  for (auto *c : {m_task, m_modelKind, m_device})
+  connect(m_task, &QComboBox::currentIndexChanged, this, &NewRunDialog::onTaskChanged);
+  for (auto *c : {m_modelKind, m_device})
     connect(c, &QComboBox::currentIndexChanged, this, &NewRunDialog::validate);
   for (auto *s : {m_maxSteps, m_batchSize, m_accumulation, m_seed, m_threads})
     connect(s, &QSpinBox::valueChanged, this, &NewRunDialog::validate);
@@ -168,24 +199,65 @@ void NewRunDialog::buildForm() {
   connect(m_objective, &QComboBox::currentIndexChanged, this, &NewRunDialog::onObjectiveChanged);
 }
 
+bool NewRunDialog::isImage() const {
+  return m_task->currentData().toString().startsWith(QLatin1String("image:"));
+}
+
+// Text and image runs train different models with different objectives: the objective list,
+// the model choice and the fields that apply follow the task.
+void NewRunDialog::onTaskChanged() {
+  const bool image = isImage();
+  const bool wasImage = m_objective->count() > 0 && m_objective->itemData(0).toString() ==
+                                                        q(core::diffusionObjectiveInfos().front().name);
+  if (image != wasImage) {
+    const QSignalBlocker block(m_objective);
+    m_objective->clear();
+    if (image)
+      for (const auto &info : core::diffusionObjectiveInfos())
+        m_objective->addItem(QStringLiteral("%1 — %2").arg(q(info.name), q(info.title)), q(info.name));
+    else
+      for (const auto &info : core::objectiveInfos())
+        m_objective->addItem(QStringLiteral("%1 — %2").arg(q(info.name), q(info.title)), q(info.name));
+    m_objective->setCurrentIndex(
+        std::max(0, m_objective->findData(image ? QStringLiteral("diffusion-dpo") : q(m_base.lossType))));
+    const QSignalBlocker blockKind(m_modelKind);
+    m_modelKind->setItemText(0, image ? tr("Embedded Fashion-MNIST reference (conditional UNet, 16 channels)")
+                                      : tr("Built-in tiny GPT (%1 layers, %2 heads, width %3)")
+                                            .arg(m_base.model.nLayer)
+                                            .arg(m_base.model.nHead)
+                                            .arg(m_base.model.nEmbd));
+    m_modelKind->setItemText(
+        1, image ? tr("Diffusion model folder (pretrain-diffusion's model/ or a checkpoint)")
+                 : tr("Checkpoint or Hugging Face GPT-2 folder"));
+    m_trainFile->setPlaceholderText(image ? tr("manifest.jsonl (caption, jpg_0, jpg_1, label_0)")
+                                          : tr("pairs.jsonl (TRL, HH-RLHF, UltraFeedback or KTO format)"));
+  }
+  onObjectiveChanged();
+}
+
 void NewRunDialog::onObjectiveChanged() {
-  const auto &info = core::objectiveInfo(m_objective->currentData().toString().toStdString());
+  const auto info = objectiveView(m_objective->currentData().toString());
   QString beta = info.defaultBeta > 0 ? tr("β is %1; default %2, usual range %3–%4.")
-                                            .arg(q(info.betaMeaning))
+                                            .arg(info.betaMeaning)
                                             .arg(info.defaultBeta)
                                             .arg(info.betaLow)
                                             .arg(info.betaHigh)
                                       : tr("β is not used.");
   m_objectiveHelp->setText(QStringLiteral("%1 %2%3").arg(
-      q(info.summary), beta, info.needsReference ? tr(" Needs a reference model.") : QString()));
+      info.summary, beta, info.needsReference ? tr(" Needs a reference model.") : QString()));
   if (info.defaultBeta > 0)
     m_beta->setValue(info.defaultBeta);
   m_beta->setEnabled(info.defaultBeta > 0);
   const bool nameIsDefault = m_name->text().contains(QLatin1Char('-'));
-  if (nameIsDefault)
-    m_name->setText(QStringLiteral("%1-%2").arg(
-        m_task->currentData().toString().isEmpty() ? QStringLiteral("run") : QStringLiteral("sentiment"),
-        q(info.name)));
+  if (nameIsDefault) {
+    const QString task = m_task->currentData().toString();
+    m_name->setText(QStringLiteral("%1-%2").arg(task == QLatin1String("sentiment")
+                                                    ? QStringLiteral("sentiment")
+                                                : task == kImageFashion ? QStringLiteral("fashion")
+                                                : isImage()             ? QStringLiteral("images")
+                                                                        : QStringLiteral("run"),
+                                                info.name));
+  }
   validate();
 }
 
@@ -218,6 +290,28 @@ core::TrainConfig NewRunDialog::config() const {
   return c;
 }
 
+core::ImageTrainConfig NewRunDialog::imageConfig() const {
+  core::ImageTrainConfig c; // the image defaults; the shared fields from the form
+  c.trainFile = m_task->currentData().toString() == kImageFashion ? std::string("fashion-mnist")
+                                                                  : fileField(m_trainFile).toStdString();
+  c.evalFile =
+      m_task->currentData().toString() == kImageFashion ? std::string() : fileField(m_evalFile).toStdString();
+  c.referenceModel = m_modelKind->currentIndex() == 1 ? fileField(m_modelDir).toStdString() : std::string();
+  c.oracleModel = fileField(m_oracle).toStdString();
+  c.lossType = m_objective->currentData().toString().toStdString();
+  c.beta = m_beta->isEnabled() ? m_beta->value() : 0.0;
+  bool ok = false;
+  const double lr = m_learningRate->text().toDouble(&ok);
+  c.learningRate = ok ? lr : -1.0;
+  c.maxSteps = m_maxSteps->value() > 0 ? m_maxSteps->value() : -1;
+  c.perDeviceTrainBatchSize = m_batchSize->value();
+  c.seed = std::uint64_t(m_seed->value());
+  c.device = m_device->currentData().toString().toStdString();
+  c.threads = m_threads->value();
+  c.outputDir = config().outputDir;
+  return c;
+}
+
 QString NewRunDialog::label() const {
   return m_name->text().trimmed();
 }
@@ -231,6 +325,8 @@ void NewRunDialog::setField(const QString &key, const QString &value) {
     m_trainFile->setText(value);
   else if (key == QLatin1String("task"))
     m_task->setCurrentIndex(std::max(0, m_task->findData(value)));
+  else if (key == QLatin1String("oracle_model"))
+    m_oracle->setText(value);
   else if (key == QLatin1String("loss_type"))
     m_objective->setCurrentIndex(std::max(0, m_objective->findData(value)));
   else if (key == QLatin1String("per_device_train_batch_size"))
@@ -253,9 +349,12 @@ void NewRunDialog::showError(const QString &key, const QString &message) {
 
 void NewRunDialog::validate() {
   m_errors.clear();
-  const bool fromFile = m_task->currentData().toString().isEmpty();
+  const bool image = isImage();
+  const bool fromFile = m_task->currentData().toString().isEmpty() || m_task->currentData() == kImageManifest;
   m_trainFile->parentWidget()->setEnabled(fromFile);
   m_evalFile->parentWidget()->setEnabled(fromFile);
+  m_oracle->parentWidget()->setEnabled(m_task->currentData() == kImageManifest);
+  m_accumulation->setEnabled(!image);
   m_modelDir->parentWidget()->setEnabled(m_modelKind->currentIndex() == 1);
   if (label().isEmpty() || label().contains(QLatin1Char('/')))
     showError(QStringLiteral("name"), tr("a name without '/' is needed"));
@@ -271,7 +370,10 @@ void NewRunDialog::validate() {
     const QDir dir(fileField(m_modelDir));
     if (fileField(m_modelDir).isEmpty() || !dir.exists())
       showError(QStringLiteral("model_name_or_path"), tr("choose a model folder"));
-    else if (!dir.exists(QStringLiteral("config.json")) &&
+    else if (image && !dir.exists(QStringLiteral("diffusion_config.json")))
+      showError(QStringLiteral("model_name_or_path"),
+                tr("no diffusion_config.json: not a diffusion model folder"));
+    else if (!image && !dir.exists(QStringLiteral("config.json")) &&
              !dir.exists(QStringLiteral("trainer_state.json")) && !dir.exists(QStringLiteral("model.json")))
       showError(QStringLiteral("model_name_or_path"), tr("no config.json: not a model folder"));
   }
@@ -282,8 +384,18 @@ void NewRunDialog::validate() {
   const QString out = m_outputDir->text().trimmed();
   if (!out.isEmpty() && QFileInfo::exists(QDir(out).filePath(QStringLiteral("metrics.jsonl"))))
     showError(QStringLiteral("output_dir"), tr("already holds a run"));
+  const QString oracle = fileField(m_oracle);
+  if (m_oracle->isEnabled() && !oracle.isEmpty() && oracle != QLatin1String("fashion") &&
+      !QFileInfo::exists(QDir(oracle).filePath(QStringLiteral("oracle.json"))))
+    showError(QStringLiteral("oracle_model"),
+              tr("no oracle.json: not an oracle folder (preflab-cli train-oracle)"));
+  if (image && m_maxSteps->value() == 0)
+    showError(QStringLiteral("max_steps"), tr("image runs need a number of steps"));
   try { // the checks core makes before any run: the same rules as the CLI
-    config().validate();
+    if (image)
+      imageConfig().validate();
+    else
+      config().validate();
   } catch (const core::InputError &e) {
     showError(q(e.key()), q(e.message()));
   } catch (const std::exception &e) {
@@ -292,14 +404,14 @@ void NewRunDialog::validate() {
   for (auto it = m_errorLabels.begin(); it != m_errorLabels.end(); ++it)
     it.value()->setText(m_errors.value(it.key()));
   // β outside the objective's usual range is allowed (the diagnostics panel flags it too).
-  const auto &info = core::objectiveInfo(m_objective->currentData().toString().toStdString());
+  const auto info = objectiveView(m_objective->currentData().toString());
   if (info.betaHigh > 0 && !m_errors.contains(QStringLiteral("beta")) &&
       (m_beta->value() < info.betaLow || m_beta->value() > info.betaHigh))
     m_errorLabels.value(QStringLiteral("beta"))
         ->setText(tr("outside the usual %1–%2 for %3 (allowed)")
                       .arg(info.betaLow)
                       .arg(info.betaHigh)
-                      .arg(q(info.name)));
+                      .arg(info.name));
   for (auto *b : m_buttons->buttons())
     if (m_buttons->buttonRole(b) == QDialogButtonBox::AcceptRole)
       b->setEnabled(m_errors.isEmpty());

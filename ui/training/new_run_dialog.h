@@ -1,6 +1,7 @@
 // NewRunDialog: objective, hyperparameters, model, data, device and threads of a new run, validated.
 #pragma once
 
+#include "core/train/image_train_config.h"
 #include "core/train/train_config.h"
 
 #include <QDialog>
@@ -16,8 +17,10 @@ class QSpinBox;
 namespace preflab::ui {
 
 // Starts from `base` (the embedded sentiment task's config, or the last one used) and lets the
-// user change what a run needs. Every edit re-validates: a field whose value core would reject
-// shows the reason beside it (core's own validation, so the dialog and the CLI agree), and
+// user change what a run needs: a text run (embedded task or a preference file) or a text-to-image
+// run (oracle-labelled Fashion-MNIST pairs or an image-pair manifest, the image objectives, a
+// reference diffusion model folder, an optional oracle). Every edit re-validates: a field whose value core
+// would reject shows the reason beside it (core's own validation, so the dialog and the CLI agree), and
 // "Start" stays disabled until all fields are valid. GUI thread only.
 class NewRunDialog : public QDialog {
   Q_OBJECT
@@ -25,8 +28,11 @@ class NewRunDialog : public QDialog {
 public:
   NewRunDialog(const core::TrainConfig &base, const QString &runsRoot, QWidget *parent = nullptr);
 
-  core::TrainConfig config() const; // the resolved config (valid when isValid())
-  QString label() const;            // the run's name, also the output folder's name
+  // A text run: config(); a text-to-image run (task "Text-to-image ..."): imageConfig().
+  bool isImage() const;
+  core::TrainConfig config() const;           // the resolved text config (valid when isValid())
+  core::ImageTrainConfig imageConfig() const; // the resolved image config (valid when isValid())
+  QString label() const;                      // the run's name, also the output folder's name
   bool isValid() const { return m_errors.isEmpty(); }
   // Field key ("beta", "train_file", ...) → reason it is invalid, for tests and tooltips.
   QHash<QString, QString> errors() const { return m_errors; }
@@ -36,6 +42,7 @@ public:
 
 private:
   void buildForm();
+  void onTaskChanged();
   void onObjectiveChanged();
   void validate();
   void showError(const QString &key, const QString &message);
@@ -52,6 +59,7 @@ private:
   QLineEdit *m_evalFile = nullptr;
   QComboBox *m_modelKind = nullptr;
   QLineEdit *m_modelDir = nullptr;
+  QLineEdit *m_oracle = nullptr; // image runs: the judge of the held-out evaluation
   QComboBox *m_objective = nullptr;
   QLabel *m_objectiveHelp = nullptr;
   QDoubleSpinBox *m_beta = nullptr;
