@@ -2,9 +2,9 @@
 #include "ui/main_window.h"
 
 #include "core/api/run_reader.h"
-#include "core/train/image_train_config.h"
+#include "core/api/runs.h"
 
-#include "core/io/input_error.h"
+#include "core/api/datasets.h"
 #include "ui/compare/compare_view.h"
 #include "ui/curves/curves_view.h"
 #include "ui/datasets/dataset_view.h"

@@ -1,7 +1,7 @@
 // MainWindow: docks, tabs, menus and settings wired together; the views do the work.
 #pragma once
 
-#include "core/train/train_config.h"
+#include "core/api/runs.h"
 
 #include <QHash>
 #include <QMainWindow>

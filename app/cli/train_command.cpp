@@ -7,6 +7,7 @@
 #include "core/objectives/objective_info.h"
 #include "core/train/train_config.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
@@ -14,11 +15,18 @@ namespace preflab::cli {
 
 namespace {
 
-std::string keyList() {
-  std::string keys;
-  for (const auto &k : core::trainConfigKeys())
-    keys += (keys.empty() ? "" : ", ") + k;
-  return keys;
+// "  key = default  meaning" lines, the keys aligned.
+std::string keyTable(const std::vector<core::ConfigKeyHelp> &keys) {
+  std::size_t width = 0;
+  for (const auto &k : keys)
+    width = std::max(width, k.key.size() + 3 + (k.defaultValue.empty() ? 2 : k.defaultValue.size()));
+  std::string out;
+  for (const auto &k : keys) {
+    std::string head = "  " + k.key + " = " + (k.defaultValue.empty() ? std::string("\"\"") : k.defaultValue);
+    head.resize(std::max(head.size() + 2, width + 4), ' ');
+    out += head + k.help + "\n";
+  }
+  return out;
 }
 
 std::string stepDetail(const core::StepRecord &r) {
@@ -92,14 +100,12 @@ Action addTrainCommand(CLI::App &app) {
   cmd->add_flag("--resume", args->resume, "continue from the latest checkpoint in the run folder");
   cmd->add_flag("--overwrite", args->overwrite, "replace an existing run folder");
   cmd->add_flag("-q,--quiet", args->quiet, "no progress line");
-  std::string imageKeys;
-  for (const auto &k : core::imageTrainConfigKeys())
-    imageKeys += (imageKeys.empty() ? "" : ", ") + k;
-  cmd->footer("Config keys: " + keyList() +
-              "\n\nA config with 'task: text-to-image' trains a diffusion model on "
-              "image pairs (objectives: diffusion-dpo, dspo, dspo-sdxl-path, diffusion-sft, diffusion-kto). "
-              "Its keys: " +
-              imageKeys);
+  std::string imageObjectives;
+  for (const auto &info : core::diffusionObjectiveInfos())
+    imageObjectives += (imageObjectives.empty() ? "" : ", ") + info.name;
+  cmd->footer("Config keys of a text run (key = default  meaning):\n" + keyTable(core::trainConfigHelp()) +
+              "\nA config with 'task: text-to-image' trains a diffusion model on image pairs (objectives: " +
+              imageObjectives + "). Its keys:\n" + keyTable(core::imageTrainConfigHelp()));
   return [args]() -> int {
     if (core::isImageTrainConfigFile(args->config))
       return runConfig(*args, core::loadImageTrainConfig, [](const auto &c, const auto &o, const auto &cb) {

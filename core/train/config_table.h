@@ -3,6 +3,7 @@
 #pragma once
 
 #include "core/io/input_error.h"
+#include "core/train/config_key.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -17,11 +18,13 @@
 
 namespace preflab::core::config_table {
 
-// One config key: how to set it from a scalar string and how to print it.
+// One config key: how to set it from a scalar string, how to print it, and what it means (one
+// line for `train --help` and the README: the range and the meaning of its units).
 template <typename C> struct Field {
   std::string key;
   std::function<void(C &, const std::string &)> set;
   std::function<std::string(const C &)> get;
+  std::string help;
 };
 
 template <typename T> T parseScalar(const std::string &key, const std::string &text) {
@@ -52,15 +55,25 @@ template <typename T> std::string printScalar(const T &value) {
   }
 }
 
-template <typename C, typename T> Field<C> field(std::string key, T C::*member) {
+template <typename C, typename T> Field<C> field(std::string key, T C::*member, std::string help = {}) {
   return {key, [member, key](C &c, const std::string &v) { c.*member = parseScalar<T>(key, v); },
-          [member](const C &c) { return printScalar(c.*member); }};
+          [member](const C &c) { return printScalar(c.*member); }, std::move(help)};
 }
 
-template <typename C, typename S, typename T> Field<C> nested(std::string key, S C::*section, T S::*member) {
+template <typename C, typename S, typename T>
+Field<C> nested(std::string key, S C::*section, T S::*member, std::string help = {}) {
   return {key,
           [section, member, key](C &c, const std::string &v) { c.*section.*member = parseScalar<T>(key, v); },
-          [section, member](const C &c) { return printScalar(c.*section.*member); }};
+          [section, member](const C &c) { return printScalar(c.*section.*member); }, std::move(help)};
+}
+
+// Every key with the default it has in `defaults` and its help line, in table order.
+template <typename C>
+std::vector<ConfigKeyHelp> keyHelp(const std::vector<Field<C>> &fields, const C &defaults) {
+  std::vector<ConfigKeyHelp> out;
+  for (const auto &f : fields)
+    out.push_back({f.key, f.get(defaults), f.help});
+  return out;
 }
 
 template <typename C> const Field<C> &findField(const std::vector<Field<C>> &fields, const std::string &key) {

@@ -15,47 +15,65 @@ using config_table::field;
 const std::vector<Field> &fields() {
   using C = ImageTrainConfig;
   static const std::vector<Field> kFields = {
-      field("task", &C::task),
-      field("train_file", &C::trainFile),
-      field("eval_file", &C::evalFile),
-      field("eval_fraction", &C::evalFraction),
-      field("ties", &C::ties),
-      field("skip_invalid", &C::skipInvalid),
-      field("fashion_pairs_per_class", &C::fashionPairsPerClass),
-      field("reference_model", &C::referenceModel),
-      field("oracle_model", &C::oracleModel),
-      field("loss_type", &C::lossType),
-      field("beta", &C::beta),
-      field("detach_target", &C::detachTarget),
-      field("sdxl_gap_threshold", &C::sdxlGapThreshold),
-      field("desirable_weight", &C::desirableWeight),
-      field("undesirable_weight", &C::undesirableWeight),
-      field("prompt_dropout", &C::promptDropout),
-      field("learning_rate", &C::learningRate),
-      field("weight_decay", &C::weightDecay),
-      field("adam_beta1", &C::adamBeta1),
-      field("adam_beta2", &C::adamBeta2),
-      field("adam_epsilon", &C::adamEpsilon),
-      field("lr_scheduler_type", &C::lrSchedulerType),
-      field("warmup_steps", &C::warmupSteps),
-      field("max_grad_norm", &C::maxGradNorm),
-      field("per_device_train_batch_size", &C::perDeviceTrainBatchSize),
-      field("max_steps", &C::maxSteps),
-      field("seed", &C::seed),
-      field("logging_steps", &C::loggingSteps),
-      field("eval_steps", &C::evalSteps),
-      field("save_steps", &C::saveSteps),
-      field("output_dir", &C::outputDir),
-      field("eval_seeds_per_class", &C::evalSeedsPerClass),
-      field("eval_seed", &C::evalSeed),
-      field("eval_sampler", &C::evalSampler),
-      field("eval_sampling_steps", &C::evalSamplingSteps),
-      field("guidance_scale", &C::guidanceScale),
-      field("eval_timesteps", &C::evalTimesteps),
-      field("grid_seeds", &C::gridSeeds),
-      field("appeal_weight", &C::appealWeight),
-      field("device", &C::device),
-      field("threads", &C::threads),
+      field("task", &C::task, "text-to-image (selects this kind of run)"),
+      field("train_file", &C::trainFile,
+            "image-pair manifest JSONL (caption, jpg_0, jpg_1, label_0), or fashion-mnist for "
+            "oracle-labelled pairs of real Fashion-MNIST images"),
+      field("eval_file", &C::evalFile, "held-out manifest; empty: eval_fraction of train_file is held out"),
+      field("eval_fraction", &C::evalFraction,
+            "share of the pairs held out for implicit accuracy, in [0, 1)"),
+      field("ties", &C::ties, "label_0 0.5: drop, or keep (trained in both orders)"),
+      field("skip_invalid", &C::skipInvalid, "skip malformed manifest lines (counted) instead of failing"),
+      field("fashion_pairs_per_class", &C::fashionPairsPerClass,
+            "train_file: fashion-mnist only: pairs per class, >= 1"),
+      field("reference_model", &C::referenceModel,
+            "diffusion model folder the policy starts from (pretrain-diffusion's model/ or a checkpoint); "
+            "empty: the embedded Fashion-MNIST reference"),
+      field("oracle_model", &C::oracleModel,
+            "judge of the held-out samples: an oracle folder, fashion (the embedded one), or empty (none: "
+            "implicit accuracy only)"),
+      field("loss_type", &C::lossType,
+            "image objective: diffusion-dpo, dspo, dspo-sdxl-path, diffusion-sft, diffusion-kto (preflab-cli "
+            "objectives)"),
+      field("beta", &C::beta,
+            "the objective's strength on its own scale (thousands for Diffusion-DPO); 0: the objective's "
+            "default"),
+      field("detach_target", &C::detachTarget, "DSPO: stop the gradient through the shifted target"),
+      field("sdxl_gap_threshold", &C::sdxlGapThreshold,
+            "dspo-sdxl-path: gap above which the weighted gap is used instead of its square"),
+      field("desirable_weight", &C::desirableWeight, "diffusion-kto weight of preferred images"),
+      field("undesirable_weight", &C::undesirableWeight, "diffusion-kto weight of rejected images"),
+      field("prompt_dropout", &C::promptDropout,
+            "rate of the empty prompt while training (classifier-free guidance), in [0, 1)"),
+      field("learning_rate", &C::learningRate, "AdamW peak learning rate, > 0"),
+      field("weight_decay", &C::weightDecay, "AdamW decoupled weight decay, >= 0"),
+      field("adam_beta1", &C::adamBeta1, "AdamW first-moment decay in [0, 1)"),
+      field("adam_beta2", &C::adamBeta2, "AdamW second-moment decay in [0, 1)"),
+      field("adam_epsilon", &C::adamEpsilon, "AdamW denominator epsilon, > 0"),
+      field("lr_scheduler_type", &C::lrSchedulerType,
+            "constant, constant_with_warmup, linear (to 0) or cosine (to 0)"),
+      field("warmup_steps", &C::warmupSteps, "linear warmup steps from 0, >= 0"),
+      field("max_grad_norm", &C::maxGradNorm,
+            "clip the total gradient norm to this; 0: no clipping (the norm is still logged)"),
+      field("per_device_train_batch_size", &C::perDeviceTrainBatchSize, "pairs per step, >= 1"),
+      field("max_steps", &C::maxSteps, "optimizer steps, >= 1"),
+      field("seed", &C::seed, "seed of the pair order, timesteps, noise and the held-out split"),
+      field("logging_steps", &C::loggingSteps, "write metrics.jsonl every N steps, >= 1"),
+      field("eval_steps", &C::evalSteps, "evaluate every N steps; 0: only at the end"),
+      field("save_steps", &C::saveSteps, "checkpoint every N steps; 0: only at the end"),
+      field("output_dir", &C::outputDir, "the run folder"),
+      field("eval_seeds_per_class", &C::evalSeedsPerClass,
+            "with an oracle: seeds per class prompt of the win-rate evaluation, >= 1"),
+      field("eval_seed", &C::evalSeed,
+            "first seed of the evaluation samples (disjoint from the pairs' seeds)"),
+      field("eval_sampler", &C::evalSampler, "ddim or ddpm"),
+      field("eval_sampling_steps", &C::evalSamplingSteps, "sampler steps of the evaluation; 0: all T"),
+      field("guidance_scale", &C::guidanceScale, "classifier-free guidance of the evaluation samples"),
+      field("eval_timesteps", &C::evalTimesteps, "timesteps implicit accuracy is averaged over, >= 1"),
+      field("grid_seeds", &C::gridSeeds, "columns (seeds) per row of the samples/ grids; 0: no grids"),
+      field("appeal_weight", &C::appealWeight, "oracle reward = P(class | image) + appeal_weight * appeal"),
+      field("device", &C::device, "cpu, cuda or auto"),
+      field("threads", &C::threads, "CPU threads; 0: all cores"),
   };
   return kFields;
 }
@@ -126,6 +144,10 @@ bool isImageTrainConfigFile(const std::string &path) {
   } catch (const std::exception &) {
     return false;
   }
+}
+
+std::vector<ConfigKeyHelp> imageTrainConfigHelp() {
+  return config_table::keyHelp(fields(), ImageTrainConfig{});
 }
 
 } // namespace preflab::core

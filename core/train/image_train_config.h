@@ -2,6 +2,8 @@
 // from YAML with the same key names as the text runs where they mean the same thing.
 #pragma once
 
+#include "core/train/config_key.h"
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -72,6 +74,8 @@ ImageTrainConfig loadImageTrainConfig(const std::string &path);
 void applyOverride(ImageTrainConfig &config, const std::string &assignment);
 std::string toYaml(const ImageTrainConfig &config);
 std::vector<std::string> imageTrainConfigKeys();
+// Every key with its default and a one-line meaning (range included), in table order.
+std::vector<ConfigKeyHelp> imageTrainConfigHelp();
 
 // True when the YAML file at `path` sets "task: text-to-image" (false for unreadable files, which
 // the text loader then reports).

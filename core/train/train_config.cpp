@@ -2,18 +2,18 @@
 #include "core/train/train_config.h"
 
 #include "core/io/input_error.h"
-#include "core/train/config_table.h"
 #include "core/objectives/objective_info.h"
+#include "core/train/config_table.h"
 
 #include <yaml-cpp/yaml.h>
 
-#include <fstream>
 #include <cstdio>
-#include <filesystem>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <functional>
-#include <type_traits>
 #include <sstream>
+#include <type_traits>
 
 namespace preflab::core {
 
@@ -27,47 +27,97 @@ const std::vector<Field> &fields() {
   using C = TrainConfig;
   using S = SentimentTaskConfig;
   static const std::vector<Field> kFields = {
-      field("task", &C::task), field("train_file", &C::trainFile), field("eval_file", &C::evalFile),
-      field("dataset_format", &C::datasetFormat), field("skip_invalid", &C::skipInvalid),
-      nested("model.n_layer", &C::model, &GptConfig::nLayer),
-      nested("model.n_head", &C::model, &GptConfig::nHead),
-      nested("model.n_embd", &C::model, &GptConfig::nEmbd),
-      nested("model.block_size", &C::model, &GptConfig::blockSize),
-      nested("model.vocab_size", &C::model, &GptConfig::vocabSize),
-      nested("model.dropout", &C::model, &GptConfig::dropout),
-      field("model_name_or_path", &C::modelNameOrPath),
-      field("ref_model_name_or_path", &C::refModelNameOrPath), field("loss_type", &C::lossType),
-      field("beta", &C::beta), field("label_smoothing", &C::labelSmoothing),
-      field("gamma_beta_ratio", &C::gammaBetaRatio), field("rdpo_alpha", &C::rdpoAlpha),
-      field("desirable_weight", &C::desirableWeight), field("undesirable_weight", &C::undesirableWeight),
-      field("center_rewards_coefficient", &C::centerRewardsCoefficient),
-      field("learning_rate", &C::learningRate), field("weight_decay", &C::weightDecay),
-      field("adam_beta1", &C::adamBeta1), field("adam_beta2", &C::adamBeta2),
-      field("adam_epsilon", &C::adamEpsilon), field("lr_scheduler_type", &C::lrSchedulerType),
-      field("warmup_ratio", &C::warmupRatio), field("warmup_steps", &C::warmupSteps),
-      field("max_grad_norm", &C::maxGradNorm),
-      field("per_device_train_batch_size", &C::perDeviceTrainBatchSize),
-      field("per_device_eval_batch_size", &C::perDeviceEvalBatchSize),
-      field("gradient_accumulation_steps", &C::gradientAccumulationSteps),
-      field("max_steps", &C::maxSteps), field("num_train_epochs", &C::numTrainEpochs),
-      field("max_length", &C::maxLength), field("max_prompt_length", &C::maxPromptLength),
-      field("seed", &C::seed), field("logging_steps", &C::loggingSteps),
-      field("eval_steps", &C::evalSteps), field("save_steps", &C::saveSteps),
-      field("save_total_limit", &C::saveTotalLimit), field("output_dir", &C::outputDir),
-      field("cache_dir", &C::cacheDir), field("precompute_ref_log_probs", &C::precomputeRefLogProbs),
-      field("disable_dropout", &C::disableDropout),
-      field("device", &C::device), field("threads", &C::threads),
-      nested("sentiment.corpus_size", &C::sentiment, &S::corpusSize),
-      nested("sentiment.sft_steps", &C::sentiment, &S::sftSteps),
-      nested("sentiment.sft_learning_rate", &C::sentiment, &S::sftLearningRate),
-      nested("sentiment.sft_batch_size", &C::sentiment, &S::sftBatchSize),
-      nested("sentiment.num_prompts", &C::sentiment, &S::numPrompts),
-      nested("sentiment.raters", &C::sentiment, &S::raters),
-      nested("sentiment.rater_temperature", &C::sentiment, &S::raterTemperature),
-      nested("sentiment.eval_fraction", &C::sentiment, &S::evalFraction),
-      nested("sentiment.eval_prompts", &C::sentiment, &S::evalPrompts),
-      nested("sentiment.sample_temperature", &C::sentiment, &S::sampleTemperature),
-      nested("sentiment.max_new_tokens", &C::sentiment, &S::maxNewTokens),
+      field("task", &C::task,
+            "embedded task: sentiment (built-in corpus, SFT reference, simulated raters), or empty to train "
+            "on train_file"),
+      field("train_file", &C::trainFile,
+            "preference JSONL (TRL, HH-RLHF, UltraFeedback, KTO); required when task is empty"),
+      field("eval_file", &C::evalFile, "held-out preference JSONL for eval/* metrics; empty: none"),
+      field("dataset_format", &C::datasetFormat,
+            "auto (detected per file), trl, trl-conversational, hh-rlhf, ultrafeedback or kto"),
+      field("skip_invalid", &C::skipInvalid,
+            "skip malformed lines (counted and reported) instead of failing on the first"),
+      nested("model.n_layer", &C::model, &GptConfig::nLayer,
+             "transformer blocks of the built-in GPT-2-shaped model, >= 1"),
+      nested("model.n_head", &C::model, &GptConfig::nHead,
+             "attention heads per block, >= 1, must divide model.n_embd"),
+      nested("model.n_embd", &C::model, &GptConfig::nEmbd, "width of the built-in model, >= 1"),
+      nested("model.block_size", &C::model, &GptConfig::blockSize,
+             "longest sequence (prompt + response tokens) the model accepts; max_length must fit in it"),
+      nested("model.vocab_size", &C::model, &GptConfig::vocabSize,
+             "token ids of the byte-level tokenizer (257: 256 bytes + end-of-text)"),
+      nested("model.dropout", &C::model, &GptConfig::dropout,
+             "dropout probability in [0, 1) while training (see disable_dropout)"),
+      field("model_name_or_path", &C::modelNameOrPath,
+            "Hugging Face GPT-2 folder or checkpoint to start the policy from; overrides model.*"),
+      field("ref_model_name_or_path", &C::refModelNameOrPath,
+            "reference model folder; empty: a frozen copy of the initial policy"),
+      field("loss_type", &C::lossType,
+            "objective: dpo, ipo, cdpo, robust, hinge, simpo, simper, orpo, rdpo, kto, reward, sft "
+            "(preflab-cli objectives)"),
+      field("beta", &C::beta,
+            "the objective's strength on its own scale (KL strength for DPO, tau for IPO, lambda for ORPO; "
+            "see objectives), > 0"),
+      field("label_smoothing", &C::labelSmoothing, "label-flip rate epsilon in [0, 0.5) for cdpo and robust"),
+      field("gamma_beta_ratio", &C::gammaBetaRatio, "SimPO target margin gamma divided by beta"),
+      field("rdpo_alpha", &C::rdpoAlpha, "R-DPO length penalty per token of chosen-minus-rejected length"),
+      field("desirable_weight", &C::desirableWeight, "KTO weight of desirable completions"),
+      field("undesirable_weight", &C::undesirableWeight, "KTO weight of undesirable completions"),
+      field("center_rewards_coefficient", &C::centerRewardsCoefficient,
+            "reward model: weight of the squared mean reward (centring), >= 0"),
+      field("learning_rate", &C::learningRate, "AdamW peak learning rate, > 0"),
+      field("weight_decay", &C::weightDecay, "AdamW decoupled weight decay, >= 0"),
+      field("adam_beta1", &C::adamBeta1, "AdamW first-moment decay in [0, 1)"),
+      field("adam_beta2", &C::adamBeta2, "AdamW second-moment decay in [0, 1)"),
+      field("adam_epsilon", &C::adamEpsilon, "AdamW denominator epsilon, > 0"),
+      field("lr_scheduler_type", &C::lrSchedulerType,
+            "constant, constant_with_warmup, linear (to 0) or cosine (to 0)"),
+      field("warmup_ratio", &C::warmupRatio, "share of the steps with a linear warmup from 0, in [0, 1)"),
+      field("warmup_steps", &C::warmupSteps, "warmup steps; > 0 wins over warmup_ratio"),
+      field("max_grad_norm", &C::maxGradNorm,
+            "clip the total gradient norm to this; 0: no clipping (the norm is still logged)"),
+      field("per_device_train_batch_size", &C::perDeviceTrainBatchSize, "pairs per micro-batch, >= 1"),
+      field("per_device_eval_batch_size", &C::perDeviceEvalBatchSize,
+            "pairs per evaluation batch (and per reference log-prob batch), >= 1"),
+      field("gradient_accumulation_steps", &C::gradientAccumulationSteps,
+            "micro-batches per optimizer step, >= 1"),
+      field("max_steps", &C::maxSteps, "optimizer steps; > 0 wins over num_train_epochs"),
+      field("num_train_epochs", &C::numTrainEpochs, "passes over train_file when max_steps <= 0"),
+      field("max_length", &C::maxLength, "tokens kept of prompt + response, in 2..model.block_size"),
+      field("max_prompt_length", &C::maxPromptLength,
+            "tokens kept of the prompt (its end), in 1..max_length-1"),
+      field("seed", &C::seed, "seed of the initial weights, the data order and dropout"),
+      field("logging_steps", &C::loggingSteps, "write metrics.jsonl every N steps, >= 1"),
+      field("eval_steps", &C::evalSteps, "evaluate on eval_file every N steps; 0: only at the end"),
+      field("save_steps", &C::saveSteps, "checkpoint every N steps; 0: only at the end"),
+      field("save_total_limit", &C::saveTotalLimit, "keep only the newest N checkpoints; 0: all"),
+      field("output_dir", &C::outputDir, "the run folder"),
+      field("cache_dir", &C::cacheDir,
+            "where the SFT model, pairs and reference log-probs are cached; empty: <parent of "
+            "output_dir>/.cache"),
+      field("precompute_ref_log_probs", &C::precomputeRefLogProbs,
+            "compute reference log-probs once (cached) instead of a reference forward per step"),
+      field("disable_dropout", &C::disableDropout,
+            "train the policy without dropout, as TRL does, so policy and reference agree at step 0"),
+      field("device", &C::device, "cpu, cuda or auto"),
+      field("threads", &C::threads, "CPU threads; 0: all cores"),
+      nested("sentiment.corpus_size", &C::sentiment, &S::corpusSize,
+             "reviews in the built-in corpus the reference is SFT'd on"),
+      nested("sentiment.sft_steps", &C::sentiment, &S::sftSteps, "SFT steps of the reference"),
+      nested("sentiment.sft_learning_rate", &C::sentiment, &S::sftLearningRate, "SFT learning rate"),
+      nested("sentiment.sft_batch_size", &C::sentiment, &S::sftBatchSize, "SFT batch size"),
+      nested("sentiment.num_prompts", &C::sentiment, &S::numPrompts,
+             "prompts sampled twice from the reference to make pairs"),
+      nested("sentiment.raters", &C::sentiment, &S::raters, "simulated Bradley-Terry raters per pair, >= 1"),
+      nested("sentiment.rater_temperature", &C::sentiment, &S::raterTemperature,
+             "temperature of the raters' draws (lower: more unanimous)"),
+      nested("sentiment.eval_fraction", &C::sentiment, &S::evalFraction,
+             "share of the pairs held out for ranking accuracy, in (0, 1)"),
+      nested("sentiment.eval_prompts", &C::sentiment, &S::evalPrompts,
+             "fixed prompts of the win-rate evaluation"),
+      nested("sentiment.sample_temperature", &C::sentiment, &S::sampleTemperature,
+             "sampling temperature of the pairs and of the evaluation"),
+      nested("sentiment.max_new_tokens", &C::sentiment, &S::maxNewTokens, "tokens sampled per completion"),
   };
   return kFields;
 }
@@ -87,8 +137,12 @@ void TrainConfig::validate() const {
   require(perDeviceEvalBatchSize >= 1, "per_device_eval_batch_size", "must be >= 1");
   require(gradientAccumulationSteps >= 1, "gradient_accumulation_steps", "must be >= 1");
   require(maxSteps > 0 || numTrainEpochs > 0, "max_steps", "set max_steps > 0 or num_train_epochs > 0");
-  require(maxLength >= 2 && maxLength <= model.blockSize, "max_length", "must be in 2..model.block_size");
-  require(maxPromptLength >= 1 && maxPromptLength < maxLength, "max_prompt_length", "must be in 1..max_length-1");
+  require(maxLength >= 2 && maxLength <= model.blockSize, "max_length",
+          "is " + std::to_string(maxLength) + ", must be in 2.." + std::to_string(model.blockSize) +
+              " (model.block_size: the longest prompt + response the model accepts)");
+  require(maxPromptLength >= 1 && maxPromptLength < maxLength, "max_prompt_length",
+          "is " + std::to_string(maxPromptLength) + ", must be in 1.." + std::to_string(maxLength - 1) +
+              " (max_length - 1: at least one response token)");
   require(lrSchedulerType == "constant" || lrSchedulerType == "constant_with_warmup" ||
               lrSchedulerType == "linear" || lrSchedulerType == "cosine",
           "lr_scheduler_type", "must be constant, constant_with_warmup, linear or cosine");
@@ -98,7 +152,8 @@ void TrainConfig::validate() const {
   require(device == "cpu" || device == "cuda" || device == "auto", "device", "must be cpu, cuda or auto");
   require(threads >= 0, "threads", "must be >= 0");
   require(sentiment.raters >= 1, "sentiment.raters", "must be >= 1");
-  require(sentiment.evalFraction > 0 && sentiment.evalFraction < 1, "sentiment.eval_fraction", "must be in (0, 1)");
+  require(sentiment.evalFraction > 0 && sentiment.evalFraction < 1, "sentiment.eval_fraction",
+          "must be in (0, 1)");
   model.validate();
 }
 
@@ -121,9 +176,16 @@ void applyOverride(TrainConfig &config, const std::string &assignment) {
 }
 
 std::string toYaml(const TrainConfig &config) {
-  return config_table::toYaml(fields(), config, "Resolved PrefLab training config (every key, defaults included)");
+  return config_table::toYaml(fields(), config,
+                              "Resolved PrefLab training config (every key, defaults included)");
 }
 
-std::vector<std::string> trainConfigKeys() { return config_table::keys(fields()); }
+std::vector<std::string> trainConfigKeys() {
+  return config_table::keys(fields());
+}
+
+std::vector<ConfigKeyHelp> trainConfigHelp() {
+  return config_table::keyHelp(fields(), TrainConfig{});
+}
 
 } // namespace preflab::core

@@ -1,6 +1,8 @@
 // TrainConfig: every setting of a training run, read from YAML (TRL DPOConfig names) and saved resolved.
 #pragma once
 
+#include "core/train/config_key.h"
+
 #include "core/text/gpt_config.h"
 
 #include <cstdint>
@@ -92,5 +94,7 @@ void applyOverride(TrainConfig &config, const std::string &assignment);
 std::string toYaml(const TrainConfig &config);
 // The keys the YAML accepts ("beta", "model.n_layer", "sentiment.raters", ...), for --help.
 std::vector<std::string> trainConfigKeys();
+// Every key with its default and a one-line meaning (range included), in table order.
+std::vector<ConfigKeyHelp> trainConfigHelp();
 
 } // namespace preflab::core

@@ -1,5 +1,6 @@
 // Tests the YAML config: TRL key names, unknown keys, overrides, round trip of the resolved config.
 #include "core/io/input_error.h"
+#include "core/train/image_train_config.h"
 #include "core/train/train_config.h"
 
 #include "tests/test_main.h"
@@ -59,6 +60,30 @@ private Q_SLOTS:
     c.validate();
     c.lossType = "unknown";
     QVERIFY_THROWS_EXCEPTION(InputError, c.validate());
+  }
+
+  // Every key of both kinds of run explains itself: a default and a one-line meaning.
+  void everyKeyHasADefaultAndAMeaning() {
+    for (const auto &keys : {trainConfigHelp(), imageTrainConfigHelp()}) {
+      QVERIFY(keys.size() >= 40);
+      for (const auto &k : keys)
+        QVERIFY2(k.help.size() > 10, k.key.c_str());
+    }
+    QCOMPARE(trainConfigHelp().size(), trainConfigKeys().size());
+    // Range errors give the actual bound and say what it is.
+    TrainConfig c;
+    c.task = "sentiment";
+    c.model.blockSize = 64;
+    c.maxLength = 80;
+    try {
+      c.validate();
+      QFAIL("max_length over the block size was accepted");
+    } catch (const InputError &e) {
+      QCOMPARE(e.key(), std::string("max_length"));
+      QVERIFY2(e.message().find("2..64") != std::string::npos &&
+                   e.message().find("block_size") != std::string::npos,
+               e.message().c_str());
+    }
   }
 
   void resolvedYamlRoundTrips() {

@@ -74,6 +74,23 @@ private slots:
     QCOMPARE(QString::fromStdString(d.config().lossType), QStringLiteral("dpo"));
   }
 
+  // Screenshot driver, off by default: PREFLAB_DIALOG_SCREENSHOT=out.png shows the dialog set up
+  // for a text-to-image run on the image-pair test manifest with the embedded oracle. Run under
+  // xvfb-run -a -s '-screen 0 1400x1000x24' with QT_QPA_PLATFORM=xcb.
+  void screenshot() {
+    const QString out = qEnvironmentVariable("PREFLAB_DIALOG_SCREENSHOT");
+    if (out.isEmpty())
+      QSKIP("set PREFLAB_DIALOG_SCREENSHOT=<png>");
+    NewRunDialog d(preflab::ui::MainWindow::embeddedConfig(), QDir::tempPath());
+    d.setField("task", qEnvironmentVariable("PREFLAB_DIALOG_TASK", "image:manifest"));
+    d.setField("train_file", PREFLAB_TEST_DATA_DIR "/image_pairs/manifest.jsonl");
+    d.setField("oracle_model", qEnvironmentVariable("PREFLAB_DIALOG_ORACLE", "fashion"));
+    d.setField("max_steps", "200");
+    d.show();
+    QTest::qWait(500);
+    QVERIFY(d.grab().save(out));
+  }
+
   void invalidFieldsShowTheirReason_data() {
     QTest::addColumn<QString>("key");
     QTest::addColumn<QString>("value");

@@ -1,7 +1,7 @@
 // CompareRow: one prompt of the Compare view with its seed, saved samples and comparison result.
 #pragma once
 
-#include "core/jobs/compare_tools.h"
+#include "core/api/compare.h"
 
 #include <QMetaType>
 #include <QString>

@@ -2,7 +2,7 @@
 // view.
 #pragma once
 
-#include "core/text/sampling_options.h"
+#include "core/api/compare.h"
 
 #include <QWidget>
 

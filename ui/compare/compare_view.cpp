@@ -1,7 +1,7 @@
 // CompareView: model pickers, sampling settings, the prompt table and the coloured detail pane.
 #include "ui/compare/compare_view.h"
 
-#include "core/jobs/compare_tools.h"
+#include "core/api/compare.h"
 #include "ui/compare/compare_settings_panel.h"
 #include "ui/compare/compare_table_model.h"
 #include "ui/compare/compare_worker.h"

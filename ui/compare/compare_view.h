@@ -3,7 +3,7 @@
 #pragma once
 
 #include "core/api/run_reader.h"
-#include "core/text/sampling_options.h"
+#include "core/api/compare.h"
 #include "ui/compare/compare_row.h"
 
 #include <QPointer>

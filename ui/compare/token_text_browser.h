@@ -1,7 +1,7 @@
 // TokenTextBrowser: a prompt and a response whose tokens are coloured by log π_θ − log π_ref, with tooltips.
 #pragma once
 
-#include "core/jobs/compare_tools.h"
+#include "core/api/compare.h"
 
 #include <QTextBrowser>
 

@@ -1,7 +1,7 @@
 // DatasetStatsPanel: counts, format, length histograms and label balance of a loaded dataset.
 #pragma once
 
-#include "core/data/text_preference_reader.h"
+#include "core/api/datasets.h"
 
 #include <nlohmann/json.hpp>
 

@@ -1,7 +1,7 @@
 // DatasetTableModel: a loaded text preference dataset (paired or KTO) as a read-only table.
 #pragma once
 
-#include "core/data/text_preference_reader.h"
+#include "core/api/datasets.h"
 
 #include <QAbstractTableModel>
 #include <QStringList>

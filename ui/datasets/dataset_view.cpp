@@ -1,7 +1,7 @@
 // DatasetView: background loading, filter widgets, table, detail pane and statistics.
 #include "ui/datasets/dataset_view.h"
 
-#include "core/io/input_error.h"
+#include "core/api/datasets.h"
 #include "ui/datasets/dataset_filter_proxy.h"
 #include "ui/datasets/dataset_stats_panel.h"
 #include "ui/datasets/dataset_table_model.h"

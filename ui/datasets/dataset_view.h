@@ -1,7 +1,7 @@
 // DatasetView: opens a text preference JSONL off the GUI thread and shows its pairs, details and statistics.
 #pragma once
 
-#include "core/data/text_preference_reader.h"
+#include "core/api/datasets.h"
 
 #include <QWidget>
 

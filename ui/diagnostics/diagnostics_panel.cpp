@@ -2,7 +2,7 @@
 #include "ui/diagnostics/diagnostics_panel.h"
 
 #include "core/api/run_reader.h"
-#include "core/objectives/diffusion_objective_info.h"
+#include "core/api/objectives.h"
 
 #include <cmath>
 

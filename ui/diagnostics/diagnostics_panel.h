@@ -1,7 +1,7 @@
 // DiagnosticsPanel: the run diagnostics' findings as a list with a severity icon and a one-line explanation.
 #pragma once
 
-#include "core/metrics/run_diagnostics.h"
+#include "core/api/diagnostics.h"
 
 #include <QWidget>
 

@@ -3,7 +3,7 @@
 
 #include "core/api/run_reader.h"
 
-#include "core/data/fashion_mnist.h"
+#include "core/api/datasets.h"
 
 #include <QComboBox>
 #include <QDir>

@@ -1,7 +1,7 @@
 // PairsFile: line-by-line JSON parsing of per-pair analysis files with file:line errors.
 #include "ui/pairs/pairs_file.h"
 
-#include "core/io/input_error.h"
+#include "core/api/datasets.h"
 
 #include <QFile>
 #include <QJsonDocument>

@@ -2,8 +2,7 @@
 #include "ui/pairs/pairs_inspector.h"
 
 #include "core/api/run_reader.h"
-#include "core/data/text_preference_reader.h"
-#include "core/io/input_error.h"
+#include "core/api/datasets.h"
 #include "ui/pairs/pairs_filter_proxy.h"
 #include "ui/pairs/pairs_table_model.h"
 

@@ -1,7 +1,7 @@
 // PairsTableModel: cell text, colours, numeric sort keys and joining texts by id.
 #include "ui/pairs/pairs_table_model.h"
 
-#include "core/data/text_preference_reader.h"
+#include "core/api/datasets.h"
 
 #include <QBrush>
 #include <QColor>

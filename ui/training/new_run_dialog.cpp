@@ -1,10 +1,9 @@
 // NewRunDialog: a form over TrainConfig whose validation is core's, shown next to each field.
 #include "ui/training/new_run_dialog.h"
 
-#include "core/io/input_error.h"
-#include "core/objectives/diffusion_objective_info.h"
-#include "core/objectives/objective_info.h"
-#include "core/runtime/device_info.h"
+#include "core/api/datasets.h"
+#include "core/api/objectives.h"
+#include "core/api/runs.h"
 
 #include <QComboBox>
 #include <QDateTime>

@@ -1,8 +1,7 @@
 // NewRunDialog: objective, hyperparameters, model, data, device and threads of a new run, validated.
 #pragma once
 
-#include "core/train/image_train_config.h"
-#include "core/train/train_config.h"
+#include "core/api/runs.h"
 
 #include <QDialog>
 #include <QHash>

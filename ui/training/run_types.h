@@ -1,8 +1,7 @@
 // Value types that cross from the run worker's thread to the GUI thread (no tensors, no pointers).
 #pragma once
 
-#include "core/train/image_train_config.h"
-#include "core/train/train_config.h"
+#include "core/api/runs.h"
 
 #include <QHash>
 #include <QMetaType>

@@ -2,8 +2,7 @@
 // signals.
 #include "ui/training/run_worker.h"
 
-#include "core/jobs/image_training.h"
-#include "core/jobs/run_training.h"
+#include "core/api/runs.h"
 
 #include <QDateTime>
 
