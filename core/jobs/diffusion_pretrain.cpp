@@ -11,6 +11,7 @@
 #include "core/runtime/compute_threads.h"
 #include "core/runtime/device.h"
 #include "core/train/run_folder.h"
+#include "core/train/shuffled_batches.h"
 #include "core/train/train_loop.h"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -51,7 +52,8 @@ public:
   PretrainStep(const DiffusionPretrainOptions &options, const torch::Tensor &images,
                const torch::Tensor &classIds, const torch::Tensor &labels, torch::Device device)
       : m_options(options), m_images(images), m_classIds(classIds), m_labels(labels), m_device(device),
-        m_model(options.model), m_schedule(options.model) {
+        m_model(options.model), m_schedule(options.model),
+        m_batches(images.size(0), options.batchSize, options.seed + 1) {
     m_model->to(device);
     m_ema = cloneUNet(m_model);
     m_ema->eval();
@@ -59,8 +61,6 @@ public:
       p.set_requires_grad(false);
     m_optimizer = std::make_unique<torch::optim::AdamW>(
         m_model->parameters(), torch::optim::AdamWOptions(options.learningRate).weight_decay(0.0));
-    m_generator = at::detail::createCPUGenerator(options.seed + 1);
-    m_cursor = images.size(0);
   }
 
   UNet &ema() { return m_ema; }
@@ -68,16 +68,10 @@ public:
   torch::optim::Optimizer &optimizer() override { return *m_optimizer; }
 
   std::map<std::string, torch::Tensor> compute(std::int64_t) override {
-    const auto count = m_images.size(0);
-    if (m_cursor + m_options.batchSize > count) {
-      m_order = torch::randperm(count, m_generator, torch::kInt64);
-      m_cursor = 0;
-    }
-    const auto index = m_order.slice(0, m_cursor, m_cursor + m_options.batchSize);
-    m_cursor += m_options.batchSize;
+    const auto index = m_batches.next();
     const auto x0 = m_images.index_select(0, index).to(m_device);
     const auto phrasing =
-        torch::randint(kFashionPromptTemplates, {index.size(0)}, m_generator, torch::kInt64);
+        torch::randint(kFashionPromptTemplates, {index.size(0)}, m_batches.generator(), torch::kInt64);
     const auto ids =
         m_classIds.index_select(0, m_labels.index_select(0, index) * kFashionPromptTemplates + phrasing)
             .to(m_device);
@@ -98,28 +92,15 @@ public:
   void save(const std::string &dir) override {
     torch::save(m_model, dir + "/model.pt");
     torch::save(m_ema, dir + "/ema.pt");
-    torch::save(m_generator.get_state(), dir + "/rng.pt");
-    torch::save(at::detail::getDefaultCPUGenerator().get_state(), dir + "/global_rng.pt");
-    if (m_order.defined())
-      torch::save(m_order, dir + "/data_order.pt");
-    writeFileAtomic(dir + "/data_state.json", nlohmann::json{{"cursor", m_cursor}}.dump() + "\n");
+    m_batches.save(dir);
+    saveGlobalGenerator(dir);
   }
 
   void load(const std::string &dir) override {
     torch::load(m_model, dir + "/model.pt", m_device);
     torch::load(m_ema, dir + "/ema.pt", m_device);
-    torch::Tensor state;
-    torch::load(state, dir + "/rng.pt");
-    m_generator.set_state(state);
-    torch::load(state, dir + "/global_rng.pt");
-    auto global = at::detail::getDefaultCPUGenerator();
-    global.set_state(state);
-    const auto dataState = nlohmann::json::parse(readFile(dir + "/data_state.json"), nullptr, false);
-    if (!dataState.is_object() || !dataState.contains("cursor") || !dataState["cursor"].is_number_integer())
-      throw InputError(dir + "/data_state.json", 0, "cursor", "missing or not an integer");
-    m_cursor = dataState["cursor"].get<std::int64_t>();
-    if (std::filesystem::exists(dir + "/data_order.pt"))
-      torch::load(m_order, dir + "/data_order.pt");
+    m_batches.load(dir);
+    loadGlobalGenerator(dir);
   }
 
   nlohmann::json identity() const override {
@@ -134,9 +115,7 @@ private:
   UNet m_ema{nullptr};
   NoiseSchedule m_schedule;
   std::unique_ptr<torch::optim::AdamW> m_optimizer;
-  at::Generator m_generator;
-  torch::Tensor m_order;
-  std::int64_t m_cursor = 0;
+  ShuffledBatches m_batches;
 };
 
 } // namespace

@@ -21,6 +21,7 @@
 #include "core/tasks/image_pairs.h"
 #include "core/tasks/raters.h"
 #include "core/train/lr_schedule.h"
+#include "core/train/shuffled_batches.h"
 #include "core/train/train_loop.h"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -263,7 +264,7 @@ public:
       : m_config(config), m_policy(std::move(policy)), m_reference(std::move(reference)),
         m_schedule(schedule), m_train(train), m_device(device), m_evaluate(std::move(evaluate)),
         m_objective(diffusionObjectiveFunction(config.lossType)),
-        m_generator(at::detail::createCPUGenerator(config.seed)),
+        m_batches(train.size(), config.perDeviceTrainBatchSize, config.seed),
         m_optimizer(m_policy->parameters(), torch::optim::AdamWOptions(config.learningRate)
                                                 .betas({config.adamBeta1, config.adamBeta2})
                                                 .eps(config.adamEpsilon)
@@ -274,25 +275,18 @@ public:
     m_params.sdxlGapThreshold = config.sdxlGapThreshold;
     m_params.desirableWeight = config.desirableWeight;
     m_params.undesirableWeight = config.undesirableWeight;
-    m_batch = std::min(config.perDeviceTrainBatchSize, m_train.size());
-    m_cursor = m_train.size();
   }
 
   double beta() const { return m_params.beta; }
-  std::int64_t batch() const { return m_batch; }
+  std::int64_t batch() const { return m_batches.batch(); }
   UNet &policy() { return m_policy; }
 
   std::vector<torch::Tensor> parameters() override { return m_policy->parameters(); }
   torch::optim::Optimizer &optimizer() override { return m_optimizer; }
 
   std::map<std::string, torch::Tensor> compute(std::int64_t) override {
-    const std::int64_t n = m_train.size();
-    if (m_cursor + m_batch > n) {
-      m_order = torch::randperm(n, m_generator, torch::kInt64);
-      m_cursor = 0;
-    }
-    const auto index = m_order.slice(0, m_cursor, m_cursor + m_batch);
-    m_cursor += m_batch;
+    const auto index = m_batches.next();
+    auto &generator = m_batches.generator();
     const auto w = m_train.winners.index_select(0, index).to(m_device);
     const auto l = m_train.losers.index_select(0, index).to(m_device);
     auto ids = m_train.ids.index_select(0, index);
@@ -300,8 +294,9 @@ public:
       ids = dropPrompts(ids, m_config.promptDropout); // the same (dropped or not) prompt for w and l
     ids = ids.to(m_device);
     // One timestep and one noise per pair, shared by its two images: batch [winners; losers].
-    const auto t = torch::randint(m_schedule.timesteps(), {m_batch}, m_generator, torch::kInt64).to(m_device);
-    const auto eps = torch::randn(w.sizes(), m_generator, torch::TensorOptions(torch::kFloat32)).to(m_device);
+    const auto t =
+        torch::randint(m_schedule.timesteps(), {index.size(0)}, generator, torch::kInt64).to(m_device);
+    const auto eps = torch::randn(w.sizes(), generator, torch::TensorOptions(torch::kFloat32)).to(m_device);
     const auto in = pairPredictions(m_policy, m_reference, m_schedule, w, l, t, eps, ids);
     auto out = m_objective(in, m_params);
     out.loss.backward();
@@ -314,31 +309,14 @@ public:
 
   void save(const std::string &dir) override {
     saveDiffusionModel(m_policy, dir); // a checkpoint is also a reference_model folder
-    torch::save(m_generator.get_state(), dir + "/rng.pt");
-    torch::save(at::detail::getDefaultCPUGenerator().get_state(), dir + "/global_rng.pt");
-    if (m_order.defined())
-      torch::save(m_order, dir + "/data_order.pt");
-    writeFileAtomic(dir + "/data_state.json", nlohmann::json{{"cursor", m_cursor}}.dump() + "\n");
+    m_batches.save(dir);
+    saveGlobalGenerator(dir);
   }
 
   void load(const std::string &dir) override {
     torch::load(m_policy, dir + "/model.pt", m_device);
-    torch::Tensor state;
-    torch::load(state, dir + "/rng.pt");
-    m_generator.set_state(state);
-    torch::load(state, dir + "/global_rng.pt");
-    auto global = at::detail::getDefaultCPUGenerator();
-    global.set_state(state);
-    const auto dataState = nlohmann::json::parse(readFile(dir + "/data_state.json"), nullptr, false);
-    if (!dataState.is_object() || !dataState.contains("cursor") || !dataState["cursor"].is_number_integer())
-      throw InputError(dir + "/data_state.json", 0, "cursor", "missing or not an integer");
-    m_cursor = dataState["cursor"].get<std::int64_t>();
-    if (fs::exists(dir + "/data_order.pt"))
-      torch::load(m_order, dir + "/data_order.pt");
-    if (m_cursor < m_train.size() && (!m_order.defined() || m_order.numel() != m_train.size()))
-      throw InputError(dir + "/data_order.pt", 0, {},
-                       "the checkpoint's data order does not fit " + std::to_string(m_train.size()) +
-                           " training pairs (was the training file changed?)");
+    m_batches.load(dir);
+    loadGlobalGenerator(dir);
   }
 
   nlohmann::json identity() const override {
@@ -357,11 +335,8 @@ private:
   Evaluate m_evaluate;
   const DiffusionObjectiveFn &m_objective;
   DiffusionObjectiveParams m_params;
-  at::Generator m_generator;
+  ShuffledBatches m_batches;
   torch::optim::AdamW m_optimizer;
-  std::int64_t m_batch = 1;
-  torch::Tensor m_order;
-  std::int64_t m_cursor = 0;
 };
 
 RunSummary executeImageRun(const ImageTrainConfig &config, bool resume, const TrainerCallbacks &cb,

@@ -182,25 +182,37 @@ std::optional<DiagnosticFinding> checkImplicitAccuracy(const RunDiagnosticsInput
              m, double(window))};
 }
 
+// mse/model / mse/ref - 1 per step where both are logged: how much worse than the reference.
+MetricSeries relativeGap(const MetricSeries &model, const MetricSeries &ref) {
+  MetricSeries out;
+  std::size_t j = 0;
+  for (const MetricPoint &p : model) {
+    while (j < ref.size() && ref[j].step < p.step)
+      ++j;
+    if (j < ref.size() && ref[j].step == p.step && ref[j].value > 0)
+      out.push_back({p.step, p.value / ref[j].value - 1.0});
+  }
+  return out;
+}
+
 std::optional<DiagnosticFinding> checkMseRising(const RunDiagnosticsInput &in) {
-  const MetricSeries w = finite(in.mseModelW), l = finite(in.mseModelL);
+  const MetricSeries w = relativeGap(finite(in.mseModelW), finite(in.mseRefW));
+  const MetricSeries l = relativeGap(finite(in.mseModelL), finite(in.mseRefL));
   const std::size_t n = std::min(w.size(), l.size());
   const std::size_t edge = std::max(T::kMinEdgePoints, std::size_t(std::ceil(T::kEdgeFraction * double(n))));
   if (n < 2 * edge)
     return std::nullopt;
   auto rise = [&](const MetricSeries &s) {
-    const double start = mean(s.begin(), s.begin() + std::ptrdiff_t(edge));
-    const double end = mean(s.end() - std::ptrdiff_t(edge), s.end());
-    return start > 0 ? (end - start) / start : 0.0;
+    return mean(s.end() - std::ptrdiff_t(edge), s.end()) - mean(s.begin(), s.begin() + std::ptrdiff_t(edge));
   };
   const double rw = rise(w), rl = rise(l);
   if (rw <= T::kMinRelativeRise || rl <= T::kMinRelativeRise)
     return std::nullopt;
   return DiagnosticFinding{
       "mse-rising-together", FindingSeverity::Warning,
-      format("The policy's denoising error rises on both preferred and rejected images (by %.0f%% and "
-             "%.0f%%): it is drifting from the data, not only separating the pair; lower the learning "
-             "rate or raise beta.",
+      format("The policy's denoising error rises against the reference's on both preferred and rejected "
+             "images (by %.0f%% and %.0f%% of it): it is drifting from the data, not only separating the "
+             "pair; lower the learning rate or raise beta.",
              100 * rw, 100 * rl)};
 }
 
@@ -271,6 +283,8 @@ RunDiagnosticsInput diagnosticsInputFromRecords(const std::vector<nlohmann::json
     take("implicit_acc", in.implicitAccuracy);
     take("mse/model_w", in.mseModelW);
     take("mse/model_l", in.mseModelL);
+    take("mse/ref_w", in.mseRefW);
+    take("mse/ref_l", in.mseRefL);
   }
   return in;
 }

@@ -32,6 +32,8 @@ struct RunDiagnosticsInput {
   MetricSeries implicitAccuracy; // implicit_acc: share of pairs the policy ranks as the data does
   MetricSeries mseModelW;        // mse/model_w: the policy's denoising error on preferred images
   MetricSeries mseModelL;        // mse/model_l: ... on rejected images
+  MetricSeries mseRefW;          // mse/ref_w, mse/ref_l: the reference's on the same batches, so the
+  MetricSeries mseRefL;          // batch-to-batch spread of the timesteps cancels out
 };
 
 enum class FindingSeverity { Info, Warning };
@@ -75,8 +77,10 @@ struct RunDiagnosticsThresholds {
   // implicit_acc is within kChanceTolerance of 0.5 and its fitted change is under kChanceTrend.
   static constexpr double kChanceTolerance = 0.05;
   static constexpr double kChanceTrend = 0.05;
-  // Denoising errors rising together (image runs): the means of the first and last kEdgeFraction of
-  // the mse/model_w and mse/model_l points both rise by more than kMinRelativeRise of their start.
+  // Denoising errors rising together (image runs): the policy's error relative to the reference's
+  // on the same batch (mse/model_x / mse/ref_x - 1) is compared between the first and last
+  // kEdgeFraction of the points; flagged when it grows by more than kMinRelativeRise for both
+  // preferred and rejected images.
   static constexpr double kMinRelativeRise = 0.05;
   // β out of range: outside the objective's [betaLow, betaHigh] when it has a range (text and
   // image objectives alike).

@@ -47,6 +47,70 @@ class TestRunDiagnostics : public QObject {
   Q_OBJECT
 
 private Q_SLOTS:
+  // Image runs: implicit accuracy at chance, denoising errors rising against the reference's.
+  void imageRunChecks() {
+    const double ln2 = std::log(2.0);
+    RunDiagnosticsInput stuck;
+    stuck.objective = "diffusion-dpo";
+    stuck.beta = 5000;
+    stuck.loss = lossCurve(40, ln2, ln2, 0.0, 0.001);
+    for (int i = 0; i < 40; ++i)
+      stuck.implicitAccuracy.push_back({(i + 1) * kStepEvery, i % 2 ? 0.53 : 0.47});
+    auto f = diagnoseRun(stuck);
+    QVERIFY(hasFinding(f, "loss-flat-ln2"));
+    QVERIFY(hasFinding(f, "implicit-acc-chance"));
+    QVERIFY(!hasFinding(f, "beta-out-of-range"));
+    RunDiagnosticsInput learning = stuck;
+    learning.implicitAccuracy = ramp(40, 0.5, 0.8);
+    learning.loss = lossCurve(40, ln2, 0.5, -0.05, 0.001);
+    f = diagnoseRun(learning);
+    QVERIFY(!hasFinding(f, "implicit-acc-chance") && !hasFinding(f, "loss-flat-ln2"));
+    learning.beta = 50; // Diffusion-DPO's beta is in the thousands
+    QVERIFY(hasFinding(diagnoseRun(learning), "beta-out-of-range"));
+    QVERIFY(!hasFinding(diagnoseRun(learning), "unknown-objective"));
+
+    // Batches differ in their timesteps, so the raw errors jump around; only the policy's error
+    // relative to the reference's on the same batch counts.
+    RunDiagnosticsInput drifting;
+    drifting.objective = "diffusion-dpo";
+    drifting.beta = 5000;
+    for (int i = 0; i < 40; ++i) {
+      const std::int64_t step = (i + 1) * kStepEvery;
+      const double batch = i % 3 == 0 ? 0.02 : (i % 3 == 1 ? 0.2 : 0.08); // the batch's timesteps
+      const double worse = 1.0 + 0.3 * double(i) / 39.0;
+      drifting.mseRefW.push_back({step, batch});
+      drifting.mseRefL.push_back({step, batch * 1.1});
+      drifting.mseModelW.push_back({step, batch * worse});
+      drifting.mseModelL.push_back({step, batch * 1.1 * worse * 1.05});
+    }
+    QVERIFY(hasFinding(diagnoseRun(drifting), "mse-rising-together"));
+    // The same noisy batches with the policy as good as the reference, while the batches' own errors
+    // rise (later batches draw noisier timesteps): raw errors rise, the relative gap does not.
+    RunDiagnosticsInput tracking = drifting;
+    for (std::size_t k = 0; k < tracking.mseRefW.size(); ++k) {
+      const double later = 1.0 + 0.5 * double(k) / 39.0;
+      tracking.mseRefW[k].value *= later;
+      tracking.mseRefL[k].value *= later;
+      tracking.mseModelW[k].value = tracking.mseRefW[k].value;
+      tracking.mseModelL[k].value = tracking.mseRefL[k].value;
+    }
+    QVERIFY(!hasFinding(diagnoseRun(tracking), "mse-rising-together"));
+
+    // The series come from metrics.jsonl records with the image trainer's names.
+    std::vector<nlohmann::json> records;
+    for (int i = 1; i <= 3; ++i)
+      records.push_back({{"step", i},
+                         {"loss", 0.69},
+                         {"implicit_acc", 0.5},
+                         {"mse/model_w", 0.1},
+                         {"mse/model_l", 0.1},
+                         {"mse/ref_w", 0.1},
+                         {"mse/ref_l", 0.1}});
+    const auto in = diagnosticsInputFromRecords(records);
+    QCOMPARE(in.implicitAccuracy.size(), std::size_t(3));
+    QCOMPARE(in.mseRefL.size(), std::size_t(3));
+  }
+
   void lossFlatAtLn2_data() {
     QTest::addColumn<QString>("objective");
     QTest::addColumn<int>("points");

@@ -39,16 +39,23 @@ QStringList classNames() {
 }
 
 // The grid with a column of class names on the left and "reference" / "tuned" over its halves.
+// Width of the column of row labels: class names, or the captions of a run without an oracle.
+int labelMargin(const QStringList &names) {
+  QFont font;
+  font.setPointSize(9);
+  int widest = 0;
+  for (const auto &name : names)
+    widest = std::max(widest, QFontMetrics(font).horizontalAdvance(name));
+  return std::clamp(widest + 14, 96, 280);
+}
+
 QImage labelledGrid(const QImage &grid, double zoom, const QStringList &names) {
   const QImage scaled =
       grid.scaled(std::max(1, int(grid.width() * zoom)), std::max(1, int(grid.height() * zoom)),
                   Qt::IgnoreAspectRatio, zoom < 1.0 ? Qt::SmoothTransformation : Qt::FastTransformation);
   QFont font;
   font.setPointSize(9);
-  int widest = 0; // row labels: class names, or the captions of a run without an oracle
-  for (const auto &name : names)
-    widest = std::max(widest, QFontMetrics(font).horizontalAdvance(name));
-  const int left = std::clamp(widest + 14, 96, 280), top = 24;
+  const int left = labelMargin(names), top = 24;
   QImage out(scaled.width() + left, scaled.height() + top, QImage::Format_RGB32);
   out.fill(Qt::white);
   QPainter p(&out);
@@ -190,13 +197,16 @@ void ImageSamplesView::showGrid() {
     m_image->setText(tr("Cannot read %1").arg(path));
     return;
   }
-  double zoom = m_zoom->currentIndex(); // 1×, 2×; index 0 fits the grid to the visible width
-  if (m_zoom->currentIndex() == 0)
-    zoom = std::clamp(double(m_scroll->viewport()->width() - 110) / double(grid.width()), 0.25, 2.0);
   QStringList rows;
   for (const auto &row : core::RunReader(m_runDir.toStdString()).gridRows())
     rows << QString::fromStdString(row);
-  m_shown = labelledGrid(grid, zoom, rows.isEmpty() ? classNames() : rows); // older runs wrote no rows file
+  if (rows.isEmpty()) // runs written before grid_rows.json: one row per Fashion-MNIST class
+    rows = classNames();
+  double zoom = m_zoom->currentIndex(); // 1×, 2×; index 0 fits the grid to the visible width
+  if (m_zoom->currentIndex() == 0)
+    zoom = std::clamp(double(m_scroll->viewport()->width() - labelMargin(rows) - 14) / double(grid.width()),
+                      0.25, 2.0);
+  m_shown = labelledGrid(grid, zoom, rows);
   m_image->setPixmap(QPixmap::fromImage(m_shown));
 }
 
