@@ -3,4 +3,5 @@
 #pragma once
 
 #include "core/objectives/diffusion_objective_info.h"
+#include "core/objectives/objective_catalogue.h"
 #include "core/objectives/objective_info.h"

@@ -3,6 +3,7 @@
 
 #include "core/io/atomic_file.h"
 #include "core/io/input_error.h"
+#include "core/train/run_folder.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -269,14 +270,7 @@ nlohmann::json RunReader::evalSummary() const {
 }
 
 std::vector<nlohmann::json> RunReader::metrics() const {
-  std::vector<nlohmann::json> out;
-  std::ifstream in(path("metrics.jsonl"));
-  for (std::string line; std::getline(in, line);) {
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_object())
-      out.push_back(std::move(j));
-  }
-  return out;
+  return readMetricsFile(path("metrics.jsonl"));
 }
 
 std::vector<RunGridEntry> RunReader::grids() const {
@@ -336,7 +330,8 @@ std::string RunReader::finalModel() const {
 
 std::vector<RunModelEntry> RunReader::models() const {
   std::vector<RunModelEntry> out;
-  const bool image = kind() == RunKind::ImagePreference || kind() == RunKind::DiffusionPretraining;
+  const auto runKind = kind();
+  const bool image = runKind == RunKind::ImagePreference || runKind == RunKind::DiffusionPretraining;
   const auto final = finalModel();
   if (!final.empty())
     out.push_back({RunModelEntry::Role::Final, fs::path(final).filename().string(), final, image});

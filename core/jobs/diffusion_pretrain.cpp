@@ -206,12 +206,12 @@ DiffusionPretrainResult pretrainDiffusion(const DiffusionPretrainOptions &option
   result.cancelled = outcome.state == RunState::Cancelled;
   result.steps = outcome.step;
   result.finalLoss = outcome.lastMetrics.count("loss") ? outcome.lastMetrics.at("loss") : 0.0;
-  const auto step_ = outcome.step;
+  const auto stepsDone = outcome.step;
   UNet &ema = step.ema();
   saveDiffusionModel(ema, result.modelDir);
 
   if (options.gridSeeds > 0 && !result.cancelled) {
-    folder.writeStatus(RunState::Running, "sampling the class grid", step_, options.steps);
+    folder.writeStatus(RunState::Running, "sampling the class grid", stepsDone, options.steps);
     std::vector<std::string> prompts;
     std::vector<std::uint64_t> seeds;
     for (int label = 0; label < kFashionMnistClasses; ++label)
@@ -231,8 +231,8 @@ DiffusionPretrainResult pretrainDiffusion(const DiffusionPretrainOptions &option
   }
   result.seconds = elapsed();
   folder.writeStatus(result.cancelled ? RunState::Cancelled : RunState::Finished,
-                     result.cancelled ? "cancelled at step " + std::to_string(step_) : "finished", step_,
-                     options.steps);
+                     result.cancelled ? "cancelled at step " + std::to_string(stepsDone) : "finished",
+                     stepsDone, options.steps);
   return result;
 }
 

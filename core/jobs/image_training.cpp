@@ -4,7 +4,6 @@
 
 #include "core/train/image_step.h"
 
-#include "core/data/fashion_mnist.h"
 #include "core/data/image_output.h"
 #include "core/data/image_preference_reader.h"
 #include "core/diffusion/diffusion_loss.h"
@@ -16,10 +15,9 @@
 #include "core/objectives/diffusion_objectives.h"
 #include "core/runtime/compute_threads.h"
 #include "core/runtime/device.h"
-#include "core/tasks/fashion_oracle.h"
 #include "core/tasks/fashion_task.h"
 #include "core/tasks/image_pairs.h"
-#include "core/tasks/raters.h"
+#include "core/train/image_eval.h"
 #include "core/train/lr_schedule.h"
 #include "core/train/shuffled_batches.h"
 #include "core/train/train_loop.h"
@@ -31,7 +29,6 @@
 #include <chrono>
 #include <filesystem>
 #include <optional>
-#include <thread>
 
 namespace fs = std::filesystem;
 
@@ -240,12 +237,10 @@ std::map<std::string, double> evaluate(UNet &policy, const NoiseSchedule &schedu
     const auto grid =
         besideEachOther(tileImages(ev.refGrid, columns, 2, 2, 255),
                         tileImages(sampleGrid(policy, schedule, ev), columns, 2, 2, 255), 12, 255);
-    writePngFile(folder.path("samples/grid-step-" + std::to_string(step) + ".png"), grid);
-    writePngFile(folder.path("samples/grid.png"), grid);
     std::vector<std::string> rows;
     for (std::size_t i = 0; i < ev.gridPrompts.size(); i += std::size_t(columns))
       rows.push_back(ev.gridPrompts[i]);
-    writeFileAtomic(folder.path("samples/grid_rows.json"), nlohmann::json{{"rows", rows}}.dump() + "\n");
+    writeEvalGrid(folder, step, grid, rows);
   }
   return m;
 }
@@ -279,7 +274,6 @@ public:
 
   double beta() const { return m_params.beta; }
   std::int64_t batch() const { return m_batches.batch(); }
-  UNet &policy() { return m_policy; }
 
   std::vector<torch::Tensor> parameters() override { return m_policy->parameters(); }
   torch::optim::Optimizer &optimizer() override { return m_optimizer; }
@@ -409,11 +403,7 @@ RunSummary executeImageRun(const ImageTrainConfig &config, bool resume, const Tr
         ev.gridSeeds.push_back(config.evalSeed + std::uint64_t(s));
       }
     }
-    ev.gridSampling.sampler =
-        config.evalSampler == "ddpm" ? DiffusionSamplerKind::Ddpm : DiffusionSamplerKind::Ddim;
-    ev.gridSampling.steps = config.evalSamplingSteps;
-    ev.gridSampling.guidanceScale = config.guidanceScale;
-    ev.gridSampling.batchInvariant = false;
+    ev.gridSampling = evalSampling(config);
     if (!ev.gridPrompts.empty())
       ev.refGrid = sampleGrid(reference, schedule, ev);
     say("no oracle configured (oracle_model): evaluating implicit accuracy on " +
@@ -480,23 +470,15 @@ RunSummary executeImageRun(const ImageTrainConfig &config, bool resume, const Tr
 RunSummary runImageTraining(const ImageTrainConfig &config, const RunOptions &options,
                             const TrainerCallbacks &callbacks, const std::atomic<bool> *cancel,
                             const std::atomic<bool> *pause) {
-  RunSummary summary;
-  summary.runDir = config.outputDir;
-  summary.maxSteps = config.maxSteps;
-  try {
-    config.validate();
-    prepareOutputDir(config.outputDir, options);
-    RunFolder folder(config.outputDir);
-    folder.writeConfig(toYaml(config));
-    folder.writeStatus(RunState::Running, "starting", 0, config.maxSteps);
-    summary = summaryOrFailure(
-        summary, [&] { return executeImageRun(config, options.resume, callbacks, cancel, pause, folder); });
-    folder.writeStatus(summary.state, summary.message, summary.steps, config.maxSteps);
-  } catch (const std::exception &e) {
-    summary.state = RunState::Failed;
-    summary.message = e.what();
-  }
-  return summary;
+  return runInFolder(
+      config.outputDir, config.maxSteps, options,
+      [&] {
+        config.validate();
+        return toYaml(config);
+      },
+      [&](RunFolder &folder) {
+        return executeImageRun(config, options.resume, callbacks, cancel, pause, folder);
+      });
 }
 
 } // namespace preflab::core

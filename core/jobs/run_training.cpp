@@ -170,7 +170,6 @@ RunSummary executeTextRun(const TrainConfig &config, const RunOptions &options, 
     if (from >= 0)
       message(cb, "resumed from checkpoint step-" + std::to_string(from));
   }
-  folder.writeStatus(RunState::Running, "training", 0, trainer.totalSteps());
   summary.maxSteps = trainer.totalSteps();
   const auto outcome = trainer.run();
   summary.state = outcome.state;
@@ -219,26 +218,38 @@ void prepareOutputDir(const std::string &outputDir, const RunOptions &options) {
                          " already holds a run; pass --resume to continue it or --overwrite to replace it");
 }
 
-RunSummary runTraining(const TrainConfig &config, const RunOptions &options,
-                       const TrainerCallbacks &callbacks, const std::atomic<bool> *cancel,
-                       const std::atomic<bool> *pause) {
+RunSummary runInFolder(const std::string &outputDir, std::int64_t maxSteps, const RunOptions &options,
+                       const std::function<std::string()> &validatedConfigYaml,
+                       const std::function<RunSummary(RunFolder &)> &body) {
   RunSummary summary;
-  summary.runDir = config.outputDir;
+  summary.runDir = outputDir;
+  summary.maxSteps = std::max<std::int64_t>(0, maxSteps); // -1: epochs, known once the data is read
   try {
-    config.validate();
-    prepareOutputDir(config.outputDir, options);
-    RunFolder folder(config.outputDir);
-    folder.writeConfig(toYaml(config));
-    folder.writeStatus(RunState::Running, "starting", 0, config.maxSteps);
-    summary = summaryOrFailure(
-        summary, [&] { return executeTextRun(config, options, callbacks, cancel, pause, folder); });
+    const auto yaml = validatedConfigYaml();
+    prepareOutputDir(outputDir, options);
+    RunFolder folder(outputDir);
+    folder.writeConfig(yaml);
+    folder.writeStatus(RunState::Running, "starting", 0, maxSteps);
+    summary = summaryOrFailure(summary, [&] { return body(folder); });
     folder.writeStatus(summary.state, summary.message, summary.steps,
-                       summary.maxSteps > 0 ? summary.maxSteps : config.maxSteps);
-  } catch (const std::exception &e) { // the folder itself could not be made
+                       summary.maxSteps > 0 ? summary.maxSteps : maxSteps);
+  } catch (const std::exception &e) { // bad config, or the folder itself could not be made
     summary.state = RunState::Failed;
     summary.message = e.what();
   }
   return summary;
+}
+
+RunSummary runTraining(const TrainConfig &config, const RunOptions &options,
+                       const TrainerCallbacks &callbacks, const std::atomic<bool> *cancel,
+                       const std::atomic<bool> *pause) {
+  return runInFolder(
+      config.outputDir, config.maxSteps, options,
+      [&] {
+        config.validate();
+        return toYaml(config);
+      },
+      [&](RunFolder &folder) { return executeTextRun(config, options, callbacks, cancel, pause, folder); });
 }
 
 } // namespace preflab::core

@@ -44,6 +44,13 @@ RunSummary summaryOrFailure(const RunSummary &started, const std::function<RunSu
 // InputError naming output_dir and both flags.
 void prepareOutputDir(const std::string &outputDir, const RunOptions &options);
 
+// The frame both kinds of run share: validatedConfigYaml() (validates and returns the resolved
+// config), prepareOutputDir, config.yaml and status.json ("starting", then the summary's state),
+// with body() in between. Never throws: any failure ends in a Failed summary with its message.
+RunSummary runInFolder(const std::string &outputDir, std::int64_t maxSteps, const RunOptions &options,
+                       const std::function<std::string()> &validatedConfigYaml,
+                       const std::function<RunSummary(RunFolder &)> &body);
+
 RunSummary runTraining(const TrainConfig &config, const RunOptions &options,
                        const TrainerCallbacks &callbacks, const std::atomic<bool> *cancel = nullptr,
                        const std::atomic<bool> *pause = nullptr);

@@ -2,8 +2,7 @@
 // runs implicit accuracy at chance and denoising errors rising together.
 #include "core/metrics/run_diagnostics.h"
 
-#include "core/objectives/diffusion_objective_info.h"
-#include "core/objectives/objective_info.h"
+#include "core/objectives/objective_catalogue.h"
 
 #include <nlohmann/json.hpp>
 
@@ -143,25 +142,6 @@ std::optional<DiagnosticFinding> checkCoarseAccuracy(const RunDiagnosticsInput &
                  double(n + 1), 1.0 / double(n))};
 }
 
-// What the checks need of an objective, text or image.
-struct ObjectiveFacts {
-  std::string title;
-  bool sft = false;
-  double betaLow = 0, betaHigh = 0;
-  std::string betaMeaning;
-};
-
-std::optional<ObjectiveFacts> objectiveFacts(const std::string &name) {
-  for (const auto &i : objectiveInfos())
-    if (i.name == name)
-      return ObjectiveFacts{i.title, i.kind == ObjectiveKind::Sft, i.betaLow, i.betaHigh, i.betaMeaning};
-  for (const auto &i : diffusionObjectiveInfos())
-    if (i.name == name)
-      return ObjectiveFacts{i.title, i.kind == DiffusionObjectiveKind::Sft, i.betaLow, i.betaHigh,
-                            i.betaMeaning};
-  return std::nullopt;
-}
-
 std::optional<DiagnosticFinding> checkImplicitAccuracy(const RunDiagnosticsInput &in) {
   const MetricSeries acc = finite(in.implicitAccuracy);
   const auto warmup = std::size_t(std::ceil(T::kWarmupFraction * double(acc.size())));
@@ -216,7 +196,7 @@ std::optional<DiagnosticFinding> checkMseRising(const RunDiagnosticsInput &in) {
              100 * rw, 100 * rl)};
 }
 
-std::optional<DiagnosticFinding> checkBeta(const RunDiagnosticsInput &in, const ObjectiveFacts &info) {
+std::optional<DiagnosticFinding> checkBeta(const RunDiagnosticsInput &in, const ObjectiveSummary &info) {
   if (!(info.betaHigh > info.betaLow))
     return std::nullopt; // β unused by this objective
   if (std::isfinite(in.beta) && in.beta >= info.betaLow && in.beta <= info.betaHigh)
@@ -239,7 +219,7 @@ bool lossStartsAtLn2(const std::string &objective) {
 
 std::vector<DiagnosticFinding> diagnoseRun(const RunDiagnosticsInput &input) {
   std::vector<DiagnosticFinding> findings;
-  const auto info = objectiveFacts(input.objective);
+  const auto info = findObjective(input.objective);
   if (!info)
     findings.push_back(
         {"unknown-objective", FindingSeverity::Info,

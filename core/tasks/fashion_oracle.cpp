@@ -19,7 +19,8 @@
 
 namespace preflab::core {
 
-namespace {
+// The classifier, outside the anonymous namespace: FashionOracle::Impl holds one.
+namespace fashion_oracle_net {
 
 // conv 1→32 (3×3) → ReLU → pool → conv 32→64 → ReLU → pool → 3136 → 128 → 10 logits.
 struct OracleNetImpl : torch::nn::Module {
@@ -39,6 +40,12 @@ struct OracleNetImpl : torch::nn::Module {
   torch::nn::Linear fc1{nullptr}, fc2{nullptr};
 };
 TORCH_MODULE(OracleNet);
+
+} // namespace fashion_oracle_net
+
+using fashion_oracle_net::OracleNet;
+
+namespace {
 
 // count × 28 × 28 bytes -> (count, 1, 28, 28) float in [0, 1]
 torch::Tensor imagesTensor(const std::uint8_t *data, std::int64_t count) {

@@ -11,6 +11,7 @@
 #include "core/tasks/fashion_oracle.h"
 #include "core/tasks/image_pairs.h"
 #include "core/tasks/raters.h"
+#include "core/train/image_eval.h"
 
 #include <nlohmann/json.hpp>
 
@@ -68,10 +69,7 @@ FashionTask::FashionTask(const ImageTrainConfig &config, const std::string &orac
       m.seeds.push_back(config.evalSeed + std::uint64_t(label) * std::uint64_t(config.evalSeedsPerClass) +
                         std::uint64_t(s));
     }
-  m.sampling.sampler = config.evalSampler == "ddpm" ? DiffusionSamplerKind::Ddpm : DiffusionSamplerKind::Ddim;
-  m.sampling.steps = config.evalSamplingSteps;
-  m.sampling.guidanceScale = config.guidanceScale;
-  m.sampling.batchInvariant = false;
+  m.sampling = evalSampling(config);
 }
 
 FashionTask::~FashionTask() = default;
@@ -111,10 +109,7 @@ std::map<std::string, double> FashionTask::evaluate(UNet &policy, const NoiseSch
   writeFileAtomic(folder.path("eval/samples.jsonl"), samplesJsonl);
   if (m.config.gridSeeds > 0) {
     const auto grid = besideEachOther(m.classGrid(m.refImages), m.classGrid(images), 12, 255);
-    writePngFile(folder.path("samples/grid-step-" + std::to_string(step) + ".png"), grid);
-    writePngFile(folder.path("samples/grid.png"), grid);
-    writeFileAtomic(folder.path("samples/grid_rows.json"),
-                    nlohmann::json{{"rows", fashionMnistClassNames()}}.dump() + "\n");
+    writeEvalGrid(folder, step, grid, fashionMnistClassNames());
   }
   return {{"eval/oracle_reward", reward / n},
           {"eval/oracle_reward_ref", rewardRef / n},

@@ -58,7 +58,7 @@ PreferenceTrainer::PreferenceTrainer(const TrainConfig &config, Gpt policy, Toke
                                      std::optional<Gpt> reference)
     : m_config(config), m_info(objectiveInfo(config.lossType)),
       m_objective(objectiveFunction(config.lossType)), m_policy(std::move(policy)),
-      m_reference(std::move(reference)), m_train(std::move(train)), m_eval(std::move(eval)), m_folder(folder),
+      m_reference(std::move(reference)), m_train(std::move(train)), m_eval(std::move(eval)),
       m_device(device) {
   if (m_train.size() == 0)
     throw InputError(config.trainFile, 0, {}, "the training set has no examples");
@@ -314,14 +314,7 @@ nlohmann::json PreferenceTrainer::identity() const {
 }
 
 TrainOutcome PreferenceTrainer::run() {
-  const auto loop = m_loop->run();
-  TrainOutcome outcome;
-  outcome.state = loop.state;
-  outcome.message = loop.message;
-  outcome.step = loop.step;
-  outcome.lastMetrics = loop.lastMetrics;
-  outcome.lastEval = loop.lastEval;
-  return outcome;
+  return m_loop->run();
 }
 
 } // namespace preflab::core

@@ -19,13 +19,7 @@
 
 namespace preflab::core {
 
-struct TrainOutcome {
-  RunState state = RunState::Finished;
-  std::string message;
-  std::int64_t step = 0; // optimizer steps done
-  std::map<std::string, double> lastMetrics;
-  std::map<std::string, double> lastEval;
-};
+using TrainOutcome = LoopOutcome;
 
 // Drives one policy on one dataset. Not thread-safe: construct, run and destroy on one thread
 // (the worker's); only the cancel flag is shared. Errors in data or config throw InputError
@@ -82,7 +76,6 @@ private:
   Gpt m_policy;
   std::optional<Gpt> m_reference;
   TokenizedData m_train, m_eval;
-  RunFolder &m_folder;
   torch::Device m_device;
   std::unique_ptr<torch::optim::AdamW> m_optimizer;
   std::unique_ptr<TrainLoop> m_loop;

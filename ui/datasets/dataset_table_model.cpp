@@ -66,7 +66,7 @@ int DatasetTableModel::rowCount(const QModelIndex &parent) const {
 int DatasetTableModel::columnCount(const QModelIndex &parent) const {
   if (parent.isValid())
     return 0;
-  return isUnpaired() ? UnpairedColumnCount : PairedColumnCount;
+  return isUnpaired() ? int(UnpairedColumnCount) : int(PairedColumnCount);
 }
 
 QVariant DatasetTableModel::data(const QModelIndex &index, int role) const {

@@ -1,8 +1,8 @@
 // DiagnosticsPanel: list of findings with standard severity icons; run-folder convenience loader.
 #include "ui/diagnostics/diagnostics_panel.h"
 
-#include "core/api/run_reader.h"
 #include "core/api/objectives.h"
+#include "core/api/run_reader.h"
 
 #include <cmath>
 
@@ -88,10 +88,8 @@ bool DiagnosticsPanel::analyseRunFolder(const QString &runDir, QString *error) {
   input.objective = objective;
   input.beta = run.beta();
   if (!std::isfinite(input.beta) || (run.isImageRun() && input.beta == 0.0)) {
-    input.beta = 0.0; // an image run's beta 0 (or none) means the objective's default
-    for (const auto &info : core::diffusionObjectiveInfos())
-      if (info.name == objective)
-        input.beta = info.defaultBeta;
+    const auto info = core::findObjective(objective); // an image run's beta 0 (or none): the default
+    input.beta = info && info->image ? info->defaultBeta : 0.0;
   }
   const auto number = [&](const char *key, std::int64_t fallback) {
     try {

@@ -31,25 +31,6 @@ QString q(const std::string &s) {
   return QString::fromStdString(s);
 }
 
-// What the dialog shows of an objective, text or image.
-struct ObjectiveView {
-  QString name, title, summary, betaMeaning;
-  double defaultBeta = 0, betaLow = 0, betaHigh = 0;
-  bool needsReference = false;
-};
-
-ObjectiveView objectiveView(const QString &name) {
-  for (const auto &i : core::objectiveInfos())
-    if (q(i.name) == name)
-      return {q(i.name),     q(i.title), q(i.summary), q(i.betaMeaning),
-              i.defaultBeta, i.betaLow,  i.betaHigh,   i.needsReference};
-  for (const auto &i : core::diffusionObjectiveInfos())
-    if (q(i.name) == name)
-      return {q(i.name),     q(i.title), q(i.summary), q(i.betaMeaning),
-              i.defaultBeta, i.betaLow,  i.betaHigh,   i.needsReference};
-  return {};
-}
-
 const QString kImageFashion = QStringLiteral("image:fashion-mnist");
 const QString kImageManifest = QStringLiteral("image:manifest");
 
@@ -235,15 +216,16 @@ void NewRunDialog::onTaskChanged() {
 }
 
 void NewRunDialog::onObjectiveChanged() {
-  const auto info = objectiveView(m_objective->currentData().toString());
+  const auto info = core::findObjective(m_objective->currentData().toString().toStdString())
+                        .value_or(core::ObjectiveSummary{});
   QString beta = info.defaultBeta > 0 ? tr("β is %1; default %2, usual range %3–%4.")
-                                            .arg(info.betaMeaning)
+                                            .arg(q(info.betaMeaning))
                                             .arg(info.defaultBeta)
                                             .arg(info.betaLow)
                                             .arg(info.betaHigh)
                                       : tr("β is not used.");
   m_objectiveHelp->setText(QStringLiteral("%1 %2%3").arg(
-      info.summary, beta, info.needsReference ? tr(" Needs a reference model.") : QString()));
+      q(info.summary), beta, info.needsReference ? tr(" Needs a reference model.") : QString()));
   if (info.defaultBeta > 0)
     m_beta->setValue(info.defaultBeta);
   m_beta->setEnabled(info.defaultBeta > 0);
@@ -255,7 +237,7 @@ void NewRunDialog::onObjectiveChanged() {
                                                 : task == kImageFashion ? QStringLiteral("fashion")
                                                 : isImage()             ? QStringLiteral("images")
                                                                         : QStringLiteral("run"),
-                                                info.name));
+                                                q(info.name)));
   }
   validate();
 }
@@ -403,14 +385,15 @@ void NewRunDialog::validate() {
   for (auto it = m_errorLabels.begin(); it != m_errorLabels.end(); ++it)
     it.value()->setText(m_errors.value(it.key()));
   // β outside the objective's usual range is allowed (the diagnostics panel flags it too).
-  const auto info = objectiveView(m_objective->currentData().toString());
+  const auto info = core::findObjective(m_objective->currentData().toString().toStdString())
+                        .value_or(core::ObjectiveSummary{});
   if (info.betaHigh > 0 && !m_errors.contains(QStringLiteral("beta")) &&
       (m_beta->value() < info.betaLow || m_beta->value() > info.betaHigh))
     m_errorLabels.value(QStringLiteral("beta"))
         ->setText(tr("outside the usual %1–%2 for %3 (allowed)")
                       .arg(info.betaLow)
                       .arg(info.betaHigh)
-                      .arg(info.name));
+                      .arg(q(info.name)));
   for (auto *b : m_buttons->buttons())
     if (m_buttons->buttonRole(b) == QDialogButtonBox::AcceptRole)
       b->setEnabled(m_errors.isEmpty());

@@ -1,0 +1,27 @@
+// evalSampling and writeEvalGrid: the settings and files both image evaluations share.
+#include "core/train/image_eval.h"
+
+#include "core/data/image_output.h"
+#include "core/io/atomic_file.h"
+
+#include <nlohmann/json.hpp>
+
+namespace preflab::core {
+
+DiffusionSamplingOptions evalSampling(const ImageTrainConfig &config) {
+  DiffusionSamplingOptions sampling;
+  sampling.sampler = config.evalSampler == "ddpm" ? DiffusionSamplerKind::Ddpm : DiffusionSamplerKind::Ddim;
+  sampling.steps = config.evalSamplingSteps;
+  sampling.guidanceScale = config.guidanceScale;
+  sampling.batchInvariant = false;
+  return sampling;
+}
+
+void writeEvalGrid(RunFolder &folder, std::int64_t step, const ImageBuffer &grid,
+                   const std::vector<std::string> &rows) {
+  writePngFile(folder.path("samples/grid-step-" + std::to_string(step) + ".png"), grid);
+  writePngFile(folder.path("samples/grid.png"), grid);
+  writeFileAtomic(folder.path("samples/grid_rows.json"), nlohmann::json{{"rows", rows}}.dump() + "\n");
+}
+
+} // namespace preflab::core
