@@ -1,6 +1,7 @@
 // Times one Diffusion-DPO training step of the text-to-image model (policy forward and backward on
 // winners and losers with shared noise and timestep, frozen reference forward, loss, clip, AdamW)
-// on the CPU or a CUDA device. Prints one JSON line per device with steps/s and images/s.
+// on the CPU or a CUDA device, through the trainer's own step (core::pairStepBackward). Prints one
+// JSON line per device with steps/s and images/s.
 #include "core/diffusion/diffusion_store.h"
 #include "core/io/resource_paths.h"
 #include "core/objectives/diffusion_objectives.h"
@@ -40,7 +41,8 @@ nlohmann::json benchOn(const std::string &deviceName, const std::string &modelDi
   const core::NoiseSchedule schedule(reference->config());
   torch::optim::AdamW optimizer(policy->parameters(), torch::optim::AdamWOptions(1e-4));
   const auto &objective = core::diffusionObjectiveFunction("diffusion-dpo");
-  core::DiffusionObjectiveParams params;
+  const core::ObjectiveParams params =
+      core::defaultObjectiveParams(core::objectiveInfo("diffusion-dpo", core::Modality::Image));
   const auto &c = reference->config();
   torch::manual_seed(0);
   const auto w = (torch::rand({pairs, c.channels, c.imageSize, c.imageSize}) * 2 - 1).to(device);
@@ -52,10 +54,8 @@ nlohmann::json benchOn(const std::string &deviceName, const std::string &modelDi
   auto step = [&] {
     const auto t = torch::randint(c.timesteps, {pairs}, torch::TensorOptions(torch::kInt64).device(device));
     const auto eps = torch::randn_like(w);
-    const auto in = core::pairPredictions(policy, reference, schedule, w, l, t, eps, ids);
-    auto out = objective(in, params);
     optimizer.zero_grad();
-    out.loss.backward();
+    core::pairStepBackward(policy, reference, schedule, objective, params, w, l, t, eps, ids);
     torch::nn::utils::clip_grad_norm_(policy->parameters(), 1.0);
     optimizer.step();
   };

@@ -132,8 +132,8 @@ int main(int argc, char **argv) {
   }
 
   const auto &dpo = core::objectiveFunction("dpo");
-  core::ObjectiveParams params;
-  params.beta = 0.1;
+  core::ObjectiveParams params = core::defaultObjectiveParams(core::objectiveInfo("dpo"));
+  params.set("beta", 0.1);
   torch::optim::AdamW optimizer(policy->parameters(), torch::optim::AdamWOptions(1e-4));
   auto weights = policy->parameters();
 

@@ -3,13 +3,13 @@
 
 #include "core/jobs/image_training.h"
 #include "core/jobs/run_training.h"
-#include "core/objectives/diffusion_objective_info.h"
 #include "core/objectives/objective_info.h"
 #include "core/train/train_config.h"
 
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 
 namespace preflab::cli {
 
@@ -89,6 +89,68 @@ template <typename Load, typename Run> int runConfig(const TrainArgs &args, Load
   return kOk;
 }
 
+std::string paramValue(const core::ObjectiveParam &p, double v) {
+  if (p.boolean)
+    return v != 0.0 ? "true" : "false";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
+const char *kindWord(core::ObjectiveKind kind) {
+  switch (kind) {
+  case core::ObjectiveKind::Sft:
+    return "sft";
+  case core::ObjectiveKind::Pairwise:
+    return "pairwise";
+  case core::ObjectiveKind::Unpaired:
+    return "unpaired";
+  case core::ObjectiveKind::Reward:
+    return "reward";
+  }
+  return "pairwise";
+}
+
+// "pairwise, needs the reference, token-mean log-probs": what the objective trains on and needs.
+std::string inputsLine(const core::ObjectiveInfo &info) {
+  std::string out = kindWord(info.kind);
+  out += info.needsReference ? ", needs the reference" : ", no reference";
+  if (info.modality == core::Modality::Text && info.kind != core::ObjectiveKind::Reward)
+    out += info.usesMeanLogp ? ", token-mean log-probs" : ", sequence-sum log-probs";
+  if (info.needsPredictions)
+    out += ", raw noise predictions";
+  return out;
+}
+
+nlohmann::json objectiveJson(const core::ObjectiveInfo &info) {
+  nlohmann::json params = nlohmann::json::array();
+  for (const auto &p : info.params) {
+    nlohmann::json j = {{"key", p.key},
+                        {"help", p.help},
+                        {"range", core::allowedRange(p)},
+                        {"type", p.boolean ? "bool" : "real"}};
+    if (p.boolean)
+      j["default"] = p.defaultValue != 0.0;
+    else
+      j["default"] = p.defaultValue;
+    if (p.usualHigh > p.usualLow)
+      j["usual_range"] = {p.usualLow, p.usualHigh};
+    params.push_back(j);
+  }
+  return {{"name", info.name},
+          {"title", info.title},
+          {"modality", info.modality == core::Modality::Text ? "text" : "text-to-image"},
+          {"kind", kindWord(info.kind)},
+          {"needs_reference", info.needsReference},
+          {"mean_logp", info.usesMeanLogp},
+          {"needs_predictions", info.needsPredictions},
+          {"default_beta", info.defaultBeta()},
+          {"beta_range", {info.betaLow(), info.betaHigh()}},
+          {"beta_meaning", info.betaMeaning()},
+          {"summary", info.summary},
+          {"params", params}};
+}
+
 } // namespace
 
 Action addTrainCommand(CLI::App &app) {
@@ -101,7 +163,7 @@ Action addTrainCommand(CLI::App &app) {
   cmd->add_flag("--overwrite", args->overwrite, "replace an existing run folder");
   cmd->add_flag("-q,--quiet", args->quiet, "no progress line");
   std::string imageObjectives;
-  for (const auto &info : core::diffusionObjectiveInfos())
+  for (const auto &info : core::objectiveInfos(core::Modality::Image))
     imageObjectives += (imageObjectives.empty() ? "" : ", ") + info.name;
   cmd->footer("Config keys of a text run (key = default  meaning):\n" + keyTable(core::trainConfigHelp()) +
               "\nA config with 'task: text-to-image' trains a diffusion model on image pairs (objectives: " +
@@ -118,47 +180,37 @@ Action addTrainCommand(CLI::App &app) {
 }
 
 Action addObjectivesCommand(CLI::App &app) {
-  auto *cmd = app.add_subcommand("objectives", "List the registered objectives with their β scale.");
+  auto *cmd = app.add_subcommand(
+      "objectives", "List the registered objectives as they declare themselves: kind, inputs, parameters.");
   auto json = std::make_shared<bool>(false);
   cmd->add_flag("--json", *json, "print JSON");
   return [json]() -> int {
-    nlohmann::json all = nlohmann::json::array();
-    for (const auto &info : core::objectiveInfos()) {
-      if (*json) {
-        all.push_back({{"name", info.name},
-                       {"title", info.title},
-                       {"needs_reference", info.needsReference},
-                       {"mean_logp", info.usesMeanLogp},
-                       {"default_beta", info.defaultBeta},
-                       {"beta_range", {info.betaLow, info.betaHigh}},
-                       {"beta_meaning", info.betaMeaning},
-                       {"summary", info.summary}});
-        continue;
-      }
-      std::printf("%-8s %-28s beta %-6g (%g..%g, %s)\n         %s\n", info.name.c_str(), info.title.c_str(),
-                  info.defaultBeta, info.betaLow, info.betaHigh, info.betaMeaning.c_str(),
-                  info.summary.c_str());
-    }
-    if (!*json)
-      std::printf("\nText-to-image objectives (configs with task: text-to-image):\n");
-    for (const auto &info : core::diffusionObjectiveInfos()) {
-      if (*json) {
-        all.push_back({{"name", info.name},
-                       {"title", info.title},
-                       {"modality", "text-to-image"},
-                       {"needs_reference", info.needsReference},
-                       {"default_beta", info.defaultBeta},
-                       {"beta_range", {info.betaLow, info.betaHigh}},
-                       {"beta_meaning", info.betaMeaning},
-                       {"summary", info.summary}});
-        continue;
-      }
-      std::printf("%-15s %-30s beta %-6g (%g..%g, %s)\n                %s\n", info.name.c_str(),
-                  info.title.c_str(), info.defaultBeta, info.betaLow, info.betaHigh, info.betaMeaning.c_str(),
-                  info.summary.c_str());
-    }
-    if (*json)
+    if (*json) {
+      nlohmann::json all = nlohmann::json::array();
+      for (const auto &info : core::objectiveInfos())
+        all.push_back(objectiveJson(info));
       std::cout << all.dump(2) << std::endl;
+      return kOk;
+    }
+    std::optional<core::Modality> shown; // a heading where the modality changes
+    for (const auto &info : core::objectiveInfos()) {
+      if (info.modality != shown) {
+        shown = info.modality;
+        std::printf("%s", *shown == core::Modality::Text
+                              ? "Text objectives (loss_type of a text run):\n"
+                              : "\nText-to-image objectives (loss_type of a config with task: text-to-image):\n");
+      }
+      std::printf("\n%-15s %s (%s)\n                %s\n", info.name.c_str(), info.title.c_str(),
+                  inputsLine(info).c_str(), info.summary.c_str());
+      for (const auto &p : info.params) {
+        std::string line = p.key + " = " + paramValue(p, p.defaultValue);
+        line.resize(std::max<std::size_t>(line.size() + 2, 28), ' ');
+        line += p.help + ", " + core::allowedRange(p);
+        if (p.usualHigh > p.usualLow)
+          line += ", usually " + paramValue(p, p.usualLow) + ".." + paramValue(p, p.usualHigh);
+        std::printf("                %s\n", line.c_str());
+      }
+    }
     return kOk;
   };
 }

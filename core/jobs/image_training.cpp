@@ -264,15 +264,11 @@ public:
                                                 .betas({config.adamBeta1, config.adamBeta2})
                                                 .eps(config.adamEpsilon)
                                                 .weight_decay(config.weightDecay)) {
-    const auto &info = diffusionObjectiveInfo(config.lossType);
-    m_params.beta = config.beta > 0 ? config.beta : info.defaultBeta;
-    m_params.detachTarget = config.detachTarget;
-    m_params.sdxlGapThreshold = config.sdxlGapThreshold;
-    m_params.desirableWeight = config.desirableWeight;
-    m_params.undesirableWeight = config.undesirableWeight;
+    m_params = config.lossParams();
   }
 
-  double beta() const { return m_params.beta; }
+  // The β the objective trains with (0 for one without β).
+  double beta() const { return m_params.values.count("beta") ? m_params.beta() : 0.0; }
   std::int64_t batch() const { return m_batches.batch(); }
 
   std::vector<torch::Tensor> parameters() override { return m_policy->parameters(); }
@@ -291,12 +287,7 @@ public:
     const auto t =
         torch::randint(m_schedule.timesteps(), {index.size(0)}, generator, torch::kInt64).to(m_device);
     const auto eps = torch::randn(w.sizes(), generator, torch::TensorOptions(torch::kFloat32)).to(m_device);
-    const auto in = pairPredictions(m_policy, m_reference, m_schedule, w, l, t, eps, ids);
-    auto out = m_objective(in, m_params);
-    out.loss.backward();
-    auto metrics = out.metrics;
-    metrics["loss"] = out.loss.detach();
-    return metrics;
+    return pairStepBackward(m_policy, m_reference, m_schedule, m_objective, m_params, w, l, t, eps, ids);
   }
 
   std::map<std::string, double> evaluate(std::int64_t step) override { return m_evaluate(step); }
@@ -328,7 +319,7 @@ private:
   torch::Device m_device;
   Evaluate m_evaluate;
   const DiffusionObjectiveFn &m_objective;
-  DiffusionObjectiveParams m_params;
+  ObjectiveParams m_params;
   ShuffledBatches m_batches;
   torch::optim::AdamW m_optimizer;
 };

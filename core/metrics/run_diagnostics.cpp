@@ -2,7 +2,7 @@
 // runs implicit accuracy at chance and denoising errors rising together.
 #include "core/metrics/run_diagnostics.h"
 
-#include "core/objectives/objective_catalogue.h"
+#include "core/objectives/objective_info.h"
 
 #include <nlohmann/json.hpp>
 
@@ -196,30 +196,27 @@ std::optional<DiagnosticFinding> checkMseRising(const RunDiagnosticsInput &in) {
              100 * rw, 100 * rl)};
 }
 
-std::optional<DiagnosticFinding> checkBeta(const RunDiagnosticsInput &in, const ObjectiveSummary &info) {
-  if (!(info.betaHigh > info.betaLow))
+std::optional<DiagnosticFinding> checkBeta(const RunDiagnosticsInput &in, const ObjectiveInfo &info) {
+  if (!(info.betaHigh() > info.betaLow()))
     return std::nullopt; // β unused by this objective
-  if (std::isfinite(in.beta) && in.beta >= info.betaLow && in.beta <= info.betaHigh)
+  if (std::isfinite(in.beta) && in.beta >= info.betaLow() && in.beta <= info.betaHigh())
     return std::nullopt;
   return DiagnosticFinding{"beta-out-of-range", FindingSeverity::Warning,
                            "beta = " + format("%g", in.beta) + " is outside the usual range [" +
-                               format("%g", info.betaLow) + ", " + format("%g", info.betaHigh) + "] for " +
-                               info.title + " (beta is the " + info.betaMeaning + ")."};
+                               format("%g", info.betaLow()) + ", " + format("%g", info.betaHigh()) + "] for " +
+                               info.title + " (beta is the " + info.betaMeaning() + ")."};
 }
 
 } // namespace
 
 bool lossStartsAtLn2(const std::string &objective) {
-  static const char *const kLogistic[] = {"dpo", "cdpo", "robust", "rdpo", "reward", "diffusion-dpo"};
-  for (const char *name : kLogistic)
-    if (objective == name)
-      return true;
-  return false;
+  const ObjectiveInfo *info = findObjectiveInfo(objective);
+  return info && info->startsAtLn2;
 }
 
 std::vector<DiagnosticFinding> diagnoseRun(const RunDiagnosticsInput &input) {
   std::vector<DiagnosticFinding> findings;
-  const auto info = findObjective(input.objective);
+  const ObjectiveInfo *info = findObjectiveInfo(input.objective);
   if (!info)
     findings.push_back(
         {"unknown-objective", FindingSeverity::Info,
@@ -228,11 +225,11 @@ std::vector<DiagnosticFinding> diagnoseRun(const RunDiagnosticsInput &input) {
     if (f)
       findings.push_back(std::move(*f));
   };
-  if (info && !info->sft)
+  if (info && info->kind != ObjectiveKind::Sft)
     add(checkLossFlat(input));
   add(checkLogpsFalling(input));
   add(checkCoarseAccuracy(input));
-  if (info && !info->sft)
+  if (info && info->kind != ObjectiveKind::Sft)
     add(checkImplicitAccuracy(input));
   add(checkMseRising(input));
   if (info)

@@ -1,8 +1,8 @@
 // Image-side preference losses on per-sample denoising MSEs and ε-predictions.
 #include "core/objectives/diffusion_objectives.h"
 
-#include "core/io/input_error.h"
 #include "core/objectives/dpo_family.h"
+#include "core/objectives/objective_definition.h"
 
 namespace preflab::core {
 
@@ -80,10 +80,6 @@ void addMseMetrics(ObjectiveOutput &out, const PairMse &m) {
   out.metrics["mse/model_l"] = m.modelL.detach().mean();
   out.metrics["mse/ref_w"] = m.refW.detach().mean();
   out.metrics["mse/ref_l"] = m.refL.detach().mean();
-}
-
-void checkBeta(double beta, const std::string &objective) {
-  checkParam(beta, "beta", objective, 0.0, true, 1e7, false);
 }
 
 // What both DSPO paths share: the pair MSEs, g and the winners' policy-minus-reference gap.
@@ -175,11 +171,10 @@ torch::Tensor diffusionMse(const torch::Tensor &prediction, const torch::Tensor 
   return batchMse(lossPrecision(prediction) - lossPrecision(noise));
 }
 
-ObjectiveOutput diffusionDpoLoss(const DiffusionObjectiveInputs &in, const DiffusionObjectiveParams &p) {
+ObjectiveOutput diffusionDpoLoss(const DiffusionObjectiveInputs &in, const ObjectiveParams &p) {
   const std::string name = "diffusion-dpo";
-  checkBeta(p.beta, name);
   const PairMse m = pairMse(in, name);
-  const torch::Tensor inside = insideTerm(m, p.beta);
+  const torch::Tensor inside = insideTerm(m, p.beta());
   ObjectiveOutput out;
   out.loss = torch::softplus(-inside).mean(); // −log σ(inside), stable for large |inside|
   out.metrics["implicit_acc"] = strictShare(inside);
@@ -188,13 +183,12 @@ ObjectiveOutput diffusionDpoLoss(const DiffusionObjectiveInputs &in, const Diffu
   return out;
 }
 
-ObjectiveOutput dspoLoss(const DiffusionObjectiveInputs &in, const DiffusionObjectiveParams &p) {
+ObjectiveOutput dspoLoss(const DiffusionObjectiveInputs &in, const ObjectiveParams &p) {
   const std::string name = "dspo";
-  checkBeta(p.beta, name);
-  const DspoTerms t = dspoTerms(in, p.beta, name);
-  const torch::Tensor shift = p.beta * t.g.view({-1, 1, 1, 1}) * t.pred2; // β·g·pred2
+  const DspoTerms t = dspoTerms(in, p.beta(), name);
+  const torch::Tensor shift = p.beta() * t.g.view({-1, 1, 1, 1}) * t.pred2; // β·g·pred2
   ObjectiveOutput out;
-  if (p.detachTarget) // regress onto a fixed ε* = ε + β·g·pred2, as a score-matching target
+  if (p.flag("detach_target")) // regress onto a fixed ε* = ε + β·g·pred2, as a score-matching target
     out.loss = batchMse(t.modelW - (t.noise + shift).detach()).mean();
   else // the released code: gradient through the residual, pred2 and g
     out.loss = batchMse((t.modelW - t.noise) - shift).mean();
@@ -202,19 +196,13 @@ ObjectiveOutput dspoLoss(const DiffusionObjectiveInputs &in, const DiffusionObje
   return out;
 }
 
-ObjectiveOutput dspoSdxlPathLoss(const DiffusionObjectiveInputs &in, const DiffusionObjectiveParams &p) {
+ObjectiveOutput dspoSdxlPathLoss(const DiffusionObjectiveInputs &in, const ObjectiveParams &p) {
   const std::string name = "dspo-sdxl-path";
-  checkBeta(p.beta, name);
-  checkParam(p.sdxlGapThreshold, "sdxl_gap_threshold", name, 0.0, false, 1e6, false);
-  if (p.detachTarget)
-    throw InputError({}, 0, "detach_target",
-                     "objective 'dspo-sdxl-path' has no regression target to detach (its loss is "
-                     "(g·pred2)² or g²); detach_target applies to 'dspo' only");
-  const DspoTerms t = dspoTerms(in, p.beta, name);
+  const DspoTerms t = dspoTerms(in, p.beta(), name);
   const torch::Tensor weightedGap = batchMse(t.g.view({-1, 1, 1, 1}) * t.pred2).mean();
   const torch::Tensor weightOnly = t.g.pow(2).mean();
   // A tensor condition instead of the code's Python `if`: no host sync, same value and gradient.
-  const torch::Tensor useGap = t.gap >= p.sdxlGapThreshold;
+  const torch::Tensor useGap = t.gap >= p.get("sdxl_gap_threshold");
   ObjectiveOutput out;
   out.loss = torch::where(useGap, weightedGap, weightOnly);
   addDspoMetrics(out, t);
@@ -222,7 +210,7 @@ ObjectiveOutput dspoSdxlPathLoss(const DiffusionObjectiveInputs &in, const Diffu
   return out;
 }
 
-ObjectiveOutput diffusionSftLoss(const DiffusionObjectiveInputs &in, const DiffusionObjectiveParams &) {
+ObjectiveOutput diffusionSftLoss(const DiffusionObjectiveInputs &in, const ObjectiveParams &) {
   const std::string name = "diffusion-sft";
   const torch::Tensor modelW =
       resolveMse(in.mseModelW, in.predModelW, in.noise, "mseModelW", "predModelW", name, false);
@@ -239,18 +227,15 @@ ObjectiveOutput diffusionSftLoss(const DiffusionObjectiveInputs &in, const Diffu
   return out;
 }
 
-ObjectiveOutput diffusionKtoLoss(const DiffusionObjectiveInputs &in, const DiffusionObjectiveParams &p) {
+ObjectiveOutput diffusionKtoLoss(const DiffusionObjectiveInputs &in, const ObjectiveParams &p) {
   const std::string name = "diffusion-kto";
-  checkBeta(p.beta, name);
-  checkParam(p.desirableWeight, "desirable_weight", name, 0.0, false, 1e6, false);
-  checkParam(p.undesirableWeight, "undesirable_weight", name, 0.0, false, 1e6, false);
   const KtoRows rows = ktoRows(in, name);
   const torch::Tensor reward = rows.ref - rows.model; // (N,), implicit reward per image
   const torch::Tensor z = ktoReferencePoint(in, reward, name);
-  const torch::Tensor gap = p.beta * (reward - z);
+  const torch::Tensor gap = p.beta() * (reward - z);
   const torch::Tensor signedGap = torch::where(rows.desirable, gap, -gap);
-  const torch::Tensor weights = torch::where(rows.desirable, torch::full_like(reward, p.desirableWeight),
-                                             torch::full_like(reward, p.undesirableWeight));
+  const torch::Tensor weights = torch::where(rows.desirable, torch::full_like(reward, p.get("desirable_weight")),
+                                             torch::full_like(reward, p.get("undesirable_weight")));
   ObjectiveOutput out;
   out.loss = (weights * (1.0 - torch::sigmoid(signedGap))).mean();
   const torch::Tensor undesirable = rows.desirable.logical_not();
@@ -261,6 +246,88 @@ ObjectiveOutput diffusionKtoLoss(const DiffusionObjectiveInputs &in, const Diffu
   out.metrics["mse/ref_w"] = groupMean(rows.ref, rows.desirable);
   out.metrics["mse/ref_l"] = groupMean(rows.ref, undesirable);
   return out;
+}
+
+// ---- Declarations (registered in objective_list.h); defaults are the released launchers' values
+// (algorithms.md §1.4, §2.2, §2.6). ----
+
+namespace {
+
+ObjectiveDefinition diffusionObjectiveDefinition(std::string name, std::string title, ObjectiveKind kind, bool needsReference,
+                                   std::string summary, DiffusionObjectiveFn fn) {
+  ObjectiveDefinition d;
+  d.info.name = std::move(name);
+  d.info.title = std::move(title);
+  d.info.modality = Modality::Image;
+  d.info.kind = kind;
+  d.info.needsReference = needsReference;
+  d.info.summary = std::move(summary);
+  d.image = std::move(fn);
+  return d;
+}
+
+} // namespace
+
+ObjectiveDefinition diffusionDpoObjective() {
+  ObjectiveDefinition d = diffusionObjectiveDefinition(
+      "diffusion-dpo", "Diffusion-DPO", ObjectiveKind::Pairwise, true,
+      "Logistic loss on -beta/2 times the policy-minus-reference gap of winner-minus-loser denoising MSEs "
+      "(means over C, H, W), as the released code computes it.",
+      diffusionDpoLoss);
+  d.info.startsAtLn2 = true;
+  d.info.meanOverRows = true;
+  d.info.params = {betaParam(5000, 2000, 5000, "KL strength on per-pixel MSE gaps", 1e7)};
+  return d;
+}
+
+ObjectiveDefinition dspoObjective() {
+  ObjectiveDefinition d = diffusionObjectiveDefinition(
+      "dspo", "DSPO (SD1.5 code path)", ObjectiveKind::Pairwise, true,
+      "Winner denoising loss against the noise shifted by beta*g*(policy - reference winner prediction), g = 1 - "
+      "sigmoid(Diffusion-DPO logit); detach_target fixes the shifted target.",
+      dspoLoss);
+  d.info.needsPredictions = true;
+  d.info.meanOverRows = true;
+  d.info.params = {betaParam(0.001, 0.001, 0.05, "reward scale in g and size of the target shift", 1e7),
+                   boolParam("detach_target", false, "DSPO: stop the gradient through the shifted target")};
+  return d;
+}
+
+ObjectiveDefinition dspoSdxlPathObjective() {
+  ObjectiveDefinition d = diffusionObjectiveDefinition(
+      "dspo-sdxl-path", "DSPO (SDXL code path)", ObjectiveKind::Pairwise, true,
+      "Squared policy-minus-reference winner prediction gap weighted by g while its MSE is at least "
+      "sdxl_gap_threshold (0.1), else mean g^2; no reconstruction term.",
+      dspoSdxlPathLoss);
+  d.info.needsPredictions = true;
+  d.info.params = {betaParam(5000, 1000, 5000, "reward scale in g", 1e7),
+                   realParam("sdxl_gap_threshold", 0.1, 0.0, 1e6,
+                             "dspo-sdxl-path: prediction-gap MSE from which the weighted-gap loss is used"),
+                   boolParam("detach_target", false,
+                             "must stay false here: this path has no regression target to detach (its loss is "
+                             "(g*pred2)^2 or g^2)",
+                             false)};
+  return d;
+}
+
+ObjectiveDefinition diffusionSftObjective() {
+  ObjectiveDefinition d =
+      diffusionObjectiveDefinition("diffusion-sft", "Diffusion SFT (winners only)", ObjectiveKind::Sft, false,
+                                   "Denoising MSE of the preferred image of each pair.", diffusionSftLoss);
+  d.info.meanOverRows = true; // a mean of per-image MSEs, all of one size
+  return d;
+}
+
+ObjectiveDefinition diffusionKtoObjective() {
+  ObjectiveDefinition d = diffusionObjectiveDefinition(
+      "diffusion-kto", "Diffusion-KTO", ObjectiveKind::Unpaired, true,
+      "Sigmoid value of each image's reference-minus-policy MSE against a detached, clamped batch mean, signed "
+      "by its desirable/undesirable label, weighted per class.",
+      diffusionKtoLoss);
+  d.info.params = {betaParam(1000, 500, 5000, "KL strength on per-pixel MSE gaps", 1e7),
+                   realParam("desirable_weight", 1.0, 0.0, 1e6, "KTO weight of desirable samples (lambda_D)"),
+                   realParam("undesirable_weight", 1.0, 0.0, 1e6, "KTO weight of undesirable samples (lambda_U)")};
+  return d;
 }
 
 } // namespace preflab::core

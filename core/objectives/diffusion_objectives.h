@@ -1,7 +1,6 @@
 // Image-side preference objectives (Diffusion-DPO, DSPO's two code paths, SFT, KTO) and their registry.
 #pragma once
 
-#include "core/objectives/diffusion_objective_info.h"
 #include "core/objectives/objective.h"
 
 #include <torch/types.h>
@@ -10,15 +9,6 @@
 #include <string>
 
 namespace preflab::core {
-
-// Hyperparameters of the image objectives; each reads the ones it needs.
-struct DiffusionObjectiveParams {
-  double beta = 5000.0;           // see DiffusionObjectiveInfo::betaMeaning; > 0 where used
-  bool detachTarget = false;      // dspo: stop the gradient through the shifted target ε*
-  double sdxlGapThreshold = 0.1;  // dspo-sdxl-path: gap MSE at which the weighted-gap loss is used
-  double desirableWeight = 1.0;   // diffusion-kto λ_D
-  double undesirableWeight = 1.0; // diffusion-kto λ_U
-};
 
 // Inputs for one batch of B pairs (or N unpaired images). Winner and loser of pair b must have
 // been noised with the same ε and the same timestep. Fields an objective does not need may be
@@ -41,10 +31,10 @@ struct DiffusionObjectiveInputs {
 };
 
 using DiffusionObjectiveFn =
-    std::function<ObjectiveOutput(const DiffusionObjectiveInputs &, const DiffusionObjectiveParams &)>;
+    std::function<ObjectiveOutput(const DiffusionObjectiveInputs &, const ObjectiveParams &)>;
 
-// The loss function registered under `name` ("diffusion-dpo", "dspo", "dspo-sdxl-path",
-// "diffusion-sft", "diffusion-kto"); throws InputError (key "loss_type") for an unknown name.
+// The image loss function registered under `name` ("diffusion-dpo", "dspo", ...); it checks the
+// declared parameters before computing. Throws InputError (key "loss_type") for an unknown name.
 const DiffusionObjectiveFn &diffusionObjectiveFunction(const std::string &name);
 
 // Per-sample MSE as the released Diffusion-DPO / DSPO code computes it: prediction, noise
@@ -55,28 +45,28 @@ torch::Tensor diffusionMse(const torch::Tensor &prediction, const torch::Tensor 
 // (strict > 0, so ties count as wrong), "mse/model_w", "mse/model_l", "mse/ref_w", "mse/ref_l"
 // (batch means) and the extra ones named per loss. Notation: inside = −0.5·β·[(mse_θ^w − mse_θ^l)
 // − (mse_ref^w − mse_ref^l)] (the Diffusion-DPO logit), g = 1 − σ(inside), pred2 = ε_θ^w − ε_ref^w.
-// Pure functions, any thread. A parameter out of range throws InputError (key "beta",
-// "detach_target", "sdxl_gap_threshold", "desirable_weight", "undesirable_weight"); a missing or
-// misshapen input throws c10::Error naming the field (a caller's bug).
+// Pure functions, any thread. They read their declared parameters from ObjectiveParams (a missing
+// one throws InputError naming it); the registry's function checks their ranges first. A missing
+// or misshapen input throws c10::Error naming the field (a caller's bug).
 
 // mean_b softplus(−inside) (algorithms.md §2.1). Extra metric: "inside_term" (mean inside).
-ObjectiveOutput diffusionDpoLoss(const DiffusionObjectiveInputs &in, const DiffusionObjectiveParams &p);
+ObjectiveOutput diffusionDpoLoss(const DiffusionObjectiveInputs &in, const ObjectiveParams &p);
 // DSPO, SD1.5 code path (§1.3): mean_b mean_CHW [(ε_θ^w − ε) − β·g·pred2]². With detachTarget,
 // mean_b mean_CHW [ε_θ^w − stopgrad(ε + β·g·pred2)]²: same value, gradient only through the
 // residual, so the loser gets none. Extra metrics: "inside_term", "dspo/g" (mean g),
 // "dspo/pred_gap" (D = mean_b mse(pred2)).
-ObjectiveOutput dspoLoss(const DiffusionObjectiveInputs &in, const DiffusionObjectiveParams &p);
+ObjectiveOutput dspoLoss(const DiffusionObjectiveInputs &in, const ObjectiveParams &p);
 // DSPO, SDXL code path (§1.3): D ≥ sdxlGapThreshold ? mean_b mean_CHW (g·pred2)² : mean_b g².
 // Chosen per batch without a host sync. detachTarget is rejected: this path has no regression
 // target. Extra metrics as dspo plus "dspo/sdxl_branch" (1 when the weighted-gap loss is used).
-ObjectiveOutput dspoSdxlPathLoss(const DiffusionObjectiveInputs &in, const DiffusionObjectiveParams &p);
+ObjectiveOutput dspoSdxlPathLoss(const DiffusionObjectiveInputs &in, const ObjectiveParams &p);
 // Winner-only denoising loss mean_b mse_θ^w (§2.5). Needs only the winner's policy MSE; the
 // other MSEs and implicit_acc (β-free sign of inside) are reported when all are available.
-ObjectiveOutput diffusionSftLoss(const DiffusionObjectiveInputs &in, const DiffusionObjectiveParams &p);
+ObjectiveOutput diffusionSftLoss(const DiffusionObjectiveInputs &in, const ObjectiveParams &p);
 // Diffusion-KTO, "sigmoid" HALO, bce_offset "none" (§2.6): r = mse_ref − mse_θ per image,
 // z = max(0, mean r) detached (or ktoRewardMean), loss = mean λ_y·(1 − σ(s·β·(r − z))), s = ±1
 // for desirable/undesirable. "implicit_acc" is the share with s·β·(r − z) > 0; "mse/*_w" average
 // the desirable rows and "mse/*_l" the undesirable ones (0 for an empty group). Extra: "kl" (z).
-ObjectiveOutput diffusionKtoLoss(const DiffusionObjectiveInputs &in, const DiffusionObjectiveParams &p);
+ObjectiveOutput diffusionKtoLoss(const DiffusionObjectiveInputs &in, const ObjectiveParams &p);
 
 } // namespace preflab::core

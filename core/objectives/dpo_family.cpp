@@ -1,9 +1,8 @@
 // DPO-family losses and the pairwise helpers the other objective sources share.
 #include "core/objectives/dpo_family.h"
 
-#include "core/io/input_error.h"
+#include "core/objectives/objective_definition.h"
 
-#include <sstream>
 
 namespace preflab::core {
 
@@ -13,18 +12,6 @@ torch::Tensor requireInput(const torch::Tensor &t, const char *field,
   TORCH_CHECK(t.dim() == 1, "objective '", objective, "': input ", field,
               " must be one-dimensional (B,), got ", t.dim(), " dimensions");
   return t.to(torch::kFloat32);
-}
-
-void checkParam(double value, const char *key, const std::string &objective, double low,
-                bool lowOpen, double high, bool highOpen) {
-  const bool lowOk = lowOpen ? value > low : value >= low;
-  const bool highOk = highOpen ? value < high : value <= high;
-  if (lowOk && highOk)
-    return;
-  std::ostringstream msg;
-  msg << "objective '" << objective << "' needs " << key << " in " << (lowOpen ? '(' : '[')
-      << low << ", " << high << (highOpen ? ')' : ']') << ", got " << value;
-  throw InputError({}, 0, key, msg.str());
 }
 
 namespace {
@@ -76,11 +63,9 @@ DpoTerms dpoTerms(const ObjectiveInputs &in, const std::string &objective) {
 
 ObjectiveOutput dpoStyle(const ObjectiveInputs &in, const ObjectiveParams &params,
                          const std::string &objective, bool robust) {
-  checkParam(params.beta, "beta", objective, 0.0, true, 1e6, false);
-  checkParam(params.labelSmoothing, "label_smoothing", objective, 0.0, false, 0.5, robust);
   const DpoTerms t = dpoTerms(in, objective);
-  const double beta = params.beta;
-  const double eps = params.labelSmoothing;
+  const double beta = params.beta();
+  const double eps = params.get("label_smoothing");
   const torch::Tensor logits = beta * (t.chosenRatio - t.rejectedRatio); // β·h, (B,)
   torch::Tensor losses;
   if (robust) // unbiased estimator: the flipped-label term enters with a minus sign
@@ -141,7 +126,6 @@ ObjectiveOutput robustDpoLoss(const ObjectiveInputs &in, const ObjectiveParams &
 
 ObjectiveOutput ipoLoss(const ObjectiveInputs &in, const ObjectiveParams &params) {
   const std::string name = "ipo";
-  checkParam(params.beta, "beta", name, 0.0, true, 1e6, false);
   const DpoTerms t = dpoTerms(in, name);
   // TRL divides each side's log-ratio by its own token count (the eric-mitchell code uses sums);
   // the logged rewards use the same per-token ratios, as TRL's do.
@@ -149,7 +133,7 @@ ObjectiveOutput ipoLoss(const ObjectiveInputs &in, const ObjectiveParams &params
       t.chosenRatio / requireInput(in.lenChosen, "lenChosen", name).clamp_min(1.0);
   const torch::Tensor rejected =
       t.rejectedRatio / requireInput(in.lenRejected, "lenRejected", name).clamp_min(1.0);
-  const double tau = params.beta;
+  const double tau = params.beta();
   const torch::Tensor losses = (chosen - rejected - 1.0 / (2.0 * tau)).pow(2);
   ObjectiveOutput out;
   finishPairwise(out, losses, tau * chosen, tau * rejected, t.policy);
@@ -158,9 +142,8 @@ ObjectiveOutput ipoLoss(const ObjectiveInputs &in, const ObjectiveParams &params
 
 ObjectiveOutput hingeLoss(const ObjectiveInputs &in, const ObjectiveParams &params) {
   const std::string name = "hinge";
-  checkParam(params.beta, "beta", name, 0.0, true, 1e6, false);
   const DpoTerms t = dpoTerms(in, name);
-  const double beta = params.beta;
+  const double beta = params.beta();
   const torch::Tensor losses = torch::relu(1.0 - beta * (t.chosenRatio - t.rejectedRatio));
   ObjectiveOutput out;
   finishPairwise(out, losses, beta * t.chosenRatio, beta * t.rejectedRatio, t.policy);
@@ -169,17 +152,92 @@ ObjectiveOutput hingeLoss(const ObjectiveInputs &in, const ObjectiveParams &para
 
 ObjectiveOutput rdpoLoss(const ObjectiveInputs &in, const ObjectiveParams &params) {
   const std::string name = "rdpo";
-  checkParam(params.beta, "beta", name, 0.0, true, 1e6, false);
   const DpoTerms t = dpoTerms(in, name);
   const torch::Tensor lenDiff = requireInput(in.lenChosen, "lenChosen", name) -
                                 requireInput(in.lenRejected, "lenRejected", name); // (B,)
-  const double beta = params.beta;
+  const double beta = params.beta();
   const torch::Tensor logits =
-      beta * (t.chosenRatio - t.rejectedRatio) + params.rdpoAlpha * lenDiff;
+      beta * (t.chosenRatio - t.rejectedRatio) + params.get("rdpo_alpha") * lenDiff;
   const torch::Tensor losses = torch::softplus(-logits);
   ObjectiveOutput out;
   finishPairwise(out, losses, beta * t.chosenRatio, beta * t.rejectedRatio, t.policy);
   return out;
+}
+
+// ---- Declarations (registered in objective_list.h). ----
+
+namespace {
+
+ObjectiveParam labelSmoothingParam(bool robust) {
+  return realParam("label_smoothing", 0.0, 0.0, 0.5,
+                   "label-flip rate epsilon of the preference labels", robust);
+}
+
+ObjectiveDefinition dpoFamilyObjective(std::string name, std::string title, std::string betaMeaning,
+                                       std::string summary, ObjectiveFn fn) {
+  ObjectiveDefinition d;
+  d.info.name = std::move(name);
+  d.info.title = std::move(title);
+  d.info.kind = ObjectiveKind::Pairwise;
+  d.info.needsReference = true;
+  d.info.meanOverRows = true;
+  d.info.summary = std::move(summary);
+  d.info.params = {betaParam(0.1, 0.01, 1.0, std::move(betaMeaning))};
+  d.text = std::move(fn);
+  return d;
+}
+
+} // namespace
+
+ObjectiveDefinition dpoObjective() {
+  ObjectiveDefinition d = dpoFamilyObjective(
+      "dpo", "DPO (sigmoid)", "KL strength",
+      "Logistic loss on beta times the policy-minus-reference log-ratio margin (sequence sums); honours "
+      "label_smoothing like TRL.",
+      dpoLoss);
+  d.info.startsAtLn2 = true;
+  d.info.params.push_back(labelSmoothingParam(false));
+  return d;
+}
+
+ObjectiveDefinition ipoObjective() {
+  return dpoFamilyObjective("ipo", "IPO", "tau (regularisation)",
+                            "Squared distance of the log-ratio margin from 1/(2 tau); each side's log-ratio is "
+                            "divided by its token count first, as TRL does.",
+                            ipoLoss);
+}
+
+ObjectiveDefinition cdpoObjective() {
+  ObjectiveDefinition d = dpoFamilyObjective(
+      "cdpo", "cDPO (conservative DPO)", "KL strength",
+      "DPO's logistic loss mixed with the flipped-label loss by label_smoothing epsilon in [0, 0.5].", cdpoLoss);
+  d.info.startsAtLn2 = true;
+  d.info.params.push_back(labelSmoothingParam(false));
+  return d;
+}
+
+ObjectiveDefinition robustObjective() {
+  ObjectiveDefinition d =
+      dpoFamilyObjective("robust", "Robust DPO", "KL strength",
+                         "Unbiased DPO under a label-flip rate epsilon = label_smoothing in [0, 0.5).", robustDpoLoss);
+  d.info.startsAtLn2 = true;
+  d.info.params.push_back(labelSmoothingParam(true));
+  return d;
+}
+
+ObjectiveDefinition hingeObjective() {
+  return dpoFamilyObjective("hinge", "Hinge (RSO)", "inverse margin",
+                            "Hinge on beta times the log-ratio margin: zero once it exceeds 1/beta.", hingeLoss);
+}
+
+ObjectiveDefinition rdpoObjective() {
+  ObjectiveDefinition d = dpoFamilyObjective(
+      "rdpo", "R-DPO (length-regularised)", "KL strength",
+      "DPO with rdpo_alpha times the chosen-minus-rejected token count added to the margin.", rdpoLoss);
+  d.info.startsAtLn2 = true;
+  d.info.params.push_back(realParam("rdpo_alpha", 0.01, -1e6, 1e6,
+                                    "R-DPO length penalty per token of chosen-minus-rejected length"));
+  return d;
 }
 
 } // namespace preflab::core

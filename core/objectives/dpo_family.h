@@ -12,9 +12,9 @@ namespace preflab::core {
 // Each loss below reads policyChosen/policyRejected, refChosen/refRejected, the token means
 // policyChosenMean/policyRejectedMean (or lenChosen/lenRejected to derive them; the means feed
 // ranking/accuracy_len_norm) and, where stated, the lengths, all (B,). It returns a scalar fp32
-// loss (batch mean) with the pairwise metrics. Pure functions: any thread may call them. They
-// throw InputError (key "beta", "label_smoothing", ...) for a parameter out of range and
-// c10::Error when an input the objective needs is missing or misshapen (a caller's bug).
+// loss (batch mean) with the pairwise metrics. Pure functions: any thread may call them. The
+// registry's function checks the declared parameter ranges first (InputError naming the key); a
+// missing or misshapen input throws c10::Error (a caller's bug).
 
 // softplus(−β·h), h = (log π_θ(y_w) − log π_ref(y_w)) − (log π_θ(y_l) − log π_ref(y_l)) on
 // sums. Like TRL's "sigmoid" loss it honours labelSmoothing ε (0 by default), so "dpo" with
@@ -36,11 +36,6 @@ ObjectiveOutput rdpoLoss(const ObjectiveInputs &in, const ObjectiveParams &param
 // `t` cast to fp32; fails with a message naming `field` and `objective` when `t` is undefined or
 // not one-dimensional.
 torch::Tensor requireInput(const torch::Tensor &t, const char *field, const std::string &objective);
-
-// Throws InputError(key) unless low ≤ value (strictly when lowOpen) and value ≤ high (strictly
-// when highOpen).
-void checkParam(double value, const char *key, const std::string &objective, double low,
-                bool lowOpen, double high, bool highOpen);
 
 // Policy log-probs of a pairwise batch, fp32, all (B,). A missing sum or token mean is derived
 // from the other one and the token count.

@@ -1,4 +1,4 @@
-// Objective registry: per-batch losses and TRL-named metrics from sequence log-probs. Torch header.
+// Text objectives: per-batch losses and TRL-named metrics from sequence log-probs. Torch header.
 #pragma once
 
 #include "core/objectives/objective_info.h"
@@ -10,18 +10,6 @@
 #include <string>
 
 namespace preflab::core {
-
-// Hyperparameters shared by the objectives; each reads the ones it needs. Names follow TRL.
-struct ObjectiveParams {
-  double beta = 0.1;             // DPO β, IPO τ, SimPO β, ORPO λ, KTO β (see ObjectiveInfo)
-  double labelSmoothing = 0.0;   // cDPO / robust ε
-  double gammaBetaRatio = 0.5;   // SimPO γ/β
-  double rdpoAlpha = 0.01;       // R-DPO length penalty α
-  double desirableWeight = 1.0;  // KTO λ_D
-  double undesirableWeight = 1.0; // KTO λ_U
-  double rewardMargin = 0.0;     // reward model: margin m
-  double centerRewardsCoefficient = 0.0; // reward model: c·mean((r_w + r_l)^2)
-};
 
 // Inputs for one batch. Shapes are (B,) float32 on one device unless stated. Fields an objective
 // does not need may be undefined tensors.
@@ -48,7 +36,8 @@ struct ObjectiveOutput {
 
 using ObjectiveFn = std::function<ObjectiveOutput(const ObjectiveInputs &, const ObjectiveParams &)>;
 
-// The loss function registered under `name`; throws InputError for an unknown name.
+// The text loss function registered under `name`; it checks the declared parameters (InputError
+// naming the key) before computing. Throws InputError for an unknown or image objective.
 const ObjectiveFn &objectiveFunction(const std::string &name);
 
 } // namespace preflab::core

@@ -1,11 +1,15 @@
 // SimPO, SimPER and ORPO: pairwise losses that need no reference model.
-#include "core/objectives/reference_free.h"
-
 #include "core/objectives/dpo_family.h"
+#include "core/objectives/objective_definition.h"
 
 #include <cmath>
 
 namespace preflab::core {
+
+// Each reads the policy's token means ā (policyChosenMean/policyRejectedMean, or the sums and
+// lengths to derive them), all (B,), and returns a scalar fp32 loss (batch mean) with the
+// pairwise metrics; rewards are β·ā (SimPER: ā). Pure functions: any thread may call them.
+// Missing inputs throw c10::Error.
 
 namespace {
 
@@ -29,17 +33,18 @@ torch::Tensor logOdds(const torch::Tensor &a) {
 
 } // namespace
 
+// softplus(−β·((ā_w − ā_l) − γ/β)), γ/β = gammaBetaRatio.
 ObjectiveOutput simpoLoss(const ObjectiveInputs &in, const ObjectiveParams &params) {
   const std::string name = "simpo";
-  checkParam(params.beta, "beta", name, 0.0, true, 1e6, false);
   const PairwiseLogps p = pairwisePolicyLogps(in, name);
-  const double beta = params.beta;
-  const torch::Tensor logits = beta * ((p.chosenMean - p.rejectedMean) - params.gammaBetaRatio);
+  const double beta = params.beta();
+  const torch::Tensor logits = beta * ((p.chosenMean - p.rejectedMean) - params.get("gamma_beta_ratio"));
   ObjectiveOutput out;
   finishPairwise(out, torch::softplus(-logits), beta * p.chosenMean, beta * p.rejectedMean, p);
   return out;
 }
 
+// exp(ā_l) − exp(ā_w): inverse perplexities, no β and no margin.
 ObjectiveOutput simperLoss(const ObjectiveInputs &in, const ObjectiveParams &) {
   const PairwiseLogps p = pairwisePolicyLogps(in, "simper");
   // exp of a mean log-prob (≤ 0) lies in (0, 1]: no overflow, and each side's gradient is
@@ -50,11 +55,13 @@ ObjectiveOutput simperLoss(const ObjectiveInputs &in, const ObjectiveParams &) {
   return out;
 }
 
+// −mean(ā_w) + λ·softplus(−(log odds_w − log odds_l)), log odds = ā − log(1 − e^ā), λ = beta.
+// Adds "nll_loss", "log_odds_ratio" (mean log σ of the log-odds difference, as TRL logs it)
+// and "log_odds_chosen" (mean log-odds difference).
 ObjectiveOutput orpoLoss(const ObjectiveInputs &in, const ObjectiveParams &params) {
   const std::string name = "orpo";
-  checkParam(params.beta, "beta", name, 0.0, false, 1e6, false);
   const PairwiseLogps p = pairwisePolicyLogps(in, name);
-  const double lambda = params.beta;
+  const double lambda = params.beta();
   const torch::Tensor nll = -p.chosenMean.mean();                           // scalar
   const torch::Tensor diff = logOdds(p.chosenMean) - logOdds(p.rejectedMean); // (B,)
   const torch::Tensor logSigma = torch::log_sigmoid(diff);                  // (B,)
@@ -65,6 +72,51 @@ ObjectiveOutput orpoLoss(const ObjectiveInputs &in, const ObjectiveParams &param
   out.metrics["log_odds_ratio"] = logSigma.detach().mean();
   out.metrics["log_odds_chosen"] = diff.detach().mean();
   return out;
+}
+
+namespace {
+
+ObjectiveDefinition referenceFreeObjective(std::string name, std::string title, std::string summary,
+                                           ObjectiveFn fn) {
+  ObjectiveDefinition d;
+  d.info.name = std::move(name);
+  d.info.title = std::move(title);
+  d.info.kind = ObjectiveKind::Pairwise;
+  d.info.usesMeanLogp = true;
+  d.info.meanOverRows = true;
+  d.info.summary = std::move(summary);
+  d.text = std::move(fn);
+  return d;
+}
+
+} // namespace
+
+ObjectiveDefinition simpoObjective() {
+  ObjectiveDefinition d = referenceFreeObjective(
+      "simpo", "SimPO",
+      "Reference-free logistic loss on beta times the token-mean log-prob margin minus a target margin gamma "
+      "(gamma_beta_ratio = gamma/beta).",
+      simpoLoss);
+  d.info.params = {betaParam(2.0, 1.0, 10.0, "reward scale"),
+                   realParam("gamma_beta_ratio", 0.5, -1e6, 1e6, "SimPO target margin gamma divided by beta")};
+  return d;
+}
+
+ObjectiveDefinition simperObjective() {
+  return referenceFreeObjective("simper", "SimPER",
+                                "Inverse perplexity of the rejected response minus that of the chosen one; no "
+                                "hyperparameters, no reference.",
+                                simperLoss);
+}
+
+ObjectiveDefinition orpoObjective() {
+  ObjectiveDefinition d = referenceFreeObjective(
+      "orpo", "ORPO",
+      "Chosen-response NLL plus lambda times the logistic loss on the log odds-ratio of token-mean "
+      "likelihoods; no reference.",
+      orpoLoss);
+  d.info.params = {betaParam(0.1, 0.05, 1.0, "lambda", 1e6, true)};
+  return d;
 }
 
 } // namespace preflab::core

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "core/io/input_error.h"
+#include "core/objectives/objective_info.h"
 #include "core/train/config_key.h"
 
 #include <yaml-cpp/yaml.h>
@@ -11,6 +12,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <sstream>
 #include <string>
 #include <type_traits>
@@ -65,6 +67,52 @@ Field<C> nested(std::string key, S C::*section, T S::*member, std::string help =
   return {key,
           [section, member, key](C &c, const std::string &v) { c.*section.*member = parseScalar<T>(key, v); },
           [section, member](const C &c) { return printScalar(c.*section.*member); }, std::move(help)};
+}
+
+// One field per parameter the objectives of `modality` declare (beta aside), kept in the config's
+// map `member`; the help line gives the meaning, the allowed range and the objectives that use it.
+template <typename C>
+std::vector<Field<C>> objectiveParamFields(std::map<std::string, double> C::*member, Modality modality) {
+  std::vector<Field<C>> out;
+  for (const ObjectiveParamKey &k : objectiveParamKeys(modality)) {
+    const ObjectiveParam p = k.param;
+    std::string users;
+    for (const std::string &u : k.users)
+      users += (users.empty() ? "" : ", ") + u;
+    Field<C> f;
+    f.key = p.key;
+    f.set = [member, p](C &c, const std::string &v) {
+      (c.*member)[p.key] = p.boolean ? (parseScalar<bool>(p.key, v) ? 1.0 : 0.0) : parseScalar<double>(p.key, v);
+    };
+    f.get = [member, p](const C &c) {
+      const auto it = (c.*member).find(p.key);
+      const double v = it == (c.*member).end() ? p.defaultValue : it->second;
+      return p.boolean ? std::string(v != 0.0 ? "true" : "false") : printScalar(v);
+    };
+    f.help = p.help + ", " + allowedRange(p) + " (" + users + ")";
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+// `table` with objectiveParamFields(member, modality) inserted after its "beta" key.
+template <typename C>
+std::vector<Field<C>> withObjectiveParams(std::map<std::string, double> C::*member, Modality modality,
+                                          std::vector<Field<C>> table) {
+  auto beta = table.begin();
+  while (beta != table.end() && beta->key != "beta")
+    ++beta;
+  const std::vector<Field<C>> params = objectiveParamFields(member, modality);
+  table.insert(beta == table.end() ? beta : beta + 1, params.begin(), params.end());
+  return table;
+}
+
+// The names of the objectives of `modality`, comma-separated, for the loss_type help line.
+inline std::string objectiveNames(Modality modality) {
+  std::string out;
+  for (const ObjectiveInfo &info : objectiveInfos(modality))
+    out += (out.empty() ? "" : ", ") + info.name;
+  return out;
 }
 
 // Every key with the default it has in `defaults` and its help line, in table order.

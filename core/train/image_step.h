@@ -6,6 +6,9 @@
 #include "core/diffusion/unet.h"
 #include "core/objectives/diffusion_objectives.h"
 
+#include <map>
+#include <string>
+
 namespace preflab::core {
 
 // ε-predictions of the policy (with grad) and the reference (no grad) for B pairs whose winner and
@@ -16,5 +19,16 @@ DiffusionObjectiveInputs pairPredictions(UNet &policy, UNet &reference, const No
                                          const torch::Tensor &winners, const torch::Tensor &losers,
                                          const torch::Tensor &t, const torch::Tensor &eps,
                                          const torch::Tensor &ids);
+
+// One pairwise step's forward and backward, as the trainer and the step benchmark run it:
+// pairPredictions, the objective, and the gradient of its loss added to the policy's .grad.
+// Returns the objective's metrics with "loss", detached. (Unlike the text step, the batch is not
+// split over CPU threads: the UNet's convolutions already use every intra-op thread, and shards
+// measured 2.3x slower here, bench/README.md.)
+std::map<std::string, torch::Tensor> pairStepBackward(UNet &policy, UNet &reference, const NoiseSchedule &schedule,
+                                                      const DiffusionObjectiveFn &objective,
+                                                      const ObjectiveParams &params, const torch::Tensor &winners,
+                                                      const torch::Tensor &losers, const torch::Tensor &t,
+                                                      const torch::Tensor &eps, const torch::Tensor &ids);
 
 } // namespace preflab::core

@@ -2,7 +2,6 @@
 #include "core/train/image_train_config.h"
 
 #include "core/io/input_error.h"
-#include "core/objectives/diffusion_objective_info.h"
 #include "core/train/config_table.h"
 
 namespace preflab::core {
@@ -14,7 +13,7 @@ using config_table::field;
 
 const std::vector<Field> &fields() {
   using C = ImageTrainConfig;
-  static const std::vector<Field> kFields = {
+  static const std::vector<Field> kFields = config_table::withObjectiveParams<C>(&C::objectiveParams, Modality::Image, {
       field("task", &C::task, "text-to-image (selects this kind of run)"),
       field("train_file", &C::trainFile,
             "image-pair manifest JSONL (caption, jpg_0, jpg_1, label_0), or fashion-mnist for "
@@ -33,16 +32,10 @@ const std::vector<Field> &fields() {
             "judge of the held-out samples: an oracle folder, fashion (the embedded one), or empty (none: "
             "implicit accuracy only)"),
       field("loss_type", &C::lossType,
-            "image objective: diffusion-dpo, dspo, dspo-sdxl-path, diffusion-sft, diffusion-kto (preflab-cli "
-            "objectives)"),
+            "image objective: " + config_table::objectiveNames(Modality::Image) + " (preflab-cli objectives)"),
       field("beta", &C::beta,
             "the objective's strength on its own scale (thousands for Diffusion-DPO); 0: the objective's "
             "default"),
-      field("detach_target", &C::detachTarget, "DSPO: stop the gradient through the shifted target"),
-      field("sdxl_gap_threshold", &C::sdxlGapThreshold,
-            "dspo-sdxl-path: gap above which the weighted gap is used instead of its square"),
-      field("desirable_weight", &C::desirableWeight, "diffusion-kto weight of preferred images"),
-      field("undesirable_weight", &C::undesirableWeight, "diffusion-kto weight of rejected images"),
       field("prompt_dropout", &C::promptDropout,
             "rate of the empty prompt while training (classifier-free guidance), in [0, 1)"),
       field("learning_rate", &C::learningRate, "AdamW peak learning rate, > 0"),
@@ -74,7 +67,7 @@ const std::vector<Field> &fields() {
       field("appeal_weight", &C::appealWeight, "oracle reward = P(class | image) + appeal_weight * appeal"),
       field("device", &C::device, "cpu, cuda or auto"),
       field("threads", &C::threads, "CPU threads; 0: all cores"),
-  };
+  });
   return kFields;
 }
 
@@ -86,7 +79,7 @@ void ImageTrainConfig::validate() const {
       throw InputError({}, 0, key, what);
   };
   require(task == "text-to-image", "task", "must be text-to-image for an image run");
-  diffusionObjectiveInfo(lossType); // throws for unknown names, listing the known ones
+  checkObjectiveParams(objectiveInfo(lossType, Modality::Image), lossParams()); // unknown names throw
   require(!trainFile.empty(), "train_file", "a manifest JSONL or fashion-mnist is needed");
   require(evalFraction >= 0 && evalFraction < 1, "eval_fraction", "must be in [0, 1)");
   require(ties == "drop" || ties == "keep", "ties", "must be drop or keep");
@@ -111,6 +104,10 @@ void ImageTrainConfig::validate() const {
   require(appealWeight >= 0, "appeal_weight", "must be >= 0");
   require(device == "cpu" || device == "cuda" || device == "auto", "device", "must be cpu, cuda or auto");
   require(threads >= 0, "threads", "must be >= 0");
+}
+
+ObjectiveParams ImageTrainConfig::lossParams() const {
+  return objectiveParamsFrom(objectiveInfo(lossType, Modality::Image), beta, objectiveParams);
 }
 
 ImageTrainConfig imageTrainConfigFromYaml(const std::string &yamlText, const std::string &source) {

@@ -2,9 +2,11 @@
 // from YAML with the same key names as the text runs where they mean the same thing.
 #pragma once
 
+#include "core/objectives/objective_info.h"
 #include "core/train/config_key.h"
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -27,13 +29,12 @@ struct ImageTrainConfig {
   // oracle), or "" (none: implicit accuracy on held-out pairs and caption grids only; with
   // train_file: fashion-mnist the Fashion task supplies its own oracle).
   std::string oracleModel;
-  // Objective (image registry: diffusion-dpo, dspo, dspo-sdxl-path, diffusion-sft, diffusion-kto).
+  // Objective (an image objective of the registry: diffusion-dpo, dspo, ...).
   std::string lossType = "dspo";
   double beta = 0.0; // 0: the objective's default
-  bool detachTarget = false;
-  double sdxlGapThreshold = 0.1;
-  double desirableWeight = 1.0;
-  double undesirableWeight = 1.0;
+  // The other parameters the image objectives declare (detach_target, sdxl_gap_threshold, ...),
+  // by config key; booleans are 0/1.
+  std::map<std::string, double> objectiveParams = objectiveParamDefaults(Modality::Image);
   double promptDropout = 0.0; // empty-prompt rate during preference training (same for w and l)
   // Optimisation (AdamW).
   double learningRate = 1e-4;
@@ -67,6 +68,8 @@ struct ImageTrainConfig {
 
   // Throws InputError naming the key for an out-of-range value or unknown loss_type.
   void validate() const;
+  // The chosen objective's parameters as this config sets them (beta 0: its default).
+  ObjectiveParams lossParams() const;
 };
 
 ImageTrainConfig imageTrainConfigFromYaml(const std::string &yamlText, const std::string &source);

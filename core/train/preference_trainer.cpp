@@ -68,13 +68,7 @@ PreferenceTrainer::PreferenceTrainer(const TrainConfig &config, Gpt policy, Toke
                          "' needs a reference model or cached reference log-probs");
   if (m_info.kind == ObjectiveKind::Reward && !m_policy->config().scoreHead)
     throw InputError({}, 0, "loss_type", "'reward' needs a model with a score head");
-  m_params.beta = config.beta;
-  m_params.labelSmoothing = config.labelSmoothing;
-  m_params.gammaBetaRatio = config.gammaBetaRatio;
-  m_params.rdpoAlpha = config.rdpoAlpha;
-  m_params.desirableWeight = config.desirableWeight;
-  m_params.undesirableWeight = config.undesirableWeight;
-  m_params.centerRewardsCoefficient = config.centerRewardsCoefficient;
+  m_params = config.lossParams();
   const auto perStep = config.perDeviceTrainBatchSize * config.gradientAccumulationSteps;
   m_totalSteps =
       config.maxSteps > 0
@@ -87,11 +81,10 @@ PreferenceTrainer::PreferenceTrainer(const TrainConfig &config, Gpt policy, Toke
     (*m_reference)->to(m_device);
     (*m_reference)->eval();
   }
-  // Data-parallel shards on CPU (see shardedBackward): only for objectives whose loss is a mean
-  // over pairs (SFT is token-weighted, KTO's KL baseline is a batch statistic) and without
-  // dropout, whose masks would then depend on how the threads interleave on the shared generator.
-  const bool meanOverPairs = m_info.kind == ObjectiveKind::Pairwise || m_info.kind == ObjectiveKind::Reward;
-  if (m_device.is_cpu() && meanOverPairs && m_policy->config().dropout == 0.0)
+  // Data-parallel shards on CPU (see shardedBackward): only for objectives that declare their loss
+  // a mean over rows, and without dropout, whose masks would then depend on how the threads
+  // interleave on the shared generator.
+  if (m_device.is_cpu() && m_info.meanOverRows && m_policy->config().dropout == 0.0)
     m_shards = std::max(1, at::get_num_threads());
   m_optimizer = std::make_unique<torch::optim::AdamW>(m_policy->parameters(),
                                                       torch::optim::AdamWOptions(config.learningRate)

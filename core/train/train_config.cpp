@@ -26,7 +26,7 @@ using config_table::nested;
 const std::vector<Field> &fields() {
   using C = TrainConfig;
   using S = SentimentTaskConfig;
-  static const std::vector<Field> kFields = {
+  static const std::vector<Field> kFields = config_table::withObjectiveParams<C>(&C::objectiveParams, Modality::Text, {
       field("task", &C::task,
             "embedded task: sentiment (built-in corpus, SFT reference, simulated raters), or empty to train "
             "on train_file"),
@@ -53,18 +53,10 @@ const std::vector<Field> &fields() {
       field("ref_model_name_or_path", &C::refModelNameOrPath,
             "reference model folder; empty: a frozen copy of the initial policy"),
       field("loss_type", &C::lossType,
-            "objective: dpo, ipo, cdpo, robust, hinge, simpo, simper, orpo, rdpo, kto, reward, sft "
-            "(preflab-cli objectives)"),
+            "objective: " + config_table::objectiveNames(Modality::Text) + " (preflab-cli objectives)"),
       field("beta", &C::beta,
             "the objective's strength on its own scale (KL strength for DPO, tau for IPO, lambda for ORPO; "
             "see objectives), > 0"),
-      field("label_smoothing", &C::labelSmoothing, "label-flip rate epsilon in [0, 0.5) for cdpo and robust"),
-      field("gamma_beta_ratio", &C::gammaBetaRatio, "SimPO target margin gamma divided by beta"),
-      field("rdpo_alpha", &C::rdpoAlpha, "R-DPO length penalty per token of chosen-minus-rejected length"),
-      field("desirable_weight", &C::desirableWeight, "KTO weight of desirable completions"),
-      field("undesirable_weight", &C::undesirableWeight, "KTO weight of undesirable completions"),
-      field("center_rewards_coefficient", &C::centerRewardsCoefficient,
-            "reward model: weight of the squared mean reward (centring), >= 0"),
       field("learning_rate", &C::learningRate, "AdamW peak learning rate, > 0"),
       field("weight_decay", &C::weightDecay, "AdamW decoupled weight decay, >= 0"),
       field("adam_beta1", &C::adamBeta1, "AdamW first-moment decay in [0, 1)"),
@@ -118,7 +110,7 @@ const std::vector<Field> &fields() {
       nested("sentiment.sample_temperature", &C::sentiment, &S::sampleTemperature,
              "sampling temperature of the pairs and of the evaluation"),
       nested("sentiment.max_new_tokens", &C::sentiment, &S::maxNewTokens, "tokens sampled per completion"),
-  };
+  });
   return kFields;
 }
 
@@ -129,7 +121,8 @@ void TrainConfig::validate() const {
     if (!ok)
       throw InputError({}, 0, key, what);
   };
-  objectiveInfo(lossType); // throws for unknown names
+  const ObjectiveInfo &info = objectiveInfo(lossType, Modality::Text); // throws for unknown names
+  checkObjectiveParams(info, lossParams());
   require(task.empty() || task == "sentiment", "task", "unknown task '" + task + "' (known: sentiment)");
   require(!task.empty() || !trainFile.empty(), "train_file", "required when no task is set");
   require(learningRate > 0, "learning_rate", "must be > 0");
@@ -147,7 +140,6 @@ void TrainConfig::validate() const {
               lrSchedulerType == "linear" || lrSchedulerType == "cosine",
           "lr_scheduler_type", "must be constant, constant_with_warmup, linear or cosine");
   require(warmupRatio >= 0 && warmupRatio < 1, "warmup_ratio", "must be in [0, 1)");
-  require(labelSmoothing >= 0 && labelSmoothing < 0.5, "label_smoothing", "must be in [0, 0.5)");
   require(loggingSteps >= 1, "logging_steps", "must be >= 1");
   require(device == "cpu" || device == "cuda" || device == "auto", "device", "must be cpu, cuda or auto");
   require(threads >= 0, "threads", "must be >= 0");
@@ -155,6 +147,14 @@ void TrainConfig::validate() const {
   require(sentiment.evalFraction > 0 && sentiment.evalFraction < 1, "sentiment.eval_fraction",
           "must be in (0, 1)");
   model.validate();
+}
+
+ObjectiveParams TrainConfig::lossParams() const {
+  // beta is this config's as written (a text run has no "0: the default").
+  ObjectiveParams p = objectiveParamsFrom(objectiveInfo(lossType, Modality::Text), 0.0, objectiveParams);
+  if (p.values.count("beta"))
+    p.values["beta"] = beta;
+  return p;
 }
 
 std::string TrainConfig::resolvedCacheDir() const {

@@ -3,9 +3,11 @@
 
 #include "core/train/config_key.h"
 
+#include "core/objectives/objective_info.h"
 #include "core/text/gpt_config.h"
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -40,12 +42,9 @@ struct TrainConfig {
   // Objective.
   std::string lossType = "dpo";
   double beta = 0.1;
-  double labelSmoothing = 0.0;
-  double gammaBetaRatio = 0.5;
-  double rdpoAlpha = 0.01;
-  double desirableWeight = 1.0;
-  double undesirableWeight = 1.0;
-  double centerRewardsCoefficient = 0.0;
+  // The other parameters the text objectives declare (label_smoothing, gamma_beta_ratio, ...),
+  // by config key; each objective reads its own (see objective_info.h).
+  std::map<std::string, double> objectiveParams = objectiveParamDefaults(Modality::Text);
   // Optimisation (AdamW).
   double learningRate = 5e-4;
   double weightDecay = 0.0;
@@ -80,6 +79,8 @@ struct TrainConfig {
 
   // Throws InputError naming the key for an out-of-range value or unknown loss_type.
   void validate() const;
+  // The chosen objective's parameters as this config sets them (beta included).
+  ObjectiveParams lossParams() const;
   // cache_dir, or <parent of output_dir>/.cache when it is empty.
   std::string resolvedCacheDir() const;
 };

@@ -42,8 +42,8 @@ torch::Tensor pairLoss(Gpt &policy, const std::vector<TokenIds> &prompts, const 
   in.lenRejected = batch.lengths.narrow(0, n, n);
   in.refChosen = torch::full({n}, -20.0);
   in.refRejected = torch::full({n}, -21.0);
-  ObjectiveParams params;
-  params.beta = 0.5;
+  ObjectiveParams params = preflab::core::defaultObjectiveParams(preflab::core::objectiveInfo("dpo"));
+  params.set("beta", 0.5);
   return objectiveFunction("dpo")(in, params).loss * (double(n) / double(total));
 }
 

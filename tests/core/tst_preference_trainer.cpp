@@ -189,7 +189,7 @@ private Q_SLOTS:
 
   void everyObjectiveTrains_data() {
     QTest::addColumn<QString>("name");
-    for (const auto &info : objectiveInfos())
+    for (const auto &info : objectiveInfos(preflab::core::Modality::Text))
       QTest::newRow(info.name.c_str()) << QString::fromStdString(info.name);
   }
   void everyObjectiveTrains() {
@@ -197,7 +197,7 @@ private Q_SLOTS:
     QTemporaryDir tmp;
     auto c = tinyConfig(tmp.filePath("run"));
     c.lossType = name.toStdString();
-    c.beta = objectiveInfo(c.lossType).defaultBeta > 0 ? objectiveInfo(c.lossType).defaultBeta : 0.1;
+    c.beta = objectiveInfo(c.lossType).defaultBeta() > 0 ? objectiveInfo(c.lossType).defaultBeta() : 0.1;
     c.maxSteps = 3;
     const auto s = runTraining(c, {}, {});
     QVERIFY2(s.state == RunState::Finished, s.message.c_str());

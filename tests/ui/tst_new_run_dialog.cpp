@@ -1,11 +1,12 @@
 // Tests NewRunDialog: every objective offered, core's validation shown per field, the resolved config.
-#include "core/objectives/diffusion_objective_info.h"
-#include "core/objectives/objective_info.h"
+#include "core/api/objectives.h"
 #include "ui/main_window.h"
 #include "ui/training/new_run_dialog.h"
 
 #include "tests/test_main.h"
+#include <QCheckBox>
 #include <QComboBox>
+#include <QDoubleSpinBox>
 #include <QPushButton>
 
 #include <QtTest/QtTest>
@@ -32,7 +33,7 @@ private slots:
     for (auto *c : d.findChildren<QComboBox *>())
       for (int i = 0; i < c->count(); ++i)
         offered << c->itemData(i).toString();
-    for (const auto &info : preflab::core::objectiveInfos())
+    for (const auto &info : preflab::core::objectiveInfos(preflab::core::Modality::Text))
       QVERIFY2(offered.contains(QString::fromStdString(info.name)), info.name.c_str());
     Q_UNUSED(combo);
   }
@@ -47,7 +48,7 @@ private slots:
     for (auto *c : d.findChildren<QComboBox *>())
       for (int i = 0; i < c->count(); ++i)
         offered << c->itemData(i).toString();
-    for (const auto &info : preflab::core::diffusionObjectiveInfos())
+    for (const auto &info : preflab::core::objectiveInfos(preflab::core::Modality::Image))
       QVERIFY2(offered.contains(QString::fromStdString(info.name)), info.name.c_str());
     QVERIFY(!offered.contains("dpo")); // text objectives cannot train a diffusion model
     d.setField("max_steps", "40");
@@ -55,10 +56,10 @@ private slots:
     auto c = d.imageConfig();
     QCOMPARE(QString::fromStdString(c.trainFile), QStringLiteral("fashion-mnist"));
     QCOMPARE(QString::fromStdString(c.lossType), QStringLiteral("diffusion-dpo"));
-    QCOMPARE(c.beta, preflab::core::diffusionObjectiveInfo("diffusion-dpo").defaultBeta);
+    QCOMPARE(c.beta, preflab::core::objectiveInfo("diffusion-dpo", preflab::core::Modality::Image).defaultBeta());
     QCOMPARE(c.maxSteps, std::int64_t(40));
     d.setField("loss_type", "dspo");
-    QCOMPARE(d.imageConfig().beta, preflab::core::diffusionObjectiveInfo("dspo").defaultBeta);
+    QCOMPARE(d.imageConfig().beta, preflab::core::objectiveInfo("dspo", preflab::core::Modality::Image).defaultBeta());
     // A manifest: the file must exist, an oracle is optional and must be an oracle folder.
     d.setField("task", "image:manifest");
     QVERIFY(d.errors().contains("train_file"));
@@ -75,7 +76,8 @@ private slots:
   }
 
   // Screenshot driver, off by default: PREFLAB_DIALOG_SCREENSHOT=out.png shows the dialog set up
-  // for a text-to-image run on the image-pair test manifest with the embedded oracle. Run under
+  // for a text-to-image run on the image-pair test manifest with the embedded oracle (other tasks
+  // and fields: PREFLAB_DIALOG_TASK, PREFLAB_DIALOG_ORACLE, PREFLAB_DIALOG_SET). Run under
   // xvfb-run -a -s '-screen 0 1400x1000x24' with QT_QPA_PLATFORM=xcb.
   void screenshot() {
     const QString out = qEnvironmentVariable("PREFLAB_DIALOG_SCREENSHOT");
@@ -86,9 +88,48 @@ private slots:
     d.setField("train_file", PREFLAB_TEST_DATA_DIR "/image_pairs/manifest.jsonl");
     d.setField("oracle_model", qEnvironmentVariable("PREFLAB_DIALOG_ORACLE", "fashion"));
     d.setField("max_steps", "200");
+    // PREFLAB_DIALOG_SET="loss_type=kto;desirable_weight=-1": more fields, in order.
+    for (const QString &assignment : qEnvironmentVariable("PREFLAB_DIALOG_SET").split(';', Qt::SkipEmptyParts))
+      d.setField(assignment.section('=', 0, 0), assignment.section('=', 1));
     d.show();
     QTest::qWait(500);
     QVERIFY(d.grab().save(out));
+  }
+
+  // The chosen objective's own parameters (its declaration) appear as rows and reach the config.
+  void objectiveParametersFollowTheObjective() {
+    NewRunDialog d(preflab::ui::MainWindow::embeddedConfig(), QDir::tempPath());
+    const auto rowKeys = [&d] {
+      QStringList keys;
+      for (auto *spin : d.findChildren<QDoubleSpinBox *>())
+        if (!spin->toolTip().isEmpty())
+          keys << spin->toolTip().section(';', 0, 0);
+      for (auto *check : d.findChildren<QCheckBox *>())
+        keys << check->text();
+      return keys;
+    };
+    d.setField("loss_type", "kto");
+    QCOMPARE(rowKeys().size(), 2); // desirable_weight, undesirable_weight
+    d.setField("desirable_weight", "1.5");
+    QVERIFY2(d.isValid(), qPrintable(QStringList(d.errors().values()).join("; ")));
+    QCOMPARE(d.config().objectiveParams.at("desirable_weight"), 1.5);
+    d.setField("loss_type", "robust");
+    QCOMPARE(rowKeys().size(), 1); // label_smoothing only
+    d.setField("label_smoothing", "0.5"); // robust needs it below 0.5: core's rule, shown beside it
+    QVERIFY(d.errors().contains("label_smoothing"));
+    d.setField("label_smoothing", "0.2");
+    QVERIFY(d.isValid());
+    QCOMPARE(d.config().objectiveParams.at("label_smoothing"), 0.2);
+    d.setField("loss_type", "simper");
+    QCOMPARE(rowKeys().size(), 0);
+    d.setField("task", "image:fashion-mnist");
+    d.setField("max_steps", "10");
+    d.setField("loss_type", "dspo");
+    d.setField("detach_target", "true");
+    QCOMPARE(d.imageConfig().objectiveParams.at("detach_target"), 1.0);
+    d.setField("loss_type", "dspo-sdxl-path"); // its detach_target must stay off: no row for it
+    QCOMPARE(d.findChildren<QCheckBox *>().size(), 0);
+    QVERIFY2(d.isValid(), qPrintable(QStringList(d.errors().values()).join("; ")));
   }
 
   void invalidFieldsShowTheirReason_data() {
@@ -148,7 +189,7 @@ private slots:
     const auto c = d.config();
     QVERIFY(c.task.empty());
     QCOMPARE(QString::fromStdString(c.lossType), QStringLiteral("simpo"));
-    QCOMPARE(c.beta, preflab::core::objectiveInfo("simpo").defaultBeta); // the objective's default
+    QCOMPARE(c.beta, preflab::core::objectiveInfo("simpo").defaultBeta()); // the objective's default
   }
 };
 

@@ -88,8 +88,8 @@ bool DiagnosticsPanel::analyseRunFolder(const QString &runDir, QString *error) {
   input.objective = objective;
   input.beta = run.beta();
   if (!std::isfinite(input.beta) || (run.isImageRun() && input.beta == 0.0)) {
-    const auto info = core::findObjective(objective); // an image run's beta 0 (or none): the default
-    input.beta = info && info->image ? info->defaultBeta : 0.0;
+    const core::ObjectiveInfo *info = core::findObjectiveInfo(objective); // an image run's 0: the default
+    input.beta = info && info->modality == core::Modality::Image ? info->defaultBeta() : 0.0;
   }
   const auto number = [&](const char *key, std::int64_t fallback) {
     try {

@@ -5,6 +5,7 @@
 #include "core/api/objectives.h"
 #include "core/api/runs.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDateTime>
 #include <QDialogButtonBox>
@@ -45,6 +46,7 @@ NewRunDialog::NewRunDialog(const core::TrainConfig &base, const QString &runsRoo
 
 void NewRunDialog::buildForm() {
   auto *form = new QFormLayout;
+  m_form = form;
   form->setFieldGrowthPolicy(QFormLayout::ExpandingFieldsGrow);
   // Each field sits in a row with a red label that holds the reason it is invalid.
   auto addRow = [&](const QString &text, QWidget *field, const QString &key) {
@@ -112,12 +114,13 @@ void NewRunDialog::buildForm() {
   addRow(tr("Oracle"), browse(m_oracle, true), QStringLiteral("oracle_model"));
 
   m_objective = new QComboBox;
-  for (const auto &info : core::objectiveInfos())
+  for (const auto &info : core::objectiveInfos(core::Modality::Text))
     m_objective->addItem(QStringLiteral("%1 — %2").arg(q(info.name), q(info.title)), q(info.name));
   m_objective->setCurrentIndex(std::max(0, m_objective->findData(q(m_base.lossType))));
   addRow(tr("Objective"), m_objective, QStringLiteral("loss_type"));
   m_objectiveHelp = new QLabel;
   m_objectiveHelp->setWordWrap(true);
+  m_objectiveHelp->setMinimumWidth(520); // a narrow wrapped label is cut off by the form's row height
   m_objectiveHelp->setStyleSheet(QStringLiteral("color: palette(mid);"));
   form->addRow(QString(), m_objectiveHelp);
   m_beta = new QDoubleSpinBox;
@@ -187,17 +190,14 @@ bool NewRunDialog::isImage() const {
 // the model choice and the fields that apply follow the task.
 void NewRunDialog::onTaskChanged() {
   const bool image = isImage();
-  const bool wasImage = m_objective->count() > 0 && m_objective->itemData(0).toString() ==
-                                                        q(core::diffusionObjectiveInfos().front().name);
+  const core::ObjectiveInfo *first =
+      m_objective->count() > 0 ? core::findObjectiveInfo(m_objective->itemData(0).toString().toStdString()) : nullptr;
+  const bool wasImage = first && first->modality == core::Modality::Image;
   if (image != wasImage) {
     const QSignalBlocker block(m_objective);
     m_objective->clear();
-    if (image)
-      for (const auto &info : core::diffusionObjectiveInfos())
-        m_objective->addItem(QStringLiteral("%1 — %2").arg(q(info.name), q(info.title)), q(info.name));
-    else
-      for (const auto &info : core::objectiveInfos())
-        m_objective->addItem(QStringLiteral("%1 — %2").arg(q(info.name), q(info.title)), q(info.name));
+    for (const auto &info : core::objectiveInfos(image ? core::Modality::Image : core::Modality::Text))
+      m_objective->addItem(QStringLiteral("%1 — %2").arg(q(info.name), q(info.title)), q(info.name));
     m_objective->setCurrentIndex(
         std::max(0, m_objective->findData(image ? QStringLiteral("diffusion-dpo") : q(m_base.lossType))));
     const QSignalBlocker blockKind(m_modelKind);
@@ -216,19 +216,22 @@ void NewRunDialog::onTaskChanged() {
 }
 
 void NewRunDialog::onObjectiveChanged() {
-  const auto info = core::findObjective(m_objective->currentData().toString().toStdString())
-                        .value_or(core::ObjectiveSummary{});
-  QString beta = info.defaultBeta > 0 ? tr("β is %1; default %2, usual range %3–%4.")
-                                            .arg(q(info.betaMeaning))
-                                            .arg(info.defaultBeta)
-                                            .arg(info.betaLow)
-                                            .arg(info.betaHigh)
-                                      : tr("β is not used.");
+  const core::ObjectiveInfo *found =
+      core::findObjectiveInfo(m_objective->currentData().toString().toStdString());
+  const core::ObjectiveInfo info = found ? *found : core::ObjectiveInfo{};
+  QString beta = info.defaultBeta() > 0 ? tr("β is %1; default %2, usual range %3–%4.")
+                                              .arg(q(info.betaMeaning()))
+                                              .arg(info.defaultBeta())
+                                              .arg(info.betaLow())
+                                              .arg(info.betaHigh())
+                                        : tr("β is not used.");
   m_objectiveHelp->setText(QStringLiteral("%1 %2%3").arg(
       q(info.summary), beta, info.needsReference ? tr(" Needs a reference model.") : QString()));
-  if (info.defaultBeta > 0)
-    m_beta->setValue(info.defaultBeta);
-  m_beta->setEnabled(info.defaultBeta > 0);
+  if (info.defaultBeta() > 0)
+    m_beta->setValue(info.defaultBeta());
+  m_beta->setEnabled(info.defaultBeta() > 0);
+  rebuildParamRows(found);
+  m_objectiveHelp->setMinimumHeight(m_objectiveHelp->heightForWidth(m_objectiveHelp->minimumWidth()));
   const bool nameIsDefault = m_name->text().contains(QLatin1Char('-'));
   if (nameIsDefault) {
     const QString task = m_task->currentData().toString();
@@ -240,6 +243,74 @@ void NewRunDialog::onObjectiveChanged() {
                                                 q(info.name)));
   }
   validate();
+}
+
+// The objective's own parameters (its declaration: key, default, allowed range, meaning) as
+// rows below β; a text run starts from the base config's values, an image run from the defaults.
+void NewRunDialog::rebuildParamRows(const core::ObjectiveInfo *info) {
+  for (QWidget *row : m_paramRows)
+    m_form->removeRow(row); // deletes the row's label and widgets
+  m_paramRows.clear();
+  for (auto it = m_paramSpins.begin(); it != m_paramSpins.end(); ++it)
+    m_errorLabels.remove(it.key());
+  for (auto it = m_paramChecks.begin(); it != m_paramChecks.end(); ++it)
+    m_errorLabels.remove(it.key());
+  m_paramSpins.clear();
+  m_paramChecks.clear();
+  if (!info)
+    return;
+  int row = 0;
+  m_form->getWidgetPosition(m_beta->parentWidget(), &row, nullptr);
+  for (const core::ObjectiveParam &p : info->params) {
+    if (p.key == "beta" || (p.boolean && p.high <= 0))
+      continue; // β has its own row; a switch that must stay off is not offered
+    const QString key = q(p.key);
+    const auto base = m_base.objectiveParams.find(p.key);
+    const double value =
+        info->modality == core::Modality::Text && base != m_base.objectiveParams.end() ? base->second : p.defaultValue;
+    auto *rowWidget = new QWidget;
+    auto *h = new QHBoxLayout(rowWidget);
+    h->setContentsMargins(0, 0, 0, 0);
+    QWidget *field = nullptr;
+    if (p.boolean) {
+      auto *check = new QCheckBox(q(p.help));
+      check->setChecked(value != 0.0);
+      check->setEnabled(p.high > 0);
+      connect(check, &QCheckBox::toggled, this, &NewRunDialog::validate);
+      m_paramChecks.insert(key, check);
+      field = check;
+    } else {
+      auto *spin = new QDoubleSpinBox;
+      spin->setDecimals(4);
+      spin->setRange(std::max(p.low, -1e6), std::min(p.high, 1e6));
+      spin->setSingleStep(0.01);
+      spin->setValue(value);
+      connect(spin, &QDoubleSpinBox::valueChanged, this, &NewRunDialog::validate);
+      m_paramSpins.insert(key, spin);
+      field = spin;
+    }
+    field->setToolTip(tr("%1; allowed %2; default %3")
+                          .arg(q(p.help), q(core::allowedRange(p)))
+                          .arg(p.boolean ? (p.defaultValue != 0.0 ? tr("on") : tr("off"))
+                                         : QString::number(p.defaultValue)));
+    h->addWidget(field, 1);
+    auto *error = new QLabel(p.boolean ? QString() : q(p.help));
+    error->setWordWrap(true);
+    error->setMinimumWidth(180);
+    h->addWidget(error, 1);
+    m_errorLabels.insert(key, error);
+    m_form->insertRow(++row, key, rowWidget);
+    m_paramRows.push_back(rowWidget);
+  }
+}
+
+std::map<std::string, double> NewRunDialog::paramValues() const {
+  std::map<std::string, double> out;
+  for (auto it = m_paramSpins.begin(); it != m_paramSpins.end(); ++it)
+    out[it.key().toStdString()] = it.value()->value();
+  for (auto it = m_paramChecks.begin(); it != m_paramChecks.end(); ++it)
+    out[it.key().toStdString()] = it.value()->isChecked() ? 1.0 : 0.0;
+  return out;
 }
 
 QString NewRunDialog::fileField(QLineEdit *edit) const {
@@ -254,6 +325,8 @@ core::TrainConfig NewRunDialog::config() const {
   c.modelNameOrPath = m_modelKind->currentIndex() == 1 ? fileField(m_modelDir).toStdString() : std::string();
   c.lossType = m_objective->currentData().toString().toStdString();
   c.beta = m_beta->value();
+  for (const auto &[key, value] : paramValues())
+    c.objectiveParams[key] = value;
   bool ok = false;
   const double lr = m_learningRate->text().toDouble(&ok);
   c.learningRate = ok ? lr : -1.0;
@@ -281,6 +354,8 @@ core::ImageTrainConfig NewRunDialog::imageConfig() const {
   c.oracleModel = fileField(m_oracle).toStdString();
   c.lossType = m_objective->currentData().toString().toStdString();
   c.beta = m_beta->isEnabled() ? m_beta->value() : 0.0;
+  for (const auto &[key, value] : paramValues())
+    c.objectiveParams[key] = value;
   bool ok = false;
   const double lr = m_learningRate->text().toDouble(&ok);
   c.learningRate = ok ? lr : -1.0;
@@ -300,6 +375,10 @@ QString NewRunDialog::label() const {
 void NewRunDialog::setField(const QString &key, const QString &value) {
   if (key == QLatin1String("beta"))
     m_beta->setValue(value.toDouble());
+  else if (m_paramSpins.contains(key))
+    m_paramSpins.value(key)->setValue(value.toDouble());
+  else if (m_paramChecks.contains(key))
+    m_paramChecks.value(key)->setChecked(value == QLatin1String("true") || value == QLatin1String("1"));
   else if (key == QLatin1String("learning_rate"))
     m_learningRate->setText(value);
   else if (key == QLatin1String("train_file"))
@@ -385,15 +464,24 @@ void NewRunDialog::validate() {
   for (auto it = m_errorLabels.begin(); it != m_errorLabels.end(); ++it)
     it.value()->setText(m_errors.value(it.key()));
   // β outside the objective's usual range is allowed (the diagnostics panel flags it too).
-  const auto info = core::findObjective(m_objective->currentData().toString().toStdString())
-                        .value_or(core::ObjectiveSummary{});
-  if (info.betaHigh > 0 && !m_errors.contains(QStringLiteral("beta")) &&
-      (m_beta->value() < info.betaLow || m_beta->value() > info.betaHigh))
+  const core::ObjectiveInfo *info = core::findObjectiveInfo(m_objective->currentData().toString().toStdString());
+  if (info && info->betaHigh() > 0 && !m_errors.contains(QStringLiteral("beta")) &&
+      (m_beta->value() < info->betaLow() || m_beta->value() > info->betaHigh()))
     m_errorLabels.value(QStringLiteral("beta"))
         ->setText(tr("outside the usual %1–%2 for %3 (allowed)")
-                      .arg(info.betaLow)
-                      .arg(info.betaHigh)
-                      .arg(q(info.name)));
+                      .arg(info->betaLow())
+                      .arg(info->betaHigh())
+                      .arg(q(info->name)));
+  if (info) // a valid parameter row shows its meaning (grey) where an error (red) would go
+    for (const core::ObjectiveParam &p : info->params) {
+      QLabel *label = m_errorLabels.value(q(p.key));
+      if (p.key == "beta" || !label)
+        continue;
+      const bool bad = m_errors.contains(q(p.key));
+      label->setStyleSheet(bad ? QStringLiteral("color: #c62828;") : QStringLiteral("color: palette(mid);"));
+      if (!bad && !p.boolean)
+        label->setText(q(p.help));
+    }
   for (auto *b : m_buttons->buttons())
     if (m_buttons->buttonRole(b) == QDialogButtonBox::AcceptRole)
       b->setEnabled(m_errors.isEmpty());

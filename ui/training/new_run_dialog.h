@@ -1,14 +1,21 @@
 // NewRunDialog: objective, hyperparameters, model, data, device and threads of a new run, validated.
 #pragma once
 
+#include "core/api/objectives.h"
 #include "core/api/runs.h"
 
 #include <QDialog>
 #include <QHash>
+#include <QList>
 
+#include <map>
+#include <string>
+
+class QCheckBox;
 class QComboBox;
 class QDialogButtonBox;
 class QDoubleSpinBox;
+class QFormLayout;
 class QLabel;
 class QLineEdit;
 class QSpinBox;
@@ -43,6 +50,9 @@ private:
   void buildForm();
   void onTaskChanged();
   void onObjectiveChanged();
+  void rebuildParamRows(const core::ObjectiveInfo *info);
+  // The values of the parameter rows, by config key (booleans 0/1).
+  std::map<std::string, double> paramValues() const;
   void validate();
   void showError(const QString &key, const QString &message);
   QString fileField(QLineEdit *edit) const;
@@ -62,6 +72,12 @@ private:
   QComboBox *m_objective = nullptr;
   QLabel *m_objectiveHelp = nullptr;
   QDoubleSpinBox *m_beta = nullptr;
+  QFormLayout *m_form = nullptr;
+  // One row per parameter the chosen objective declares (beta aside), rebuilt when it changes:
+  // a spin box or a check box, keyed by config key.
+  QHash<QString, QDoubleSpinBox *> m_paramSpins;
+  QHash<QString, QCheckBox *> m_paramChecks;
+  QList<QWidget *> m_paramRows;
   QLineEdit *m_learningRate = nullptr;
   QSpinBox *m_maxSteps = nullptr;
   QSpinBox *m_batchSize = nullptr;

@@ -1,13 +1,13 @@
 #!/usr/bin/python3
-"""Computes PrefLab's image-side objectives with Python PyTorch for tst_diffusion_objectives.
+"""Computes PrefLab's image-side objectives with Python PyTorch for tst_objective_contract.
 
-Writes reference_values.json next to this file: two seeded sets of tiny ε-predictions, (B, C, H, W)
+Writes <objective>.json next to this file, one per objective: two seeded sets of tiny ε-predictions, (B, C, H, W)
 = (3, 2, 2, 3), one where the policy sits far from the reference (so the DSPO SDXL path takes its
 weighted-gap branch) and one where it sits near it (so it takes the g² branch), plus a set of
 per-image MSEs for unpaired Diffusion-KTO. For every case it stores the loss, the metrics and the
 autograd gradients of the loss with respect to the policy's predictions (or MSEs), all computed in
 float64 straight from the formulas in algorithms.md §1.3, §2.1, §2.5 and §2.6, independently of the
-C++ code. Run with Debian's interpreter (python3-torch): /usr/bin/python3 make_reference.py
+C++ code. Run with Debian's interpreter (python3-torch): /usr/bin/python3 image_reference_values.py
 """
 
 import json
@@ -66,7 +66,7 @@ def dspo(p, params, sdxl):
     out = {"implicit_acc": (inside > 0).double().mean(), "inside_term": inside.mean(),
            "dspo/g": g.mean(), "dspo/pred_gap": gap}
     if sdxl:
-        use_gap = bool(gap >= params["sdxl_threshold"])
+        use_gap = bool(gap >= params["sdxl_gap_threshold"])
         if use_gap:
             out["loss"] = (g * pred2).pow(2).mean(dim=[1, 2, 3]).mean()
         else:
@@ -132,9 +132,9 @@ CASES = [
     ("dspo sd15 beta 0.5", "dspo", "far", {"beta": 0.5, "detach_target": False}),
     ("dspo sd15 beta 0.5 detached", "dspo", "far", {"beta": 0.5, "detach_target": True}),
     ("dspo sd15 near beta 3", "dspo", "near", {"beta": 3.0, "detach_target": False}),
-    ("dspo sdxl gap branch", "dspo-sdxl-path", "far", {"beta": 5.0, "sdxl_threshold": 0.1}),
-    ("dspo sdxl g2 branch", "dspo-sdxl-path", "near", {"beta": 5.0, "sdxl_threshold": 0.1}),
-    ("dspo sdxl threshold 0.5", "dspo-sdxl-path", "far", {"beta": 5.0, "sdxl_threshold": 0.5}),
+    ("dspo sdxl gap branch", "dspo-sdxl-path", "far", {"beta": 5.0, "sdxl_gap_threshold": 0.1}),
+    ("dspo sdxl g2 branch", "dspo-sdxl-path", "near", {"beta": 5.0, "sdxl_gap_threshold": 0.1}),
+    ("dspo sdxl threshold 0.5", "dspo-sdxl-path", "far", {"beta": 5.0, "sdxl_gap_threshold": 0.5}),
     ("sft", "diffusion-sft", "far", {}),
     ("kto pairs", "diffusion-kto", "near", {"beta": 10.0, "desirable_weight": 1.0,
                                              "undesirable_weight": 1.0}),
@@ -190,17 +190,29 @@ def main():
                       "params": params,
                       "expected": {k: float(v.detach()) for k, v in out.items()},
                       "gradients": grads})
-    doc = {
-        "generator": "tests/data/diffusion_objectives/make_reference.py (float64); do not edit by hand",
-        "torch_version": torch.__version__,
-        "shape": list(SHAPE),
-        "inputs": {name: {k: as_list(v) for k, v in s.items()} for name, s in sets.items()},
-        "cases": cases,
-    }
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "reference_values.json")
-    with open(path, "w") as f:
-        json.dump(doc, f, indent=1)
-        f.write("\n")
+    write_per_objective(cases, sets)
+
+
+def write_per_objective(cases, sets):
+    """One file per objective, <name>.json, holding its cases and the input sets they use."""
+    folder = os.path.dirname(os.path.abspath(__file__))
+    for objective in dict.fromkeys(c["objective"] for c in cases):
+        own = [c for c in cases if c["objective"] == objective]
+        used = dict.fromkeys(c["inputs"] for c in own)
+        doc = {
+            "generator": "tests/data/objectives/image_reference_values.py (float64); do not edit by hand",
+            "torch_version": torch.__version__,
+            "objective": objective,
+            "modality": "image",
+            "shape": list(SHAPE),
+            "inputs": {name: {k: as_list(v) for k, v in sets[name].items()} for name in used},
+            "cases": own,
+        }
+        path = os.path.join(folder, objective + ".json")
+        with open(path, "w") as f:
+            json.dump(doc, f, indent=1)
+            f.write("\n")
+        print(f"wrote {len(own)} cases to {path}")
 
 
 if __name__ == "__main__":

@@ -1,10 +1,10 @@
 #!/usr/bin/python3
-"""Computes PrefLab objective losses and metrics with Python PyTorch for tst_objectives.
+"""Computes PrefLab objective losses and metrics with Python PyTorch for tst_objective_contract.
 
-Writes reference_values.json next to this file: a seeded batch of 4 pairs (plus an unpaired
+Writes <objective>.json next to this file, one per objective: a seeded batch of 4 pairs (plus an unpaired
 batch for KTO and reward-head outputs for the reward model), and for each objective the
 expected loss and metrics, computed in float64 straight from the formulas, independently of
-the C++ code. Run with Debian's interpreter (python3-torch): /usr/bin/python3 reference_values.py
+the C++ code. Run with Debian's interpreter (python3-torch): /usr/bin/python3 text_reference_values.py
 """
 
 import json
@@ -169,6 +169,10 @@ CASES = [
 ]
 
 
+# The data each input set reads ("unpaired_no_kl" is the unpaired data without its KL batch).
+INPUT_DATA = {"pairwise": "pairwise", "unpaired": "unpaired", "unpaired_no_kl": "unpaired", "reward": "reward"}
+
+
 def expected_for(loss_type, input_set, params, data):
     if loss_type == "sft":
         return sft(data["pairwise"])
@@ -196,18 +200,24 @@ def main():
         expected = expected_for(loss_type, input_set, params, data)
         cases.append({"name": name, "loss_type": loss_type, "inputs": input_set, "params": params,
                       "expected": {k: float(v) for k, v in expected.items()}})
-    out = {
-        "generator": "tests/data/objectives/reference_values.py (float64); do not edit by hand",
-        "torch_version": torch.__version__,
-        "seed": SEED,
-        "inputs": {key: {k: as_list(v) for k, v in value.items()} for key, value in data.items()},
-        "cases": cases,
-    }
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "reference_values.json")
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(out, f, indent=1)
-        f.write("\n")
-    print(f"wrote {len(cases)} cases to {path}")
+    folder = os.path.dirname(os.path.abspath(__file__))
+    for loss_type in dict.fromkeys(c["loss_type"] for c in cases):
+        own = [c for c in cases if c["loss_type"] == loss_type]
+        used = dict.fromkeys(INPUT_DATA[c["inputs"]] for c in own)
+        out = {
+            "generator": "tests/data/objectives/text_reference_values.py (float64); do not edit by hand",
+            "torch_version": torch.__version__,
+            "objective": loss_type,
+            "modality": "text",
+            "seed": SEED,
+            "inputs": {key: {k: as_list(v) for k, v in data[key].items()} for key in used},
+            "cases": own,
+        }
+        path = os.path.join(folder, loss_type + ".json")
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(out, f, indent=1)
+            f.write("\n")
+        print(f"wrote {len(own)} cases to {path}")
 
 
 if __name__ == "__main__":
