@@ -8,7 +8,7 @@
 #include "core/runtime/compute_threads.h"
 #include "core/runtime/device.h"
 #include "core/tasks/sentiment_oracle.h"
-#include "core/text/gpt.h"
+#include "core/text/causal_lm.h"
 #include "core/text/model_store.h"
 #include "core/text/sampler.h"
 #include "core/text/sequence_batch.h"
@@ -36,7 +36,7 @@ std::string folderKey(const std::string &dir) {
 
 // The models of one request, each folder loaded once, on the request's device, in eval mode.
 struct ModelSet {
-  Gpt a{nullptr}, b{nullptr}, reference{nullptr}, scorer{nullptr};
+  CausalLm a, b{nullptr}, reference{nullptr}, scorer{nullptr};
   std::shared_ptr<Tokenizer> tokenizer, scorerTokenizer;
   torch::Device device{torch::kCPU};
 };
@@ -45,13 +45,13 @@ ModelSet loadModels(const CompareRequest &r, bool needScorerModel) {
   ModelSet set;
   setComputeThreads(0);
   set.device = resolveDevice(r.device);
-  std::map<std::string, std::pair<Gpt, std::shared_ptr<Tokenizer>>> loaded;
+  std::map<std::string, std::pair<CausalLm, std::shared_ptr<Tokenizer>>> loaded;
   auto load = [&](const std::string &dir) {
     const auto key = folderKey(dir);
     auto it = loaded.find(key);
     if (it == loaded.end()) {
       std::shared_ptr<Tokenizer> tokenizer;
-      Gpt model = loadModelOrCheckpoint(dir, &tokenizer);
+      CausalLm model = loadModelOrCheckpoint(dir, &tokenizer);
       if (!tokenizer)
         tokenizer = std::make_shared<ByteTokenizer>();
       model->to(set.device);
@@ -63,7 +63,7 @@ ModelSet loadModels(const CompareRequest &r, bool needScorerModel) {
   auto a = load(r.modelA);
   set.a = a.first;
   set.tokenizer = a.second;
-  auto sameTokenizer = [&](const std::pair<Gpt, std::shared_ptr<Tokenizer>> &m, const std::string &dir) {
+  auto sameTokenizer = [&](const std::pair<CausalLm, std::shared_ptr<Tokenizer>> &m, const std::string &dir) {
     if (m.second->describe() != set.tokenizer->describe())
       throw InputError(dir, 0, "tokenizer", "uses a different tokenizer than model A (" + r.modelA + ")");
     return m.first;
@@ -73,7 +73,7 @@ ModelSet loadModels(const CompareRequest &r, bool needScorerModel) {
   set.reference = sameTokenizer(load(refDir), refDir);
   if (needScorerModel) {
     auto s = load(r.scorer);
-    if (!s.first->config().scoreHead)
+    if (!s.first->hasScoreHead())
       throw InputError(r.scorer, 0, "scorer", "this model has no score head (not a reward model)");
     set.scorer = s.first;
     set.scorerTokenizer = s.second;
@@ -105,7 +105,7 @@ struct Response {
 
 // Per-token log-probs of each row's response (EOS appended when the row ended) under `model`,
 // as doubles on the host; rows whose response is empty get an empty vector.
-std::vector<std::vector<double>> responseTokenLogps(Gpt &model, const std::vector<TokenIds> &prompts,
+std::vector<std::vector<double>> responseTokenLogps(const CausalLm &model, const std::vector<TokenIds> &prompts,
                                                     const std::vector<TokenIds> &responses,
                                                     std::int64_t maxLength, const torch::Device &device) {
   std::vector<std::vector<double>> out(prompts.size());
@@ -136,7 +136,7 @@ std::vector<std::vector<double>> responseTokenLogps(Gpt &model, const std::vecto
 std::vector<double> rewardModelScores(ModelSet &set, const std::vector<std::string> &prompts,
                                       const std::vector<std::string> &texts) {
   const auto &tok = *set.scorerTokenizer;
-  const auto maxLength = set.scorer->config().blockSize;
+  const auto maxLength = set.scorer->blockSize();
   std::vector<TokenIds> ps, rs;
   for (std::size_t i = 0; i < prompts.size(); ++i) {
     ps.push_back(tok.encode(prompts[i]));
@@ -151,7 +151,7 @@ std::vector<double> rewardModelScores(ModelSet &set, const std::vector<std::stri
 }
 
 // Scores, token pieces and sums of one side for a chunk of prompts.
-std::vector<ComparedText> compareSide(ModelSet &set, Gpt &model, const std::string &scorer,
+std::vector<ComparedText> compareSide(ModelSet &set, const CausalLm &model, const std::string &scorer,
                                       const std::vector<std::string> &prompts,
                                       const std::vector<TokenIds> &promptIds,
                                       const std::vector<Response> &responses) {
@@ -164,7 +164,7 @@ std::vector<ComparedText> compareSide(ModelSet &set, Gpt &model, const std::stri
       scored.back().push_back(tok.eosId());
     texts.push_back(tok.decode(r.ids));
   }
-  const auto maxLength = std::min(model->config().blockSize, set.reference->config().blockSize);
+  const auto maxLength = std::min(model->blockSize(), set.reference->blockSize());
   const auto lpModel = responseTokenLogps(model, promptIds, scored, maxLength, set.device);
   const auto lpRef = responseTokenLogps(set.reference, promptIds, scored, maxLength, set.device);
   std::vector<double> rm;
@@ -304,15 +304,15 @@ std::vector<ComparedPrompt> compareGenerations(const CompareRequest &r, const Co
     progress("loading models", 0.0);
   auto set = loadModels(r, scorerIsModel(r.scorer));
   const auto &tok = *set.tokenizer;
-  const auto blockSize = std::min(set.a->config().blockSize, set.b->config().blockSize);
+  const auto blockSize = std::min(set.a->blockSize(), set.b->blockSize());
   const auto ids = encodePrompts(tok, r.prompts, blockSize);
   torch::NoGradGuard noGrad;
-  auto sample = [&](Gpt &model, const std::vector<TokenIds> &promptIds,
+  auto sample = [&](const CausalLm &model, const std::vector<TokenIds> &promptIds,
                     const std::vector<std::uint64_t> &seeds) {
     std::vector<Response> out;
     const auto generated = generate(model, promptIds, seeds, r.sampling, tok.eosId());
     for (std::size_t i = 0; i < generated.size(); ++i) {
-      const auto room = model->config().blockSize - std::int64_t(promptIds[i].size());
+      const auto room = model->blockSize() - std::int64_t(promptIds[i].size());
       const auto steps = std::min(r.sampling.maxNewTokens, room);
       out.push_back({generated[i], std::int64_t(generated[i].size()) < steps});
     }
@@ -343,7 +343,7 @@ std::vector<ComparedPrompt> scoreExistingTexts(const CompareRequest &r,
   auto set = loadModels(r, scorerIsModel(r.scorer));
   const auto &tok = *set.tokenizer;
   const auto ids =
-      encodePrompts(tok, r.prompts, std::min(set.a->config().blockSize, set.b->config().blockSize));
+      encodePrompts(tok, r.prompts, std::min(set.a->blockSize(), set.b->blockSize()));
   torch::NoGradGuard noGrad;
   auto responses = [&](const std::vector<std::string> &texts, std::size_t begin, std::size_t end) {
     std::vector<Response> out;

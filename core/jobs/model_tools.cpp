@@ -8,7 +8,6 @@
 #include "core/metrics/ranking_analysis.h"
 #include "core/runtime/compute_threads.h"
 #include "core/runtime/device.h"
-#include "core/text/hf_gpt2.h"
 #include "core/text/model_store.h"
 #include "core/text/sampler.h"
 #include "core/train/pair_scoring.h"
@@ -36,7 +35,7 @@ nlohmann::json evaluatePairs(const PairEvalOptions &o, const ProgressFn &progres
   std::shared_ptr<Tokenizer> tokenizer;
   auto model = loadModelOrCheckpoint(o.modelDir, &tokenizer);
   model->to(device);
-  std::optional<Gpt> ref;
+  std::optional<CausalLm> ref;
   if (!o.refDir.empty()) {
     ref = loadModelOrCheckpoint(o.refDir, nullptr);
     (*ref)->to(device);
@@ -50,7 +49,7 @@ nlohmann::json evaluatePairs(const PairEvalOptions &o, const ProgressFn &progres
                      "eval needs paired data (chosen/rejected); this file is unpaired (KTO)");
   const auto tokens = tokenizeData(data, *tokenizer, false);
   ScoringOptions so;
-  so.maxLength = o.maxLength > 0 ? o.maxLength : model->config().blockSize;
+  so.maxLength = o.maxLength > 0 ? o.maxLength : model->blockSize();
   so.maxPromptLength = o.maxPromptLength > 0 ? o.maxPromptLength : so.maxLength / 2;
   so.batchSize = o.batchSize;
   if (progress)
@@ -147,7 +146,7 @@ void exportModel(const std::string &modelDir, const std::string &outDir) {
   auto model = loadModelOrCheckpoint(modelDir, &tokenizer);
   if (!tokenizer)
     tokenizer = std::make_shared<ByteTokenizer>();
-  exportHfGpt2(model, *tokenizer, outDir);
+  model->exportHuggingFace(*tokenizer, outDir);
 }
 
 } // namespace preflab::core

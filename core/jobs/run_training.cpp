@@ -6,7 +6,7 @@
 #include "core/runtime/compute_threads.h"
 #include "core/runtime/device.h"
 #include "core/tasks/sentiment_task.h"
-#include "core/text/hf_gpt2.h"
+#include "core/text/gpt.h"
 #include "core/text/model_store.h"
 #include "core/train/preference_trainer.h"
 #include "core/train/reference_logps.h"
@@ -29,8 +29,8 @@ void message(const TrainerCallbacks &cb, const std::string &text) {
 
 struct Inputs {
   TextPreferenceData train, eval;
-  Gpt policy{nullptr};
-  std::optional<Gpt> reference;
+  CausalLm policy;
+  std::optional<CausalLm> reference;
   std::shared_ptr<Tokenizer> tokenizer = std::make_shared<ByteTokenizer>();
 };
 
@@ -56,14 +56,14 @@ void loadFromFiles(const TrainConfig &config, const TrainerCallbacks &cb, Inputs
     torch::manual_seed(config.seed);
     GptConfig shape = config.model;
     shape.scoreHead = objectiveInfo(config.lossType).kind == ObjectiveKind::Reward;
-    in.policy = Gpt(shape);
+    in.policy = makeGpt(shape);
   }
-  if (config.disableDropout && in.policy->config().dropout > 0.0)
-    in.policy = cloneGpt(in.policy, 0.0); // imported GPT-2 folders default to dropout 0.1
+  if (config.disableDropout && in.policy->dropout() > 0.0)
+    in.policy = in.policy->clone(0.0); // imported GPT-2 folders default to dropout 0.1
   if (!config.refModelNameOrPath.empty())
     in.reference = loadModelFolder(config.refModelNameOrPath);
   else
-    in.reference = cloneGpt(in.policy);
+    in.reference = in.policy->clone();
 }
 
 } // namespace
@@ -87,7 +87,7 @@ void writeRunInfo(const TrainConfig &config, const std::string &taskReference, c
   else if (!config.modelNameOrPath.empty())
     reference = absolutePath(config.modelNameOrPath);
   else if (in.reference) {
-    exportHfGpt2(*in.reference, *in.tokenizer, folder.path("reference"));
+    (*in.reference)->exportHuggingFace(*in.tokenizer, folder.path("reference"));
     reference = absolutePath(folder.path("reference"));
   }
   const nlohmann::json info = {{"task", config.task},
@@ -99,7 +99,7 @@ void writeRunInfo(const TrainConfig &config, const std::string &taskReference, c
 
 // Reference log-probs for train and eval, from the cache when the same reference scored the
 // same tokens before; the reference model is released afterwards.
-void attachReference(const TrainConfig &config, const std::string &cacheDir, Gpt reference,
+void attachReference(const TrainConfig &config, const std::string &cacheDir, CausalLm reference,
                      TokenizedData &train, TokenizedData &eval, const TrainerCallbacks &cb) {
   ReferenceOptions opts{config.maxLength, config.maxPromptLength, config.perDeviceEvalBatchSize, {}};
   for (TokenizedData *data : {&train, &eval}) {
@@ -181,7 +181,7 @@ RunSummary executeTextRun(const TrainConfig &config, const RunOptions &options, 
   if (outcome.state == RunState::Failed)
     return summary;
   auto policy = trainer.policy();
-  exportHfGpt2(policy, *in.tokenizer, folder.path("hf"));
+  policy->exportHuggingFace(*in.tokenizer, folder.path("hf"));
   if (task && outcome.state == RunState::Finished) {
     folder.writeStatus(RunState::Running, "evaluating", outcome.step, trainer.totalSteps());
     summary.evalSummary = task->evaluate(policy, folder);

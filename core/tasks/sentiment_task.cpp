@@ -7,6 +7,7 @@
 #include "core/io/content_hash.h"
 #include "core/objectives/objective_info.h"
 #include "core/tasks/sentiment_oracle.h"
+#include "core/text/gpt.h"
 #include "core/text/model_store.h"
 #include "core/text/sampler.h"
 #include "core/text/sequence_batch.h"
@@ -109,7 +110,7 @@ void SentimentTask::runSft(const std::atomic<bool> *cancel) {
   sft.evalSteps = 0;
   sft.saveSteps = 0;
   torch::manual_seed(m_config.seed);
-  Gpt model(m_config.model);
+  CausalLm model = makeGpt(m_config.model); // the task's built-in model
   RunFolder folder(m_dir + "/sft-run");
   folder.writeConfig(toYaml(sft));
   PreferenceTrainer trainer(sft, model, tokenizeData(corpus, m_tokenizer, false), {}, folder, m_device);
@@ -181,7 +182,7 @@ void SentimentTask::makePairs() {
                           " held out) in " + m_dir);
 }
 
-nlohmann::json SentimentTask::evaluate(Gpt &policy, RunFolder &folder) {
+nlohmann::json SentimentTask::evaluate(const CausalLm &policy, RunFolder &folder) {
   const auto &s = m_config.sentiment;
   auto reference = loadModelFolder(sftModelDir());
   reference->to(m_device);

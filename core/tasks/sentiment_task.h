@@ -2,7 +2,7 @@
 #pragma once
 
 #include "core/data/text_preference_reader.h"
-#include "core/text/gpt.h"
+#include "core/text/causal_lm.h"
 #include "core/text/tokenizer.h"
 #include "core/train/run_folder.h"
 #include "core/train/train_config.h"
@@ -35,7 +35,7 @@ public:
   // Oracle reward, KL to the reference, win rate vs the reference at fixed prompts and seeds,
   // ranking accuracy, idealised ranking accuracy and alignment gap on the held-out pairs.
   // Writes <run>/eval/summary.json, eval/pairs.jsonl and samples/eval_samples.jsonl.
-  nlohmann::json evaluate(Gpt &policy, RunFolder &folder);
+  nlohmann::json evaluate(const CausalLm &policy, RunFolder &folder);
 
 private:
   void runSft(const std::atomic<bool> *cancel);

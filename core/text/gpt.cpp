@@ -1,6 +1,8 @@
 // GPT-2-architecture model: attention, MLP, blocks, tied LM head, optional score head.
 #include "core/text/gpt.h"
 
+#include "core/text/hf_gpt2.h"
+
 #include <torch/torch.h>
 #include <torch/version.h>
 
@@ -167,6 +169,29 @@ torch::Tensor GptImpl::score(const torch::Tensor &idx, const torch::Tensor &last
   auto hs = hidden(idx);                                      // (B, T, C)
   auto rows = torch::arange(hs.size(0), lastIndex.options()); // (B,)
   return score_head(hs.index({rows, lastIndex})).squeeze(-1); // (B,)
+}
+
+CausalLm makeGpt(const GptConfig &config) {
+  return Gpt(config).ptr();
+}
+
+CausalLm GptImpl::clone(double dropout) const {
+  GptConfig shape = m_config;
+  if (dropout >= 0.0)
+    shape.dropout = dropout;
+  Gpt copy(shape);
+  torch::NoGradGuard noGrad;
+  auto src = named_parameters();
+  auto device = src.size() ? src.begin()->value().device() : torch::Device(torch::kCPU);
+  copy->to(device);
+  for (auto &item : copy->named_parameters())
+    item.value().copy_(src[item.key()]);
+  copy->train(is_training());
+  return copy.ptr();
+}
+
+void GptImpl::exportHuggingFace(const Tokenizer &tokenizer, const std::string &dir) const {
+  exportHfGpt2(*this, tokenizer, dir);
 }
 
 Gpt cloneGpt(const Gpt &model, double dropout) {

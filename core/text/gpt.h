@@ -1,6 +1,8 @@
-// GPT-2-architecture causal language model (holder idiom), parameter names as in Hugging Face GPT-2.
+// GPT-2-architecture causal language model (holder idiom), parameter names as in Hugging Face GPT-2:
+// one implementation of CausalLmImpl (registered as "gpt2" in causal_lm_registry.cpp).
 #pragma once
 
+#include "core/text/causal_lm.h"
 #include "core/text/gpt_config.h"
 
 #include <torch/nn/module.h>
@@ -12,12 +14,6 @@
 #include <torch/nn/pimpl.h>
 
 namespace preflab::core {
-
-// Keys and values of earlier positions, one pair per layer, for incremental decoding.
-struct KvCache {
-  std::vector<torch::Tensor> keys, values; // each (B, nh, T_cached, hd)
-  std::int64_t length = 0;                 // positions cached
-};
 
 // Multi-head causal self-attention. c_attn packs q, k, v; c_proj mixes heads.
 class CausalSelfAttentionImpl : public torch::nn::Module {
@@ -61,20 +57,29 @@ TORCH_MODULE(Block);
 // ("wte.weight", "h.0.attn.c_attn.weight", ...) match Hugging Face's GPT2Model; our Linear
 // weights are [out, in] where GPT-2's Conv1D stores [in, out] (see hf_gpt2.h).
 // Not thread-safe: one thread drives a model at a time. Device is whatever .to() set.
-class GptImpl : public torch::nn::Module {
+class GptImpl : public CausalLmImpl {
 public:
   explicit GptImpl(const GptConfig &config);
 
   // idx: (B, T) int64 with T <= blockSize -> hidden states after ln_f: (B, T, C)
   torch::Tensor hidden(const torch::Tensor &idx);
   // idx: (B, T) -> logits (B, T, V)
-  torch::Tensor forward(const torch::Tensor &idx);
+  torch::Tensor forward(const torch::Tensor &idx) override;
   // Incremental decoding: idx (B, T_new) continues the sequences held in `cache` (empty for
   // the first call) -> logits (B, T_new, V). cache.length + T_new must not exceed blockSize.
   // Use under no-grad; the cache grows by T_new positions.
-  torch::Tensor forwardCached(const torch::Tensor &idx, KvCache &cache);
+  torch::Tensor forwardCached(const torch::Tensor &idx, KvCache &cache) override;
   // Scalar score per row from the hidden state at `lastIndex` (B,) -> (B,). Needs scoreHead.
-  torch::Tensor score(const torch::Tensor &idx, const torch::Tensor &lastIndex);
+  torch::Tensor score(const torch::Tensor &idx, const torch::Tensor &lastIndex) override;
+
+  std::int64_t blockSize() const override { return m_config.blockSize; }
+  std::int64_t vocabSize() const override { return m_config.vocabSize; }
+  bool hasScoreHead() const override { return m_config.scoreHead; }
+  double dropout() const override { return m_config.dropout; }
+  std::string architecture() const override { return "gpt2"; }
+  nlohmann::json shapeJson() const override { return toJson(m_config); }
+  CausalLm clone(double dropout = -1.0) const override;
+  void exportHuggingFace(const Tokenizer &tokenizer, const std::string &dir) const override;
 
   const GptConfig &config() const { return m_config; }
 
@@ -88,10 +93,19 @@ private:
   GptConfig m_config;
   void initWeights();
 };
-TORCH_MODULE(Gpt);
+// The holder (as TORCH_MODULE(Gpt) would declare it), which also converts to the CausalLm it is.
+class Gpt : public torch::nn::ModuleHolder<GptImpl> {
+public:
+  using torch::nn::ModuleHolder<GptImpl>::ModuleHolder;
+  using Impl = GptImpl;
+  operator CausalLm() const { return ptr(); } // shares the module
+};
 
 // A deep copy with the same parameters (for a frozen reference), on the same device. With
 // `dropout` >= 0 the copy uses that dropout rate instead of the model's.
 Gpt cloneGpt(const Gpt &model, double dropout = -1.0);
+
+// A new GPT-2-architecture model of `config` (initialised from LibTorch's global generator).
+CausalLm makeGpt(const GptConfig &config);
 
 } // namespace preflab::core

@@ -331,8 +331,8 @@ std::shared_ptr<Tokenizer> loadTokenizer(const fs::path &root, const GptConfig &
 
 } // namespace
 
-void exportHfGpt2(const Gpt &model, const Tokenizer &tokenizer, const std::string &dir) {
-  const GptConfig &config = model->config();
+void exportHfGpt2(const GptImpl &model, const Tokenizer &tokenizer, const std::string &dir) {
+  const GptConfig &config = model.config();
   if (tokenizer.vocabSize() > config.vocabSize)
     throw std::invalid_argument(
         "exportHfGpt2: tokenizer vocabulary (" + std::to_string(tokenizer.vocabSize()) +
@@ -341,7 +341,7 @@ void exportHfGpt2(const Gpt &model, const Tokenizer &tokenizer, const std::strin
   fs::create_directories(root);
   torch::NoGradGuard noGrad;
   std::map<std::string, torch::Tensor> tensors;
-  for (const auto &item : model->named_parameters()) {
+  for (const auto &item : model.named_parameters()) {
     const auto value = item.value().detach();
     tensors[hfName(item.key())] = isConv1dWeight(item.key()) ? value.t() : value;
   }
@@ -350,7 +350,7 @@ void exportHfGpt2(const Gpt &model, const Tokenizer &tokenizer, const std::strin
   writeJson(root / "generation_config.json",
             {{"bos_token_id", tokenizer.eosId()}, {"eos_token_id", tokenizer.eosId()}});
   // config.json last, so that a fresh folder which has it is complete.
-  writeJson(root / kConfigFile, hfConfigJson(config, tokenizer, model->wte->weight.scalar_type()));
+  writeJson(root / kConfigFile, hfConfigJson(config, tokenizer, model.wte->weight.scalar_type()));
 }
 
 Gpt importHfGpt2(const std::string &dir, std::shared_ptr<Tokenizer> *tokenizerOut) {

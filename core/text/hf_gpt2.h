@@ -20,7 +20,10 @@ namespace preflab::core {
 // Reads the model's parameters (any device, any float dtype); the caller must not train it
 // concurrently. Throws std::invalid_argument when the tokenizer's vocabulary is larger than the
 // model's, std::runtime_error when a file cannot be written. Each file is replaced atomically.
-void exportHfGpt2(const Gpt &model, const Tokenizer &tokenizer, const std::string &dir);
+void exportHfGpt2(const GptImpl &model, const Tokenizer &tokenizer, const std::string &dir);
+inline void exportHfGpt2(const Gpt &model, const Tokenizer &tokenizer, const std::string &dir) {
+  exportHfGpt2(*model, tokenizer, dir);
+}
 
 // Loads a GPT-2 folder written by exportHfGpt2 or by transformers (model_type "gpt2"), on the
 // CPU, in float32 (F16/BF16/F64 weights are converted), in training mode as a fresh Gpt is.

@@ -3,43 +3,72 @@
 
 #include "core/io/atomic_file.h"
 #include "core/io/input_error.h"
-#include "core/text/hf_gpt2.h"
 
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <optional>
 
 namespace fs = std::filesystem;
 
 namespace preflab::core {
 
-void saveNativeModel(Gpt &model, const Tokenizer &tokenizer, const std::string &dir) {
+void saveNativeModel(const CausalLm &model, const Tokenizer &tokenizer, const std::string &dir) {
   fs::create_directories(dir);
   const auto tmp = dir + "/model.pt.tmp";
   torch::save(model, tmp);
   fs::rename(tmp, dir + "/model.pt");
-  writeFileAtomic(dir + "/gpt_config.json", toJson(model->config()).dump(2) + "\n");
+  const auto &architecture = causalLmArchitecture(model->architecture());
+  writeFileAtomic(dir + "/" + architecture.nativeConfigFile, model->shapeJson().dump(2) + "\n");
   writeFileAtomic(dir + "/tokenizer.json", tokenizer.describe().dump(2) + "\n");
 }
 
-Gpt loadModelFolder(const std::string &dir, std::shared_ptr<Tokenizer> *tokenizer,
-                    const GptConfig *fallbackConfig) {
+namespace {
+
+nlohmann::json readJsonFile(const std::string &path) {
+  auto json = nlohmann::json::parse(readFile(path), nullptr, false);
+  if (json.is_discarded())
+    throw InputError(path, 0, {}, "invalid JSON");
+  return json;
+}
+
+// A shape's architecture: its "architecture" key, else the first registered (GPT-2), whose shapes
+// name none.
+const CausalLmArchitecture &architectureOf(const nlohmann::json &shape) {
+  if (shape.is_object() && shape.contains("architecture") && shape["architecture"].is_string())
+    return causalLmArchitecture(shape["architecture"].get<std::string>(), "architecture");
+  return causalLmArchitectures().front();
+}
+
+} // namespace
+
+CausalLm loadModelFolder(const std::string &dir, std::shared_ptr<Tokenizer> *tokenizer,
+                         const nlohmann::json *fallbackShape) {
   if (!fs::is_directory(dir))
     throw InputError(dir, 0, {}, "model folder does not exist");
-  if (fs::exists(dir + "/config.json") && fs::exists(dir + "/model.safetensors"))
-    return importHfGpt2(dir, tokenizer);
-  GptConfig config;
-  if (fs::exists(dir + "/gpt_config.json")) {
-    auto json = nlohmann::json::parse(readFile(dir + "/gpt_config.json"), nullptr, false);
-    if (json.is_discarded())
-      throw InputError(dir + "/gpt_config.json", 0, {}, "invalid JSON");
-    config = gptConfigFromJson(json);
-  } else if (fallbackConfig) {
-    config = *fallbackConfig;
-  } else {
-    throw InputError(dir, 0, {}, "no model here: expected config.json + model.safetensors or gpt_config.json + model.pt");
+  if (fs::exists(dir + "/config.json") && fs::exists(dir + "/model.safetensors")) {
+    const auto config = readJsonFile(dir + "/config.json");
+    const std::string type = config.value("model_type", causalLmArchitectures().front().name);
+    try {
+      return causalLmArchitecture(type).importHuggingFace(dir, tokenizer);
+    } catch (const InputError &e) {
+      if (e.file().empty()) // the registry's "unknown architecture": name the file
+        throw InputError(dir + "/config.json", 0, e.key(), e.message());
+      throw;
+    }
   }
-  Gpt model(config);
+  std::optional<nlohmann::json> shape;
+  for (const auto &a : causalLmArchitectures())
+    if (fs::exists(dir + "/" + a.nativeConfigFile)) {
+      shape = readJsonFile(dir + "/" + a.nativeConfigFile);
+      break;
+    }
+  if (!shape && fallbackShape)
+    shape = *fallbackShape;
+  if (!shape)
+    throw InputError(dir, 0, {},
+                     "no model here: expected config.json + model.safetensors or gpt_config.json + model.pt");
+  CausalLm model = architectureOf(*shape).create(*shape);
   try {
     torch::load(model, dir + "/model.pt");
   } catch (const c10::Error &e) {
@@ -53,15 +82,18 @@ Gpt loadModelFolder(const std::string &dir, std::shared_ptr<Tokenizer> *tokenize
   return model;
 }
 
-Gpt loadModelOrCheckpoint(const std::string &dir, std::shared_ptr<Tokenizer> *tokenizer) {
+CausalLm loadModelOrCheckpoint(const std::string &dir, std::shared_ptr<Tokenizer> *tokenizer) {
   if (dir.empty())
     throw InputError("no model folder given");
   const auto state = dir + "/trainer_state.json";
-  if (fs::exists(state) && !fs::exists(dir + "/gpt_config.json")) {
+  bool native = false;
+  for (const auto &a : causalLmArchitectures())
+    native = native || fs::exists(dir + "/" + a.nativeConfigFile);
+  if (fs::exists(state) && !native) {
     auto json = nlohmann::json::parse(readFile(state), nullptr, false);
     if (json.is_discarded() || !json.contains("model"))
       throw InputError(state, 0, "model", "checkpoint state has no model shape");
-    const auto shape = gptConfigFromJson(json["model"]);
+    const nlohmann::json shape = json["model"];
     return loadModelFolder(dir, tokenizer, &shape);
   }
   return loadModelFolder(dir, tokenizer);

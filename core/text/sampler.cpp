@@ -58,11 +58,11 @@ std::int64_t draw(const std::vector<double> &probs, std::mt19937_64 &rng) {
 }
 
 // Generates for rows that share one prompt length.
-void generateGroup(Gpt &model, const std::vector<TokenIds> &prompts, const std::vector<std::size_t> &rows,
+void generateGroup(const CausalLm &model, const std::vector<TokenIds> &prompts, const std::vector<std::size_t> &rows,
                    const std::vector<std::uint64_t> &seeds, const SamplingOptions &o,
                    std::int64_t eosId, std::vector<TokenIds> &out) {
-  const auto device = model->wte->weight.device();
-  const auto block = model->config().blockSize;
+  const auto device = model->device();
+  const auto block = model->blockSize();
   if (std::int64_t(prompts[rows[0]].size()) >= block)
     throw std::invalid_argument("generate: prompt of " + std::to_string(prompts[rows[0]].size()) +
                                 " tokens leaves no room in block_size " + std::to_string(block));
@@ -108,7 +108,7 @@ void generateGroup(Gpt &model, const std::vector<TokenIds> &prompts, const std::
 
 } // namespace
 
-std::vector<TokenIds> generate(Gpt &model, const std::vector<TokenIds> &prompts,
+std::vector<TokenIds> generate(const CausalLm &model, const std::vector<TokenIds> &prompts,
                                const std::vector<std::uint64_t> &seeds,
                                const SamplingOptions &options, std::int64_t eosId) {
   if (prompts.size() != seeds.size())

@@ -1,7 +1,7 @@
-// Autoregressive sampling from a Gpt: temperature, top-k, top-p, one seed per prompt.
+// Autoregressive sampling from a causal language model: temperature, top-k, top-p, one seed per prompt.
 #pragma once
 
-#include "core/text/gpt.h"
+#include "core/text/causal_lm.h"
 #include "core/text/sampling_options.h"
 #include "core/text/sequence_batch.h"
 
@@ -17,7 +17,7 @@ namespace preflab::core {
 // (prompts are decoded with a KV cache, never cropped). Switches the model to eval() and no-grad for the
 // call and restores the training flag. The draws happen on the CPU, so CPU and CUDA agree up to
 // floating-point differences in the logits.
-std::vector<TokenIds> generate(Gpt &model, const std::vector<TokenIds> &prompts,
+std::vector<TokenIds> generate(const CausalLm &model, const std::vector<TokenIds> &prompts,
                                const std::vector<std::uint64_t> &seeds,
                                const SamplingOptions &options, std::int64_t eosId);
 

@@ -63,7 +63,7 @@ SequenceBatch buildSequenceBatch(const std::vector<TokenIds> &prompts,
   return batch;
 }
 
-torch::Tensor tokenLogps(Gpt &model, const SequenceBatch &batch) {
+torch::Tensor tokenLogps(const CausalLm &model, const SequenceBatch &batch) {
   using torch::indexing::None;
   using torch::indexing::Slice;
   auto input = batch.ids.index({Slice(), Slice(None, -1)});  // (N, T-1)
@@ -73,7 +73,7 @@ torch::Tensor tokenLogps(Gpt &model, const SequenceBatch &batch) {
   return lp * batch.labelMask;
 }
 
-SequenceLogps sequenceLogps(Gpt &model, const SequenceBatch &batch) {
+SequenceLogps sequenceLogps(const CausalLm &model, const SequenceBatch &batch) {
   auto lp = tokenLogps(model, batch);
   SequenceLogps out;
   out.sum = lp.sum(1);

@@ -1,7 +1,7 @@
 // Batches of prompt ⊕ response token ids with the response mask built by construction, and their log-probs.
 #pragma once
 
-#include "core/text/gpt.h"
+#include "core/text/causal_lm.h"
 
 #include <torch/types.h>
 
@@ -38,9 +38,9 @@ struct SequenceLogps {
 };
 
 // One forward over prompt ⊕ response. Runs with whatever grad mode the caller set.
-SequenceLogps sequenceLogps(Gpt &model, const SequenceBatch &batch);
+SequenceLogps sequenceLogps(const CausalLm &model, const SequenceBatch &batch);
 
 // Per-token log-probs of the labels, (N, T-1), zero outside the response.
-torch::Tensor tokenLogps(Gpt &model, const SequenceBatch &batch);
+torch::Tensor tokenLogps(const CausalLm &model, const SequenceBatch &batch);
 
 } // namespace preflab::core

@@ -7,13 +7,13 @@
 
 namespace preflab::core {
 
-ResponseScores scoreResponses(Gpt &model, const std::vector<const TokenIds *> &prompts,
+ResponseScores scoreResponses(const CausalLm &model, const std::vector<const TokenIds *> &prompts,
                               const std::vector<const TokenIds *> &responses, const ScoringOptions &o) {
   torch::NoGradGuard noGrad;
   const bool wasTraining = model->is_training();
   model->eval();
   ResponseScores out;
-  const auto device = model->wte->weight.device();
+  const auto device = model->device();
   for (std::size_t start = 0; start < prompts.size(); start += std::size_t(o.batchSize)) {
     const auto end = std::min(prompts.size(), start + std::size_t(o.batchSize));
     std::vector<TokenIds> ps, rs;
@@ -33,7 +33,7 @@ ResponseScores scoreResponses(Gpt &model, const std::vector<const TokenIds *> &p
   return out;
 }
 
-std::vector<PairScore> scorePairs(Gpt &policy, Gpt *reference, const TokenizedData &data,
+std::vector<PairScore> scorePairs(const CausalLm &policy, const CausalLm *reference, const TokenizedData &data,
                                   const ScoringOptions &options) {
   std::vector<const TokenIds *> ps, rs;
   for (const auto &p : data.pairs) {

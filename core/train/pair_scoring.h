@@ -2,7 +2,7 @@
 #pragma once
 
 #include "core/metrics/ranking_analysis.h"
-#include "core/text/gpt.h"
+#include "core/text/causal_lm.h"
 #include "core/train/tokenized_data.h"
 
 #include <cstdint>
@@ -24,12 +24,12 @@ struct ResponseScores {
 };
 
 // Row i scores responses[i] after prompts[i]. Eval mode and no grad for the call.
-ResponseScores scoreResponses(Gpt &model, const std::vector<const TokenIds *> &prompts,
+ResponseScores scoreResponses(const CausalLm &model, const std::vector<const TokenIds *> &prompts,
                               const std::vector<const TokenIds *> &responses, const ScoringOptions &options);
 
 // Policy scores of every pair (and, when `reference` is given, the reference's); rater
 // fractions carried over.
-std::vector<PairScore> scorePairs(Gpt &policy, Gpt *reference, const TokenizedData &data,
+std::vector<PairScore> scorePairs(const CausalLm &policy, const CausalLm *reference, const TokenizedData &data,
                                   const ScoringOptions &options);
 
 } // namespace preflab::core

@@ -53,9 +53,9 @@ std::map<std::string, double> toDoubles(const std::map<std::string, torch::Tenso
 
 } // namespace
 
-PreferenceTrainer::PreferenceTrainer(const TrainConfig &config, Gpt policy, TokenizedData train,
+PreferenceTrainer::PreferenceTrainer(const TrainConfig &config, CausalLm policy, TokenizedData train,
                                      TokenizedData eval, RunFolder &folder, torch::Device device,
-                                     std::optional<Gpt> reference)
+                                     std::optional<CausalLm> reference)
     : m_config(config), m_info(objectiveInfo(config.lossType)),
       m_objective(objectiveFunction(config.lossType)), m_policy(std::move(policy)),
       m_reference(std::move(reference)), m_train(std::move(train)), m_eval(std::move(eval)),
@@ -66,7 +66,7 @@ PreferenceTrainer::PreferenceTrainer(const TrainConfig &config, Gpt policy, Toke
     throw InputError({}, 0, "ref_model_name_or_path",
                      "objective '" + config.lossType +
                          "' needs a reference model or cached reference log-probs");
-  if (m_info.kind == ObjectiveKind::Reward && !m_policy->config().scoreHead)
+  if (m_info.kind == ObjectiveKind::Reward && !m_policy->hasScoreHead())
     throw InputError({}, 0, "loss_type", "'reward' needs a model with a score head");
   m_params = config.lossParams();
   const auto perStep = config.perDeviceTrainBatchSize * config.gradientAccumulationSteps;
@@ -84,7 +84,7 @@ PreferenceTrainer::PreferenceTrainer(const TrainConfig &config, Gpt policy, Toke
   // Data-parallel shards on CPU (see shardedBackward): only for objectives that declare their loss
   // a mean over rows, and without dropout, whose masks would then depend on how the threads
   // interleave on the shared generator.
-  if (m_device.is_cpu() && m_info.meanOverRows && m_policy->config().dropout == 0.0)
+  if (m_device.is_cpu() && m_info.meanOverRows && m_policy->dropout() == 0.0)
     m_shards = std::max(1, at::get_num_threads());
   m_optimizer = std::make_unique<torch::optim::AdamW>(m_policy->parameters(),
                                                       torch::optim::AdamWOptions(config.learningRate)
@@ -303,7 +303,7 @@ void PreferenceTrainer::load(const std::string &dir) {
 }
 
 nlohmann::json PreferenceTrainer::identity() const {
-  return {{"loss_type", m_config.lossType}, {"seed", m_config.seed}, {"model", toJson(m_policy->config())}};
+  return {{"loss_type", m_config.lossType}, {"seed", m_config.seed}, {"model", m_policy->shapeJson()}};
 }
 
 TrainOutcome PreferenceTrainer::run() {

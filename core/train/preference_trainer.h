@@ -4,7 +4,7 @@
 #pragma once
 
 #include "core/objectives/objective.h"
-#include "core/text/gpt.h"
+#include "core/text/causal_lm.h"
 #include "core/train/run_folder.h"
 #include "core/train/tokenized_data.h"
 #include "core/train/train_config.h"
@@ -29,8 +29,8 @@ public:
   // `reference` is needed only when the objective needs a reference and `train`/`eval` do not
   // carry reference log-probs already (precompute_ref_log_probs: false). `folder` must outlive
   // the trainer.
-  PreferenceTrainer(const TrainConfig &config, Gpt policy, TokenizedData train, TokenizedData eval,
-                    RunFolder &folder, torch::Device device, std::optional<Gpt> reference = std::nullopt);
+  PreferenceTrainer(const TrainConfig &config, CausalLm policy, TokenizedData train, TokenizedData eval,
+                    RunFolder &folder, torch::Device device, std::optional<CausalLm> reference = std::nullopt);
 
   void setCallbacks(TrainerCallbacks callbacks) { m_loop->setCallbacks(std::move(callbacks)); }
   // Polled between optimizer steps; when set, the run checkpoints and ends as Cancelled.
@@ -50,7 +50,7 @@ public:
   std::int64_t totalSteps() const { return m_totalSteps; }
   // Threads that each take a share of every training micro-batch (1: unsharded).
   int batchShards() const { return m_shards; }
-  Gpt policy() const { return m_policy; }
+  CausalLm policy() const { return m_policy; }
 
 private:
   // TrainStep
@@ -73,8 +73,8 @@ private:
   ObjectiveInfo m_info;
   ObjectiveFn m_objective;
   ObjectiveParams m_params;
-  Gpt m_policy;
-  std::optional<Gpt> m_reference;
+  CausalLm m_policy;
+  std::optional<CausalLm> m_reference;
   TokenizedData m_train, m_eval;
   torch::Device m_device;
   std::unique_ptr<torch::optim::AdamW> m_optimizer;

@@ -22,7 +22,7 @@ std::uint64_t hashIds(std::uint64_t h, const TokenIds &ids) {
 
 } // namespace
 
-void computeReferenceLogps(Gpt &reference, TokenizedData &data, const ReferenceOptions &options) {
+void computeReferenceLogps(const CausalLm &reference, TokenizedData &data, const ReferenceOptions &options) {
   std::vector<const TokenIds *> ps, rs;
   for (const auto &p : data.pairs) {
     ps.insert(ps.end(), {&p.prompt, &p.prompt});
@@ -43,7 +43,7 @@ void computeReferenceLogps(Gpt &reference, TokenizedData &data, const ReferenceO
   }
 }
 
-std::string referenceCacheKey(Gpt &reference, const TokenizedData &data, const ReferenceOptions &o) {
+std::string referenceCacheKey(const CausalLm &reference, const TokenizedData &data, const ReferenceOptions &o) {
   std::uint64_t h = kFnvOffset;
   for (const auto &item : reference->named_parameters()) {
     auto t = item.value().detach().to(torch::kCPU, torch::kFloat32).contiguous();

@@ -129,7 +129,7 @@ private Q_SLOTS:
     const auto rows = compareGenerations(r);
     ByteTokenizer tok;
     std::shared_ptr<Tokenizer> unused;
-    Gpt a = loadModelFolder(m_modelA, &unused), b = loadModelFolder(m_stopping, &unused);
+    CausalLm a = loadModelFolder(m_modelA, &unused), b = loadModelFolder(m_stopping, &unused);
     a->eval();
     b->eval();
     torch::NoGradGuard noGrad;

@@ -1,0 +1,27 @@
+// The causal language model architectures: one line each.
+#include "core/io/input_error.h"
+#include "core/text/causal_lm.h"
+#include "core/text/gpt.h"
+#include "core/text/hf_gpt2.h"
+
+namespace preflab::core {
+
+const std::vector<CausalLmArchitecture> &causalLmArchitectures() {
+  static const std::vector<CausalLmArchitecture> table = {
+      {"gpt2", "gpt_config.json", [](const nlohmann::json &shape) { return makeGpt(gptConfigFromJson(shape)); },
+       [](const std::string &dir, std::shared_ptr<Tokenizer> *tok) { return CausalLm(importHfGpt2(dir, tok).ptr()); }},
+  };
+  return table;
+}
+
+const CausalLmArchitecture &causalLmArchitecture(const std::string &name, const std::string &key) {
+  std::string known;
+  for (const auto &a : causalLmArchitectures()) {
+    if (a.name == name)
+      return a;
+    known += (known.empty() ? "" : ", ") + a.name;
+  }
+  throw InputError({}, 0, key, "unknown model architecture '" + name + "'; known: " + known);
+}
+
+} // namespace preflab::core
