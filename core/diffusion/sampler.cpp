@@ -127,7 +127,8 @@ std::vector<DiffusionImage> imagesFromTensor(const torch::Tensor &x) {
 std::vector<DiffusionImage> sampleImages(UNet &model, const NoiseSchedule &schedule,
                                          const std::vector<std::string> &prompts,
                                          const std::vector<std::uint64_t> &seeds,
-                                         const DiffusionSamplingOptions &options) {
+                                         const DiffusionSamplingOptions &options,
+                                         const std::function<void(double)> &progress) {
   TORCH_CHECK(prompts.size() == seeds.size(), "sampleImages: one seed per prompt needed");
   constexpr std::size_t kChunk = 64;
   std::vector<DiffusionImage> images;
@@ -143,6 +144,8 @@ std::vector<DiffusionImage> sampleImages(UNet &model, const NoiseSchedule &sched
       chunk[i].seed = chunkSeeds[i];
       images.push_back(std::move(chunk[i]));
     }
+    if (progress)
+      progress(double(end) / double(prompts.size()));
   }
   return images;
 }

@@ -35,10 +35,12 @@ std::vector<DiffusionImage> imagesFromTensor(const torch::Tensor &x);
 
 // One image per (prompts[i], seeds[i]) as 8-bit buffers with their prompt and seed recorded:
 // tokenises, runs sampleDiffusion on up to 64 images at a time and converts. The sizes must agree
-// (checked by the caller; TORCH_CHECK here).
+// (checked by the caller; TORCH_CHECK here). `progress`, when set, gets the share of images done
+// after each chunk.
 std::vector<DiffusionImage> sampleImages(UNet &model, const NoiseSchedule &schedule,
                                          const std::vector<std::string> &prompts,
                                          const std::vector<std::uint64_t> &seeds,
-                                         const DiffusionSamplingOptions &options);
+                                         const DiffusionSamplingOptions &options,
+                                         const std::function<void(double)> &progress = {});
 
 } // namespace preflab::core

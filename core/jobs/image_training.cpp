@@ -211,19 +211,29 @@ std::vector<double> mseGaps(UNet &model, const NoiseSchedule &schedule, const Pa
   return out;
 }
 
-std::vector<ImageBuffer> sampleGrid(UNet &model, const NoiseSchedule &schedule, const Evaluator &ev) {
+std::vector<ImageBuffer> sampleGrid(UNet &model, const NoiseSchedule &schedule, const Evaluator &ev,
+                                    const std::function<void(double)> &progress) {
   std::vector<ImageBuffer> out;
-  for (const auto &image : sampleImages(model, schedule, ev.gridPrompts, ev.gridSeeds, ev.gridSampling))
+  for (const auto &image : sampleImages(model, schedule, ev.gridPrompts, ev.gridSeeds, ev.gridSampling, progress))
     out.push_back(toImageBuffer(image));
   return out;
 }
 
 std::map<std::string, double> evaluate(UNet &policy, const NoiseSchedule &schedule, Evaluator &ev,
                                        const PairTensors &evalPairs, const ImageTrainConfig &config,
-                                       torch::Device device, RunFolder &folder, std::int64_t step) {
+                                       torch::Device device, RunFolder &folder, std::int64_t step,
+                                       const std::function<void(double)> &progress) {
+  // Progress: the samples (oracle or grid) are most of the work; implicit accuracy is the rest.
+  const bool sampling = ev.fashion || !ev.gridPrompts.empty();
+  const double sampleShare = sampling ? (evalPairs.size() > 0 ? 0.8 : 1.0) : 0.0;
+  const auto report = [&](double f) {
+    if (progress)
+      progress(f);
+  };
+  report(0.0);
   std::map<std::string, double> m;
   if (ev.fashion)
-    m = ev.fashion->evaluate(policy, schedule, folder, step);
+    m = ev.fashion->evaluate(policy, schedule, folder, step, [&](double f) { report(sampleShare * f); });
   if (evalPairs.size() > 0) {
     const auto gaps = mseGaps(policy, schedule, evalPairs, ev.timesteps, config.evalSeed, device);
     double correct = 0;
@@ -231,12 +241,16 @@ std::map<std::string, double> evaluate(UNet &policy, const NoiseSchedule &schedu
       correct += ev.refEvalMse[i] - gaps[i] > 0;
     m["eval/implicit_acc"] = correct / double(std::max<std::size_t>(1, gaps.size()));
     m["eval/pairs"] = double(evalPairs.size());
+    report(ev.fashion ? 1.0 : 1.0 - sampleShare);
   }
   if (!ev.fashion && !ev.gridPrompts.empty()) { // reference | tuned, a row per held-out caption
     const auto columns = int(config.gridSeeds);
     const auto grid =
         besideEachOther(tileImages(ev.refGrid, columns, 2, 2, 255),
-                        tileImages(sampleGrid(policy, schedule, ev), columns, 2, 2, 255), 12, 255);
+                        tileImages(sampleGrid(policy, schedule, ev,
+                                              [&](double f) { report(1.0 - sampleShare + sampleShare * f); }),
+                                   columns, 2, 2, 255),
+                        12, 255);
     std::vector<std::string> rows;
     for (std::size_t i = 0; i < ev.gridPrompts.size(); i += std::size_t(columns))
       rows.push_back(ev.gridPrompts[i]);
@@ -378,9 +392,14 @@ RunSummary executeImageRun(const ImageTrainConfig &config, bool resume, const Tr
     ev.timesteps.push_back(std::min<std::int64_t>(
         T - 1, std::int64_t((double(k) + 0.5) * double(T) / double(config.evalTimesteps))));
   folder.writeStatus(RunState::Running, "sampling the reference on held-out prompts", 0, config.maxSteps);
+  const std::function<void(double)> referenceProgress = [&](double f) {
+    if (cb.onProgress)
+      cb.onProgress("sampling the reference", f);
+  };
+  referenceProgress(0.0);
   if (!oracleDir.empty()) {
     ev.fashion.emplace(config, oracleDir);
-    ev.fashion->prepare(reference, schedule);
+    ev.fashion->prepare(reference, schedule, referenceProgress);
     say("oracle: " + oracleDir + " (classifier test accuracy " +
         std::to_string(ev.fashion->oracleTestAccuracy()) + ")");
   } else {
@@ -396,7 +415,7 @@ RunSummary executeImageRun(const ImageTrainConfig &config, bool resume, const Tr
     }
     ev.gridSampling = evalSampling(config);
     if (!ev.gridPrompts.empty())
-      ev.refGrid = sampleGrid(reference, schedule, ev);
+      ev.refGrid = sampleGrid(reference, schedule, ev, referenceProgress);
     say("no oracle configured (oracle_model): evaluating implicit accuracy on " +
         std::to_string(pairs.eval.size()) + " held-out pairs and sampling their captions");
   }
@@ -404,7 +423,10 @@ RunSummary executeImageRun(const ImageTrainConfig &config, bool resume, const Tr
     ev.refEvalMse = mseGaps(reference, schedule, pairs.eval, ev.timesteps, config.evalSeed, device);
 
   ImagePreferenceStep step(config, policy, reference, schedule, pairs.train, device, [&](std::int64_t done) {
-    return evaluate(policy, schedule, ev, pairs.eval, config, device, folder, done);
+    return evaluate(policy, schedule, ev, pairs.eval, config, device, folder, done, [&](double f) {
+      if (cb.onProgress)
+        cb.onProgress("evaluating", f);
+    });
   });
   LoopSettings settings;
   settings.totalSteps = config.maxSteps;

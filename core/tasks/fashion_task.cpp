@@ -36,9 +36,10 @@ struct FashionTask::Impl {
   std::vector<ImageBuffer> refImages;
   std::vector<OracleScore> refScores;
 
-  std::vector<ImageBuffer> sampleAll(UNet &model, const NoiseSchedule &schedule) const {
+  std::vector<ImageBuffer> sampleAll(UNet &model, const NoiseSchedule &schedule,
+                                     const std::function<void(double)> &progress) const {
     std::vector<ImageBuffer> out;
-    for (const auto &image : sampleImages(model, schedule, prompts, seeds, sampling))
+    for (const auto &image : sampleImages(model, schedule, prompts, seeds, sampling, progress))
       out.push_back(toImageBuffer(image));
     return out;
   }
@@ -75,15 +76,17 @@ FashionTask::FashionTask(const ImageTrainConfig &config, const std::string &orac
 FashionTask::~FashionTask() = default;
 FashionTask::FashionTask(FashionTask &&) noexcept = default;
 
-void FashionTask::prepare(UNet &reference, const NoiseSchedule &schedule) {
-  m_impl->refImages = m_impl->sampleAll(reference, schedule);
+void FashionTask::prepare(UNet &reference, const NoiseSchedule &schedule,
+                          const std::function<void(double)> &progress) {
+  m_impl->refImages = m_impl->sampleAll(reference, schedule, progress);
   m_impl->refScores = m_impl->oracle->score(m_impl->refImages, m_impl->labels);
 }
 
 std::map<std::string, double> FashionTask::evaluate(UNet &policy, const NoiseSchedule &schedule,
-                                                    RunFolder &folder, std::int64_t step) {
+                                                    RunFolder &folder, std::int64_t step,
+                                                    const std::function<void(double)> &progress) {
   const auto &m = *m_impl;
-  const auto images = m.sampleAll(policy, schedule);
+  const auto images = m.sampleAll(policy, schedule, progress);
   const auto scores = m.oracle->score(images, m.labels);
   std::vector<double> outcomes;
   double reward = 0, rewardRef = 0, acc = 0, accRef = 0, appeal = 0, appealRef = 0;

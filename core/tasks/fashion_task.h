@@ -9,6 +9,7 @@
 #include "core/train/run_folder.h"
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -26,13 +27,14 @@ public:
   FashionTask(FashionTask &&) noexcept;
 
   // Samples the held-out prompts from the reference and scores them, once.
-  void prepare(UNet &reference, const NoiseSchedule &schedule);
+  void prepare(UNet &reference, const NoiseSchedule &schedule, const std::function<void(double)> &progress = {});
   // Samples the same prompts and seeds from the policy and scores them: eval/oracle_reward(_ref),
   // eval/win_rate (+ _low, _high: 95% interval), eval/class_accuracy(_ref), eval/appeal(_ref),
   // eval/prompts. Writes eval/samples.jsonl and samples/grid-step-<step>.png (reference | tuned,
   // a row per class) and samples/grid.png when grid_seeds > 0.
+  // `progress` gets the share of the evaluation samples drawn so far.
   std::map<std::string, double> evaluate(UNet &policy, const NoiseSchedule &schedule, RunFolder &folder,
-                                         std::int64_t step);
+                                         std::int64_t step, const std::function<void(double)> &progress = {});
   double oracleTestAccuracy() const;
   const std::string &oracleDir() const;
 
