@@ -79,12 +79,12 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent) {
 
 MainWindow::~MainWindow() = default;
 
-core::TrainConfig MainWindow::embeddedConfig() {
+core::TextTrainConfig MainWindow::embeddedConfig() {
   initPreflabResources();
   QFile file(QStringLiteral(":/configs/sentiment_dpo.yaml"));
   if (!file.open(QIODevice::ReadOnly))
-    return core::TrainConfig{};
-  return core::trainConfigFromYaml(file.readAll().toStdString(), "embedded sentiment_dpo.yaml");
+    return core::TextTrainConfig{};
+  return core::textTrainConfigFromYaml(file.readAll().toStdString(), "embedded sentiment_dpo.yaml");
 }
 
 void MainWindow::buildViews() {
@@ -327,7 +327,7 @@ QString MainWindow::resumeRunFolder(const QString &dir) {
       request.image = core::loadImageTrainConfig(configPath);
       request.image->outputDir = QDir(dir).absolutePath().toStdString();
     } else {
-      request.config = core::loadTrainConfig(configPath);
+      request.config = core::loadTextTrainConfig(configPath);
     }
   } catch (const std::exception &e) {
     QMessageBox::warning(this, tr("Resume run"), QString::fromStdString(e.what()));

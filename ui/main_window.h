@@ -52,7 +52,7 @@ public:
   RunController *controller() const { return m_controller; }
   RunSeriesStore *store() const { return m_store; }
   QTabWidget *tabs() const { return m_tabs; }
-  static core::TrainConfig embeddedConfig(); // the embedded task's config (from resources)
+  static core::TextTrainConfig embeddedConfig(); // the embedded task's config (from resources)
 
 protected:
   void closeEvent(QCloseEvent *event) override;
@@ -97,7 +97,7 @@ private:
   QTimer *m_diagnosticsTimer = nullptr;
   QString m_liveRunDir; // folder of the run this window is training, for live diagnostics
   QHash<QString, QString> m_runDirs; // controller run id → absolute run folder (the store's id)
-  core::TrainConfig m_lastConfig;
+  core::TextTrainConfig m_lastConfig;
 };
 
 } // namespace preflab::ui

@@ -2,9 +2,9 @@
 #include "cli/cli_common.h"
 
 #include "core/jobs/image_training.h"
-#include "core/jobs/run_training.h"
+#include "core/jobs/text_training.h"
 #include "core/objectives/objective_info.h"
-#include "core/train/train_config.h"
+#include "core/train/text_train_config.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -165,7 +165,7 @@ Action addTrainCommand(CLI::App &app) {
   std::string imageObjectives;
   for (const auto &info : core::objectiveInfos(core::Modality::Image))
     imageObjectives += (imageObjectives.empty() ? "" : ", ") + info.name;
-  cmd->footer("Config keys of a text run (key = default  meaning):\n" + keyTable(core::trainConfigHelp()) +
+  cmd->footer("Config keys of a text run (key = default  meaning):\n" + keyTable(core::textTrainConfigHelp()) +
               "\nA config with 'task: text-to-image' trains a diffusion model on image pairs (objectives: " +
               imageObjectives + "). Its keys:\n" + keyTable(core::imageTrainConfigHelp()));
   return [args]() -> int {
@@ -173,8 +173,8 @@ Action addTrainCommand(CLI::App &app) {
       return runConfig(*args, core::loadImageTrainConfig, [](const auto &c, const auto &o, const auto &cb) {
         return core::runImageTraining(c, o, cb);
       });
-    return runConfig(*args, core::loadTrainConfig, [](const auto &c, const auto &o, const auto &cb) {
-      return core::runTraining(c, o, cb);
+    return runConfig(*args, core::loadTextTrainConfig, [](const auto &c, const auto &o, const auto &cb) {
+      return core::runTextTraining(c, o, cb);
     });
   };
 }

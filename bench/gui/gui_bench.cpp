@@ -4,12 +4,12 @@
 //     graph and a smoothed one: 2·points points on screen, adaptive sampling on) is replotted
 //     --replots times with rpImmediateRefresh; median and p95 of the wall time per replot.
 // (b) A 5 ms QTimer in the GUI thread records how late each tick fires while a worker QThread
-//     runs preflab::core::runTraining on the embedded sentiment task; its onLog/onEval callbacks
+//     runs preflab::core::runTextTraining on the embedded sentiment task; its onLog/onEval callbacks
 //     emit queued signals whose slot appends to a RunSeriesStore shown by a visible CurvesView.
 //     Lateness p50/p99/max over the whole run and over the training steps alone.
 // Prints one JSON line. Run offscreen (QT_QPA_PLATFORM=offscreen) or under xvfb-run.
-#include "core/jobs/run_training.h"
-#include "core/train/train_config.h"
+#include "core/jobs/text_training.h"
+#include "core/train/text_train_config.h"
 #include "ui/curves/curves_plot.h"
 #include "ui/curves/curves_view.h"
 #include "ui/runs/run_series_store.h"
@@ -104,7 +104,7 @@ signals:
 
 QJsonObject latencyBenchmark(const QString &cacheDir, int maxSteps) {
   QTemporaryDir outDir;
-  core::TrainConfig config;
+  core::TextTrainConfig config;
   config.task = "sentiment";
   config.maxSteps = maxSteps;
   config.loggingSteps = 1;
@@ -144,7 +144,7 @@ QJsonObject latencyBenchmark(const QString &cacheDir, int maxSteps) {
   callbacks.onLog = forward;
   callbacks.onEval = forward;
   core::RunSummary summary;
-  QThread *worker = QThread::create([&] { summary = core::runTraining(config, {}, callbacks); });
+  QThread *worker = QThread::create([&] { summary = core::runTextTraining(config, {}, callbacks); });
 
   std::vector<double> all, training;
   QElapsedTimer clock;

@@ -1,7 +1,7 @@
 // The torch-free entry point of a text-to-image preference run (task: text-to-image).
 #pragma once
 
-#include "core/jobs/run_training.h"
+#include "core/jobs/text_training.h"
 #include "core/train/image_train_config.h"
 
 #include <atomic>
@@ -26,7 +26,7 @@ namespace preflab::core {
 // optimizer, both RNG states and the data position, so options.resume continues exactly where
 // the newest checkpoint left off. Never throws: bad input ends in a Failed summary naming the
 // file/line/key; a non-finite loss or gradient fails the run naming the step, before the update.
-// cancel/pause as for runTraining.
+// cancel/pause as for runTextTraining.
 RunSummary runImageTraining(const ImageTrainConfig &config, const RunOptions &options,
                             const TrainerCallbacks &callbacks, const std::atomic<bool> *cancel = nullptr,
                             const std::atomic<bool> *pause = nullptr);

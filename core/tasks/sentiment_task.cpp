@@ -33,7 +33,7 @@ std::string hashText(const std::string &text) {
 }
 
 // The settings the cached stages depend on, as text (changing any of them makes a new key).
-std::string stageSettings(const TrainConfig &c) {
+std::string stageSettings(const TextTrainConfig &c) {
   const auto &s = c.sentiment;
   nlohmann::json j = {{"v", 1},
                       {"model", toJson(c.model)},
@@ -55,7 +55,7 @@ std::string stageSettings(const TrainConfig &c) {
 
 } // namespace
 
-SentimentTask::SentimentTask(const TrainConfig &config, const TrainerCallbacks &callbacks,
+SentimentTask::SentimentTask(const TextTrainConfig &config, const TrainerCallbacks &callbacks,
                              torch::Device device)
     : m_config(config), m_callbacks(callbacks), m_device(device) {
   const auto cache = config.resolvedCacheDir();
@@ -96,7 +96,7 @@ void SentimentTask::runSft(const std::atomic<bool> *cancel) {
     p.rejected = " ";
     corpus.pairs.push_back(p);
   }
-  TrainConfig sft = m_config;
+  TextTrainConfig sft = m_config;
   sft.lossType = "sft";
   sft.learningRate = s.sftLearningRate;
   sft.perDeviceTrainBatchSize = s.sftBatchSize;

@@ -5,7 +5,7 @@
 #include "core/text/causal_lm.h"
 #include "core/text/tokenizer.h"
 #include "core/train/run_folder.h"
-#include "core/train/train_config.h"
+#include "core/train/text_train_config.h"
 #include "core/train/trainer_callbacks.h"
 
 #include <c10/core/Device.h>
@@ -22,7 +22,7 @@ namespace preflab::core {
 // pairs_eval.jsonl (TRL-format pairs with rater_fraction and rater_count).
 class SentimentTask {
 public:
-  SentimentTask(const TrainConfig &config, const TrainerCallbacks &callbacks, torch::Device device);
+  SentimentTask(const TextTrainConfig &config, const TrainerCallbacks &callbacks, torch::Device device);
 
   // Runs or reuses the SFT and pair stages. Throws on failure; returns false when cancelled.
   bool prepare(const std::atomic<bool> *cancel);
@@ -42,7 +42,7 @@ private:
   void makePairs();
   void report(const std::string &stage, double fraction) const;
 
-  TrainConfig m_config;
+  TextTrainConfig m_config;
   TrainerCallbacks m_callbacks;
   torch::Device m_device;
   ByteTokenizer m_tokenizer;

@@ -1,5 +1,5 @@
 // A config struct <-> YAML through one table of fields, so reading, overriding and saving agree.
-// Shared by the text (TrainConfig) and the text-to-image (ImageTrainConfig) run configs.
+// Shared by the text (TextTrainConfig) and the text-to-image (ImageTrainConfig) run configs.
 #pragma once
 
 #include "core/io/input_error.h"

@@ -53,7 +53,7 @@ std::map<std::string, double> toDoubles(const std::map<std::string, torch::Tenso
 
 } // namespace
 
-PreferenceTrainer::PreferenceTrainer(const TrainConfig &config, CausalLm policy, TokenizedData train,
+PreferenceTrainer::PreferenceTrainer(const TextTrainConfig &config, CausalLm policy, TokenizedData train,
                                      TokenizedData eval, RunFolder &folder, torch::Device device,
                                      std::optional<CausalLm> reference)
     : m_config(config), m_info(objectiveInfo(config.lossType)),

@@ -7,7 +7,7 @@
 #include "core/text/causal_lm.h"
 #include "core/train/run_folder.h"
 #include "core/train/tokenized_data.h"
-#include "core/train/train_config.h"
+#include "core/train/text_train_config.h"
 #include "core/train/train_loop.h"
 #include "core/train/trainer_callbacks.h"
 
@@ -29,7 +29,7 @@ public:
   // `reference` is needed only when the objective needs a reference and `train`/`eval` do not
   // carry reference log-probs already (precompute_ref_log_probs: false). `folder` must outlive
   // the trainer.
-  PreferenceTrainer(const TrainConfig &config, CausalLm policy, TokenizedData train, TokenizedData eval,
+  PreferenceTrainer(const TextTrainConfig &config, CausalLm policy, TokenizedData train, TokenizedData eval,
                     RunFolder &folder, torch::Device device, std::optional<CausalLm> reference = std::nullopt);
 
   void setCallbacks(TrainerCallbacks callbacks) { m_loop->setCallbacks(std::move(callbacks)); }
@@ -69,7 +69,7 @@ private:
   void shardedBackward(const std::vector<std::size_t> &rows, double weight,
                        std::map<std::string, torch::Tensor> &sums);
 
-  TrainConfig m_config;
+  TextTrainConfig m_config;
   ObjectiveInfo m_info;
   ObjectiveFn m_objective;
   ObjectiveParams m_params;

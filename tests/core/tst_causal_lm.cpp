@@ -12,7 +12,7 @@
 #include "core/train/preference_trainer.h"
 #include "core/train/run_folder.h"
 #include "core/train/tokenized_data.h"
-#include "core/train/train_config.h"
+#include "core/train/text_train_config.h"
 
 #include <torch/torch.h>
 
@@ -64,8 +64,8 @@ private:
   std::int64_t m_vocab;
 };
 
-TrainConfig tinyConfig(const QString &dir) {
-  TrainConfig c = loadTrainConfig(PREFLAB_TEST_DATA_DIR "/tiny_train/config.yaml");
+TextTrainConfig tinyConfig(const QString &dir) {
+  TextTrainConfig c = loadTextTrainConfig(PREFLAB_TEST_DATA_DIR "/tiny_train/config.yaml");
   c.trainFile = PREFLAB_TEST_DATA_DIR "/tiny_train/pairs.jsonl";
   c.outputDir = dir.toStdString();
   c.maxSteps = 6;
@@ -119,7 +119,7 @@ private Q_SLOTS:
   // The preference trainer drives any CausalLm: DPO starts at ln 2 and moves the policy only.
   void preferenceTrainerTrainsAnotherArchitecture() {
     QTemporaryDir tmp;
-    const TrainConfig c = tinyConfig(tmp.filePath("run"));
+    const TextTrainConfig c = tinyConfig(tmp.filePath("run"));
     torch::manual_seed(3);
     CausalLm policy = std::make_shared<BigramLmImpl>(257);
     CausalLm reference = policy->clone();

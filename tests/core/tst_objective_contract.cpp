@@ -8,7 +8,7 @@
 #include "core/objectives/objective.h"
 #include "core/objectives/objective_info.h"
 #include "core/train/image_train_config.h"
-#include "core/train/train_config.h"
+#include "core/train/text_train_config.h"
 
 #include <torch/torch.h>
 
@@ -259,7 +259,7 @@ void TestObjectiveContract::configHasEveryDeclaredKey() {
       out[h.key] = h;
     return out;
   };
-  const auto text = helpKeys(trainConfigHelp());
+  const auto text = helpKeys(textTrainConfigHelp());
   const auto image = helpKeys(imageTrainConfigHelp());
   for (const Modality m : {Modality::Text, Modality::Image})
     for (const ObjectiveParamKey &k : objectiveParamKeys(m)) // its meaning and allowed values
@@ -302,7 +302,7 @@ void TestObjectiveContract::outOfRangeValuesAreRejected() {
     caught.clear();
     try {
       if (info.modality == Modality::Text) {
-        TrainConfig c;
+        TextTrainConfig c;
         c.task = "sentiment";
         c.lossType = info.name;
         applyOverride(c, assignment);

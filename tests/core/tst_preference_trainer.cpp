@@ -1,9 +1,9 @@
 // Tests training runs in-process: step-0 invariant, learning, exact resume, NaN stop, every objective.
 #include "core/io/atomic_file.h"
-#include "core/jobs/run_training.h"
+#include "core/jobs/text_training.h"
 #include "core/objectives/objective_info.h"
 #include "core/train/run_folder.h"
-#include "core/train/train_config.h"
+#include "core/train/text_train_config.h"
 
 #include "tests/test_main.h"
 
@@ -17,8 +17,8 @@ using namespace preflab::core;
 
 namespace {
 
-TrainConfig tinyConfig(const QString &dir) {
-  TrainConfig c = loadTrainConfig(PREFLAB_TEST_DATA_DIR "/tiny_train/config.yaml");
+TextTrainConfig tinyConfig(const QString &dir) {
+  TextTrainConfig c = loadTextTrainConfig(PREFLAB_TEST_DATA_DIR "/tiny_train/config.yaml");
   c.trainFile = PREFLAB_TEST_DATA_DIR "/tiny_train/pairs.jsonl";
   c.outputDir = dir.toStdString();
   return c;
@@ -42,7 +42,7 @@ private Q_SLOTS:
     QTemporaryDir tmp;
     auto c = tinyConfig(tmp.filePath("run"));
     c.maxSteps = 1;
-    const auto s = runTraining(c, {}, {});
+    const auto s = runTextTraining(c, {}, {});
     QVERIFY2(s.state == RunState::Finished, s.message.c_str());
     const auto lines = trainLines(c.outputDir);
     QCOMPARE(lines.size(), std::size_t(1));
@@ -55,7 +55,7 @@ private Q_SLOTS:
     auto c = tinyConfig(tmp.filePath("run"));
     c.maxSteps = 40; // hard cap
     c.evalFile = c.trainFile;
-    const auto s = runTraining(c, {}, {});
+    const auto s = runTextTraining(c, {}, {});
     QVERIFY2(s.state == RunState::Finished, s.message.c_str());
     QVERIFY2(s.evalSummary["eval/loss"].get<double>() < 0.4, s.evalSummary.dump().c_str());
     QVERIFY(s.evalSummary["eval/rewards/accuracies"].get<double>() >= 0.9);
@@ -64,7 +64,7 @@ private Q_SLOTS:
   void resumeReproducesTheLossCurve() {
     QTemporaryDir tmp;
     auto a = tinyConfig(tmp.filePath("a"));
-    QVERIFY(runTraining(a, {}, {}).state == RunState::Finished);
+    QVERIFY(runTextTraining(a, {}, {}).state == RunState::Finished);
     auto b = tinyConfig(tmp.filePath("b"));
     std::atomic<bool> cancel{false};
     TrainerCallbacks cb;
@@ -72,11 +72,11 @@ private Q_SLOTS:
       if (r.step == 6)
         cancel = true;
     };
-    const auto first = runTraining(b, {}, cb, &cancel);
+    const auto first = runTextTraining(b, {}, cb, &cancel);
     QVERIFY2(first.state == RunState::Cancelled, first.message.c_str());
     QCOMPARE(first.steps, std::int64_t(6));
     QVERIFY(QFile::exists(tmp.filePath("b/checkpoints/step-6/trainer_state.json")));
-    const auto second = runTraining(b, {true, false}, {});
+    const auto second = runTextTraining(b, {true, false}, {});
     QVERIFY2(second.state == RunState::Finished, second.message.c_str());
     const auto la = trainLines(a.outputDir), lb = trainLines(b.outputDir);
     QCOMPARE(lb.size(), la.size());
@@ -98,13 +98,13 @@ private Q_SLOTS:
     std::vector<std::string> messages;
     TrainerCallbacks cb;
     cb.onMessage = [&](const std::string &m) { messages.push_back(m); };
-    QVERIFY(runTraining(one, {}, cb).state == RunState::Finished);
+    QVERIFY(runTextTraining(one, {}, cb).state == RunState::Finished);
     QVERIFY(std::none_of(messages.begin(), messages.end(),
                          [](const std::string &m) { return m.find("CPU threads") != std::string::npos; }));
-    QVERIFY(runTraining(two, {}, cb).state == RunState::Finished);
+    QVERIFY(runTextTraining(two, {}, cb).state == RunState::Finished);
     QVERIFY(std::find(messages.begin(), messages.end(), "training batches split across 2 CPU threads") !=
             messages.end());
-    QVERIFY(runTraining(again, {}, {}).state == RunState::Finished);
+    QVERIFY(runTextTraining(again, {}, {}).state == RunState::Finished);
     const auto l1 = trainLines(one.outputDir), l2 = trainLines(two.outputDir),
                l3 = trainLines(again.outputDir);
     QCOMPARE(l2.size(), l1.size());
@@ -138,7 +138,7 @@ private Q_SLOTS:
         pause = false;
       }
     };
-    const auto s = runTraining(c, {}, cb, &cancel, &pause);
+    const auto s = runTextTraining(c, {}, cb, &cancel, &pause);
     QVERIFY2(s.state == RunState::Finished, s.message.c_str());
     QCOMPARE(pausedMessages.load(), 1);
     QCOMPARE(stepWhenResumed.load(), std::int64_t(3));
@@ -151,7 +151,7 @@ private Q_SLOTS:
     c.learningRate = 1e30;
     c.saveSteps = 1;
     c.maxGradNorm = 0;
-    const auto s = runTraining(c, {}, {});
+    const auto s = runTextTraining(c, {}, {});
     QCOMPARE(runStateName(s.state), std::string("failed"));
     QVERIFY2(s.message.find("non-finite") != std::string::npos, s.message.c_str());
     QVERIFY2(s.message.find("last good checkpoint: step-") != std::string::npos, s.message.c_str());
@@ -182,7 +182,7 @@ private Q_SLOTS:
     QTemporaryDir tmp;
     auto c = tinyConfig(tmp.filePath("run"));
     applyOverride(c, (key + "=" + value).toStdString());
-    const auto s = runTraining(c, {}, {});
+    const auto s = runTextTraining(c, {}, {});
     QCOMPARE(runStateName(s.state), std::string("failed"));
     QVERIFY2(s.message.find(expected.toStdString()) != std::string::npos, s.message.c_str());
   }
@@ -199,7 +199,7 @@ private Q_SLOTS:
     c.lossType = name.toStdString();
     c.beta = objectiveInfo(c.lossType).defaultBeta() > 0 ? objectiveInfo(c.lossType).defaultBeta() : 0.1;
     c.maxSteps = 3;
-    const auto s = runTraining(c, {}, {});
+    const auto s = runTextTraining(c, {}, {});
     QVERIFY2(s.state == RunState::Finished, s.message.c_str());
     QVERIFY(std::isfinite(s.lastMetrics.at("loss")));
     QVERIFY(QFile::exists(tmp.filePath("run/hf/model.safetensors")));

@@ -1,7 +1,7 @@
 // Tests the YAML config: TRL key names, unknown keys, overrides, round trip of the resolved config.
 #include "core/io/input_error.h"
 #include "core/train/image_train_config.h"
-#include "core/train/train_config.h"
+#include "core/train/text_train_config.h"
 
 #include "tests/test_main.h"
 
@@ -14,7 +14,7 @@ class TestTrainConfig : public QObject {
 
 private Q_SLOTS:
   void readsTrlNames() {
-    const auto c = trainConfigFromYaml("beta: 0.25\nlearning_rate: 1.0e-5\nper_device_train_batch_size: 8\n"
+    const auto c = textTrainConfigFromYaml("beta: 0.25\nlearning_rate: 1.0e-5\nper_device_train_batch_size: 8\n"
                                        "loss_type: ipo\nmodel:\n  n_layer: 2\n",
                                        "c.yaml");
     QCOMPARE(c.beta, 0.25);
@@ -42,7 +42,7 @@ private Q_SLOTS:
     QFETCH(QString, yaml);
     QFETCH(QString, expected);
     try {
-      trainConfigFromYaml(yaml.toStdString(), "c.yaml");
+      textTrainConfigFromYaml(yaml.toStdString(), "c.yaml");
       QFAIL("no error");
     } catch (const InputError &e) {
       QVERIFY2(QString(e.what()).contains(expected), e.what());
@@ -50,7 +50,7 @@ private Q_SLOTS:
   }
 
   void overridesAndValidation() {
-    TrainConfig c;
+    TextTrainConfig c;
     c.trainFile = "x.jsonl";
     applyOverride(c, "model.n_embd=32");
     applyOverride(c, "loss_type=simpo");
@@ -64,14 +64,14 @@ private Q_SLOTS:
 
   // Every key of both kinds of run explains itself: a default and a one-line meaning.
   void everyKeyHasADefaultAndAMeaning() {
-    for (const auto &keys : {trainConfigHelp(), imageTrainConfigHelp()}) {
+    for (const auto &keys : {textTrainConfigHelp(), imageTrainConfigHelp()}) {
       QVERIFY(keys.size() >= 40);
       for (const auto &k : keys)
         QVERIFY2(k.help.size() > 10, k.key.c_str());
     }
-    QCOMPARE(trainConfigHelp().size(), trainConfigKeys().size());
+    QCOMPARE(textTrainConfigHelp().size(), textTrainConfigKeys().size());
     // Range errors give the actual bound and say what it is.
-    TrainConfig c;
+    TextTrainConfig c;
     c.task = "sentiment";
     c.model.blockSize = 64;
     c.maxLength = 80;
@@ -87,12 +87,12 @@ private Q_SLOTS:
   }
 
   void resolvedYamlRoundTrips() {
-    TrainConfig c;
+    TextTrainConfig c;
     c.beta = 0.123456789;
     c.outputDir = "runs/x y";
     c.task = "sentiment";
     c.sentiment.raters = 7;
-    const auto back = trainConfigFromYaml(toYaml(c), "resolved");
+    const auto back = textTrainConfigFromYaml(toYaml(c), "resolved");
     QCOMPARE(toYaml(back), toYaml(c));
     QCOMPARE(back.beta, 0.123456789);
     QCOMPARE(back.sentiment.raters, std::int64_t(7));

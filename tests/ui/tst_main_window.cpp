@@ -1,6 +1,6 @@
 // Tests MainWindow wiring: tabs and docks, opening run folders and datasets by path and by drop.
-#include "core/jobs/run_training.h"
-#include "core/train/train_config.h"
+#include "core/jobs/text_training.h"
+#include "core/train/text_train_config.h"
 #include "ui/main_window.h"
 #include "ui/runs/run_series_store.h"
 #include "ui/training/run_controller.h"
@@ -91,13 +91,13 @@ private slots:
   // A run cancelled at step 6 (as quitting the app does) continues from its checkpoint.
   void resumesACancelledRunFolder() {
     QTemporaryDir tmp;
-    auto config = preflab::core::loadTrainConfig(PREFLAB_TEST_DATA_DIR "/tiny_train/config.yaml");
+    auto config = preflab::core::loadTextTrainConfig(PREFLAB_TEST_DATA_DIR "/tiny_train/config.yaml");
     config.trainFile = PREFLAB_TEST_DATA_DIR "/tiny_train/pairs.jsonl";
     config.outputDir = tmp.filePath("run").toStdString();
     std::atomic<bool> cancel{false};
     preflab::core::TrainerCallbacks cb;
     cb.onLog = [&](const preflab::core::StepRecord &r) { cancel = r.step >= 6; };
-    QCOMPARE(int(preflab::core::runTraining(config, {}, cb, &cancel).state),
+    QCOMPARE(int(preflab::core::runTextTraining(config, {}, cb, &cancel).state),
              int(preflab::core::RunState::Cancelled));
     MainWindow w;
     QSignalSpy finished(w.controller(), &preflab::ui::RunController::finished);

@@ -1,5 +1,5 @@
 // Tests RunController and RunWorker: queueing, signals across threads, pause, cancel, failure.
-#include "core/train/train_config.h"
+#include "core/train/text_train_config.h"
 #include "ui/training/active_runs_model.h"
 #include "ui/training/run_controller.h"
 
@@ -17,7 +17,7 @@ namespace {
 
 ui::RunRequest tinyRun(const QString &dir, std::int64_t steps = 12) {
   ui::RunRequest r;
-  r.config = core::loadTrainConfig(PREFLAB_TEST_DATA_DIR "/tiny_train/config.yaml");
+  r.config = core::loadTextTrainConfig(PREFLAB_TEST_DATA_DIR "/tiny_train/config.yaml");
   r.config.trainFile = PREFLAB_TEST_DATA_DIR "/tiny_train/pairs.jsonl";
   r.config.outputDir = dir.toStdString();
   r.config.maxSteps = steps;

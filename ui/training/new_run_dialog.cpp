@@ -1,4 +1,4 @@
-// NewRunDialog: a form over TrainConfig whose validation is core's, shown next to each field.
+// NewRunDialog: a form over TextTrainConfig whose validation is core's, shown next to each field.
 #include "ui/training/new_run_dialog.h"
 
 #include "core/api/datasets.h"
@@ -37,7 +37,7 @@ const QString kImageManifest = QStringLiteral("image:manifest");
 
 } // namespace
 
-NewRunDialog::NewRunDialog(const core::TrainConfig &base, const QString &runsRoot, QWidget *parent)
+NewRunDialog::NewRunDialog(const core::TextTrainConfig &base, const QString &runsRoot, QWidget *parent)
     : QDialog(parent), m_base(base), m_runsRoot(runsRoot) {
   setWindowTitle(tr("New run"));
   buildForm();
@@ -317,8 +317,8 @@ QString NewRunDialog::fileField(QLineEdit *edit) const {
   return edit->text().trimmed();
 }
 
-core::TrainConfig NewRunDialog::config() const {
-  core::TrainConfig c = m_base;
+core::TextTrainConfig NewRunDialog::config() const {
+  core::TextTrainConfig c = m_base;
   c.task = m_task->currentData().toString().toStdString();
   c.trainFile = fileField(m_trainFile).toStdString();
   c.evalFile = fileField(m_evalFile).toStdString();

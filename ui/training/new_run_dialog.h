@@ -32,11 +32,11 @@ class NewRunDialog : public QDialog {
   Q_OBJECT
 
 public:
-  NewRunDialog(const core::TrainConfig &base, const QString &runsRoot, QWidget *parent = nullptr);
+  NewRunDialog(const core::TextTrainConfig &base, const QString &runsRoot, QWidget *parent = nullptr);
 
   // A text run: config(); a text-to-image run (task "Text-to-image ..."): imageConfig().
   bool isImage() const;
-  core::TrainConfig config() const;           // the resolved text config (valid when isValid())
+  core::TextTrainConfig config() const;           // the resolved text config (valid when isValid())
   core::ImageTrainConfig imageConfig() const; // the resolved image config (valid when isValid())
   QString label() const;                      // the run's name, also the output folder's name
   bool isValid() const { return m_errors.isEmpty(); }
@@ -57,7 +57,7 @@ private:
   void showError(const QString &key, const QString &message);
   QString fileField(QLineEdit *edit) const;
 
-  core::TrainConfig m_base;
+  core::TextTrainConfig m_base;
   QString m_runsRoot;
   QHash<QString, QString> m_errors;
   QHash<QString, QLabel *> m_errorLabels; // config key → label beside its field

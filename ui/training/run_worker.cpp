@@ -1,4 +1,4 @@
-// RunWorker: core::runTraining / runImageTraining on the worker thread, its callbacks re-emitted as Qt
+// RunWorker: core::runTextTraining / runImageTraining on the worker thread, its callbacks re-emitted as Qt
 // signals.
 #include "ui/training/run_worker.h"
 
@@ -56,9 +56,9 @@ void RunWorker::start(const RunRequest &request) {
   options.resume = request.resume;
   options.overwrite = request.overwrite;
   core::RunSummary summary;
-  try { // runTraining reports failures in its summary; this guards against what it cannot (memory)
+  try { // runTextTraining reports failures in its summary; this guards against what it cannot (memory)
     summary = request.image ? core::runImageTraining(*request.image, options, cb, &m_cancel, &m_pause)
-                            : core::runTraining(request.config, options, cb, &m_cancel, &m_pause);
+                            : core::runTextTraining(request.config, options, cb, &m_cancel, &m_pause);
   } catch (const std::exception &e) {
     summary.state = core::RunState::Failed;
     summary.message = e.what();

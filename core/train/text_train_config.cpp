@@ -1,5 +1,5 @@
-// TrainConfig <-> YAML through one table of fields, so reading, overriding and saving agree.
-#include "core/train/train_config.h"
+// TextTrainConfig <-> YAML through one table of fields, so reading, overriding and saving agree.
+#include "core/train/text_train_config.h"
 
 #include "core/io/input_error.h"
 #include "core/objectives/objective_info.h"
@@ -19,12 +19,12 @@ namespace preflab::core {
 
 namespace {
 
-using Field = config_table::Field<TrainConfig>;
+using Field = config_table::Field<TextTrainConfig>;
 using config_table::field;
 using config_table::nested;
 
 const std::vector<Field> &fields() {
-  using C = TrainConfig;
+  using C = TextTrainConfig;
   using S = SentimentTaskConfig;
   static const std::vector<Field> kFields = config_table::withObjectiveParams<C>(&C::objectiveParams, Modality::Text, {
       field("task", &C::task,
@@ -116,7 +116,7 @@ const std::vector<Field> &fields() {
 
 } // namespace
 
-void TrainConfig::validate() const {
+void TextTrainConfig::validate() const {
   auto require = [](bool ok, const char *key, const std::string &what) {
     if (!ok)
       throw InputError({}, 0, key, what);
@@ -149,7 +149,7 @@ void TrainConfig::validate() const {
   model.validate();
 }
 
-ObjectiveParams TrainConfig::lossParams() const {
+ObjectiveParams TextTrainConfig::lossParams() const {
   // beta is this config's as written (a text run has no "0: the default").
   ObjectiveParams p = objectiveParamsFrom(objectiveInfo(lossType, Modality::Text), 0.0, objectiveParams);
   if (p.values.count("beta"))
@@ -157,35 +157,35 @@ ObjectiveParams TrainConfig::lossParams() const {
   return p;
 }
 
-std::string TrainConfig::resolvedCacheDir() const {
+std::string TextTrainConfig::resolvedCacheDir() const {
   return cacheDir.empty() ? (std::filesystem::path(outputDir).parent_path() / ".cache").string() : cacheDir;
 }
 
-TrainConfig trainConfigFromYaml(const std::string &yamlText, const std::string &source) {
-  TrainConfig config;
+TextTrainConfig textTrainConfigFromYaml(const std::string &yamlText, const std::string &source) {
+  TextTrainConfig config;
   config_table::fromYaml(fields(), config, yamlText, source);
   return config;
 }
 
-TrainConfig loadTrainConfig(const std::string &path) {
-  return trainConfigFromYaml(config_table::readConfigText(path), path);
+TextTrainConfig loadTextTrainConfig(const std::string &path) {
+  return textTrainConfigFromYaml(config_table::readConfigText(path), path);
 }
 
-void applyOverride(TrainConfig &config, const std::string &assignment) {
+void applyOverride(TextTrainConfig &config, const std::string &assignment) {
   config_table::applyOverride(fields(), config, assignment);
 }
 
-std::string toYaml(const TrainConfig &config) {
+std::string toYaml(const TextTrainConfig &config) {
   return config_table::toYaml(fields(), config,
                               "Resolved PrefLab training config (every key, defaults included)");
 }
 
-std::vector<std::string> trainConfigKeys() {
+std::vector<std::string> textTrainConfigKeys() {
   return config_table::keys(fields());
 }
 
-std::vector<ConfigKeyHelp> trainConfigHelp() {
-  return config_table::keyHelp(fields(), TrainConfig{});
+std::vector<ConfigKeyHelp> textTrainConfigHelp() {
+  return config_table::keyHelp(fields(), TextTrainConfig{});
 }
 
 } // namespace preflab::core

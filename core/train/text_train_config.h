@@ -1,4 +1,4 @@
-// TrainConfig: every setting of a training run, read from YAML (TRL DPOConfig names) and saved resolved.
+// TextTrainConfig: every setting of a text (language model) preference run, read from YAML (TRL DPOConfig names) and saved resolved.
 #pragma once
 
 #include "core/train/config_key.h"
@@ -28,7 +28,7 @@ struct SentimentTaskConfig {
   std::int64_t maxNewTokens = 48;
 };
 
-struct TrainConfig {
+struct TextTrainConfig {
   // What to train on.
   std::string task;             // "" or "sentiment"
   std::string trainFile;        // JSONL pairs (when task is empty)
@@ -86,16 +86,16 @@ struct TrainConfig {
 };
 
 // Parses YAML text; `source` names it in errors. Unknown keys are errors naming the key.
-TrainConfig trainConfigFromYaml(const std::string &yamlText, const std::string &source);
-TrainConfig loadTrainConfig(const std::string &path);
+TextTrainConfig textTrainConfigFromYaml(const std::string &yamlText, const std::string &source);
+TextTrainConfig loadTextTrainConfig(const std::string &path);
 // Applies "key=value" (nested keys with dots, e.g. "model.n_layer=2"); throws on unknown keys.
-void applyOverride(TrainConfig &config, const std::string &assignment);
+void applyOverride(TextTrainConfig &config, const std::string &assignment);
 // The fully resolved config as YAML (every key, defaults included). Relative paths are kept as
 // written: like TRL's scripts, they are relative to the working directory of the run.
-std::string toYaml(const TrainConfig &config);
+std::string toYaml(const TextTrainConfig &config);
 // The keys the YAML accepts ("beta", "model.n_layer", "sentiment.raters", ...), for --help.
-std::vector<std::string> trainConfigKeys();
+std::vector<std::string> textTrainConfigKeys();
 // Every key with its default and a one-line meaning (range included), in table order.
-std::vector<ConfigKeyHelp> trainConfigHelp();
+std::vector<ConfigKeyHelp> textTrainConfigHelp();
 
 } // namespace preflab::core

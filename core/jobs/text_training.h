@@ -1,8 +1,8 @@
-// The torch-free entry point of a training run, shared by the CLI and the desktop app's worker.
+// The torch-free entry point of a text (language model) training run, shared by the CLI and the desktop app's worker.
 #pragma once
 
 #include "core/train/run_folder.h"
-#include "core/train/train_config.h"
+#include "core/train/text_train_config.h"
 #include "core/train/trainer_callbacks.h"
 
 #include <nlohmann/json.hpp>
@@ -51,7 +51,7 @@ RunSummary runInFolder(const std::string &outputDir, std::int64_t maxSteps, cons
                        const std::function<std::string()> &validatedConfigYaml,
                        const std::function<RunSummary(RunFolder &)> &body);
 
-RunSummary runTraining(const TrainConfig &config, const RunOptions &options,
+RunSummary runTextTraining(const TextTrainConfig &config, const RunOptions &options,
                        const TrainerCallbacks &callbacks, const std::atomic<bool> *cancel = nullptr,
                        const std::atomic<bool> *pause = nullptr);
 

@@ -1,5 +1,5 @@
-// runTraining: wires config, data, models, reference cache, trainer and evaluation together.
-#include "core/jobs/run_training.h"
+// runTextTraining: wires config, data, models, reference cache, trainer and evaluation together.
+#include "core/jobs/text_training.h"
 
 #include "core/io/atomic_file.h"
 #include "core/io/input_error.h"
@@ -34,7 +34,7 @@ struct Inputs {
   std::shared_ptr<Tokenizer> tokenizer = std::make_shared<ByteTokenizer>();
 };
 
-TextPreferenceData readData(const std::string &path, const TrainConfig &config, const TrainerCallbacks &cb) {
+TextPreferenceData readData(const std::string &path, const TextTrainConfig &config, const TrainerCallbacks &cb) {
   TextReadOptions opts;
   opts.format = parseTextFormat(config.datasetFormat);
   opts.skipInvalid = config.skipInvalid;
@@ -46,7 +46,7 @@ TextPreferenceData readData(const std::string &path, const TrainConfig &config, 
 }
 
 // Policy and reference from files (the generic path, when no embedded task is set).
-void loadFromFiles(const TrainConfig &config, const TrainerCallbacks &cb, Inputs &in) {
+void loadFromFiles(const TextTrainConfig &config, const TrainerCallbacks &cb, Inputs &in) {
   in.train = readData(config.trainFile, config, cb);
   if (!config.evalFile.empty())
     in.eval = readData(config.evalFile, config, cb);
@@ -77,7 +77,7 @@ std::string absolutePath(const std::string &path) {
 // run_info.json: where the run's reference model lives, so the app can compare its generations
 // with the tuned policy's. A reference that exists only in memory (a fresh random initial
 // policy) is saved under reference/ first: small models, and otherwise it would be lost.
-void writeRunInfo(const TrainConfig &config, const std::string &taskReference, const Inputs &in,
+void writeRunInfo(const TextTrainConfig &config, const std::string &taskReference, const Inputs &in,
                   RunFolder &folder) {
   std::string reference;
   if (!taskReference.empty())
@@ -99,7 +99,7 @@ void writeRunInfo(const TrainConfig &config, const std::string &taskReference, c
 
 // Reference log-probs for train and eval, from the cache when the same reference scored the
 // same tokens before; the reference model is released afterwards.
-void attachReference(const TrainConfig &config, const std::string &cacheDir, CausalLm reference,
+void attachReference(const TextTrainConfig &config, const std::string &cacheDir, CausalLm reference,
                      TokenizedData &train, TokenizedData &eval, const TrainerCallbacks &cb) {
   ReferenceOptions opts{config.maxLength, config.maxPromptLength, config.perDeviceEvalBatchSize, {}};
   for (TokenizedData *data : {&train, &eval}) {
@@ -122,7 +122,7 @@ void attachReference(const TrainConfig &config, const std::string &cacheDir, Cau
   }
 }
 
-RunSummary executeTextRun(const TrainConfig &config, const RunOptions &options, const TrainerCallbacks &cb,
+RunSummary executeTextRun(const TextTrainConfig &config, const RunOptions &options, const TrainerCallbacks &cb,
                           const std::atomic<bool> *cancel, const std::atomic<bool> *pause,
                           RunFolder &folder) {
   RunSummary summary;
@@ -240,7 +240,7 @@ RunSummary runInFolder(const std::string &outputDir, std::int64_t maxSteps, cons
   return summary;
 }
 
-RunSummary runTraining(const TrainConfig &config, const RunOptions &options,
+RunSummary runTextTraining(const TextTrainConfig &config, const RunOptions &options,
                        const TrainerCallbacks &callbacks, const std::atomic<bool> *cancel,
                        const std::atomic<bool> *pause) {
   return runInFolder(
