@@ -273,6 +273,10 @@ std::vector<nlohmann::json> RunReader::metrics() const {
   return readMetricsFile(path("metrics.jsonl"));
 }
 
+std::vector<nlohmann::json> RunReader::evalSamples() const {
+  return readMetricsFile(path("eval/samples.jsonl"));
+}
+
 std::vector<RunGridEntry> RunReader::grids() const {
   std::vector<RunGridEntry> out;
   std::error_code ec;

@@ -111,6 +111,9 @@ public:
 
   // samples/grid-step-N.png by ascending step.
   std::vector<RunGridEntry> grids() const;
+  // eval/samples.jsonl of a run with an oracle: one object per held-out sample (prompt, seed,
+  // reward, reward_ref, class_prob, class_prob_ref, ...); empty without one. Torn lines skipped.
+  std::vector<nlohmann::json> evalSamples() const;
   // The label of each row of the grids (samples/grid_rows.json: class names, or the held-out
   // captions of a run without an oracle); {} when the run wrote none.
   std::vector<std::string> gridRows() const;

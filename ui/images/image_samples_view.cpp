@@ -7,14 +7,11 @@
 
 #include <QComboBox>
 #include <QDir>
-#include <QFile>
+#include <QFileInfo>
 #include <QFileSystemWatcher>
 #include <QFontMetrics>
 #include <QHBoxLayout>
 #include <QHeaderView>
-#include <QJsonArray>
-#include <QJsonDocument>
-#include <QJsonObject>
 #include <QLabel>
 #include <QPainter>
 #include <QResizeEvent>
@@ -246,31 +243,24 @@ void ImageSamplesView::loadSummary() {
 void ImageSamplesView::loadSamples() {
   m_table->setSortingEnabled(false);
   m_table->setRowCount(0);
-  QFile f(QDir(m_runDir).filePath(QStringLiteral("eval/samples.jsonl")));
-  if (f.open(QIODevice::ReadOnly)) {
-    while (!f.atEnd()) {
-      const auto line = f.readLine().trimmed();
-      if (line.isEmpty())
-        continue;
-      const auto o = QJsonDocument::fromJson(line).object();
-      if (o.isEmpty())
-        continue; // a torn last line of a file being rewritten
-      const int row = m_table->rowCount();
-      m_table->insertRow(row);
-      m_table->setItem(row, 0, new QTableWidgetItem(o.value(QStringLiteral("prompt")).toString()));
-      auto *seed = new QTableWidgetItem;
-      seed->setData(Qt::DisplayRole, qlonglong(o.value(QStringLiteral("seed")).toDouble()));
-      m_table->setItem(row, 1, seed);
-      int column = 2;
-      for (const char *key : {"reward_ref", "reward", "class_prob_ref", "class_prob"}) {
-        // three decimals; values in [0, 2) sort the same as text and as numbers
-        auto *item = new QTableWidgetItem(QString::number(o.value(QLatin1String(key)).toDouble(), 'f', 3));
-        item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
-        m_table->setItem(row, column++, item);
-      }
+  for (const auto &o : core::RunReader(m_runDir.toStdString()).evalSamples()) {
+    const int row = m_table->rowCount();
+    m_table->insertRow(row);
+    m_table->setItem(row, 0, new QTableWidgetItem(QString::fromStdString(o.value("prompt", std::string()))));
+    auto *seed = new QTableWidgetItem;
+    seed->setData(Qt::DisplayRole, qlonglong(o.value("seed", 0.0)));
+    m_table->setItem(row, 1, seed);
+    int column = 2;
+    for (const char *key : {"reward_ref", "reward", "class_prob_ref", "class_prob"}) {
+      // three decimals; values in [0, 2) sort the same as text and as numbers
+      auto *item = new QTableWidgetItem(QString::number(o.value(key, 0.0), 'f', 3));
+      item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+      m_table->setItem(row, column++, item);
     }
   }
   m_table->setSortingEnabled(true);
+  // Without an oracle there are no scored samples: the grid takes the whole width.
+  m_table->setVisible(m_table->rowCount() > 0);
 }
 
 QStringList ImageSamplesView::gridSteps() const {
