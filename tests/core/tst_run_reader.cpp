@@ -98,6 +98,14 @@ private Q_SLOTS:
     QCOMPARE(r.finalModel(), r.runInfo()->policyFinal);
     QVERIFY(r.models().front().image);
     QCOMPARE(r.evalSummary()["eval/win_rate"].get<double>(), 0.75);
+    QVERIFY(r.evalSamples().empty()); // no oracle samples written
+    // With an oracle: one object per sample; a torn last line (a file being rewritten) is skipped.
+    writeFileAtomic(dir + "/eval/samples.jsonl",
+                    "{\"prompt\": \"a photo of a bag\", \"seed\": 7, \"reward\": 1.25}\n{\"prompt\": \"a ph");
+    const auto samples = r.evalSamples();
+    QCOMPARE(samples.size(), std::size_t(1));
+    QCOMPARE(samples[0]["seed"].get<int>(), 7);
+    QCOMPARE(samples[0]["reward"].get<double>(), 1.25);
   }
 
   void pretrainingFolderHasAFlowMapConfig() {
