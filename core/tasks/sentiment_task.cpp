@@ -198,10 +198,12 @@ nlohmann::json SentimentTask::evaluate(const CausalLm &policy, RunFolder &folder
   SamplingOptions opts;
   opts.temperature = s.sampleTemperature;
   opts.maxNewTokens = std::min(s.maxNewTokens, m_config.maxLength - m_config.maxPromptLength);
-  report("evaluating", 0.0);
-  const auto pol = generate(policy, ids, seeds, opts, m_tokenizer.eosId());
-  const auto ref = generate(reference, ids, seeds, opts, m_tokenizer.eosId());
-  report("evaluating", 0.5);
+  report("evaluating", 0.0); // samples of the policy, then of the reference, then the scores
+  const auto pol =
+      generate(policy, ids, seeds, opts, m_tokenizer.eosId(), [&](double f) { report("evaluating", 0.4 * f); });
+  const auto ref = generate(reference, ids, seeds, opts, m_tokenizer.eosId(),
+                            [&](double f) { report("evaluating", 0.4 + 0.4 * f); });
+  report("evaluating", 0.8);
   // KL(π‖π_ref) per prompt: Σ_t log π − log π_ref over the policy's own sample (EOS included
   // when the sample ended by itself).
   std::vector<TokenIds> responses;

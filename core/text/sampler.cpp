@@ -110,7 +110,8 @@ void generateGroup(const CausalLm &model, const std::vector<TokenIds> &prompts, 
 
 std::vector<TokenIds> generate(const CausalLm &model, const std::vector<TokenIds> &prompts,
                                const std::vector<std::uint64_t> &seeds,
-                               const SamplingOptions &options, std::int64_t eosId) {
+                               const SamplingOptions &options, std::int64_t eosId,
+                               const std::function<void(double)> &progress) {
   if (prompts.size() != seeds.size())
     throw std::invalid_argument("generate: one seed per prompt is required");
   torch::NoGradGuard noGrad;
@@ -123,8 +124,13 @@ std::vector<TokenIds> generate(const CausalLm &model, const std::vector<TokenIds
     byLength[prompts[i].size()].push_back(i);
   }
   std::vector<TokenIds> out(prompts.size());
-  for (auto &group : byLength)
+  std::size_t done = 0;
+  for (auto &group : byLength) {
     generateGroup(model, prompts, group.second, seeds, options, eosId, out);
+    done += group.second.size();
+    if (progress)
+      progress(double(done) / double(prompts.size()));
+  }
   model->train(wasTraining);
   return out;
 }

@@ -6,6 +6,7 @@
 #include "core/text/sequence_batch.h"
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 namespace preflab::core {
@@ -15,10 +16,12 @@ namespace preflab::core {
 // its random numbers from its own generator seeded with seeds[i], so a (prompt, seed) pair gives
 // the same text whatever else is in the batch. Generation also stops at the model's block_size
 // (prompts are decoded with a KV cache, never cropped). Switches the model to eval() and no-grad for the
-// call and restores the training flag. The draws happen on the CPU, so CPU and CUDA agree up to
+// call and restores the training flag. `progress`, when set, gets the share of prompts done after
+// each group of prompts of one length. The draws happen on the CPU, so CPU and CUDA agree up to
 // floating-point differences in the logits.
 std::vector<TokenIds> generate(const CausalLm &model, const std::vector<TokenIds> &prompts,
                                const std::vector<std::uint64_t> &seeds,
-                               const SamplingOptions &options, std::int64_t eosId);
+                               const SamplingOptions &options, std::int64_t eosId,
+                               const std::function<void(double)> &progress = {});
 
 } // namespace preflab::core

@@ -277,11 +277,15 @@ std::map<std::string, double> PreferenceTrainer::evaluate() {
   m_policy->eval();
   std::map<std::string, torch::Tensor> sums;
   const auto b = std::size_t(m_config.perDeviceEvalBatchSize);
+  if (m_onProgress)
+    m_onProgress("evaluating", 0.0);
   for (std::size_t start = 0; start < m_eval.size(); start += b) {
     std::vector<std::size_t> rows;
     for (auto i = start; i < std::min(m_eval.size(), start + b); ++i)
       rows.push_back(i);
     accumulate(sums, computeBatch(m_eval, rows), double(rows.size()) / double(m_eval.size()));
+    if (m_onProgress)
+      m_onProgress("evaluating", double(start + rows.size()) / double(m_eval.size()));
   }
   m_policy->train();
   for (const auto &[name, value] : toDoubles(sums))

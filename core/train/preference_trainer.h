@@ -6,14 +6,15 @@
 #include "core/objectives/objective.h"
 #include "core/text/causal_lm.h"
 #include "core/train/run_folder.h"
-#include "core/train/tokenized_data.h"
 #include "core/train/text_train_config.h"
+#include "core/train/tokenized_data.h"
 #include "core/train/train_loop.h"
 #include "core/train/trainer_callbacks.h"
 
 #include <torch/optim/adamw.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -32,7 +33,10 @@ public:
   PreferenceTrainer(const TextTrainConfig &config, CausalLm policy, TokenizedData train, TokenizedData eval,
                     RunFolder &folder, torch::Device device, std::optional<CausalLm> reference = std::nullopt);
 
-  void setCallbacks(TrainerCallbacks callbacks) { m_loop->setCallbacks(std::move(callbacks)); }
+  void setCallbacks(TrainerCallbacks callbacks) {
+    m_onProgress = callbacks.onProgress; // the evaluation's "evaluating" stage
+    m_loop->setCallbacks(std::move(callbacks));
+  }
   // Polled between optimizer steps; when set, the run checkpoints and ends as Cancelled.
   void setCancelFlag(const std::atomic<bool> *flag) { m_loop->setCancelFlag(flag); }
   // Polled between optimizer steps; while set, the run waits (status "paused") until it is
@@ -79,6 +83,7 @@ private:
   torch::Device m_device;
   std::unique_ptr<torch::optim::AdamW> m_optimizer;
   std::unique_ptr<TrainLoop> m_loop;
+  std::function<void(const std::string &, double)> m_onProgress;
   int m_shards = 1; // CPU threads that each take a share of every micro-batch (1: no sharding)
   std::int64_t m_totalSteps = 0;
 };

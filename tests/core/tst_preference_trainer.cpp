@@ -50,6 +50,27 @@ private Q_SLOTS:
     QCOMPARE(lines[0]["rewards/accuracies"].get<double>(), 0.0); // ties count as wrong
   }
 
+  // The evaluation stage reports its progress per batch, rising to 1 (the CLI line and the app).
+  void evaluationReportsProgress() {
+    QTemporaryDir tmp;
+    auto c = tinyConfig(tmp.filePath("run"));
+    c.maxSteps = 2;
+    c.evalFile = c.trainFile;
+    c.perDeviceEvalBatchSize = 2;
+    std::vector<double> shares;
+    TrainerCallbacks cb;
+    cb.onProgress = [&](const std::string &stage, double f) {
+      if (stage == "evaluating")
+        shares.push_back(f);
+    };
+    const auto s = runTextTraining(c, {}, cb);
+    QVERIFY2(s.state == RunState::Finished, s.message.c_str());
+    QVERIFY2(shares.size() > 3, qPrintable(QString::number(shares.size())));
+    QCOMPARE(shares.front(), 0.0);
+    QCOMPARE(shares.back(), 1.0);
+    QVERIFY(std::is_sorted(shares.begin(), shares.end()));
+  }
+
   void learnsTheToyProblem() {
     QTemporaryDir tmp;
     auto c = tinyConfig(tmp.filePath("run"));
