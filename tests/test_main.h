@@ -19,6 +19,11 @@ int runRegisteredTest(int argc, char **argv);
 
 } // namespace preflab::test
 
+// A core test file's helpers and class live in `namespace preflab_tests { ... }`. The unity build
+// of the core tests (tests/CMakeLists.txt) defines preflab_tests to a value of its own per file,
+// so two files' helpers of the same name do not meet; built one file at a time it is just a
+// namespace. moc and the test output see the name as written.
+
 #define PREFLAB_TEST_MAIN(TestClass)                                                                         \
   static const int preflab_test_registered_##TestClass =                                                     \
       ::preflab::test::registerTest(__FILE__, [] { return std::unique_ptr<QObject>(new TestClass); });

@@ -15,6 +15,8 @@
 
 using namespace preflab::core;
 
+namespace preflab_tests { // one per test file (test_main.h)
+
 namespace {
 
 // DPO loss of pairs [begin, end) of a fixed random batch, weighted by their share of `total`.
@@ -153,4 +155,6 @@ private Q_SLOTS:
 };
 
 PREFLAB_TEST_MAIN(TestBatchShards)
+
+} // namespace preflab_tests
 #include "tst_batch_shards.moc"

@@ -25,6 +25,8 @@
 
 using namespace preflab::core;
 
+namespace preflab_tests { // one per test file (test_main.h)
+
 namespace {
 
 // logits(next | current) from a (V, V) table: the next token depends on the current one only.
@@ -185,4 +187,6 @@ private Q_SLOTS:
 };
 
 PREFLAB_TEST_MAIN(TestCausalLm)
+
+} // namespace preflab_tests
 #include "tst_causal_lm.moc"

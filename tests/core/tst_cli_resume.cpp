@@ -13,6 +13,8 @@
 
 using namespace preflab::core;
 
+namespace preflab_tests { // one per test file (test_main.h)
+
 namespace {
 
 QStringList trainArgs(const QString &runDir, const QStringList &extra = {}) {
@@ -132,4 +134,6 @@ private Q_SLOTS:
 };
 
 PREFLAB_TEST_MAIN(TestCliResume)
+
+} // namespace preflab_tests
 #include "tst_cli_resume.moc"

@@ -19,6 +19,8 @@
 
 using namespace preflab::core;
 
+namespace preflab_tests { // one per test file (test_main.h)
+
 namespace {
 GptConfig tinyConfig() {
   GptConfig c;
@@ -359,4 +361,6 @@ private:
 };
 
 PREFLAB_TEST_MAIN(TestCompareTools)
+
+} // namespace preflab_tests
 #include "tst_compare_tools.moc"

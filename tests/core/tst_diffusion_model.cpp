@@ -13,6 +13,8 @@
 
 using namespace preflab::core;
 
+namespace preflab_tests { // one per test file (test_main.h)
+
 namespace {
 
 DiffusionConfig tinyConfig() {
@@ -333,4 +335,6 @@ private Q_SLOTS:
 };
 
 PREFLAB_TEST_MAIN(TestDiffusionModel)
+
+} // namespace preflab_tests
 #include "tst_diffusion_model.moc"

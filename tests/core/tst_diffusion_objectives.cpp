@@ -27,6 +27,8 @@ using preflab::core::ObjectiveOutput;
 Q_DECLARE_METATYPE(preflab::core::DiffusionObjectiveInputs)
 Q_DECLARE_METATYPE(preflab::core::ObjectiveParams)
 
+namespace preflab_tests { // one per test file (test_main.h)
+
 namespace {
 
 const std::vector<std::string> kMseMetrics = {"mse/model_w", "mse/model_l", "mse/ref_w", "mse/ref_l"};
@@ -586,4 +588,6 @@ void TestDiffusionObjectives::badParametersThrowInputError() {
 }
 
 PREFLAB_TEST_MAIN(TestDiffusionObjectives)
+
+} // namespace preflab_tests
 #include "tst_diffusion_objectives.moc"

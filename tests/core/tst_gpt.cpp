@@ -12,6 +12,8 @@
 
 using namespace preflab::core;
 
+namespace preflab_tests { // one per test file (test_main.h)
+
 namespace {
 GptConfig tinyConfig() {
   GptConfig c;
@@ -154,4 +156,6 @@ private Q_SLOTS:
 };
 
 PREFLAB_TEST_MAIN(TestGpt)
+
+} // namespace preflab_tests
 #include "tst_gpt.moc"

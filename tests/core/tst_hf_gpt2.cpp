@@ -16,6 +16,8 @@
 using namespace preflab::core;
 namespace fs = std::filesystem;
 
+namespace preflab_tests { // one per test file (test_main.h)
+
 namespace {
 
 GptConfig tinyConfig(bool scoreHead = false, std::int64_t vocab = 257) {
@@ -412,4 +414,6 @@ void TestHfGpt2::badFolder() {
 }
 
 PREFLAB_TEST_MAIN(TestHfGpt2)
+
+} // namespace preflab_tests
 #include "tst_hf_gpt2.moc"

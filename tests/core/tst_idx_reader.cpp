@@ -16,6 +16,8 @@
 
 using namespace preflab::core;
 
+namespace preflab_tests { // one per test file (test_main.h)
+
 namespace {
 
 using Bytes = std::vector<std::uint8_t>;
@@ -244,4 +246,6 @@ void TestIdxReader::installedTestSplit() {
 }
 
 PREFLAB_TEST_MAIN(TestIdxReader)
+
+} // namespace preflab_tests
 #include "tst_idx_reader.moc"

@@ -15,6 +15,8 @@ using namespace preflab::core;
 // tests/data/image_pairs/ holds tiny images and manifests; its README.md says what each one is.
 // Tests that decode images skip in a build without OpenCV, where one test checks the error instead.
 
+namespace preflab_tests { // one per test file (test_main.h)
+
 namespace {
 
 const std::string kPairsDir = std::string(PREFLAB_TEST_DATA_DIR) + "/image_pairs";
@@ -333,4 +335,6 @@ void TestImagePreferenceReader::fileLevelErrors() {
 }
 
 PREFLAB_TEST_MAIN(TestImagePreferenceReader)
+
+} // namespace preflab_tests
 #include "tst_image_preference_reader.moc"

@@ -28,6 +28,8 @@
 using namespace preflab::core;
 namespace fs = std::filesystem;
 
+namespace preflab_tests { // one per test file (test_main.h)
+
 namespace {
 
 ImageBuffer gradientImage(int w, int h, int channels) {
@@ -351,4 +353,6 @@ private Q_SLOTS:
 };
 
 PREFLAB_TEST_MAIN(TestImageTraining)
+
+} // namespace preflab_tests
 #include "tst_image_training.moc"

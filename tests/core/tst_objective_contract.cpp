@@ -28,6 +28,8 @@
 
 using namespace preflab::core;
 
+namespace preflab_tests { // one per test file (test_main.h)
+
 namespace {
 
 double value(const torch::Tensor &scalar) {
@@ -473,4 +475,6 @@ void TestObjectiveContract::everyVectorFileIsAnObjective() {
 }
 
 PREFLAB_TEST_MAIN(TestObjectiveContract)
+
+} // namespace preflab_tests
 #include "tst_objective_contract.moc"

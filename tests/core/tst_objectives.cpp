@@ -27,6 +27,8 @@ using preflab::core::ObjectiveParams;
 Q_DECLARE_METATYPE(preflab::core::ObjectiveInputs)
 Q_DECLARE_METATYPE(preflab::core::ObjectiveParams)
 
+namespace preflab_tests { // one per test file (test_main.h)
+
 namespace {
 
 // A 1-D tensor of the given values; float64 so the objectives' fp32 cast is exercised too.
@@ -385,4 +387,6 @@ void TestObjectives::orpoStaysFiniteForCertainTokens() {
 }
 
 PREFLAB_TEST_MAIN(TestObjectives)
+
+} // namespace preflab_tests
 #include "tst_objectives.moc"

@@ -15,6 +15,8 @@
 
 using namespace preflab::core;
 
+namespace preflab_tests { // one per test file (test_main.h)
+
 namespace {
 
 TextTrainConfig tinyConfig(const QString &dir) {
@@ -228,4 +230,6 @@ private Q_SLOTS:
 };
 
 PREFLAB_TEST_MAIN(TestPreferenceTrainer)
+
+} // namespace preflab_tests
 #include "tst_preference_trainer.moc"

@@ -9,6 +9,8 @@
 
 using namespace preflab::core;
 
+namespace preflab_tests { // one per test file (test_main.h)
+
 namespace {
 PairScore pair(double w, double l, double rw, double rl, std::optional<double> alpha = std::nullopt,
                double lw = 1, double ll = 1) {
@@ -77,4 +79,6 @@ private Q_SLOTS:
 };
 
 PREFLAB_TEST_MAIN(TestRankingAnalysis)
+
+} // namespace preflab_tests
 #include "tst_ranking_analysis.moc"

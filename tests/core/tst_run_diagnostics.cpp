@@ -12,6 +12,8 @@
 
 using namespace preflab::core;
 
+namespace preflab_tests { // one per test file (test_main.h)
+
 namespace {
 
 constexpr std::int64_t kStepEvery = 5;
@@ -291,4 +293,6 @@ private Q_SLOTS:
 };
 
 PREFLAB_TEST_MAIN(TestRunDiagnostics)
+
+} // namespace preflab_tests
 #include "tst_run_diagnostics.moc"

@@ -15,6 +15,8 @@
 namespace fs = std::filesystem;
 using namespace preflab::core;
 
+namespace preflab_tests { // one per test file (test_main.h)
+
 namespace {
 
 void touch(const std::string &path, const std::string &text = "x") {
@@ -170,4 +172,6 @@ private Q_SLOTS:
 };
 
 PREFLAB_TEST_MAIN(TestRunReader)
+
+} // namespace preflab_tests
 #include "tst_run_reader.moc"

@@ -13,6 +13,8 @@
 
 using namespace preflab::core;
 
+namespace preflab_tests { // one per test file (test_main.h)
+
 namespace {
 
 QByteArray lengthPrefix(quint64 n) {
@@ -293,4 +295,6 @@ void TestSafetensors::corrupt() {
 }
 
 PREFLAB_TEST_MAIN(TestSafetensors)
+
+} // namespace preflab_tests
 #include "tst_safetensors.moc"

@@ -25,6 +25,8 @@ using namespace preflab::core;
 // the default, strict read) and "skip_mode" (either the same "error" or "record_count" plus
 // "skipped": [{"line", "contains": [...]}] for a read with skipInvalid).
 
+namespace preflab_tests { // one per test file (test_main.h)
+
 namespace {
 
 const std::string kDataDir = PREFLAB_TEST_DATA_DIR;
@@ -649,4 +651,6 @@ void TestTextPreferenceReader::summaryOfNothing() {
 }
 
 PREFLAB_TEST_MAIN(TestTextPreferenceReader)
+
+} // namespace preflab_tests
 #include "tst_text_preference_reader.moc"

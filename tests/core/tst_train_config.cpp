@@ -9,6 +9,8 @@
 
 using namespace preflab::core;
 
+namespace preflab_tests { // one per test file (test_main.h)
+
 class TestTrainConfig : public QObject {
   Q_OBJECT
 
@@ -101,4 +103,6 @@ private Q_SLOTS:
 };
 
 PREFLAB_TEST_MAIN(TestTrainConfig)
+
+} // namespace preflab_tests
 #include "tst_train_config.moc"

@@ -17,6 +17,8 @@
 
 using namespace preflab::core;
 
+namespace preflab_tests { // one per test file (test_main.h)
+
 namespace {
 
 // Fits w to random targets: each step draws a batch from its own generator, so an exact resume
@@ -229,4 +231,6 @@ private Q_SLOTS:
 };
 
 PREFLAB_TEST_MAIN(TestTrainLoop)
+
+} // namespace preflab_tests
 #include "tst_train_loop.moc"
