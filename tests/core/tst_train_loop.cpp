@@ -86,8 +86,7 @@ std::map<std::int64_t, double> losses(const std::string &dir) {
   return out;
 }
 
-} // namespace
-
+// The test class shares the helpers' unnamed namespace: its lambdas capture FitStep.
 class TestTrainLoop : public QObject {
   Q_OBJECT
 
@@ -231,6 +230,8 @@ private Q_SLOTS:
 };
 
 PREFLAB_TEST_MAIN(TestTrainLoop)
+
+} // namespace
 
 } // namespace preflab_tests
 #include "tst_train_loop.moc"
