@@ -195,18 +195,7 @@ void GptImpl::exportHuggingFace(const Tokenizer &tokenizer, const std::string &d
 }
 
 Gpt cloneGpt(const Gpt &model, double dropout) {
-  GptConfig shape = model->config();
-  if (dropout >= 0.0)
-    shape.dropout = dropout;
-  Gpt copy(shape);
-  torch::NoGradGuard noGrad;
-  auto src = model->named_parameters();
-  auto device = src.size() ? src.begin()->value().device() : torch::Device(torch::kCPU);
-  copy->to(device);
-  for (auto &item : copy->named_parameters())
-    item.value().copy_(src[item.key()]);
-  copy->train(model->is_training());
-  return copy;
+  return Gpt(std::static_pointer_cast<GptImpl>(model->clone(dropout)));
 }
 
 } // namespace preflab::core

@@ -101,8 +101,8 @@ public:
   operator CausalLm() const { return ptr(); } // shares the module
 };
 
-// A deep copy with the same parameters (for a frozen reference), on the same device. With
-// `dropout` >= 0 the copy uses that dropout rate instead of the model's.
+// GptImpl::clone as a Gpt: a deep copy with the same parameters (for a frozen reference), on the
+// same device. With `dropout` >= 0 the copy uses that dropout rate instead of the model's.
 Gpt cloneGpt(const Gpt &model, double dropout = -1.0);
 
 // A new GPT-2-architecture model of `config` (initialised from LibTorch's global generator).
