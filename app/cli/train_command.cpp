@@ -165,7 +165,8 @@ Action addTrainCommand(CLI::App &app) {
   std::string imageObjectives;
   for (const auto &info : core::objectiveInfos(core::Modality::Image))
     imageObjectives += (imageObjectives.empty() ? "" : ", ") + info.name;
-  cmd->footer("Config keys of a text run (key = default  meaning):\n" + keyTable(core::textTrainConfigHelp()) +
+  cmd->footer("Config keys of a text run (key = default  meaning):\n" +
+              keyTable(core::textTrainConfigHelp()) +
               "\nA config with 'task: text-to-image' trains a diffusion model on image pairs (objectives: " +
               imageObjectives + "). Its keys:\n" + keyTable(core::imageTrainConfigHelp()));
   return [args]() -> int {
@@ -196,9 +197,10 @@ Action addObjectivesCommand(CLI::App &app) {
     for (const auto &info : core::objectiveInfos()) {
       if (info.modality != shown) {
         shown = info.modality;
-        std::printf("%s", *shown == core::Modality::Text
-                              ? "Text objectives (loss_type of a text run):\n"
-                              : "\nText-to-image objectives (loss_type of a config with task: text-to-image):\n");
+        std::printf("%s",
+                    *shown == core::Modality::Text
+                        ? "Text objectives (loss_type of a text run):\n"
+                        : "\nText-to-image objectives (loss_type of a config with task: text-to-image):\n");
       }
       std::printf("\n%-15s %s (%s)\n                %s\n", info.name.c_str(), info.title.c_str(),
                   inputsLine(info).c_str(), info.summary.c_str());

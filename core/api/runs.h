@@ -4,7 +4,7 @@
 #pragma once
 
 #include "core/jobs/image_training.h" // runImageTraining (task: text-to-image)
-#include "core/jobs/text_training.h"   // runTextTraining (text objectives), RunOptions, RunSummary
+#include "core/jobs/text_training.h"  // runTextTraining (text objectives), RunOptions, RunSummary
 #include "core/runtime/device_info.h"
 #include "core/train/image_train_config.h"
 #include "core/train/text_train_config.h"

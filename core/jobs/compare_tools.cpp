@@ -105,7 +105,8 @@ struct Response {
 
 // Per-token log-probs of each row's response (EOS appended when the row ended) under `model`,
 // as doubles on the host; rows whose response is empty get an empty vector.
-std::vector<std::vector<double>> responseTokenLogps(const CausalLm &model, const std::vector<TokenIds> &prompts,
+std::vector<std::vector<double>> responseTokenLogps(const CausalLm &model,
+                                                    const std::vector<TokenIds> &prompts,
                                                     const std::vector<TokenIds> &responses,
                                                     std::int64_t maxLength, const torch::Device &device) {
   std::vector<std::vector<double>> out(prompts.size());
@@ -342,8 +343,7 @@ std::vector<ComparedPrompt> scoreExistingTexts(const CompareRequest &r,
     progress("loading models", 0.0);
   auto set = loadModels(r, scorerIsModel(r.scorer));
   const auto &tok = *set.tokenizer;
-  const auto ids =
-      encodePrompts(tok, r.prompts, std::min(set.a->blockSize(), set.b->blockSize()));
+  const auto ids = encodePrompts(tok, r.prompts, std::min(set.a->blockSize(), set.b->blockSize()));
   torch::NoGradGuard noGrad;
   auto responses = [&](const std::vector<std::string> &texts, std::size_t begin, std::size_t end) {
     std::vector<Response> out;

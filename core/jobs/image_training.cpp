@@ -214,7 +214,8 @@ std::vector<double> mseGaps(UNet &model, const NoiseSchedule &schedule, const Pa
 std::vector<ImageBuffer> sampleGrid(UNet &model, const NoiseSchedule &schedule, const Evaluator &ev,
                                     const std::function<void(double)> &progress) {
   std::vector<ImageBuffer> out;
-  for (const auto &image : sampleImages(model, schedule, ev.gridPrompts, ev.gridSeeds, ev.gridSampling, progress))
+  for (const auto &image :
+       sampleImages(model, schedule, ev.gridPrompts, ev.gridSeeds, ev.gridSampling, progress))
     out.push_back(toImageBuffer(image));
   return out;
 }

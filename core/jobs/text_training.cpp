@@ -34,7 +34,8 @@ struct Inputs {
   std::shared_ptr<Tokenizer> tokenizer = std::make_shared<ByteTokenizer>();
 };
 
-TextPreferenceData readData(const std::string &path, const TextTrainConfig &config, const TrainerCallbacks &cb) {
+TextPreferenceData readData(const std::string &path, const TextTrainConfig &config,
+                            const TrainerCallbacks &cb) {
   TextReadOptions opts;
   opts.format = parseTextFormat(config.datasetFormat);
   opts.skipInvalid = config.skipInvalid;
@@ -122,9 +123,9 @@ void attachReference(const TextTrainConfig &config, const std::string &cacheDir,
   }
 }
 
-RunSummary executeTextRun(const TextTrainConfig &config, const RunOptions &options, const TrainerCallbacks &cb,
-                          const std::atomic<bool> *cancel, const std::atomic<bool> *pause,
-                          RunFolder &folder) {
+RunSummary executeTextRun(const TextTrainConfig &config, const RunOptions &options,
+                          const TrainerCallbacks &cb, const std::atomic<bool> *cancel,
+                          const std::atomic<bool> *pause, RunFolder &folder) {
   RunSummary summary;
   summary.runDir = folder.root();
   const auto device = resolveDevice(config.device);
@@ -241,8 +242,8 @@ RunSummary runInFolder(const std::string &outputDir, std::int64_t maxSteps, cons
 }
 
 RunSummary runTextTraining(const TextTrainConfig &config, const RunOptions &options,
-                       const TrainerCallbacks &callbacks, const std::atomic<bool> *cancel,
-                       const std::atomic<bool> *pause) {
+                           const TrainerCallbacks &callbacks, const std::atomic<bool> *cancel,
+                           const std::atomic<bool> *pause) {
   return runInFolder(
       config.outputDir, config.maxSteps, options,
       [&] {

@@ -1,4 +1,4 @@
-// The torch-free entry point of a text (language model) training run, shared by the CLI and the desktop app's worker.
+// The torch-free entry point of a text (language model) run, shared by the CLI and the app's worker.
 #pragma once
 
 #include "core/train/run_folder.h"
@@ -52,7 +52,7 @@ RunSummary runInFolder(const std::string &outputDir, std::int64_t maxSteps, cons
                        const std::function<RunSummary(RunFolder &)> &body);
 
 RunSummary runTextTraining(const TextTrainConfig &config, const RunOptions &options,
-                       const TrainerCallbacks &callbacks, const std::atomic<bool> *cancel = nullptr,
-                       const std::atomic<bool> *pause = nullptr);
+                           const TrainerCallbacks &callbacks, const std::atomic<bool> *cancel = nullptr,
+                           const std::atomic<bool> *pause = nullptr);
 
 } // namespace preflab::core

@@ -203,8 +203,8 @@ std::optional<DiagnosticFinding> checkBeta(const RunDiagnosticsInput &in, const 
     return std::nullopt;
   return DiagnosticFinding{"beta-out-of-range", FindingSeverity::Warning,
                            "beta = " + format("%g", in.beta) + " is outside the usual range [" +
-                               format("%g", info.betaLow()) + ", " + format("%g", info.betaHigh()) + "] for " +
-                               info.title + " (beta is the " + info.betaMeaning() + ")."};
+                               format("%g", info.betaLow()) + ", " + format("%g", info.betaHigh()) +
+                               "] for " + info.title + " (beta is the " + info.betaMeaning() + ")."};
 }
 
 } // namespace

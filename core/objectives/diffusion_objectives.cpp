@@ -234,8 +234,9 @@ ObjectiveOutput diffusionKtoLoss(const DiffusionObjectiveInputs &in, const Objec
   const torch::Tensor z = ktoReferencePoint(in, reward, name);
   const torch::Tensor gap = p.beta() * (reward - z);
   const torch::Tensor signedGap = torch::where(rows.desirable, gap, -gap);
-  const torch::Tensor weights = torch::where(rows.desirable, torch::full_like(reward, p.get("desirable_weight")),
-                                             torch::full_like(reward, p.get("undesirable_weight")));
+  const torch::Tensor weights =
+      torch::where(rows.desirable, torch::full_like(reward, p.get("desirable_weight")),
+                   torch::full_like(reward, p.get("undesirable_weight")));
   ObjectiveOutput out;
   out.loss = (weights * (1.0 - torch::sigmoid(signedGap))).mean();
   const torch::Tensor undesirable = rows.desirable.logical_not();
@@ -253,8 +254,9 @@ ObjectiveOutput diffusionKtoLoss(const DiffusionObjectiveInputs &in, const Objec
 
 namespace {
 
-ObjectiveDefinition diffusionObjectiveDefinition(std::string name, std::string title, ObjectiveKind kind, bool needsReference,
-                                   std::string summary, DiffusionObjectiveFn fn) {
+ObjectiveDefinition diffusionObjectiveDefinition(std::string name, std::string title, ObjectiveKind kind,
+                                                 bool needsReference, std::string summary,
+                                                 DiffusionObjectiveFn fn) {
   ObjectiveDefinition d;
   d.info.name = std::move(name);
   d.info.title = std::move(title);
@@ -281,11 +283,12 @@ ObjectiveDefinition diffusionDpoObjective() {
 }
 
 ObjectiveDefinition dspoObjective() {
-  ObjectiveDefinition d = diffusionObjectiveDefinition(
-      "dspo", "DSPO (SD1.5 code path)", ObjectiveKind::Pairwise, true,
-      "Winner denoising loss against the noise shifted by beta*g*(policy - reference winner prediction), g = 1 - "
-      "sigmoid(Diffusion-DPO logit); detach_target fixes the shifted target.",
-      dspoLoss);
+  ObjectiveDefinition d =
+      diffusionObjectiveDefinition("dspo", "DSPO (SD1.5 code path)", ObjectiveKind::Pairwise, true,
+                                   "Winner denoising loss against the noise shifted by beta*g*(policy - "
+                                   "reference winner prediction), g = 1 - "
+                                   "sigmoid(Diffusion-DPO logit); detach_target fixes the shifted target.",
+                                   dspoLoss);
   d.info.needsPredictions = true;
   d.info.meanOverRows = true;
   d.info.params = {betaParam(0.001, 0.001, 0.05, "reward scale in g and size of the target shift", 1e7),
@@ -300,13 +303,14 @@ ObjectiveDefinition dspoSdxlPathObjective() {
       "sdxl_gap_threshold (0.1), else mean g^2; no reconstruction term.",
       dspoSdxlPathLoss);
   d.info.needsPredictions = true;
-  d.info.params = {betaParam(5000, 1000, 5000, "reward scale in g", 1e7),
-                   realParam("sdxl_gap_threshold", 0.1, 0.0, 1e6,
-                             "dspo-sdxl-path: prediction-gap MSE from which the weighted-gap loss is used"),
-                   boolParam("detach_target", false,
-                             "must stay false here: this path has no regression target to detach (its loss is "
-                             "(g*pred2)^2 or g^2)",
-                             false)};
+  d.info.params = {
+      betaParam(5000, 1000, 5000, "reward scale in g", 1e7),
+      realParam("sdxl_gap_threshold", 0.1, 0.0, 1e6,
+                "dspo-sdxl-path: prediction-gap MSE from which the weighted-gap loss is used"),
+      boolParam("detach_target", false,
+                "must stay false here: this path has no regression target to detach (its loss is "
+                "(g*pred2)^2 or g^2)",
+                false)};
   return d;
 }
 
@@ -319,14 +323,16 @@ ObjectiveDefinition diffusionSftObjective() {
 }
 
 ObjectiveDefinition diffusionKtoObjective() {
-  ObjectiveDefinition d = diffusionObjectiveDefinition(
-      "diffusion-kto", "Diffusion-KTO", ObjectiveKind::Unpaired, true,
-      "Sigmoid value of each image's reference-minus-policy MSE against a detached, clamped batch mean, signed "
-      "by its desirable/undesirable label, weighted per class.",
-      diffusionKtoLoss);
-  d.info.params = {betaParam(1000, 500, 5000, "KL strength on per-pixel MSE gaps", 1e7),
-                   realParam("desirable_weight", 1.0, 0.0, 1e6, "KTO weight of desirable samples (lambda_D)"),
-                   realParam("undesirable_weight", 1.0, 0.0, 1e6, "KTO weight of undesirable samples (lambda_U)")};
+  ObjectiveDefinition d =
+      diffusionObjectiveDefinition("diffusion-kto", "Diffusion-KTO", ObjectiveKind::Unpaired, true,
+                                   "Sigmoid value of each image's reference-minus-policy MSE against a "
+                                   "detached, clamped batch mean, signed "
+                                   "by its desirable/undesirable label, weighted per class.",
+                                   diffusionKtoLoss);
+  d.info.params = {
+      betaParam(1000, 500, 5000, "KL strength on per-pixel MSE gaps", 1e7),
+      realParam("desirable_weight", 1.0, 0.0, 1e6, "KTO weight of desirable samples (lambda_D)"),
+      realParam("undesirable_weight", 1.0, 0.0, 1e6, "KTO weight of undesirable samples (lambda_U)")};
   return d;
 }
 

@@ -3,7 +3,6 @@
 
 #include "core/objectives/objective_definition.h"
 
-
 namespace preflab::core {
 
 torch::Tensor requireInput(const torch::Tensor &t, const char *field,
@@ -156,8 +155,7 @@ ObjectiveOutput rdpoLoss(const ObjectiveInputs &in, const ObjectiveParams &param
   const torch::Tensor lenDiff = requireInput(in.lenChosen, "lenChosen", name) -
                                 requireInput(in.lenRejected, "lenRejected", name); // (B,)
   const double beta = params.beta();
-  const torch::Tensor logits =
-      beta * (t.chosenRatio - t.rejectedRatio) + params.get("rdpo_alpha") * lenDiff;
+  const torch::Tensor logits = beta * (t.chosenRatio - t.rejectedRatio) + params.get("rdpo_alpha") * lenDiff;
   const torch::Tensor losses = torch::softplus(-logits);
   ObjectiveOutput out;
   finishPairwise(out, losses, beta * t.chosenRatio, beta * t.rejectedRatio, t.policy);
@@ -169,8 +167,8 @@ ObjectiveOutput rdpoLoss(const ObjectiveInputs &in, const ObjectiveParams &param
 namespace {
 
 ObjectiveParam labelSmoothingParam(bool robust) {
-  return realParam("label_smoothing", 0.0, 0.0, 0.5,
-                   "label-flip rate epsilon of the preference labels", robust);
+  return realParam("label_smoothing", 0.0, 0.0, 0.5, "label-flip rate epsilon of the preference labels",
+                   robust);
 }
 
 ObjectiveDefinition dpoFamilyObjective(std::string name, std::string title, std::string betaMeaning,
@@ -201,25 +199,27 @@ ObjectiveDefinition dpoObjective() {
 }
 
 ObjectiveDefinition ipoObjective() {
-  return dpoFamilyObjective("ipo", "IPO", "tau (regularisation)",
-                            "Squared distance of the log-ratio margin from 1/(2 tau); each side's log-ratio is "
-                            "divided by its token count first, as TRL does.",
-                            ipoLoss);
+  return dpoFamilyObjective(
+      "ipo", "IPO", "tau (regularisation)",
+      "Squared distance of the log-ratio margin from 1/(2 tau); each side's log-ratio is "
+      "divided by its token count first, as TRL does.",
+      ipoLoss);
 }
 
 ObjectiveDefinition cdpoObjective() {
   ObjectiveDefinition d = dpoFamilyObjective(
       "cdpo", "cDPO (conservative DPO)", "KL strength",
-      "DPO's logistic loss mixed with the flipped-label loss by label_smoothing epsilon in [0, 0.5].", cdpoLoss);
+      "DPO's logistic loss mixed with the flipped-label loss by label_smoothing epsilon in [0, 0.5].",
+      cdpoLoss);
   d.info.startsAtLn2 = true;
   d.info.params.push_back(labelSmoothingParam(false));
   return d;
 }
 
 ObjectiveDefinition robustObjective() {
-  ObjectiveDefinition d =
-      dpoFamilyObjective("robust", "Robust DPO", "KL strength",
-                         "Unbiased DPO under a label-flip rate epsilon = label_smoothing in [0, 0.5).", robustDpoLoss);
+  ObjectiveDefinition d = dpoFamilyObjective(
+      "robust", "Robust DPO", "KL strength",
+      "Unbiased DPO under a label-flip rate epsilon = label_smoothing in [0, 0.5).", robustDpoLoss);
   d.info.startsAtLn2 = true;
   d.info.params.push_back(labelSmoothingParam(true));
   return d;
@@ -227,7 +227,8 @@ ObjectiveDefinition robustObjective() {
 
 ObjectiveDefinition hingeObjective() {
   return dpoFamilyObjective("hinge", "Hinge (RSO)", "inverse margin",
-                            "Hinge on beta times the log-ratio margin: zero once it exceeds 1/beta.", hingeLoss);
+                            "Hinge on beta times the log-ratio margin: zero once it exceeds 1/beta.",
+                            hingeLoss);
 }
 
 ObjectiveDefinition rdpoObjective() {

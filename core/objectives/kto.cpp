@@ -66,12 +66,13 @@ ObjectiveDefinition ktoObjective() {
   d.info.title = "KTO";
   d.info.kind = ObjectiveKind::Unpaired;
   d.info.needsReference = true;
-  d.info.summary = "Sigmoid value of each completion's log-ratio against a detached batch KL baseline, weighted "
-                   "per desirable/undesirable class.";
-  d.info.params = {betaParam(0.1, 0.01, 1.0, "KL strength"),
-                   realParam("desirable_weight", 1.0, 0.0, 1e6, "KTO weight of desirable completions (lambda_D)"),
-                   realParam("undesirable_weight", 1.0, 0.0, 1e6,
-                             "KTO weight of undesirable completions (lambda_U)")};
+  d.info.summary =
+      "Sigmoid value of each completion's log-ratio against a detached batch KL baseline, weighted "
+      "per desirable/undesirable class.";
+  d.info.params = {
+      betaParam(0.1, 0.01, 1.0, "KL strength"),
+      realParam("desirable_weight", 1.0, 0.0, 1e6, "KTO weight of desirable completions (lambda_D)"),
+      realParam("undesirable_weight", 1.0, 0.0, 1e6, "KTO weight of undesirable completions (lambda_U)")};
   d.text = ktoLoss;
   return d;
 }

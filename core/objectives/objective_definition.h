@@ -11,7 +11,7 @@ namespace preflab::core {
 
 struct ObjectiveDefinition {
   ObjectiveInfo info;
-  ObjectiveFn text;          // set for Modality::Text
+  ObjectiveFn text;           // set for Modality::Text
   DiffusionObjectiveFn image; // set for Modality::Image
 };
 
@@ -30,8 +30,8 @@ inline ObjectiveParam betaParam(double defaultValue, double usualLow, double usu
   return p;
 }
 
-inline ObjectiveParam realParam(std::string key, double defaultValue, double low, double high, std::string help,
-                                bool highOpen = false) {
+inline ObjectiveParam realParam(std::string key, double defaultValue, double low, double high,
+                                std::string help, bool highOpen = false) {
   ObjectiveParam p;
   p.key = std::move(key);
   p.defaultValue = defaultValue;

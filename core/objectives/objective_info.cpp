@@ -108,8 +108,8 @@ void checkObjectiveParams(const ObjectiveInfo &info, const ObjectiveParams &para
     if (p.boolean)
       msg << (p.high > 0 ? "true or false" : "false (" + p.help + ")");
     else
-      msg << (allowedRange(p).front() == '[' || allowedRange(p).front() == '(' ? "in " : "") << allowedRange(p)
-          << " (" << p.help << "), got " << v;
+      msg << (allowedRange(p).front() == '[' || allowedRange(p).front() == '(' ? "in " : "")
+          << allowedRange(p) << " (" << p.help << "), got " << v;
     throw InputError({}, 0, p.key, msg.str());
   }
 }

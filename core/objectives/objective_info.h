@@ -23,13 +23,13 @@ enum class ObjectiveKind {
 // One hyperparameter as the objective declares it: its config key, default, allowed range and a
 // one-line meaning. "beta" is declared like the others (with the usual range diagnostics use).
 struct ObjectiveParam {
-  std::string key;           // config key, e.g. "label_smoothing"
-  double defaultValue = 0.0; // booleans: 0 (false) or 1 (true)
-  double low = 0.0, high = 1e6;   // allowed values: low ≤ v ≤ high, strict where open; ±1e6: unbounded
+  std::string key;              // config key, e.g. "label_smoothing"
+  double defaultValue = 0.0;    // booleans: 0 (false) or 1 (true)
+  double low = 0.0, high = 1e6; // allowed values: low ≤ v ≤ high, strict where open; ±1e6: unbounded
   bool lowOpen = false, highOpen = false;
-  bool boolean = false;           // a true/false switch (low/high 0..1, or 0..0 for "must be off")
+  bool boolean = false;                   // a true/false switch (low/high 0..1, or 0..0 for "must be off")
   double usualLow = 0.0, usualHigh = 0.0; // the range papers use (beta only; 0, 0: none)
-  std::string help;          // what it means, e.g. "label-flip rate epsilon"
+  std::string help;                       // what it means, e.g. "label-flip rate epsilon"
 };
 
 struct ObjectiveInfo {
@@ -49,7 +49,7 @@ struct ObjectiveInfo {
   // batches over CPU threads. Not for a token-weighted SFT loss or a batch statistic (KTO's baseline, the
   // DSPO SDXL path's branch on the batch's prediction gap).
   bool meanOverRows = false;
-  std::string summary;           // one line: the loss in words
+  std::string summary;                // one line: the loss in words
   std::vector<ObjectiveParam> params; // "beta" first when the objective has one
 
   // The parameter `key`, or null when this objective has none of that name.

@@ -53,10 +53,11 @@ const ObjectiveDefinition &registryDefinition(const std::string &name, Modality 
   std::string hint;
   for (const ObjectiveDefinition &d : registryDefinitions())
     if (d.info.name == name)
-      hint = std::string(" ('") + name + "' is an objective of " + registryModalityWord(d.info.modality) + " runs)";
+      hint = std::string(" ('") + name + "' is an objective of " + registryModalityWord(d.info.modality) +
+             " runs)";
   throw InputError({}, 0, "loss_type",
-                   std::string("unknown ") + registryModalityWord(modality) + " objective '" + name + "'" + hint +
-                       "; known: " + known);
+                   std::string("unknown ") + registryModalityWord(modality) + " objective '" + name + "'" +
+                       hint + "; known: " + known);
 }
 
 } // namespace

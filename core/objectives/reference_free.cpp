@@ -97,16 +97,18 @@ ObjectiveDefinition simpoObjective() {
       "Reference-free logistic loss on beta times the token-mean log-prob margin minus a target margin gamma "
       "(gamma_beta_ratio = gamma/beta).",
       simpoLoss);
-  d.info.params = {betaParam(2.0, 1.0, 10.0, "reward scale"),
-                   realParam("gamma_beta_ratio", 0.5, -1e6, 1e6, "SimPO target margin gamma divided by beta")};
+  d.info.params = {
+      betaParam(2.0, 1.0, 10.0, "reward scale"),
+      realParam("gamma_beta_ratio", 0.5, -1e6, 1e6, "SimPO target margin gamma divided by beta")};
   return d;
 }
 
 ObjectiveDefinition simperObjective() {
-  return referenceFreeObjective("simper", "SimPER",
-                                "Inverse perplexity of the rejected response minus that of the chosen one; no "
-                                "hyperparameters, no reference.",
-                                simperLoss);
+  return referenceFreeObjective(
+      "simper", "SimPER",
+      "Inverse perplexity of the rejected response minus that of the chosen one; no "
+      "hyperparameters, no reference.",
+      simperLoss);
 }
 
 ObjectiveDefinition orpoObjective() {

@@ -36,7 +36,8 @@ ObjectiveDefinition rewardObjective() {
   d.info.kind = ObjectiveKind::Reward;
   d.info.startsAtLn2 = true;
   d.info.meanOverRows = true;
-  d.info.summary = "Logistic loss on the chosen-minus-rejected reward gap, with optional margin and reward centring.";
+  d.info.summary =
+      "Logistic loss on the chosen-minus-rejected reward gap, with optional margin and reward centring.";
   d.info.params = {realParam("reward_margin", 0.0, -1e6, 1e6,
                              "reward model: margin m the chosen reward must beat the rejected one by"),
                    realParam("center_rewards_coefficient", 0.0, 0.0, 1e6,

@@ -27,7 +27,8 @@ public:
   FashionTask(FashionTask &&) noexcept;
 
   // Samples the held-out prompts from the reference and scores them, once.
-  void prepare(UNet &reference, const NoiseSchedule &schedule, const std::function<void(double)> &progress = {});
+  void prepare(UNet &reference, const NoiseSchedule &schedule,
+               const std::function<void(double)> &progress = {});
   // Samples the same prompts and seeds from the policy and scores them: eval/oracle_reward(_ref),
   // eval/win_rate (+ _low, _high: 95% interval), eval/class_accuracy(_ref), eval/appeal(_ref),
   // eval/prompts. Writes eval/samples.jsonl and samples/grid-step-<step>.png (reference | tuned,

@@ -199,8 +199,8 @@ nlohmann::json SentimentTask::evaluate(const CausalLm &policy, RunFolder &folder
   opts.temperature = s.sampleTemperature;
   opts.maxNewTokens = std::min(s.maxNewTokens, m_config.maxLength - m_config.maxPromptLength);
   report("evaluating", 0.0); // samples of the policy, then of the reference, then the scores
-  const auto pol =
-      generate(policy, ids, seeds, opts, m_tokenizer.eosId(), [&](double f) { report("evaluating", 0.4 * f); });
+  const auto pol = generate(policy, ids, seeds, opts, m_tokenizer.eosId(),
+                            [&](double f) { report("evaluating", 0.4 * f); });
   const auto ref = generate(reference, ids, seeds, opts, m_tokenizer.eosId(),
                             [&](double f) { report("evaluating", 0.4 + 0.4 * f); });
   report("evaluating", 0.8);

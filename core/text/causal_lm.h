@@ -73,6 +73,7 @@ struct CausalLmArchitecture {
 // none). Safe from any thread.
 const std::vector<CausalLmArchitecture> &causalLmArchitectures();
 // The architecture `name`; throws InputError (key `key`) naming the known ones.
-const CausalLmArchitecture &causalLmArchitecture(const std::string &name, const std::string &key = "model_type");
+const CausalLmArchitecture &causalLmArchitecture(const std::string &name,
+                                                 const std::string &key = "model_type");
 
 } // namespace preflab::core

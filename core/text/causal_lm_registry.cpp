@@ -8,8 +8,11 @@ namespace preflab::core {
 
 const std::vector<CausalLmArchitecture> &causalLmArchitectures() {
   static const std::vector<CausalLmArchitecture> table = {
-      {"gpt2", "gpt_config.json", [](const nlohmann::json &shape) { return makeGpt(gptConfigFromJson(shape)); },
-       [](const std::string &dir, std::shared_ptr<Tokenizer> *tok) { return CausalLm(importHfGpt2(dir, tok).ptr()); }},
+      {"gpt2", "gpt_config.json",
+       [](const nlohmann::json &shape) { return makeGpt(gptConfigFromJson(shape)); },
+       [](const std::string &dir, std::shared_ptr<Tokenizer> *tok) {
+         return CausalLm(importHfGpt2(dir, tok).ptr());
+       }},
   };
   return table;
 }

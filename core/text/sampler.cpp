@@ -58,9 +58,9 @@ std::int64_t draw(const std::vector<double> &probs, std::mt19937_64 &rng) {
 }
 
 // Generates for rows that share one prompt length.
-void generateGroup(const CausalLm &model, const std::vector<TokenIds> &prompts, const std::vector<std::size_t> &rows,
-                   const std::vector<std::uint64_t> &seeds, const SamplingOptions &o,
-                   std::int64_t eosId, std::vector<TokenIds> &out) {
+void generateGroup(const CausalLm &model, const std::vector<TokenIds> &prompts,
+                   const std::vector<std::size_t> &rows, const std::vector<std::uint64_t> &seeds,
+                   const SamplingOptions &o, std::int64_t eosId, std::vector<TokenIds> &out) {
   const auto device = model->device();
   const auto block = model->blockSize();
   if (std::int64_t(prompts[rows[0]].size()) >= block)
@@ -109,9 +109,8 @@ void generateGroup(const CausalLm &model, const std::vector<TokenIds> &prompts, 
 } // namespace
 
 std::vector<TokenIds> generate(const CausalLm &model, const std::vector<TokenIds> &prompts,
-                               const std::vector<std::uint64_t> &seeds,
-                               const SamplingOptions &options, std::int64_t eosId,
-                               const std::function<void(double)> &progress) {
+                               const std::vector<std::uint64_t> &seeds, const SamplingOptions &options,
+                               std::int64_t eosId, const std::function<void(double)> &progress) {
   if (prompts.size() != seeds.size())
     throw std::invalid_argument("generate: one seed per prompt is required");
   torch::NoGradGuard noGrad;

@@ -11,7 +11,6 @@
 
 namespace preflab::core {
 
-
 // Samples one continuation per prompt (without the prompt, without the EOS token). Row i draws
 // its random numbers from its own generator seeded with seeds[i], so a (prompt, seed) pair gives
 // the same text whatever else is in the batch. Generation also stops at the model's block_size
@@ -20,8 +19,7 @@ namespace preflab::core {
 // each group of prompts of one length. The draws happen on the CPU, so CPU and CUDA agree up to
 // floating-point differences in the logits.
 std::vector<TokenIds> generate(const CausalLm &model, const std::vector<TokenIds> &prompts,
-                               const std::vector<std::uint64_t> &seeds,
-                               const SamplingOptions &options, std::int64_t eosId,
-                               const std::function<void(double)> &progress = {});
+                               const std::vector<std::uint64_t> &seeds, const SamplingOptions &options,
+                               std::int64_t eosId, const std::function<void(double)> &progress = {});
 
 } // namespace preflab::core

@@ -82,7 +82,8 @@ std::vector<Field<C>> objectiveParamFields(std::map<std::string, double> C::*mem
     Field<C> f;
     f.key = p.key;
     f.set = [member, p](C &c, const std::string &v) {
-      (c.*member)[p.key] = p.boolean ? (parseScalar<bool>(p.key, v) ? 1.0 : 0.0) : parseScalar<double>(p.key, v);
+      (c.*member)[p.key] =
+          p.boolean ? (parseScalar<bool>(p.key, v) ? 1.0 : 0.0) : parseScalar<double>(p.key, v);
     };
     f.get = [member, p](const C &c) {
       const auto it = (c.*member).find(p.key);

@@ -28,11 +28,11 @@ DiffusionObjectiveInputs pairPredictions(UNet &policy, UNet &reference, const No
   return in;
 }
 
-std::map<std::string, torch::Tensor> pairStepBackward(UNet &policy, UNet &reference, const NoiseSchedule &schedule,
-                                                      const DiffusionObjectiveFn &objective,
-                                                      const ObjectiveParams &params, const torch::Tensor &winners,
-                                                      const torch::Tensor &losers, const torch::Tensor &t,
-                                                      const torch::Tensor &eps, const torch::Tensor &ids) {
+std::map<std::string, torch::Tensor>
+pairStepBackward(UNet &policy, UNet &reference, const NoiseSchedule &schedule,
+                 const DiffusionObjectiveFn &objective, const ObjectiveParams &params,
+                 const torch::Tensor &winners, const torch::Tensor &losers, const torch::Tensor &t,
+                 const torch::Tensor &eps, const torch::Tensor &ids) {
   auto out = objective(pairPredictions(policy, reference, schedule, winners, losers, t, eps, ids), params);
   out.loss.backward();
   auto metrics = out.metrics;

@@ -25,10 +25,10 @@ DiffusionObjectiveInputs pairPredictions(UNet &policy, UNet &reference, const No
 // Returns the objective's metrics with "loss", detached. (Unlike the text step, the batch is not
 // split over CPU threads: the UNet's convolutions already use every intra-op thread, and shards
 // measured 2.3x slower here, bench/README.md.)
-std::map<std::string, torch::Tensor> pairStepBackward(UNet &policy, UNet &reference, const NoiseSchedule &schedule,
-                                                      const DiffusionObjectiveFn &objective,
-                                                      const ObjectiveParams &params, const torch::Tensor &winners,
-                                                      const torch::Tensor &losers, const torch::Tensor &t,
-                                                      const torch::Tensor &eps, const torch::Tensor &ids);
+std::map<std::string, torch::Tensor>
+pairStepBackward(UNet &policy, UNet &reference, const NoiseSchedule &schedule,
+                 const DiffusionObjectiveFn &objective, const ObjectiveParams &params,
+                 const torch::Tensor &winners, const torch::Tensor &losers, const torch::Tensor &t,
+                 const torch::Tensor &eps, const torch::Tensor &ids);
 
 } // namespace preflab::core

@@ -33,8 +33,8 @@ ResponseScores scoreResponses(const CausalLm &model, const std::vector<const Tok
   return out;
 }
 
-std::vector<PairScore> scorePairs(const CausalLm &policy, const CausalLm *reference, const TokenizedData &data,
-                                  const ScoringOptions &options) {
+std::vector<PairScore> scorePairs(const CausalLm &policy, const CausalLm *reference,
+                                  const TokenizedData &data, const ScoringOptions &options) {
   std::vector<const TokenIds *> ps, rs;
   for (const auto &p : data.pairs) {
     ps.insert(ps.end(), {&p.prompt, &p.prompt});

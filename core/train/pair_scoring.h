@@ -29,7 +29,7 @@ ResponseScores scoreResponses(const CausalLm &model, const std::vector<const Tok
 
 // Policy scores of every pair (and, when `reference` is given, the reference's); rater
 // fractions carried over.
-std::vector<PairScore> scorePairs(const CausalLm &policy, const CausalLm *reference, const TokenizedData &data,
-                                  const ScoringOptions &options);
+std::vector<PairScore> scorePairs(const CausalLm &policy, const CausalLm *reference,
+                                  const TokenizedData &data, const ScoringOptions &options);
 
 } // namespace preflab::core

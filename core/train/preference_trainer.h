@@ -31,7 +31,8 @@ public:
   // carry reference log-probs already (precompute_ref_log_probs: false). `folder` must outlive
   // the trainer.
   PreferenceTrainer(const TextTrainConfig &config, CausalLm policy, TokenizedData train, TokenizedData eval,
-                    RunFolder &folder, torch::Device device, std::optional<CausalLm> reference = std::nullopt);
+                    RunFolder &folder, torch::Device device,
+                    std::optional<CausalLm> reference = std::nullopt);
 
   void setCallbacks(TrainerCallbacks callbacks) {
     m_onProgress = callbacks.onProgress; // the evaluation's "evaluating" stage

@@ -43,7 +43,8 @@ void computeReferenceLogps(const CausalLm &reference, TokenizedData &data, const
   }
 }
 
-std::string referenceCacheKey(const CausalLm &reference, const TokenizedData &data, const ReferenceOptions &o) {
+std::string referenceCacheKey(const CausalLm &reference, const TokenizedData &data,
+                              const ReferenceOptions &o) {
   std::uint64_t h = kFnvOffset;
   for (const auto &item : reference->named_parameters()) {
     auto t = item.value().detach().to(torch::kCPU, torch::kFloat32).contiguous();

@@ -17,7 +17,8 @@ using ReferenceOptions = ScoringOptions;
 void computeReferenceLogps(const CausalLm &reference, TokenizedData &data, const ReferenceOptions &options);
 
 // A key for the cache: hashes the reference weights, every token id and the options.
-std::string referenceCacheKey(const CausalLm &reference, const TokenizedData &data, const ReferenceOptions &options);
+std::string referenceCacheKey(const CausalLm &reference, const TokenizedData &data,
+                              const ReferenceOptions &options);
 
 // Loads cacheDir/reflogps-<key>.json into `data` when present; returns whether it did.
 bool loadReferenceCache(const std::string &cacheDir, const std::string &key, TokenizedData &data);

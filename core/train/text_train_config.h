@@ -1,4 +1,5 @@
-// TextTrainConfig: every setting of a text (language model) preference run, read from YAML (TRL DPOConfig names) and saved resolved.
+// TextTrainConfig: every setting of a text (language model) preference run, read from YAML (TRL DPOConfig
+// names) and saved resolved.
 #pragma once
 
 #include "core/train/config_key.h"
@@ -15,29 +16,29 @@ namespace preflab::core {
 
 // Settings of the embedded "sentiment steering" task (used when task == "sentiment").
 struct SentimentTaskConfig {
-  std::int64_t corpusSize = 4000;   // built-in reviews used for SFT
+  std::int64_t corpusSize = 4000; // built-in reviews used for SFT
   std::int64_t sftSteps = 600;
   double sftLearningRate = 2e-3;
   std::int64_t sftBatchSize = 32;
-  std::int64_t numPrompts = 1200;   // prompts for which two completions are sampled and labelled
-  std::int64_t raters = 5;          // simulated raters per pair (Bradley–Terry draws)
-  double raterTemperature = 0.5;    // temperature of the raters' Bradley–Terry choice on oracle reward
-  double evalFraction = 0.1;        // share of labelled pairs held out
-  std::int64_t evalPrompts = 128;   // fixed prompts (each with a fixed seed) for reward / KL / win rate
+  std::int64_t numPrompts = 1200; // prompts for which two completions are sampled and labelled
+  std::int64_t raters = 5;        // simulated raters per pair (Bradley–Terry draws)
+  double raterTemperature = 0.5;  // temperature of the raters' Bradley–Terry choice on oracle reward
+  double evalFraction = 0.1;      // share of labelled pairs held out
+  std::int64_t evalPrompts = 128; // fixed prompts (each with a fixed seed) for reward / KL / win rate
   double sampleTemperature = 1.0;
   std::int64_t maxNewTokens = 48;
 };
 
 struct TextTrainConfig {
   // What to train on.
-  std::string task;             // "" or "sentiment"
-  std::string trainFile;        // JSONL pairs (when task is empty)
-  std::string evalFile;         // optional held-out JSONL
+  std::string task;      // "" or "sentiment"
+  std::string trainFile; // JSONL pairs (when task is empty)
+  std::string evalFile;  // optional held-out JSONL
   std::string datasetFormat = "auto";
   bool skipInvalid = false;
   // Model: a built-in shape or a Hugging Face GPT-2 folder.
   GptConfig model;
-  std::string modelNameOrPath;  // HF folder to start from (overrides `model`)
+  std::string modelNameOrPath;    // HF folder to start from (overrides `model`)
   std::string refModelNameOrPath; // reference; default: the initial policy
   // Objective.
   std::string lossType = "dpo";
@@ -53,28 +54,28 @@ struct TextTrainConfig {
   double adamEpsilon = 1e-8;
   std::string lrSchedulerType = "linear"; // constant | constant_with_warmup | linear | cosine
   double warmupRatio = 0.0;
-  std::int64_t warmupSteps = 0;           // wins over warmup_ratio when > 0
-  double maxGradNorm = 1.0;               // 0: no clipping
+  std::int64_t warmupSteps = 0; // wins over warmup_ratio when > 0
+  double maxGradNorm = 1.0;     // 0: no clipping
   std::int64_t perDeviceTrainBatchSize = 16;
   std::int64_t perDeviceEvalBatchSize = 64;
   std::int64_t gradientAccumulationSteps = 1;
-  std::int64_t maxSteps = -1;             // > 0 wins over num_train_epochs
+  std::int64_t maxSteps = -1; // > 0 wins over num_train_epochs
   double numTrainEpochs = 1.0;
   std::int64_t maxLength = 96;
   std::int64_t maxPromptLength = 32;
   std::uint64_t seed = 42;
   // Logging, evaluation, checkpoints.
   std::int64_t loggingSteps = 1;
-  std::int64_t evalSteps = 0;  // 0: only at the end
-  std::int64_t saveSteps = 0;  // 0: only at the end
+  std::int64_t evalSteps = 0;      // 0: only at the end
+  std::int64_t saveSteps = 0;      // 0: only at the end
   std::int64_t saveTotalLimit = 0; // 0: keep all checkpoints
   std::string outputDir = "runs/run";
-  std::string cacheDir;        // default: <parent of output_dir>/.cache
+  std::string cacheDir; // default: <parent of output_dir>/.cache
   bool precomputeRefLogProbs = true;
-  bool disableDropout = true;  // as TRL: policy and reference log-probs comparable at step 0
+  bool disableDropout = true; // as TRL: policy and reference log-probs comparable at step 0
   // Execution.
-  std::string device = "cpu";  // cpu | cuda | auto
-  std::int64_t threads = 0;    // 0: all cores
+  std::string device = "cpu"; // cpu | cuda | auto
+  std::int64_t threads = 0;   // 0: all cores
   SentimentTaskConfig sentiment;
 
   // Throws InputError naming the key for an out-of-range value or unknown loss_type.

@@ -11,8 +11,8 @@
 #include "core/text/tokenizer.h"
 #include "core/train/preference_trainer.h"
 #include "core/train/run_folder.h"
-#include "core/train/tokenized_data.h"
 #include "core/train/text_train_config.h"
+#include "core/train/tokenized_data.h"
 
 #include <torch/torch.h>
 
@@ -35,7 +35,9 @@ public:
   explicit BigramLmImpl(std::int64_t vocab) : m_vocab(vocab) {
     table = register_parameter("table", torch::randn({vocab, vocab}) * 0.1);
   }
-  torch::Tensor forward(const torch::Tensor &ids) override { return table.index_select(0, ids.flatten()).view({ids.size(0), ids.size(1), m_vocab}); }
+  torch::Tensor forward(const torch::Tensor &ids) override {
+    return table.index_select(0, ids.flatten()).view({ids.size(0), ids.size(1), m_vocab});
+  }
   torch::Tensor forwardCached(const torch::Tensor &ids, KvCache &cache) override {
     cache.length += ids.size(1); // nothing to remember
     return forward(ids);
@@ -48,7 +50,9 @@ public:
   bool hasScoreHead() const override { return false; }
   double dropout() const override { return 0.0; }
   std::string architecture() const override { return "bigram-test"; }
-  nlohmann::json shapeJson() const override { return {{"architecture", "bigram-test"}, {"vocab_size", m_vocab}}; }
+  nlohmann::json shapeJson() const override {
+    return {{"architecture", "bigram-test"}, {"vocab_size", m_vocab}};
+  }
   CausalLm clone(double) const override {
     auto copy = std::make_shared<BigramLmImpl>(m_vocab);
     torch::NoGradGuard noGrad;
@@ -140,7 +144,7 @@ private Q_SLOTS:
     QCOMPARE(lines.size(), std::size_t(6));
     QVERIFY(std::abs(lines[0]["loss"].get<double>() - std::log(2.0)) < 1e-5);
     const auto after = dynamic_cast<BigramLmImpl *>(policy.get())->table.detach();
-    QVERIFY((after - before).abs().max().item<double>() > 0); // trained
+    QVERIFY((after - before).abs().max().item<double>() > 0);                                     // trained
     QVERIFY(torch::equal(dynamic_cast<BigramLmImpl *>(reference.get())->table.detach(), before)); // frozen
     // The checkpoint's model shape is the architecture's own.
     std::ifstream state(folder.checkpointDir(6) + "/trainer_state.json");

@@ -1,4 +1,5 @@
-// Tests the image objectives: spec vectors, step-0 invariants, gradients (reference vectors: tst_objective_contract).
+// Tests the image objectives: spec vectors, step-0 invariants, gradients (reference vectors:
+// tst_objective_contract).
 #include "core/io/input_error.h"
 #include "core/objectives/diffusion_objectives.h"
 #include "core/objectives/objective_info.h"
@@ -17,12 +18,12 @@
 using preflab::core::diffusionMse;
 using preflab::core::diffusionObjectiveFunction;
 using preflab::core::DiffusionObjectiveInputs;
+using preflab::core::InputError;
 using preflab::core::Modality;
 using preflab::core::ObjectiveInfo;
 using preflab::core::ObjectiveKind;
-using preflab::core::ObjectiveParams;
-using preflab::core::InputError;
 using preflab::core::ObjectiveOutput;
+using preflab::core::ObjectiveParams;
 
 Q_DECLARE_METATYPE(preflab::core::DiffusionObjectiveInputs)
 Q_DECLARE_METATYPE(preflab::core::ObjectiveParams)
@@ -98,8 +99,7 @@ ObjectiveParams defaultParams(const std::string &name) {
   return withBeta(beta > 0 ? beta : 1.0);
 }
 
-ObjectiveOutput run(const std::string &name, const DiffusionObjectiveInputs &in,
-                    const ObjectiveParams &p) {
+ObjectiveOutput run(const std::string &name, const DiffusionObjectiveInputs &in, const ObjectiveParams &p) {
   return diffusionObjectiveFunction(name)(in, p);
 }
 

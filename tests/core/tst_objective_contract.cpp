@@ -152,8 +152,10 @@ DiffusionObjectiveInputs imageInputsFromJson(const nlohmann::json &set, const st
     in.noise = tensorFromJson(set.at("noise"), shape);
     in.predRefW = tensorFromJson(set.at("pred_ref_w"), shape);
     in.predRefL = tensorFromJson(set.at("pred_ref_l"), shape);
-    in.predModelW = leaves["pred_model_w"] = tensorFromJson(set.at("pred_model_w"), shape).requires_grad_(true);
-    in.predModelL = leaves["pred_model_l"] = tensorFromJson(set.at("pred_model_l"), shape).requires_grad_(true);
+    in.predModelW = leaves["pred_model_w"] =
+        tensorFromJson(set.at("pred_model_w"), shape).requires_grad_(true);
+    in.predModelL = leaves["pred_model_l"] =
+        tensorFromJson(set.at("pred_model_l"), shape).requires_grad_(true);
   } else {
     in.mseModel = leaves["mse_model"] = tensorFromJson(set.at("mse_model")).requires_grad_(true);
     in.mseRef = tensorFromJson(set.at("mse_ref"));
@@ -199,7 +201,8 @@ private Q_SLOTS:
 void TestObjectiveContract::registryHoldsBothModalities() {
   QVERIFY(objectiveInfos(Modality::Text).size() >= 1);
   QVERIFY(objectiveInfos(Modality::Image).size() >= 1);
-  QCOMPARE(objectiveInfos(Modality::Text).size() + objectiveInfos(Modality::Image).size(), objectiveInfos().size());
+  QCOMPARE(objectiveInfos(Modality::Text).size() + objectiveInfos(Modality::Image).size(),
+           objectiveInfos().size());
   std::set<std::string> names;
   for (const ObjectiveInfo &info : objectiveInfos())
     QVERIFY2(names.insert(info.name).second, ("two objectives named " + info.name).c_str());
@@ -223,7 +226,9 @@ void TestObjectiveContract::declarationIsComplete() {
     QVERIFY2(!info.usesMeanLogp && info.kind != ObjectiveKind::Reward, n);
   }
   QVERIFY2(!info.usesMeanLogp || info.kind == ObjectiveKind::Pairwise, n);
-  QVERIFY2(!info.needsReference || info.kind == ObjectiveKind::Pairwise || info.kind == ObjectiveKind::Unpaired, n);
+  QVERIFY2(!info.needsReference || info.kind == ObjectiveKind::Pairwise ||
+               info.kind == ObjectiveKind::Unpaired,
+           n);
   std::set<std::string> keys;
   for (std::size_t i = 0; i < info.params.size(); ++i) {
     const ObjectiveParam &p = info.params[i];
@@ -233,7 +238,8 @@ void TestObjectiveContract::declarationIsComplete() {
     QVERIFY2(p.key != "beta" || i == 0, where + ": beta comes first");
     QVERIFY2(p.usualLow <= p.usualHigh, where);
     if (p.usualHigh > p.usualLow)
-      QVERIFY2(p.usualLow <= p.defaultValue && p.defaultValue <= p.usualHigh, where + ": default outside usual range");
+      QVERIFY2(p.usualLow <= p.defaultValue && p.defaultValue <= p.usualHigh,
+               where + ": default outside usual range");
   }
   // The declared defaults pass the declared checks; β's usual range is what the diagnostics use.
   checkObjectiveParams(info, defaultObjectiveParams(info));
@@ -265,8 +271,9 @@ void TestObjectiveContract::configHasEveryDeclaredKey() {
   const auto image = helpKeys(imageTrainConfigHelp());
   for (const Modality m : {Modality::Text, Modality::Image})
     for (const ObjectiveParamKey &k : objectiveParamKeys(m)) // its meaning and allowed values
-      QVERIFY2((m == Modality::Text ? text : image).at(k.param.key).help.find(k.param.help + ", " + allowedRange(k.param)) !=
-                   std::string::npos,
+      QVERIFY2((m == Modality::Text ? text : image)
+                       .at(k.param.key)
+                       .help.find(k.param.help + ", " + allowedRange(k.param)) != std::string::npos,
                k.param.key.c_str());
   for (const ObjectiveInfo &info : objectiveInfos()) {
     const auto &help = info.modality == Modality::Text ? text : image;
@@ -276,7 +283,8 @@ void TestObjectiveContract::configHasEveryDeclaredKey() {
       QVERIFY2(help.count(p.key) == 1, where + ": not a config key");
       if (p.key == "beta")
         continue;
-      QVERIFY2(help.at(p.key).help.find(info.name) != std::string::npos, where + ": help does not name its user");
+      QVERIFY2(help.at(p.key).help.find(info.name) != std::string::npos,
+               where + ": help does not name its user");
     }
   }
 }
@@ -397,7 +405,8 @@ void TestObjectiveContract::meanOverRowsSplitsExactly() {
     whole = diffusionObjectiveFunction(info.name)(in, params);
     for (auto [b, e] : {std::pair<std::int64_t, std::int64_t>{0, 2}, {2, 4}}) {
       DiffusionObjectiveInputs part = in;
-      for (torch::Tensor *t : {&part.predModelW, &part.predModelL, &part.predRefW, &part.predRefL, &part.noise})
+      for (torch::Tensor *t :
+           {&part.predModelW, &part.predModelL, &part.predRefW, &part.predRefL, &part.noise})
         *t = rows(*t, b, e, 4);
       parts.push_back(diffusionObjectiveFunction(info.name)(part, params));
       weights.push_back(0.5);
@@ -412,7 +421,10 @@ void TestObjectiveContract::meanOverRowsSplitsExactly() {
   QVERIFY(std::abs(combined("loss") - value(whole.loss)) < 1e-5 * std::max(1.0, std::abs(value(whole.loss))));
   for (const auto &[key, metric] : whole.metrics)
     QVERIFY2(std::abs(combined(key) - value(metric)) < 1e-5 * std::max(1.0, std::abs(value(metric))),
-             qPrintable(QString("%1: halves give %2, the batch %3").arg(key.c_str()).arg(combined(key)).arg(value(metric))));
+             qPrintable(QString("%1: halves give %2, the batch %3")
+                            .arg(key.c_str())
+                            .arg(combined(key))
+                            .arg(value(metric))));
 }
 
 // tests/data/objectives/<name>.json: losses, metrics and (image) gradients from Python PyTorch in
@@ -436,7 +448,8 @@ void TestObjectiveContract::referenceVectors() {
       out = objectiveFunction(info.name)(textInputsFromJson(doc.at("inputs"), c.at("inputs")), params);
     } else {
       const auto shape = doc.at("shape").get<std::vector<int64_t>>();
-      const auto in = imageInputsFromJson(doc.at("inputs").at(c.at("inputs").get<std::string>()), shape, leaves);
+      const auto in =
+          imageInputsFromJson(doc.at("inputs").at(c.at("inputs").get<std::string>()), shape, leaves);
       out = diffusionObjectiveFunction(info.name)(in, params);
       tolerance = 1e-12;
     }
@@ -457,7 +470,8 @@ void TestObjectiveContract::referenceVectors() {
       const torch::Tensor &leaf = leaves.at(key);
       const torch::Tensor got = leaf.grad().defined() ? leaf.grad() : torch::zeros_like(leaf);
       const double diff = (got - tensorFromJson(gradJson, leaf.sizes().vec())).abs().max().item<double>();
-      QVERIFY2(diff < 1e-12, qPrintable(QString("%1: gradient %2 off by %3").arg(caseName.c_str(), key.c_str()).arg(diff)));
+      QVERIFY2(diff < 1e-12,
+               qPrintable(QString("%1: gradient %2 off by %3").arg(caseName.c_str(), key.c_str()).arg(diff)));
     }
   }
 }
@@ -465,7 +479,8 @@ void TestObjectiveContract::referenceVectors() {
 // A vector file without an objective would be a test that checks nothing.
 void TestObjectiveContract::everyVectorFileIsAnObjective() {
   int files = 0;
-  for (const auto &entry : std::filesystem::directory_iterator(std::string(PREFLAB_TEST_DATA_DIR) + "/objectives")) {
+  for (const auto &entry :
+       std::filesystem::directory_iterator(std::string(PREFLAB_TEST_DATA_DIR) + "/objectives")) {
     if (entry.path().extension() != ".json")
       continue;
     ++files;

@@ -1,4 +1,5 @@
-// Tests the text objectives: spec vectors, invariants, gradient signs (reference vectors: tst_objective_contract).
+// Tests the text objectives: spec vectors, invariants, gradient signs (reference vectors:
+// tst_objective_contract).
 #include "core/io/input_error.h"
 #include "core/objectives/objective.h"
 #include "core/objectives/objective_info.h"

@@ -16,9 +16,10 @@ class TestTrainConfig : public QObject {
 
 private Q_SLOTS:
   void readsTrlNames() {
-    const auto c = textTrainConfigFromYaml("beta: 0.25\nlearning_rate: 1.0e-5\nper_device_train_batch_size: 8\n"
-                                       "loss_type: ipo\nmodel:\n  n_layer: 2\n",
-                                       "c.yaml");
+    const auto c =
+        textTrainConfigFromYaml("beta: 0.25\nlearning_rate: 1.0e-5\nper_device_train_batch_size: 8\n"
+                                "loss_type: ipo\nmodel:\n  n_layer: 2\n",
+                                "c.yaml");
     QCOMPARE(c.beta, 0.25);
     QCOMPARE(c.learningRate, 1e-5);
     QCOMPARE(c.perDeviceTrainBatchSize, std::int64_t(8));

@@ -56,10 +56,12 @@ private slots:
     auto c = d.imageConfig();
     QCOMPARE(QString::fromStdString(c.trainFile), QStringLiteral("fashion-mnist"));
     QCOMPARE(QString::fromStdString(c.lossType), QStringLiteral("diffusion-dpo"));
-    QCOMPARE(c.beta, preflab::core::objectiveInfo("diffusion-dpo", preflab::core::Modality::Image).defaultBeta());
+    QCOMPARE(c.beta,
+             preflab::core::objectiveInfo("diffusion-dpo", preflab::core::Modality::Image).defaultBeta());
     QCOMPARE(c.maxSteps, std::int64_t(40));
     d.setField("loss_type", "dspo");
-    QCOMPARE(d.imageConfig().beta, preflab::core::objectiveInfo("dspo", preflab::core::Modality::Image).defaultBeta());
+    QCOMPARE(d.imageConfig().beta,
+             preflab::core::objectiveInfo("dspo", preflab::core::Modality::Image).defaultBeta());
     // A manifest: the file must exist, an oracle is optional and must be an oracle folder.
     d.setField("task", "image:manifest");
     QVERIFY(d.errors().contains("train_file"));
@@ -89,7 +91,8 @@ private slots:
     d.setField("oracle_model", qEnvironmentVariable("PREFLAB_DIALOG_ORACLE", "fashion"));
     d.setField("max_steps", "200");
     // PREFLAB_DIALOG_SET="loss_type=kto;desirable_weight=-1": more fields, in order.
-    for (const QString &assignment : qEnvironmentVariable("PREFLAB_DIALOG_SET").split(';', Qt::SkipEmptyParts))
+    for (const QString &assignment :
+         qEnvironmentVariable("PREFLAB_DIALOG_SET").split(';', Qt::SkipEmptyParts))
       d.setField(assignment.section('=', 0, 0), assignment.section('=', 1));
     d.show();
     QTest::qWait(500);
@@ -114,7 +117,7 @@ private slots:
     QVERIFY2(d.isValid(), qPrintable(QStringList(d.errors().values()).join("; ")));
     QCOMPARE(d.config().objectiveParams.at("desirable_weight"), 1.5);
     d.setField("loss_type", "robust");
-    QCOMPARE(rowKeys().size(), 1); // label_smoothing only
+    QCOMPARE(rowKeys().size(), 1);        // label_smoothing only
     d.setField("label_smoothing", "0.5"); // robust needs it below 0.5: core's rule, shown beside it
     QVERIFY(d.errors().contains("label_smoothing"));
     d.setField("label_smoothing", "0.2");

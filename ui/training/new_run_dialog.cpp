@@ -191,7 +191,8 @@ bool NewRunDialog::isImage() const {
 void NewRunDialog::onTaskChanged() {
   const bool image = isImage();
   const core::ObjectiveInfo *first =
-      m_objective->count() > 0 ? core::findObjectiveInfo(m_objective->itemData(0).toString().toStdString()) : nullptr;
+      m_objective->count() > 0 ? core::findObjectiveInfo(m_objective->itemData(0).toString().toStdString())
+                               : nullptr;
   const bool wasImage = first && first->modality == core::Modality::Image;
   if (image != wasImage) {
     const QSignalBlocker block(m_objective);
@@ -266,8 +267,9 @@ void NewRunDialog::rebuildParamRows(const core::ObjectiveInfo *info) {
       continue; // β has its own row; a switch that must stay off is not offered
     const QString key = q(p.key);
     const auto base = m_base.objectiveParams.find(p.key);
-    const double value =
-        info->modality == core::Modality::Text && base != m_base.objectiveParams.end() ? base->second : p.defaultValue;
+    const double value = info->modality == core::Modality::Text && base != m_base.objectiveParams.end()
+                             ? base->second
+                             : p.defaultValue;
     auto *rowWidget = new QWidget;
     auto *h = new QHBoxLayout(rowWidget);
     h->setContentsMargins(0, 0, 0, 0);
@@ -464,7 +466,8 @@ void NewRunDialog::validate() {
   for (auto it = m_errorLabels.begin(); it != m_errorLabels.end(); ++it)
     it.value()->setText(m_errors.value(it.key()));
   // β outside the objective's usual range is allowed (the diagnostics panel flags it too).
-  const core::ObjectiveInfo *info = core::findObjectiveInfo(m_objective->currentData().toString().toStdString());
+  const core::ObjectiveInfo *info =
+      core::findObjectiveInfo(m_objective->currentData().toString().toStdString());
   if (info && info->betaHigh() > 0 && !m_errors.contains(QStringLiteral("beta")) &&
       (m_beta->value() < info->betaLow() || m_beta->value() > info->betaHigh()))
     m_errorLabels.value(QStringLiteral("beta"))

@@ -36,7 +36,7 @@ public:
 
   // A text run: config(); a text-to-image run (task "Text-to-image ..."): imageConfig().
   bool isImage() const;
-  core::TextTrainConfig config() const;           // the resolved text config (valid when isValid())
+  core::TextTrainConfig config() const;       // the resolved text config (valid when isValid())
   core::ImageTrainConfig imageConfig() const; // the resolved image config (valid when isValid())
   QString label() const;                      // the run's name, also the output folder's name
   bool isValid() const { return m_errors.isEmpty(); }

@@ -16,7 +16,7 @@ namespace preflab::ui {
 struct RunRequest {
   QString id;                                  // assigned by RunController::enqueue when empty
   QString label;                               // shown in lists and legends
-  core::TextTrainConfig config;                    // a text run (unused when `image` is set)
+  core::TextTrainConfig config;                // a text run (unused when `image` is set)
   std::optional<core::ImageTrainConfig> image; // a text-to-image run
   bool resume = false;
   bool overwrite = false;
