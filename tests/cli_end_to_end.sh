@@ -56,6 +56,15 @@ check "eval writes one line per pair" test "$(lines "$work/eval.jsonl")" -eq 32
 check "eval lines carry ids and ref logps" contains "$work/eval.jsonl" '"ref_logp_chosen"'
 check "eval dumps token ids" contains "$work/eval.jsonl" '"chosen_ids"'
 check "eval summary has ranking accuracy" contains "$work/out.txt" '"ranking/accuracy"'
+check "eval on empty prompts" expect_exit 0 "$cli" eval --model "$run/hf" --data "$data/empty_prompt/pairs.jsonl" \
+  --out "$work/empty.jsonl"
+check "eval scores every empty-prompt pair" test "$(lines "$work/empty.jsonl")" -eq 5
+cp "$data/empty_prompt/pairs.jsonl" "$work/pairs_copy.jsonl"
+check "eval --out equal to --data refused" expect_exit 1 "$cli" eval --model "$run/hf" --data "$work/pairs_copy.jsonl" \
+  --out "$work/pairs_copy.jsonl"
+check "dataset left intact" cmp -s "$work/pairs_copy.jsonl" "$data/empty_prompt/pairs.jsonl"
+check "eval --max-length 0 refused" expect_exit 2 "$cli" eval --model "$run/hf" --data "$data/empty_prompt/pairs.jsonl" \
+  --out "$work/x.jsonl" --max-length 0
 check "analyze" expect_exit 0 "$cli" analyze "$work/eval.jsonl" --out "$work/analysis.jsonl"
 check "analyze summary has alignment gap" contains "$work/out.txt" '"ranking/alignment_gap"'
 check "analyze per-pair difficulty" contains "$work/analysis.jsonl" '"difficulty"'

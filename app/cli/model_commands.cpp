@@ -10,6 +10,15 @@
 
 namespace preflab::cli {
 
+namespace {
+void addAssumedRaterFractionOption(CLI::App *cmd, std::optional<double> &target) {
+  cmd->add_option("--assume-rater-fraction", target,
+                  "rater fraction for pairs that have none, so they get idealised numbers (the "
+                  "summary states it as assumed_rater_fraction); without it they get none")
+      ->check(CLI::Range(0.5, 1.0));
+}
+} // namespace
+
 Action addEvalCommand(CLI::App &app) {
   auto *cmd = app.add_subcommand("eval", "Score every pair of a dataset: log-probs of chosen and rejected, "
                                          "ranking accuracy (plain and length-normalised).");
@@ -25,11 +34,14 @@ Action addEvalCommand(CLI::App &app) {
   cmd->add_option("--format", o->format, "auto, trl, trl-conversational, hh-rlhf, ultrafeedback");
   cmd->add_flag("--skip-invalid", o->skipInvalid, "skip bad lines (and report how many) instead of failing");
   cmd->add_option("--max-length", o->maxLength,
-                  "tokens of prompt+response (default: the model's block size)");
+                  "tokens of prompt+response, at least 2 (default: the model's block size)")
+      ->check(CLI::Range(std::int64_t(2), std::int64_t(1) << 30));
   cmd->add_option("--max-prompt-length", o->maxPromptLength,
-                  "prompt tokens kept (default: half of max length)");
+                  "prompt tokens kept, at least 1 (default: half of max length)")
+      ->check(CLI::Range(std::int64_t(1), std::int64_t(1) << 30));
   cmd->add_option("--batch-size", o->batchSize, "pairs per forward")->check(CLI::PositiveNumber);
   cmd->add_option("--device", o->device, "cpu or cuda");
+  addAssumedRaterFractionOption(cmd, o->assumedRaterFraction);
   return [o, summaryPath]() -> int {
     ProgressLine progress;
     auto summary = core::evaluatePairs(*o, [&](const std::string &s, double f) { progress.update(s, f); });
@@ -45,19 +57,23 @@ Action addAnalyzeCommand(CLI::App &app) {
   auto *cmd = app.add_subcommand("analyze", "Idealised ranking accuracy over a beta grid, alignment gap and "
                                             "per-pair difficulty, from an eval output made with --ref.");
   struct Args {
-    std::string evalPath, outPairs, outSummary;
-    double beta = 0.1;
+    std::string evalPath, outSummary;
+    core::AnalyzeOptions options;
   };
   auto a = std::make_shared<Args>();
   cmd->add_option("eval", a->evalPath, "output of 'preflab-cli eval ... --ref DIR'")
       ->required()
       ->check(CLI::ExistingFile);
-  cmd->add_option("--beta", a->beta, "beta for the per-pair difficulty softplus(-beta*c)")
+  cmd->add_option("--loss-type", a->options.lossType,
+                  "objective whose optimum and per-pair difficulty the pair lines use (default dpo)");
+  cmd->add_option("--beta", a->options.beta,
+                  "that objective's beta; DPO's difficulty is softplus(-beta*c)")
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--out", a->outPairs, "per-pair analysis JSONL");
+  cmd->add_option("--out", a->options.outPairsPath, "per-pair analysis JSONL");
   cmd->add_option("--summary", a->outSummary, "summary JSON file");
+  addAssumedRaterFractionOption(cmd, a->options.assumedRaterFraction);
   return [a]() -> int {
-    auto summary = core::analyzeEvalFile(a->evalPath, a->beta, a->outPairs);
+    auto summary = core::analyzeEvalFile(a->evalPath, a->options);
     if (!a->outSummary.empty())
       core::writeFileAtomic(a->outSummary, summary.dump(2) + "\n");
     std::cout << summary.dump(2) << std::endl;

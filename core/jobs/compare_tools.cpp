@@ -140,7 +140,7 @@ std::vector<double> rewardModelScores(ModelSet &set, const std::vector<std::stri
   const auto maxLength = set.scorer->blockSize();
   std::vector<TokenIds> ps, rs;
   for (std::size_t i = 0; i < prompts.size(); ++i) {
-    ps.push_back(tok.encode(prompts[i]));
+    ps.push_back(encodePrompt(tok, prompts[i]));
     rs.push_back(tok.encode(texts[i]));
     if (rs.back().empty())
       rs.back().push_back(tok.eosId());

@@ -40,6 +40,9 @@ nlohmann::json evaluatePairs(const PairEvalOptions &o, const ProgressFn &progres
     ref = loadModelOrCheckpoint(o.refDir, nullptr);
     (*ref)->to(device);
   }
+  std::error_code ec;
+  if (!o.outPath.empty() && fs::exists(o.outPath) && fs::equivalent(o.outPath, o.dataPath, ec))
+    throw InputError(o.outPath, 0, "--out", "is the dataset being scored; choose another output file");
   TextReadOptions ro;
   ro.format = parseTextFormat(o.format);
   ro.skipInvalid = o.skipInvalid;
@@ -81,12 +84,17 @@ nlohmann::json evaluatePairs(const PairEvalOptions &o, const ProgressFn &progres
     writeFileAtomic(o.outPath, lines);
   if (progress)
     progress("scoring pairs", 1.0);
-  auto summary = toJson(summarizeRanking(scores));
+  RankingOptions rank;
+  rank.assumedRaterFraction = o.assumedRaterFraction;
+  auto summary = toJson(summarizeRanking(scores, rank));
   summary["skipped"] = data.skipped.size();
   return summary;
 }
 
-nlohmann::json analyzeEvalFile(const std::string &evalPath, double beta, const std::string &outPairsPath) {
+nlohmann::json analyzeEvalFile(const std::string &evalPath, const AnalyzeOptions &o) {
+  const auto &objective = objectiveInfo(o.lossType);
+  const auto params = objectiveParamsFrom(objective, o.beta, {});
+  checkObjectiveParams(objective, params);
   std::vector<PairScore> pairs;
   forEachJsonlObject(evalPath, [&](const nlohmann::json &j, std::int64_t lineNo) {
     PairScore p;
@@ -113,11 +121,18 @@ nlohmann::json analyzeEvalFile(const std::string &evalPath, double beta, const s
     throw InputError(evalPath, 0, {}, "no records");
   std::string lines;
   for (const auto &p : pairs)
-    lines += pairAnalysis(p, beta).dump() + "\n";
-  if (!outPairsPath.empty())
-    writeFileAtomic(outPairsPath, lines);
-  auto summary = toJson(summarizeRanking(pairs));
-  summary["beta"] = beta;
+    lines += pairAnalysis(p, objective, params, o.assumedRaterFraction).dump() + "\n";
+  if (!o.outPairsPath.empty()) {
+    std::error_code ec;
+    if (fs::exists(o.outPairsPath) && fs::equivalent(o.outPairsPath, evalPath, ec))
+      throw InputError(o.outPairsPath, 0, "--out", "is the eval file being analysed; choose another output file");
+    writeFileAtomic(o.outPairsPath, lines);
+  }
+  RankingOptions rank;
+  rank.assumedRaterFraction = o.assumedRaterFraction;
+  auto summary = toJson(summarizeRanking(pairs, rank));
+  summary["loss_type"] = objective.name;
+  summary["beta"] = o.beta;
   return summary;
 }
 

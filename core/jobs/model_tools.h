@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,7 @@ struct PairEvalOptions {
   std::int64_t maxPromptLength = 0; // 0: half of max_length
   std::int64_t batchSize = 64;
   std::string device = "cpu";
+  std::optional<double> assumedRaterFraction; // α for pairs without rater_fraction (idealised numbers)
 };
 
 // Scores every pair: writes one line per pair (id, logp_chosen, logp_rejected, len_chosen,
@@ -34,11 +36,19 @@ struct PairEvalOptions {
 // summary (plus "skipped"). Throws InputError for bad files.
 nlohmann::json evaluatePairs(const PairEvalOptions &options, const ProgressFn &progress = {});
 
+struct AnalyzeOptions {
+  std::string lossType = "dpo"; // whose optimum and difficulty the per-pair lines use
+  double beta = 0.1;            // that objective's β (its other parameters: their defaults)
+  std::optional<double> assumedRaterFraction; // α for pairs without rater_fraction
+  std::string outPairsPath;                   // per-pair analysis JSONL (optional)
+};
+
 // Reads an evaluatePairs output (which must carry ref_logp_*; rater_fraction is used when the
-// line has it), writes per-pair analysis lines to `outPairsPath` (c, difficulty at `beta`,
-// idealised correctness per β, ...) and returns the summary: ranking accuracy, idealised
-// min/median/max over the β grid, alignment gap.
-nlohmann::json analyzeEvalFile(const std::string &evalPath, double beta, const std::string &outPairsPath);
+// line has it), writes per-pair analysis lines (c, difficulty and optimum correctness under the
+// objective, idealised correctness per β of the grid, ...) and returns the summary: ranking
+// accuracy, idealised min/median/max over the β grid and alignment gap (over pairs with an α),
+// ties left out and counted.
+nlohmann::json analyzeEvalFile(const std::string &evalPath, const AnalyzeOptions &options);
 
 // Samples one continuation per prompt with seeds seed, seed+1, ...; returns the texts.
 std::vector<std::string> sampleFromModel(const std::string &modelDir, const std::vector<std::string> &prompts,

@@ -3,6 +3,9 @@
 
 #include "core/objectives/objective_definition.h"
 
+#include <algorithm>
+#include <cmath>
+
 namespace preflab::core {
 
 torch::Tensor requireInput(const torch::Tensor &t, const char *field,
@@ -94,7 +97,7 @@ PairwiseLogps pairwisePolicyLogps(const ObjectiveInputs &in, const std::string &
 
 void finishPairwise(ObjectiveOutput &out, const torch::Tensor &losses,
                     const torch::Tensor &chosenRewards, const torch::Tensor &rejectedRewards,
-                    const PairwiseLogps &policy) {
+                    const PairwiseLogps &policy, bool logpsAsMeans) {
   out.loss = losses.mean();
   const torch::Tensor rw = chosenRewards.detach();
   const torch::Tensor rl = rejectedRewards.detach();
@@ -103,8 +106,8 @@ void finishPairwise(ObjectiveOutput &out, const torch::Tensor &losses,
   out.metrics["rewards/rejected"] = rl.mean();
   out.metrics["rewards/margins"] = (rw - rl).mean();
   out.metrics["rewards/accuracies"] = fraction(rw > rl); // ties count as wrong, as in TRL
-  out.metrics["logps/chosen"] = policy.chosen.detach().mean();
-  out.metrics["logps/rejected"] = policy.rejected.detach().mean();
+  out.metrics["logps/chosen"] = (logpsAsMeans ? policy.chosenMean : policy.chosen).detach().mean();
+  out.metrics["logps/rejected"] = (logpsAsMeans ? policy.rejectedMean : policy.rejected).detach().mean();
   // Ranking accuracy (Chen et al. 2024) compares the policy alone, not its reward.
   out.metrics["ranking/accuracy"] = fraction(policy.chosen.detach() >= policy.rejected.detach());
   out.metrics["ranking/accuracy_len_norm"] =
@@ -166,9 +169,28 @@ ObjectiveOutput rdpoLoss(const ObjectiveInputs &in, const ObjectiveParams &param
 
 namespace {
 
+// log(q / (1 − q)) with q kept inside [1e-3, 1 − 1e-3]: unanimous raters would put the optimum at
+// an infinite margin (the ranking-accuracy paper's α clamp).
+double clampedLogit(double q) {
+  constexpr double kEps = 1e-3;
+  q = std::clamp(q, kEps, 1.0 - kEps);
+  return std::log(q) - std::log1p(-q);
+}
+
+double softplus(double x) { return x > 30 ? x : std::log1p(std::exp(x)); }
+
+// σ(βh*) = q, the probability the optimum assigns to "chosen wins".
+double logisticOptimum(const ObjectiveParams &params, double q) { return clampedLogit(q) / params.beta(); }
+
 ObjectiveParam labelSmoothingParam(bool robust) {
   return realParam("label_smoothing", 0.0, 0.0, 0.5, "label-flip rate epsilon of the preference labels",
                    robust);
+}
+
+// cDPO (and DPO with label_smoothing): σ(βh*) = (1 − ε)α + ε(1 − α).
+double conservativeOptimum(const ObjectiveParams &p, const PairFacts &f) {
+  const double eps = p.get("label_smoothing");
+  return logisticOptimum(p, (1.0 - eps) * f.raterFraction + eps * (1.0 - f.raterFraction));
 }
 
 ObjectiveDefinition dpoFamilyObjective(std::string name, std::string title, std::string betaMeaning,
@@ -190,20 +212,32 @@ ObjectiveDefinition dpoFamilyObjective(std::string name, std::string title, std:
 ObjectiveDefinition dpoObjective() {
   ObjectiveDefinition d = dpoFamilyObjective(
       "dpo", "DPO (sigmoid)", "KL strength",
-      "Logistic loss on beta times the policy-minus-reference log-ratio margin (sequence sums); honours "
-      "label_smoothing like TRL.",
+      "Logistic loss on beta times the policy-minus-reference log-ratio margin (sequence sums); "
+      "label_smoothing > 0 mixes in the flipped-label loss (conservative DPO; TRL's sigmoid loss "
+      "ignores label_smoothing).",
       dpoLoss);
   d.info.startsAtLn2 = true;
   d.info.params.push_back(labelSmoothingParam(false));
+  d.info.optimalMargin = conservativeOptimum;
+  d.info.marginLoss = [](const ObjectiveParams &p, double h, const PairFacts &) -> std::optional<double> {
+    if (p.get("label_smoothing") != 0.0) // the mix has its minimum at a finite margin
+      return std::nullopt;
+    return softplus(-p.beta() * h);
+  };
   return d;
 }
 
 ObjectiveDefinition ipoObjective() {
-  return dpoFamilyObjective(
+  ObjectiveDefinition d = dpoFamilyObjective(
       "ipo", "IPO", "tau (regularisation)",
       "Squared distance of the log-ratio margin from 1/(2 tau); each side's log-ratio is "
       "divided by its token count first, as TRL does.",
       ipoLoss);
+  d.info.optimalMargin = [](const ObjectiveParams &p, const PairFacts &f) {
+    return (2.0 * f.raterFraction - 1.0) / (2.0 * p.beta()); // α(h − m)² + (1 − α)(h + m)² is least there
+  };
+  d.info.marginOnTokenMeans = true;
+  return d;
 }
 
 ObjectiveDefinition cdpoObjective() {
@@ -213,6 +247,7 @@ ObjectiveDefinition cdpoObjective() {
       cdpoLoss);
   d.info.startsAtLn2 = true;
   d.info.params.push_back(labelSmoothingParam(false));
+  d.info.optimalMargin = conservativeOptimum;
   return d;
 }
 
@@ -222,22 +257,43 @@ ObjectiveDefinition robustObjective() {
       "Unbiased DPO under a label-flip rate epsilon = label_smoothing in [0, 0.5).", robustDpoLoss);
   d.info.startsAtLn2 = true;
   d.info.params.push_back(labelSmoothingParam(true));
+  // σ(βh*) = (α − ε)/(1 − 2ε): the estimator undoes the flips it assumes.
+  d.info.optimalMargin = [](const ObjectiveParams &p, const PairFacts &f) {
+    const double eps = p.get("label_smoothing");
+    return logisticOptimum(p, (f.raterFraction - eps) / (1.0 - 2.0 * eps));
+  };
+  d.info.marginLoss = [](const ObjectiveParams &p, double h, const PairFacts &) -> std::optional<double> {
+    const double eps = p.get("label_smoothing"), x = p.beta() * h;
+    return ((1.0 - eps) * softplus(-x) - eps * softplus(x)) / (1.0 - 2.0 * eps);
+  };
   return d;
 }
 
 ObjectiveDefinition hingeObjective() {
-  return dpoFamilyObjective("hinge", "Hinge (RSO)", "inverse margin",
-                            "Hinge on beta times the log-ratio margin: zero once it exceeds 1/beta.",
-                            hingeLoss);
+  ObjectiveDefinition d =
+      dpoFamilyObjective("hinge", "Hinge (RSO)", "inverse margin",
+                         "Hinge on beta times the log-ratio margin: zero once it exceeds 1/beta.", hingeLoss);
+  // No optimum: every margin past 1/β has zero loss.
+  d.info.marginLoss = [](const ObjectiveParams &p, double h, const PairFacts &) -> std::optional<double> {
+    return std::max(0.0, 1.0 - p.beta() * h);
+  };
+  return d;
 }
 
 ObjectiveDefinition rdpoObjective() {
   ObjectiveDefinition d = dpoFamilyObjective(
       "rdpo", "R-DPO (length-regularised)", "KL strength",
       "DPO with rdpo_alpha times the chosen-minus-rejected token count added to the margin.", rdpoLoss);
-  d.info.startsAtLn2 = true;
+  // At zero margin its loss is softplus(−α·Δlen), ln 2 only for equal lengths: not startsAtLn2.
   d.info.params.push_back(realParam("rdpo_alpha", 0.01, -1e6, 1e6,
                                     "R-DPO length penalty per token of chosen-minus-rejected length"));
+  // σ(βh* + α_len·Δlen) = α: DPO's optimum shifted by the length term.
+  d.info.optimalMargin = [](const ObjectiveParams &p, const PairFacts &f) {
+    return (clampedLogit(f.raterFraction) - p.get("rdpo_alpha") * (f.lenChosen - f.lenRejected)) / p.beta();
+  };
+  d.info.marginLoss = [](const ObjectiveParams &p, double h, const PairFacts &f) -> std::optional<double> {
+    return softplus(-(p.beta() * h + p.get("rdpo_alpha") * (f.lenChosen - f.lenRejected)));
+  };
   return d;
 }
 

@@ -46,10 +46,11 @@ struct PairwiseLogps {
 PairwiseLogps pairwisePolicyLogps(const ObjectiveInputs &in, const std::string &objective);
 
 // Sets out.loss = mean(losses) and adds the pair metrics: rewards/{chosen,rejected,margins,
-// accuracies} from the given rewards (strict >), logps/{chosen,rejected} (sums),
-// ranking/accuracy (sums, ≥) and ranking/accuracy_len_norm (means, ≥). losses, rewards: (B,).
+// accuracies} from the given rewards (strict >), logps/{chosen,rejected} (sums; token means with
+// `logpsAsMeans`, as the reference-free objectives' own code bases log them), ranking/accuracy
+// (sums, ≥) and ranking/accuracy_len_norm (means, ≥). losses, rewards: (B,).
 void finishPairwise(ObjectiveOutput &out, const torch::Tensor &losses,
                     const torch::Tensor &chosenRewards, const torch::Tensor &rejectedRewards,
-                    const PairwiseLogps &policy);
+                    const PairwiseLogps &policy, bool logpsAsMeans = false);
 
 } // namespace preflab::core

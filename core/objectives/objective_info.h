@@ -3,7 +3,9 @@
 // the New run dialog and the trainers' input building all read these declarations.
 #pragma once
 
+#include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +34,14 @@ struct ObjectiveParam {
   std::string help;                       // what it means, e.g. "label-flip rate epsilon"
 };
 
+struct ObjectiveParams;
+
+// What a closed-form optimum of a pairwise objective depends on, for one pair.
+struct PairFacts {
+  double raterFraction = 1.0;             // α: the share of raters preferring chosen
+  double lenChosen = 1, lenRejected = 1;  // response tokens
+};
+
 struct ObjectiveInfo {
   std::string name;  // registry key, e.g. "dpo", "diffusion-dpo"
   std::string title; // human-readable, e.g. "DPO (sigmoid)"
@@ -51,6 +61,18 @@ struct ObjectiveInfo {
   bool meanOverRows = false;
   std::string summary;                // one line: the loss in words
   std::vector<ObjectiveParam> params; // "beta" first when the objective has one
+
+  // Text pairwise objectives with a closed-form population optimum: the implicit-reward margin
+  // h* = [log π(y_w) − log π_ref(y_w)] − [log π(y_l) − log π_ref(y_l)] that minimises the expected
+  // loss when a share α of raters prefers y_w (DPO: σ(βh*) = α). Unset where there is none (hinge's
+  // zero-loss set is a half-line; KTO, SimPO, SimPER, ORPO, SFT and reward models have no
+  // reference to be an optimum relative to). The "at this run's β" metrics use it.
+  std::function<double(const ObjectiveParams &, const PairFacts &)> optimalMargin;
+  bool marginOnTokenMeans = false; // h is formed from per-token log-ratios (IPO as TRL computes it)
+  // One pair's loss as a function of h, set only where that function is non-increasing, so that
+  // "loss below its value at the margin where the policy ranks the pair level" means "ranked
+  // correctly": the per-pair difficulty. Empty for parameter values that make it non-monotone.
+  std::function<std::optional<double>(const ObjectiveParams &, double margin, const PairFacts &)> marginLoss;
 
   // The parameter `key`, or null when this objective has none of that name.
   const ObjectiveParam *param(const std::string &key) const;

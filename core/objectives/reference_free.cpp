@@ -40,7 +40,7 @@ ObjectiveOutput simpoLoss(const ObjectiveInputs &in, const ObjectiveParams &para
   const double beta = params.beta();
   const torch::Tensor logits = beta * ((p.chosenMean - p.rejectedMean) - params.get("gamma_beta_ratio"));
   ObjectiveOutput out;
-  finishPairwise(out, torch::softplus(-logits), beta * p.chosenMean, beta * p.rejectedMean, p);
+  finishPairwise(out, torch::softplus(-logits), beta * p.chosenMean, beta * p.rejectedMean, p, true);
   return out;
 }
 
@@ -51,7 +51,7 @@ ObjectiveOutput simperLoss(const ObjectiveInputs &in, const ObjectiveParams &) {
   // weighted by its own inverse perplexity.
   const torch::Tensor losses = torch::exp(p.rejectedMean) - torch::exp(p.chosenMean);
   ObjectiveOutput out;
-  finishPairwise(out, losses, p.chosenMean, p.rejectedMean, p);
+  finishPairwise(out, losses, p.chosenMean, p.rejectedMean, p, true);
   return out;
 }
 
@@ -67,7 +67,7 @@ ObjectiveOutput orpoLoss(const ObjectiveInputs &in, const ObjectiveParams &param
   const torch::Tensor logSigma = torch::log_sigmoid(diff);                  // (B,)
   ObjectiveOutput out;
   // finishPairwise averages per-row losses: mean(nll − λ·log σ) = nll − λ·mean(log σ).
-  finishPairwise(out, nll - lambda * logSigma, lambda * p.chosenMean, lambda * p.rejectedMean, p);
+  finishPairwise(out, nll - lambda * logSigma, lambda * p.chosenMean, lambda * p.rejectedMean, p, true);
   out.metrics["nll_loss"] = nll.detach();
   out.metrics["log_odds_ratio"] = logSigma.detach().mean();
   out.metrics["log_odds_chosen"] = diff.detach().mean();

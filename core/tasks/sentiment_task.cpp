@@ -242,9 +242,11 @@ nlohmann::json SentimentTask::evaluate(const CausalLm &policy, RunFolder &folder
   const auto evalData = readTextPreferences(evalPairsPath());
   const auto tokens = tokenizeData(evalData, m_tokenizer, false);
   const auto scores = scorePairs(policy, &reference, tokens, so);
+  const auto &objective = objectiveInfo(m_config.lossType);
+  const auto params = m_config.lossParams();
   std::string pairLines;
   for (std::size_t i = 0; i < scores.size(); ++i) {
-    auto line = pairAnalysis(scores[i], m_config.beta);
+    auto line = pairAnalysis(scores[i], objective, params);
     if (i < evalData.pairs.size() && evalData.pairs[i].id == scores[i].id) { // texts for the pairs inspector
       line["prompt"] = evalData.pairs[i].prompt;
       line["chosen"] = evalData.pairs[i].chosen;
@@ -254,21 +256,36 @@ nlohmann::json SentimentTask::evaluate(const CausalLm &policy, RunFolder &folder
   }
   writeFileAtomic(folder.path("eval/pairs.jsonl"), pairLines);
   auto summary = toJson(summarizeRanking(scores));
-  // The paper's idealised accuracy is a median over a fixed β grid (the same for every run on
-  // these pairs); the value at this run's own β is what one run should be compared with.
-  if (objectiveInfo(m_config.lossType).needsReference && m_config.beta > 0) {
-    double ideal = 0;
-    for (const auto &p : scores)
-      ideal += idealizedCorrect(p, m_config.beta, false);
-    ideal /= double(std::max<std::size_t>(1, scores.size()));
-    summary["ranking/idealized_at_beta"] = ideal;
-    summary["ranking/alignment_gap_at_beta"] = ideal - summary["ranking/accuracy"].get<double>();
+  // The paper's idealised accuracy is DPO's optimum, a median over a fixed β grid (the same for
+  // every run on these pairs); what one run should be compared with is its own objective's
+  // optimum at its own parameters, where the objective has a closed-form one.
+  double ideal = 0, observed = 0, counted = 0;
+  for (const auto &p : scores) {
+    if (isTie(p))
+      continue;
+    if (const auto correct = optimumCorrect(p, objective, params)) {
+      ideal += *correct;
+      observed += rankedCorrectly(p, objective.marginOnTokenMeans);
+      ++counted;
+    }
   }
-  // The reference's own ranking accuracy, from the reference log-probs scored above.
-  double refCorrect = 0;
+  if (counted > 0) {
+    summary["ranking/idealized_at_beta"] = ideal / counted;
+    summary["ranking/alignment_gap_at_beta"] = (ideal - observed) / counted;
+    if (objective.marginOnTokenMeans)
+      summary["ranking/idealized_at_beta_on"] = "token means (compare ranking/accuracy_len_norm)";
+  } else {
+    summary["ranking/idealized_at_beta_why"] =
+        "'" + objective.name + "' has no closed-form optimum to rank pairs by";
+  }
+  // The reference's own ranking accuracy, from the reference log-probs scored above (ties left out).
+  double refCorrect = 0, ranked = 0;
   for (const auto &p : scores)
-    refCorrect += *p.refChosen >= *p.refRejected;
-  summary["ranking/accuracy_ref"] = refCorrect / double(std::max<std::size_t>(1, scores.size()));
+    if (!isTie(p)) {
+      refCorrect += *p.refChosen >= *p.refRejected;
+      ++ranked;
+    }
+  summary["ranking/accuracy_ref"] = refCorrect / std::max(1.0, ranked);
   summary["eval/reward"] = rewardPolicy / n;
   summary["eval/reward_ref"] = rewardRef / n;
   summary["eval/kl"] = kl / n;

@@ -15,6 +15,8 @@ void truncateToFit(TokenIds &prompt, TokenIds &response, std::int64_t maxLength,
     return;
   std::int64_t keepPrompt = std::min<std::int64_t>(prompt.size(), maxPromptLength);
   keepPrompt = std::min<std::int64_t>(keepPrompt, maxLength - 1);
+  if (!prompt.empty())
+    keepPrompt = std::max<std::int64_t>(keepPrompt, 1); // the first response token needs a context
   if (keepPrompt < std::int64_t(prompt.size()))
     prompt.erase(prompt.begin(), prompt.end() - keepPrompt);
   const std::int64_t room = maxLength - std::int64_t(prompt.size());
@@ -35,6 +37,8 @@ SequenceBatch buildSequenceBatch(const std::vector<TokenIds> &prompts,
     truncateToFit(ps[i], rs[i], maxLength, maxPromptLength);
     if (rs[i].empty())
       throw std::invalid_argument("buildSequenceBatch: row " + std::to_string(i) + " has an empty response");
+    if (ps[i].empty()) // its first label would sit before the row (see encodePrompt)
+      throw std::invalid_argument("buildSequenceBatch: row " + std::to_string(i) + " has an empty prompt");
     T = std::max<std::int64_t>(T, std::int64_t(ps[i].size() + rs[i].size()));
   }
   auto ids = torch::full({n, T}, padId, torch::kLong);

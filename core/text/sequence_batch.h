@@ -22,11 +22,12 @@ struct SequenceBatch {
 };
 
 // Truncates to fit `maxLength`: the prompt keeps its last `maxPromptLength` tokens (or fewer, so
-// that at least one response token fits), then the response is cut at the end.
+// that at least one response token fits, but never none), then the response is cut at the end.
 void truncateToFit(TokenIds &prompt, TokenIds &response, std::int64_t maxLength,
                    std::int64_t maxPromptLength);
 
-// Builds the batch; rows with an empty response throw std::invalid_argument.
+// Builds the batch; rows with an empty prompt or response throw std::invalid_argument (an empty
+// prompt text is encoded as EOS by encodePrompt, so no user file reaches that).
 SequenceBatch buildSequenceBatch(const std::vector<TokenIds> &prompts,
                                  const std::vector<TokenIds> &responses, std::int64_t maxLength,
                                  std::int64_t maxPromptLength, std::int64_t padId,

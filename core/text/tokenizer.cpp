@@ -34,4 +34,11 @@ std::shared_ptr<Tokenizer> tokenizerFromDescription(const nlohmann::json &descri
   throw InputError({}, 0, "type", "unknown tokenizer type '" + type + "' (known: byte)");
 }
 
+std::vector<std::int64_t> encodePrompt(const Tokenizer &tokenizer, const std::string &prompt) {
+  auto ids = tokenizer.encode(prompt);
+  if (ids.empty())
+    ids.push_back(tokenizer.eosId());
+  return ids;
+}
+
 } // namespace preflab::core

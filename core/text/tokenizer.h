@@ -36,6 +36,11 @@ public:
   nlohmann::json describe() const override;
 };
 
+// A prompt's ids. An empty prompt is the single EOS id: the model is conditioned on a document
+// boundary, as GPT-2 conditions unprompted text on <|endoftext|>. Every response is predicted from
+// at least one token, so log-probs never read before a row.
+std::vector<std::int64_t> encodePrompt(const Tokenizer &tokenizer, const std::string &prompt);
+
 // Builds a tokenizer from describe()'s output; throws InputError on an unknown "type".
 std::shared_ptr<Tokenizer> tokenizerFromDescription(const nlohmann::json &description);
 

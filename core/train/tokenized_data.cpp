@@ -25,18 +25,18 @@ TokenizedData tokenizeData(const TextPreferenceData &data, const Tokenizer &toke
   const auto eos = tokenizer.eosId();
   if (!data.isUnpaired() && !asUnpaired) {
     for (const auto &p : data.pairs)
-      out.pairs.push_back({p.id, tokenizer.encode(p.prompt), withEos(tokenizer.encode(p.chosen), eos),
+      out.pairs.push_back({p.id, encodePrompt(tokenizer, p.prompt), withEos(tokenizer.encode(p.chosen), eos),
                            withEos(tokenizer.encode(p.rejected), eos), p.raterFraction,
                            p.refChosenLogp, p.refRejectedLogp});
     return out;
   }
   if (data.isUnpaired()) {
     for (const auto &u : data.unpaired)
-      out.unpaired.push_back({u.id, tokenizer.encode(u.prompt), withEos(tokenizer.encode(u.completion), eos),
+      out.unpaired.push_back({u.id, encodePrompt(tokenizer, u.prompt), withEos(tokenizer.encode(u.completion), eos),
                               {}, u.desirable, u.refLogp, std::nullopt});
   } else {
     for (const auto &p : data.pairs) {
-      const auto prompt = tokenizer.encode(p.prompt);
+      const auto prompt = encodePrompt(tokenizer, p.prompt);
       out.unpaired.push_back({p.id + "/chosen", prompt, withEos(tokenizer.encode(p.chosen), eos), {}, true,
                               p.refChosenLogp, std::nullopt});
       out.unpaired.push_back({p.id + "/rejected", prompt, withEos(tokenizer.encode(p.rejected), eos), {},

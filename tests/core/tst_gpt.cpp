@@ -109,6 +109,25 @@ private Q_SLOTS:
     QCOMPARE(p3.size() + r3.size(), std::size_t(8)); // fits: untouched
   }
 
+  void emptyPromptIsConditionedOnEos() {
+    ByteTokenizer tok;
+    QCOMPARE(encodePrompt(tok, ""), (TokenIds{ByteTokenizer::kEosId}));
+    QCOMPARE(encodePrompt(tok, "hi"), (TokenIds{104, 105}));
+    // An empty prompt never reaches a batch: its first label would sit before the row.
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
+                             buildSequenceBatch({{1, 2}, {}}, {{5}, {6}}, 16, 8, 0, torch::kCPU));
+    // Truncation keeps at least one prompt token, even with max_prompt_length 0.
+    TokenIds p(5, 1), r(20, 2);
+    truncateToFit(p, r, 8, 0);
+    QCOMPARE(p.size(), std::size_t(1));
+    QCOMPARE(r.size(), std::size_t(7));
+    // Scoring an EOS-conditioned row predicts every response token, and only those.
+    auto batch = buildSequenceBatch({{1, 2, 3}, encodePrompt(tok, "")}, {{5, 6}, {7, 8}}, 16, 8, 0, torch::kCPU);
+    QCOMPARE(batch.labelMask[1].sum().item<float>(), 2.0f);
+    QCOMPARE(batch.labelMask[1][0].item<float>(), 1.0f);
+    QCOMPARE(batch.labelMask[0].sum().item<float>(), 2.0f); // row 0 unchanged by row 1
+  }
+
   void samplingIsDeterministicPerSeed() {
     Gpt model(tinyConfig());
     ByteTokenizer tok;

@@ -164,6 +164,36 @@ DiffusionObjectiveInputs imageInputsFromJson(const nlohmann::json &set, const st
   return in;
 }
 
+// One pair whose policy-minus-reference log-ratio margin is `margin` (per token when the objective
+// forms it from token means), with the given response lengths.
+ObjectiveInputs pairWithMargin(const ObjectiveInfo &info, double margin, double lenW, double lenL) {
+  ObjectiveInputs in;
+  in.refChosen = vec({-15.0});
+  in.refRejected = vec({-12.0});
+  in.policyChosen = vec({-15.0 + margin * (info.marginOnTokenMeans ? lenW : 1.0)});
+  in.policyRejected = vec({-12.0});
+  in.lenChosen = vec({lenW});
+  in.lenRejected = vec({lenL});
+  return in;
+}
+
+// The loss expected when a share α of raters prefers y_w: α·L(h) + (1 − α)·L(the pair swapped).
+double expectedLoss(const ObjectiveInfo &info, const ObjectiveParams &params, double h, const PairFacts &f) {
+  const auto &fn = objectiveFunction(info.name);
+  const double won = value(fn(pairWithMargin(info, h, f.lenChosen, f.lenRejected), params).loss);
+  const double lost = value(fn(pairWithMargin(info, -h, f.lenRejected, f.lenChosen), params).loss);
+  return f.raterFraction * won + (1.0 - f.raterFraction) * lost;
+}
+
+// The declared parameters with β = 1 and label smoothing, where declared, at 0.2: a curved loss.
+ObjectiveParams curvedParams(const ObjectiveInfo &info) {
+  ObjectiveParams params = defaultObjectiveParams(info);
+  params.set("beta", 1.0);
+  if (info.param("label_smoothing"))
+    params.set("label_smoothing", 0.2);
+  return params;
+}
+
 void addRowPerObjective() {
   QTest::addColumn<QString>("name");
   for (const ObjectiveInfo &info : objectiveInfos())
@@ -196,6 +226,10 @@ private Q_SLOTS:
   void referenceVectors_data() { addRowPerObjective(); }
   void referenceVectors();
   void everyVectorFileIsAnObjective();
+  void optimumMinimisesExpectedLoss_data() { addRowPerObjective(); }
+  void optimumMinimisesExpectedLoss();
+  void marginLossIsTheLoss_data() { addRowPerObjective(); }
+  void marginLossIsTheLoss();
 };
 
 void TestObjectiveContract::registryHoldsBothModalities() {
@@ -360,7 +394,8 @@ void TestObjectiveContract::startsAtLn2WhenItSaysSo() {
     in.refChosen = in.policyChosen.detach().clone();
     in.refRejected = in.policyRejected.detach().clone();
     in.rewardRejected = in.rewardChosen.detach().clone();
-    in.lenRejected = in.lenChosen.clone(); // and equally long responses (no length term)
+    // Responses of unequal length stay so: an objective whose loss at zero margin depends on
+    // them (R-DPO's softplus(−α·Δlen)) does not start at ln 2 and must not say so.
     out = objectiveFunction(info.name)(in, params);
   } else {
     DiffusionObjectiveInputs in = imageBatch();
@@ -487,6 +522,50 @@ void TestObjectiveContract::everyVectorFileIsAnObjective() {
     QVERIFY2(findObjectiveInfo(entry.path().stem().string()) != nullptr, entry.path().c_str());
   }
   QCOMPARE(std::size_t(files), objectiveInfos().size());
+}
+
+// Where an objective declares its optimum, that margin minimises the loss expected under the
+// raters' split, computed with the objective's own loss function.
+void TestObjectiveContract::optimumMinimisesExpectedLoss() {
+  QFETCH(QString, name);
+  const ObjectiveInfo &info = fetchInfo(name);
+  if (!info.optimalMargin)
+    QSKIP("declares no closed-form optimum");
+  const ObjectiveParams params = curvedParams(info);
+  for (double alpha : {0.6, 0.7, 0.75}) { // inside (ε, 1 − ε): robust's optimum is finite there
+    const PairFacts facts{alpha, 10, 6};
+    const double h = info.optimalMargin(params, facts);
+    const double at = expectedLoss(info, params, h, facts);
+    for (double step : {-0.05, 0.05}) {
+      const double nearby = expectedLoss(info, params, h + step, facts);
+      QVERIFY2(at < nearby, qPrintable(QString("alpha %1: expected loss %2 at h* = %3, %4 at h* %5 %6")
+                                           .arg(alpha)
+                                           .arg(at, 0, 'g', 10)
+                                           .arg(h)
+                                           .arg(nearby, 0, 'g', 10)
+                                           .arg(step < 0 ? "-" : "+")
+                                           .arg(std::abs(step))));
+    }
+  }
+}
+
+// Where an objective declares its loss as a function of the margin (for the per-pair difficulty),
+// that function is its loss.
+void TestObjectiveContract::marginLossIsTheLoss() {
+  QFETCH(QString, name);
+  const ObjectiveInfo &info = fetchInfo(name);
+  if (!info.marginLoss)
+    QSKIP("declares no margin loss");
+  ObjectiveParams params = defaultObjectiveParams(info);
+  params.set("beta", 0.7);
+  for (double h : {-2.0, 0.0, 0.4, 3.0}) {
+    const PairFacts facts{0.8, 9, 4};
+    const auto declared = info.marginLoss(params, h, facts);
+    QVERIFY2(declared.has_value(), "empty at the declared defaults");
+    const double actual = value(objectiveFunction(info.name)(pairWithMargin(info, h, 9, 4), params).loss);
+    QVERIFY2(std::abs(*declared - actual) < 1e-5,
+             qPrintable(QString("h %1: declared %2, loss %3").arg(h).arg(*declared).arg(actual)));
+  }
 }
 
 PREFLAB_TEST_MAIN(TestObjectiveContract)

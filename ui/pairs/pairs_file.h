@@ -17,7 +17,7 @@ struct PairRecord {
   std::optional<double> implicitRewardMargin; // β·(policy − reference log-ratio margin)
   std::optional<double> logpMargin;           // logπ(chosen) − logπ(rejected)
   std::optional<double> c;                    // reference log-ratio logπ_ref(rejected) − logπ_ref(chosen)
-  std::optional<double> difficulty;           // DPO loss threshold softplus(−β·c) at the run's β
+  std::optional<double> difficulty;           // the run objective's loss where the policy ranks the pair level (DPO: softplus(−β·c))
   std::optional<double> raterFraction;
   std::optional<bool> rankedCorrectly; // after training
   std::optional<bool> rankedCorrectlyLenNorm;

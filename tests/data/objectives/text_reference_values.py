@@ -59,12 +59,14 @@ def make_reward(gen):
     }
 
 
-def pair_metrics(p, reward_c, reward_r):
+def pair_metrics(p, reward_c, reward_r, logps_as_means=False):
+    side = "_mean" if logps_as_means else ""
     return {
         "rewards/chosen": reward_c.mean(), "rewards/rejected": reward_r.mean(),
         "rewards/margins": (reward_c - reward_r).mean(),
         "rewards/accuracies": (reward_c > reward_r).double().mean(),
-        "logps/chosen": p["policy_chosen"].mean(), "logps/rejected": p["policy_rejected"].mean(),
+        "logps/chosen": p["policy_chosen" + side].mean(),
+        "logps/rejected": p["policy_rejected" + side].mean(),
         "ranking/accuracy": (p["policy_chosen"] >= p["policy_rejected"]).double().mean(),
         "ranking/accuracy_len_norm":
             (p["policy_chosen_mean"] >= p["policy_rejected_mean"]).double().mean(),
@@ -104,19 +106,19 @@ def reference_free(p, params, kind):
     beta = params.get("beta", 0.0)
     if kind == "simper":
         out = {"loss": (-torch.exp(mc) + torch.exp(mr)).mean()}
-        out.update(pair_metrics(p, mc, mr))
+        out.update(pair_metrics(p, mc, mr, True))
         return out
     if kind == "simpo":
         losses = -F.logsigmoid(beta * (mc - mr) - beta * params["gamma_beta_ratio"])
         out = {"loss": losses.mean()}
-        out.update(pair_metrics(p, beta * mc, beta * mr))
+        out.update(pair_metrics(p, beta * mc, beta * mr, True))
         return out
     diff = (mc - log1mexp(mc)) - (mr - log1mexp(mr))  # orpo
     nll = -mc.mean()
     ratio = F.logsigmoid(diff)
     out = {"loss": nll - beta * ratio.mean(), "nll_loss": nll,
            "log_odds_ratio": ratio.mean(), "log_odds_chosen": diff.mean()}
-    out.update(pair_metrics(p, beta * mc, beta * mr))
+    out.update(pair_metrics(p, beta * mc, beta * mr, True))
     return out
 
 
