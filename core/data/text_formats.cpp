@@ -73,6 +73,14 @@ std::optional<double> optionalNumber(const json &record, const std::string &key)
   return number;
 }
 
+// A log-prob sum: finite and at most 0 (a positive one is no probability).
+std::optional<double> optionalLogp(const json &record, const std::string &key) {
+  const std::optional<double> number = optionalNumber(record, key);
+  if (number && *number > 1e-6)
+    fail(key, "is " + json(*number).dump() + ", a log-probability must be <= 0");
+  return number;
+}
+
 double requireNumber(const json &record, const std::string &key) {
   require(record, key);
   const std::optional<double> number = optionalNumber(record, key);
@@ -225,8 +233,8 @@ void readPairExtras(const json &record, TextPair &pair) {
   pair.raterCount = raterCount(record);
   pair.scoreChosen = optionalNumber(record, "score_chosen");
   pair.scoreRejected = optionalNumber(record, "score_rejected");
-  pair.refChosenLogp = optionalNumber(record, "ref_chosen_logps");
-  pair.refRejectedLogp = optionalNumber(record, "ref_rejected_logps");
+  pair.refChosenLogp = optionalLogp(record, "ref_chosen_logps");
+  pair.refRejectedLogp = optionalLogp(record, "ref_rejected_logps");
   if (pair.refChosenLogp.has_value() != pair.refRejectedLogp.has_value()) {
     const bool chosenOnly = pair.refChosenLogp.has_value();
     fail(chosenOnly ? "ref_rejected_logps" : "ref_chosen_logps",
@@ -319,7 +327,7 @@ UnpairedExample parseUnpairedRecord(const json &record, std::int64_t line) {
   if (!label.is_boolean())
     fail("label", "expected true or false, got " + describe(label));
   example.desirable = label.get<bool>();
-  example.refLogp = optionalNumber(record, "ref_logps");
+  example.refLogp = optionalLogp(record, "ref_logps");
   return example;
 }
 

@@ -382,7 +382,7 @@ std::vector<EvalSample> readEvalSamples(const std::string &path) {
 }
 
 std::vector<std::string> sentimentPrompts(std::int64_t count, std::uint64_t seed) {
-  return SentimentCorpus::prompts(count, seed);
+  return SentimentCorpus::prompts(count, seed, SentimentCorpus::PromptSet::Evaluation);
 }
 
 } // namespace preflab::core

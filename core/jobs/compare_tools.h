@@ -93,7 +93,8 @@ struct EvalSample {
 // is not an object with a string "prompt" and an integer "seed".
 std::vector<EvalSample> readEvalSamples(const std::string &path);
 
-// `count` prompts of the built-in sentiment task, deterministic for a seed.
+// `count` prompts of the built-in sentiment task (its held-out evaluation openers), deterministic
+// for a seed.
 std::vector<std::string> sentimentPrompts(std::int64_t count, std::uint64_t seed);
 
 // Splits raw bytes into displayable UTF-8: consecutive pieces are merged until they form whole

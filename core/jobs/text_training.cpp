@@ -59,8 +59,6 @@ void loadFromFiles(const TextTrainConfig &config, const TrainerCallbacks &cb, In
     shape.scoreHead = objectiveInfo(config.lossType).kind == ObjectiveKind::Reward;
     in.policy = makeGpt(shape);
   }
-  if (config.disableDropout && in.policy->dropout() > 0.0)
-    in.policy = in.policy->clone(0.0); // imported GPT-2 folders default to dropout 0.1
   if (!config.refModelNameOrPath.empty())
     in.reference = loadModelFolder(config.refModelNameOrPath);
   else
@@ -147,6 +145,11 @@ RunSummary executeTextRun(const TextTrainConfig &config, const RunOptions &optio
   } else {
     loadFromFiles(config, cb, in);
   }
+  // For every source of the policy (imported GPT-2 folders default to dropout 0.1, the embedded
+  // task's SFT model has the config's dropout): the reference is scored in eval mode, so a
+  // policy trained with dropout would not start at the reference (DPO's step-0 loss ≠ ln 2).
+  if (config.disableDropout && in.policy->dropout() > 0.0)
+    in.policy = in.policy->clone(0.0);
   writeRunInfo(config, task ? task->sftModelDir() : std::string(), in, folder);
   const auto &info = objectiveInfo(config.lossType);
   const bool unpaired = info.kind == ObjectiveKind::Unpaired;

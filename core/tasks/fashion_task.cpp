@@ -119,6 +119,7 @@ std::map<std::string, double> FashionTask::evaluate(UNet &policy, const NoiseSch
           {"eval/win_rate", win.rate},
           {"eval/win_rate_low", win.low},
           {"eval/win_rate_high", win.high},
+          {"eval/tie_rate", win.ties},
           {"eval/class_accuracy", acc / n},
           {"eval/class_accuracy_ref", accRef / n},
           {"eval/appeal", appeal / n},

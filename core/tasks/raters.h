@@ -21,23 +21,26 @@ inline int simulateRaterVotes(double reward0, double reward1, int raters, double
   return votes;
 }
 
-// Win rate of per-prompt outcomes (1 win, 0.5 tie, 0 loss) with a normal-approximation 95%
-// interval from their sample variance: {mean, low, high}; {0, 0, 0} for no outcomes.
+// Win rate of per-prompt outcomes (1 win, 0.5 tie, 0 loss), ties counted as half a win, with the
+// Wilson score 95% interval for that share over n prompts: inside [0, 1], and of non-zero width
+// at 0, at 1 and when every outcome is a tie (where a normal interval from the sample variance
+// collapses to a point). `ties` is the share of tied prompts, reported beside the rate.
 struct WinRate {
-  double rate = 0.0, low = 0.0, high = 0.0;
+  double rate = 0.0, low = 0.0, high = 0.0, ties = 0.0;
 };
 inline WinRate winRateWithInterval(const std::vector<double> &outcomes) {
   if (outcomes.empty())
     return {};
   const double n = double(outcomes.size());
-  double sum = 0.0, sumSq = 0.0;
+  double sum = 0.0, tied = 0.0;
   for (double o : outcomes) {
     sum += o;
-    sumSq += o * o;
+    tied += o == 0.5;
   }
-  const double mean = sum / n;
-  const double se = std::sqrt(std::max(0.0, sumSq / n - mean * mean) / std::max(1.0, n - 1.0));
-  return {mean, mean - 1.96 * se, mean + 1.96 * se};
+  const double p = sum / n, z = 1.959963984540054, z2 = z * z;
+  const double centre = (p + z2 / (2.0 * n)) / (1.0 + z2 / n);
+  const double half = z / (1.0 + z2 / n) * std::sqrt(p * (1.0 - p) / n + z2 / (4.0 * n * n));
+  return {p, std::max(0.0, centre - half), std::min(1.0, centre + half), tied / n};
 }
 
 } // namespace preflab::core

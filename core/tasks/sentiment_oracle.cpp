@@ -23,8 +23,16 @@ const std::vector<std::string> kNeutral = {"long",    "short", "loud", "quiet", 
 const std::vector<std::string> kSubjects = {"the acting",   "the plot",   "the music", "the ending",
                                             "the cast",     "the script", "the story", "the pacing",
                                             "the dialogue", "the jokes"};
-const std::vector<std::string> kOpeners = {"the movie", "this film",   "the show",   "this book",
-                                           "the play",  "this series", "the sequel", "this story"};
+// Openers of the labelled pairs, and openers held out for evaluation only (the SFT corpus has
+// both, so the reference can continue either).
+const std::vector<std::string> kPairOpeners = {"the movie", "this film",   "the show",   "this book",
+                                               "the play",  "this series", "the sequel", "this story"};
+const std::vector<std::string> kEvalOpeners = {"the documentary", "this album", "the novel", "this musical"};
+const std::vector<std::string> kOpeners = [] {
+  auto all = kPairOpeners;
+  all.insert(all.end(), kEvalOpeners.begin(), kEvalOpeners.end());
+  return all;
+}();
 const std::vector<std::string> kLinks = {" and ", " but ", ", and ", " while "};
 
 template <typename T> const T &pick(const std::vector<T> &v, std::mt19937_64 &rng) {
@@ -84,8 +92,8 @@ const std::vector<std::string> &SentimentOracle::negativeWords() {
   return kNegative;
 }
 
-const std::vector<std::string> &SentimentCorpus::openers() {
-  return kOpeners;
+const std::vector<std::string> &SentimentCorpus::openers(PromptSet set) {
+  return set == PromptSet::Pairs ? kPairOpeners : kEvalOpeners;
 }
 
 std::vector<std::pair<std::string, std::string>> SentimentCorpus::reviews(std::int64_t count,
@@ -105,12 +113,20 @@ std::vector<std::pair<std::string, std::string>> SentimentCorpus::reviews(std::i
   return out;
 }
 
-std::vector<std::string> SentimentCorpus::prompts(std::int64_t count, std::uint64_t seed) {
+std::vector<std::string> SentimentCorpus::prompts(std::int64_t count, std::uint64_t seed, PromptSet set) {
   std::mt19937_64 rng(seed ^ 0x9e3779b97f4a7c15ull);
   std::vector<std::string> out;
   for (std::int64_t i = 0; i < count; ++i)
-    out.push_back(pick(kOpeners, rng));
+    out.push_back(pick(openers(set), rng));
   return out;
+}
+
+std::uint64_t SentimentCorpus::pairSampleSeed(std::uint64_t runSeed, std::uint64_t index) {
+  return (runSeed * 7919ull + index) & ~kEvalSeedBit;
+}
+
+std::uint64_t SentimentCorpus::evalSampleSeed(std::uint64_t index) {
+  return kEvalSeedBit | (1000003ull + index);
 }
 
 } // namespace preflab::core

@@ -25,12 +25,20 @@ public:
 
 // The built-in corpus: short reviews from templates, mixed sentiment, deterministic for a seed.
 struct SentimentCorpus {
-  // Review openers; the first words of a review are its prompt.
-  static const std::vector<std::string> &openers();
-  // `count` reviews as (prompt, continuation); continuation starts with a space.
+  // Prompts of the labelled pairs, or of evaluation: disjoint sets of openers, so evaluation
+  // asks for continuations of openings no training pair had.
+  enum class PromptSet { Pairs, Evaluation };
+  // Review openers of one set; the first words of a review are its prompt.
+  static const std::vector<std::string> &openers(PromptSet set);
+  // `count` reviews as (prompt, continuation), openers of both sets; continuation starts with a space.
   static std::vector<std::pair<std::string, std::string>> reviews(std::int64_t count, std::uint64_t seed);
-  // `count` prompts drawn from the openers, deterministic for a seed.
-  static std::vector<std::string> prompts(std::int64_t count, std::uint64_t seed);
+  // `count` prompts drawn from one set's openers, deterministic for a seed.
+  static std::vector<std::string> prompts(std::int64_t count, std::uint64_t seed, PromptSet set);
+  // Sampling seeds: the pairs' have the top bit clear, evaluation's have it set, so the two never
+  // share a seed whatever the run's seed and sizes.
+  static constexpr std::uint64_t kEvalSeedBit = 1ull << 63;
+  static std::uint64_t pairSampleSeed(std::uint64_t runSeed, std::uint64_t index);
+  static std::uint64_t evalSampleSeed(std::uint64_t index);
 };
 
 } // namespace preflab::core

@@ -130,13 +130,13 @@ void SentimentTask::makePairs() {
   const auto &s = m_config.sentiment;
   auto model = loadModelFolder(sftModelDir());
   model->to(m_device);
-  const auto prompts = SentimentCorpus::prompts(s.numPrompts, m_config.seed + 1);
+  const auto prompts = SentimentCorpus::prompts(s.numPrompts, m_config.seed + 1, SentimentCorpus::PromptSet::Pairs);
   std::vector<TokenIds> ids;
   std::vector<std::uint64_t> seeds;
   for (std::size_t i = 0; i < prompts.size(); ++i)
     for (int k = 0; k < 2; ++k) {
       ids.push_back(m_tokenizer.encode(prompts[i]));
-      seeds.push_back(m_config.seed * 7919ull + 2 * i + std::uint64_t(k));
+      seeds.push_back(SentimentCorpus::pairSampleSeed(m_config.seed, 2 * i + std::uint64_t(k)));
     }
   SamplingOptions opts;
   opts.temperature = s.sampleTemperature;
@@ -188,12 +188,13 @@ nlohmann::json SentimentTask::evaluate(const CausalLm &policy, RunFolder &folder
   reference->to(m_device);
   policy->to(m_device);
   // Fixed prompts and seeds: policy and reference answer the same (prompt, seed) pairs.
-  const auto prompts = SentimentCorpus::prompts(s.evalPrompts, m_config.seed + 2);
+  const auto prompts =
+      SentimentCorpus::prompts(s.evalPrompts, m_config.seed + 2, SentimentCorpus::PromptSet::Evaluation);
   std::vector<TokenIds> ids;
   std::vector<std::uint64_t> seeds;
   for (std::size_t i = 0; i < prompts.size(); ++i) {
     ids.push_back(m_tokenizer.encode(prompts[i]));
-    seeds.push_back(1000003ull + i);
+    seeds.push_back(SentimentCorpus::evalSampleSeed(i));
   }
   SamplingOptions opts;
   opts.temperature = s.sampleTemperature;
@@ -205,7 +206,8 @@ nlohmann::json SentimentTask::evaluate(const CausalLm &policy, RunFolder &folder
                             [&](double f) { report("evaluating", 0.4 + 0.4 * f); });
   report("evaluating", 0.8);
   // KL(π‖π_ref) per prompt: Σ_t log π − log π_ref over the policy's own sample (EOS included
-  // when the sample ended by itself).
+  // when the sample ended by itself), both scored at the sampling temperature: the sample comes
+  // from the tempered policy, so that is the distribution whose KL it estimates without bias.
   std::vector<TokenIds> responses;
   std::vector<const TokenIds *> pp, rr;
   for (const auto &sample : pol) {
@@ -218,7 +220,10 @@ nlohmann::json SentimentTask::evaluate(const CausalLm &policy, RunFolder &folder
     rr.push_back(&responses[i]);
   }
   ScoringOptions so{m_config.maxLength, m_config.maxPromptLength, m_config.perDeviceEvalBatchSize};
-  const auto lpPolicy = scoreResponses(policy, pp, rr, so), lpRef = scoreResponses(reference, pp, rr, so);
+  ScoringOptions tempered = so;
+  tempered.temperature = opts.temperature > 0 ? opts.temperature : 1.0; // greedy: scored as is
+  const auto lpPolicy = scoreResponses(policy, pp, rr, tempered);
+  const auto lpRef = scoreResponses(reference, pp, rr, tempered);
   double rewardPolicy = 0, rewardRef = 0, kl = 0;
   std::vector<double> outcomes;
   std::string sampleLines;
@@ -291,6 +296,7 @@ nlohmann::json SentimentTask::evaluate(const CausalLm &policy, RunFolder &folder
   summary["eval/kl"] = kl / n;
   summary["eval/win_rate"] = win.rate;
   summary["eval/win_rate_ci95"] = {win.low, win.high};
+  summary["eval/tie_rate"] = win.ties;
   summary["eval/prompts"] = prompts.size();
   writeFileAtomic(folder.path("eval/summary.json"), summary.dump(2) + "\n");
   report("evaluating", 1.0);

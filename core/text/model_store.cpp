@@ -40,6 +40,16 @@ const CausalLmArchitecture &architectureOf(const nlohmann::json &shape) {
   return causalLmArchitectures().front();
 }
 
+// Weights a run saved after a non-finite step, or a damaged file, would score and sample
+// garbage with exit 0: refuse them, naming the tensor.
+CausalLm requireFinite(CausalLm model, const std::string &file) {
+  torch::NoGradGuard noGrad;
+  for (const auto &item : model->named_parameters())
+    if (!torch::isfinite(item.value()).all().item<bool>())
+      throw InputError(file, 0, item.key(), "tensor holds NaN or infinite values");
+  return model;
+}
+
 } // namespace
 
 CausalLm loadModelFolder(const std::string &dir, std::shared_ptr<Tokenizer> *tokenizer,
@@ -50,7 +60,7 @@ CausalLm loadModelFolder(const std::string &dir, std::shared_ptr<Tokenizer> *tok
     const auto config = readJsonFile(dir + "/config.json");
     const std::string type = config.value("model_type", causalLmArchitectures().front().name);
     try {
-      return causalLmArchitecture(type).importHuggingFace(dir, tokenizer);
+      return requireFinite(causalLmArchitecture(type).importHuggingFace(dir, tokenizer), dir + "/model.safetensors");
     } catch (const InputError &e) {
       if (e.file().empty()) // the registry's "unknown architecture": name the file
         throw InputError(dir + "/config.json", 0, e.key(), e.message());
@@ -79,7 +89,7 @@ CausalLm loadModelFolder(const std::string &dir, std::shared_ptr<Tokenizer> *tok
                      ? tokenizerFromDescription(nlohmann::json::parse(readFile(dir + "/tokenizer.json")))
                      : std::make_shared<ByteTokenizer>();
   }
-  return model;
+  return requireFinite(model, dir + "/model.pt");
 }
 
 CausalLm loadModelOrCheckpoint(const std::string &dir, std::shared_ptr<Tokenizer> *tokenizer) {

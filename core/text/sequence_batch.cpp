@@ -67,18 +67,20 @@ SequenceBatch buildSequenceBatch(const std::vector<TokenIds> &prompts,
   return batch;
 }
 
-torch::Tensor tokenLogps(const CausalLm &model, const SequenceBatch &batch) {
+torch::Tensor tokenLogps(const CausalLm &model, const SequenceBatch &batch, double temperature) {
   using torch::indexing::None;
   using torch::indexing::Slice;
   auto input = batch.ids.index({Slice(), Slice(None, -1)});  // (N, T-1)
   auto labels = batch.ids.index({Slice(), Slice(1, None)});  // (N, T-1)
   auto logits = model->forward(input).to(torch::kFloat32);   // (N, T-1, V)
+  if (temperature != 1.0)
+    logits = logits / temperature;
   auto lp = torch::log_softmax(logits, -1).gather(-1, labels.unsqueeze(-1)).squeeze(-1);
   return lp * batch.labelMask;
 }
 
-SequenceLogps sequenceLogps(const CausalLm &model, const SequenceBatch &batch) {
-  auto lp = tokenLogps(model, batch);
+SequenceLogps sequenceLogps(const CausalLm &model, const SequenceBatch &batch, double temperature) {
+  auto lp = tokenLogps(model, batch, temperature);
   SequenceLogps out;
   out.sum = lp.sum(1);
   out.mean = out.sum / batch.lengths.clamp_min(1.0);

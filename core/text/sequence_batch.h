@@ -38,10 +38,12 @@ struct SequenceLogps {
   torch::Tensor mean; // (N,) sum / response length
 };
 
-// One forward over prompt ⊕ response. Runs with whatever grad mode the caller set.
-SequenceLogps sequenceLogps(const CausalLm &model, const SequenceBatch &batch);
+// One forward over prompt ⊕ response. Runs with whatever grad mode the caller set. With a
+// `temperature` other than 1 the log-probs are those of the tempered distribution softmax(z/T)
+// that sampling at T draws from.
+SequenceLogps sequenceLogps(const CausalLm &model, const SequenceBatch &batch, double temperature = 1.0);
 
 // Per-token log-probs of the labels, (N, T-1), zero outside the response.
-torch::Tensor tokenLogps(const CausalLm &model, const SequenceBatch &batch);
+torch::Tensor tokenLogps(const CausalLm &model, const SequenceBatch &batch, double temperature = 1.0);
 
 } // namespace preflab::core

@@ -8,6 +8,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -33,11 +34,16 @@ template <typename T> T parseScalar(const std::string &key, const std::string &t
   if constexpr (std::is_same_v<T, std::string>) {
     return text; // strings are taken as written (an empty value stays empty)
   } else {
+    T value;
     try {
-      return YAML::Load(text).as<T>();
+      value = YAML::Load(text).as<T>();
     } catch (const YAML::Exception &) {
       throw InputError({}, 0, key, "cannot read '" + text + "' as the expected type");
     }
+    if constexpr (std::is_floating_point_v<T>)
+      if (!std::isfinite(value))
+        throw InputError({}, 0, key, "is '" + text + "', must be a finite number");
+    return value;
   }
 }
 
@@ -132,16 +138,20 @@ template <typename C> const Field<C> &findField(const std::vector<Field<C>> &fie
   throw InputError({}, 0, key, "unknown config key (see 'preflab-cli train --help' for the list)");
 }
 
-// Walks a YAML mapping; nested mappings become dotted keys.
+// Walks a YAML mapping; nested mappings become dotted keys. A key set twice is an error naming
+// both lines (YAML leaves duplicates to the reader; taking the last one silently loses the first).
 template <typename C>
 void applyNode(const std::vector<Field<C>> &fields, C &config, const YAML::Node &node,
-               const std::string &prefix, const std::string &source) {
+               const std::string &prefix, const std::string &source, std::map<std::string, int> &seen) {
   for (const auto &item : node) {
     const std::string key = prefix + item.first.as<std::string>();
     const int line = item.first.Mark().line + 1;
+    if (const auto first = seen.find(key); first != seen.end() && !item.second.IsMap())
+      throw InputError(source, line, key, "set twice (first on line " + std::to_string(first->second) + ")");
+    seen[key] = line;
     try {
       if (item.second.IsMap()) {
-        applyNode(fields, config, item.second, key + ".", source);
+        applyNode(fields, config, item.second, key + ".", source, seen);
       } else if (item.second.IsScalar()) {
         findField(fields, key).set(config, item.second.Scalar());
       } else if (item.second.IsNull()) {
@@ -169,7 +179,8 @@ void fromYaml(const std::vector<Field<C>> &fields, C &config, const std::string 
     return;
   if (!root.IsMap())
     throw InputError(source, 1, {}, "the config must be a mapping of keys to values");
-  applyNode(fields, config, root, "", source);
+  std::map<std::string, int> seen;
+  applyNode(fields, config, root, "", source, seen);
 }
 
 // Reads a whole config file; throws InputError naming it when it cannot be opened.

@@ -2,6 +2,7 @@
 #include "core/train/image_train_config.h"
 
 #include "core/io/input_error.h"
+#include "core/train/config_checks.h"
 #include "core/train/config_table.h"
 
 namespace preflab::core {
@@ -55,7 +56,7 @@ const std::vector<Field> &fields() {
           field("warmup_steps", &C::warmupSteps, "linear warmup steps from 0, >= 0"),
           field("max_grad_norm", &C::maxGradNorm,
                 "clip the total gradient norm to this; 0: no clipping (the norm is still logged)"),
-          field("per_device_train_batch_size", &C::perDeviceTrainBatchSize, "pairs per step, >= 1"),
+          field("per_device_train_batch_size", &C::perDeviceTrainBatchSize, "pairs per step, in 1..65536"),
           field("max_steps", &C::maxSteps, "optimizer steps, >= 1"),
           field("seed", &C::seed, "seed of the pair order, timesteps, noise and the held-out split"),
           field("logging_steps", &C::loggingSteps, "write metrics.jsonl every N steps, >= 1"),
@@ -74,7 +75,7 @@ const std::vector<Field> &fields() {
           field("appeal_weight", &C::appealWeight,
                 "oracle reward = P(class | image) + appeal_weight * appeal"),
           field("device", &C::device, "cpu, cuda or auto"),
-          field("threads", &C::threads, "CPU threads; 0: all cores"),
+          field("threads", &C::threads, "CPU threads, at most the machine's cores; 0: all cores"),
       });
   return kFields;
 }
@@ -94,13 +95,11 @@ void ImageTrainConfig::validate() const {
   require(fashionPairsPerClass >= 1, "fashion_pairs_per_class", "must be >= 1");
   require(beta >= 0, "beta", "must be >= 0 (0: the objective's default)");
   require(promptDropout >= 0 && promptDropout < 1, "prompt_dropout", "must be in [0, 1)");
-  require(learningRate > 0, "learning_rate", "must be > 0");
+  checkAdamW({learningRate, weightDecay, adamBeta1, adamBeta2, adamEpsilon, maxGradNorm, warmupSteps});
   require(lrSchedulerType == "constant" || lrSchedulerType == "constant_with_warmup" ||
               lrSchedulerType == "linear" || lrSchedulerType == "cosine",
           "lr_scheduler_type", "must be constant, constant_with_warmup, linear or cosine");
-  require(warmupSteps >= 0, "warmup_steps", "must be >= 0");
-  require(maxGradNorm >= 0, "max_grad_norm", "must be >= 0 (0: no clipping)");
-  require(perDeviceTrainBatchSize >= 1, "per_device_train_batch_size", "must be >= 1");
+  checkCount("per_device_train_batch_size", perDeviceTrainBatchSize, 1);
   require(maxSteps >= 1, "max_steps", "must be >= 1");
   require(loggingSteps >= 1, "logging_steps", "must be >= 1");
   require(evalSteps >= 0 && saveSteps >= 0, "eval_steps", "eval_steps and save_steps must be >= 0");
@@ -111,7 +110,7 @@ void ImageTrainConfig::validate() const {
   require(gridSeeds >= 0, "grid_seeds", "must be >= 0");
   require(appealWeight >= 0, "appeal_weight", "must be >= 0");
   require(device == "cpu" || device == "cuda" || device == "auto", "device", "must be cpu, cuda or auto");
-  require(threads >= 0, "threads", "must be >= 0");
+  checkThreads(threads);
 }
 
 ObjectiveParams ImageTrainConfig::lossParams() const {

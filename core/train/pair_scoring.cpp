@@ -22,7 +22,7 @@ ResponseScores scoreResponses(const CausalLm &model, const std::vector<const Tok
       rs.push_back(*responses[i]);
     }
     auto batch = buildSequenceBatch(ps, rs, o.maxLength, o.maxPromptLength, 0, device);
-    auto sums = sequenceLogps(model, batch).sum.to(torch::kCPU, torch::kFloat64).contiguous();
+    auto sums = sequenceLogps(model, batch, o.temperature).sum.to(torch::kCPU, torch::kFloat64).contiguous();
     auto lens = batch.lengths.to(torch::kCPU, torch::kFloat64).contiguous();
     out.sums.insert(out.sums.end(), sums.data_ptr<double>(), sums.data_ptr<double>() + sums.numel());
     out.lengths.insert(out.lengths.end(), lens.data_ptr<double>(), lens.data_ptr<double>() + lens.numel());

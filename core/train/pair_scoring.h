@@ -16,6 +16,7 @@ struct ScoringOptions {
   std::int64_t maxPromptLength = 32;
   std::int64_t batchSize = 64;
   std::function<void(double fraction)> progress; // after each batch, when set (long stages)
+  double temperature = 1.0; // score the tempered distribution a sampler at this temperature draws from
 };
 
 struct ResponseScores {

@@ -3,10 +3,12 @@
 
 #include "core/io/atomic_file.h"
 #include "core/io/content_hash.h"
+#include "core/io/input_error.h"
 #include "core/train/pair_scoring.h"
 
 #include <torch/torch.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -19,6 +21,9 @@ std::uint64_t hashIds(std::uint64_t h, const TokenIds &ids) {
   h = fnv1a(h, &n, sizeof n);
   return fnv1a(h, ids.data(), ids.size() * sizeof(std::int64_t));
 }
+
+// A log-prob sum is finite and at most 0; anything else is not a reference's score.
+bool plausibleLogp(double v) { return std::isfinite(v) && v <= 1e-6; }
 
 } // namespace
 
@@ -33,6 +38,14 @@ void computeReferenceLogps(const CausalLm &reference, TokenizedData &data, const
     rs.insert(rs.end(), {&u.completion, &u.klCompletion});
   }
   const auto scores = scoreResponses(reference, ps, rs, options).sums;
+  for (std::size_t i = 0; i < scores.size(); ++i)
+    if (!std::isfinite(scores[i])) {
+      const auto row = i / 2;
+      const auto id = row < data.pairs.size() ? data.pairs[row].id : data.unpaired[row - data.pairs.size()].id;
+      throw InputError({}, 0, "ref_model_name_or_path",
+                       "the reference model gives a non-finite log-prob for example '" + id +
+                           "' (its weights hold NaN or inf?); nothing was cached");
+    }
   for (std::size_t i = 0; i < data.pairs.size(); ++i) {
     data.pairs[i].refChosen = scores[2 * i];
     data.pairs[i].refRejected = scores[2 * i + 1];
@@ -46,6 +59,12 @@ void computeReferenceLogps(const CausalLm &reference, TokenizedData &data, const
 std::string referenceCacheKey(const CausalLm &reference, const TokenizedData &data,
                               const ReferenceOptions &o) {
   std::uint64_t h = kFnvOffset;
+  // The whole configuration: settings such as n_head change the forward pass, not a shape
+  // (dropout aside: the reference is scored in eval mode).
+  auto config = reference->shapeJson();
+  config.erase("dropout");
+  const auto shape = config.dump();
+  h = fnv1a(h, shape.data(), shape.size());
   for (const auto &item : reference->named_parameters()) {
     auto t = item.value().detach().to(torch::kCPU, torch::kFloat32).contiguous();
     h = fnv1a(h, item.key().data(), item.key().size());
@@ -70,6 +89,10 @@ bool loadReferenceCache(const std::string &cacheDir, const std::string &key, Tok
   if (!json.is_object() || !json.contains("a") || !json.contains("b") ||
       json["a"].size() != data.size() || json["b"].size() != data.size())
     return false; // a damaged cache is recomputed, not trusted
+  for (std::size_t i = 0; i < data.size(); ++i) // any value that is not a plausible log-prob: recompute
+    if (!json["a"][i].is_number() || !json["b"][i].is_number() || !plausibleLogp(json["a"][i].get<double>()) ||
+        !plausibleLogp(json["b"][i].get<double>()))
+      return false;
   for (std::size_t i = 0; i < data.pairs.size(); ++i) {
     data.pairs[i].refChosen = json["a"][i].get<double>();
     data.pairs[i].refRejected = json["b"][i].get<double>();

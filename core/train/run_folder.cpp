@@ -83,12 +83,13 @@ std::vector<std::int64_t> RunFolder::checkpointSteps() const {
   std::error_code ec;
   for (const auto &entry : fs::directory_iterator(path("checkpoints"), ec)) {
     const auto name = entry.path().filename().string();
-    if (name.rfind("step-", 0) != 0 || !fs::exists(entry.path() / "trainer_state.json"))
+    // "step-N" exactly: "step-8.tmp" is a checkpoint a kill interrupted before its rename.
+    const auto digits = name.size() > 5 ? name.substr(5) : std::string();
+    if (name.rfind("step-", 0) != 0 || digits.empty() || digits.size() > 18 ||
+        digits.find_first_not_of("0123456789") != std::string::npos ||
+        !fs::exists(entry.path() / "trainer_state.json"))
       continue;
-    try {
-      steps.push_back(std::stoll(name.substr(5)));
-    } catch (const std::exception &) {
-    }
+    steps.push_back(std::stoll(digits));
   }
   std::sort(steps.begin(), steps.end());
   return steps;

@@ -3,6 +3,7 @@
 
 #include "core/io/input_error.h"
 #include "core/objectives/objective_info.h"
+#include "core/train/config_checks.h"
 #include "core/train/config_table.h"
 
 #include <yaml-cpp/yaml.h>
@@ -72,13 +73,13 @@ const std::vector<Field> &fields() {
           field("warmup_steps", &C::warmupSteps, "warmup steps; > 0 wins over warmup_ratio"),
           field("max_grad_norm", &C::maxGradNorm,
                 "clip the total gradient norm to this; 0: no clipping (the norm is still logged)"),
-          field("per_device_train_batch_size", &C::perDeviceTrainBatchSize, "pairs per micro-batch, >= 1"),
+          field("per_device_train_batch_size", &C::perDeviceTrainBatchSize, "pairs per micro-batch, in 1..65536 (and within memory)"),
           field("per_device_eval_batch_size", &C::perDeviceEvalBatchSize,
                 "pairs per evaluation batch (and per reference log-prob batch), >= 1"),
           field("gradient_accumulation_steps", &C::gradientAccumulationSteps,
-                "micro-batches per optimizer step, >= 1"),
-          field("max_steps", &C::maxSteps, "optimizer steps; > 0 wins over num_train_epochs"),
-          field("num_train_epochs", &C::numTrainEpochs, "passes over train_file when max_steps <= 0"),
+                "micro-batches per optimizer step, in 1..65536"),
+          field("max_steps", &C::maxSteps, "optimizer steps, > 0 (wins over num_train_epochs); -1: train num_train_epochs"),
+          field("num_train_epochs", &C::numTrainEpochs, "passes over train_file when max_steps is -1"),
           field("max_length", &C::maxLength, "tokens kept of prompt + response, in 2..model.block_size"),
           field("max_prompt_length", &C::maxPromptLength,
                 "tokens kept of the prompt (its end), in 1..max_length-1"),
@@ -96,7 +97,7 @@ const std::vector<Field> &fields() {
           field("disable_dropout", &C::disableDropout,
                 "train the policy without dropout, as TRL does, so policy and reference agree at step 0"),
           field("device", &C::device, "cpu, cuda or auto"),
-          field("threads", &C::threads, "CPU threads; 0: all cores"),
+          field("threads", &C::threads, "CPU threads, at most the machine's cores; 0: all cores"),
           nested("sentiment.corpus_size", &C::sentiment, &S::corpusSize,
                  "reviews in the built-in corpus the reference is SFT'd on"),
           nested("sentiment.sft_steps", &C::sentiment, &S::sftSteps, "SFT steps of the reference"),
@@ -131,11 +132,22 @@ void TextTrainConfig::validate() const {
   checkObjectiveParams(info, lossParams());
   require(task.empty() || task == "sentiment", "task", "unknown task '" + task + "' (known: sentiment)");
   require(!task.empty() || !trainFile.empty(), "train_file", "required when no task is set");
-  require(learningRate > 0, "learning_rate", "must be > 0");
-  require(perDeviceTrainBatchSize >= 1, "per_device_train_batch_size", "must be >= 1");
-  require(perDeviceEvalBatchSize >= 1, "per_device_eval_batch_size", "must be >= 1");
-  require(gradientAccumulationSteps >= 1, "gradient_accumulation_steps", "must be >= 1");
-  require(maxSteps > 0 || numTrainEpochs > 0, "max_steps", "set max_steps > 0 or num_train_epochs > 0");
+  require(task.empty() || (trainFile.empty() && evalFile.empty()), trainFile.empty() ? "eval_file" : "train_file",
+          "is not read by task: " + task + " (it makes its own pairs); remove one of the two");
+  checkAdamW({learningRate, weightDecay, adamBeta1, adamBeta2, adamEpsilon, maxGradNorm, warmupSteps});
+  checkCount("per_device_train_batch_size", perDeviceTrainBatchSize, 1);
+  checkCount("per_device_eval_batch_size", perDeviceEvalBatchSize, 1);
+  checkCount("gradient_accumulation_steps", gradientAccumulationSteps, 1);
+  // Logits (and their log-softmax and gradient) dominate a micro-batch: chosen and rejected rows.
+  const double rowBytes = double(maxLength) * double(model.vocabSize + 8 * model.nEmbd * model.nLayer) * 4.0 * 3.0;
+  checkFitsInMemory("per_device_train_batch_size", perDeviceTrainBatchSize, 2.0 * double(perDeviceTrainBatchSize) * rowBytes);
+  checkFitsInMemory("per_device_eval_batch_size", perDeviceEvalBatchSize, 2.0 * double(perDeviceEvalBatchSize) * rowBytes / 3.0);
+  require(maxSteps == -1 || maxSteps > 0, "max_steps",
+          "is " + std::to_string(maxSteps) + ", must be > 0, or -1 to train num_train_epochs passes");
+  require(maxSteps > 0 || numTrainEpochs > 0, "num_train_epochs", "must be > 0 when max_steps is -1");
+  require(saveSteps >= 0, "save_steps", "must be >= 0 (0: only at the end)");
+  require(saveTotalLimit >= 0, "save_total_limit", "must be >= 0 (0: keep all)");
+  require(evalSteps >= 0, "eval_steps", "must be >= 0 (0: only at the end)");
   require(maxLength >= 2 && maxLength <= model.blockSize, "max_length",
           "is " + std::to_string(maxLength) + ", must be in 2.." + std::to_string(model.blockSize) +
               " (model.block_size: the longest prompt + response the model accepts)");
@@ -148,7 +160,7 @@ void TextTrainConfig::validate() const {
   require(warmupRatio >= 0 && warmupRatio < 1, "warmup_ratio", "must be in [0, 1)");
   require(loggingSteps >= 1, "logging_steps", "must be >= 1");
   require(device == "cpu" || device == "cuda" || device == "auto", "device", "must be cpu, cuda or auto");
-  require(threads >= 0, "threads", "must be >= 0");
+  checkThreads(threads);
   require(sentiment.raters >= 1, "sentiment.raters", "must be >= 1");
   require(sentiment.evalFraction > 0 && sentiment.evalFraction < 1, "sentiment.eval_fraction",
           "must be in (0, 1)");

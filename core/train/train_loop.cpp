@@ -81,6 +81,14 @@ std::map<std::string, double> TrainLoop::optimizerStep(std::int64_t step, bool l
   return out;
 }
 
+bool TrainLoop::weightsFinite() {
+  torch::NoGradGuard noGrad;
+  for (const auto &p : m_step.parameters())
+    if (!torch::isfinite(p).all().item<bool>())
+      return false;
+  return true;
+}
+
 void TrainLoop::saveCheckpoint(std::int64_t step) {
   const auto dir = m_folder.checkpointDir(step);
   const auto tmp = dir + ".tmp";
@@ -131,12 +139,29 @@ void TrainLoop::resumeFrom(const std::string &dir) {
 }
 
 std::int64_t TrainLoop::resumeLatest() {
-  const auto steps = m_folder.checkpointSteps();
-  if (steps.empty())
-    return -1;
-  resumeFrom(m_folder.checkpointDir(steps.back()));
-  m_folder.truncateMetricsAfter(steps.back());
-  return steps.back();
+  auto steps = m_folder.checkpointSteps();
+  while (!steps.empty()) {
+    const auto step = steps.back();
+    const auto dir = m_folder.checkpointDir(step);
+    try {
+      resumeFrom(dir);
+      m_folder.truncateMetricsAfter(step);
+      return step;
+    } catch (const InputError &e) {
+      if (e.key() == "global_step" || e.key().empty()) { // damaged, not another run's
+        steps.pop_back();
+        if (m_callbacks.onMessage)
+          m_callbacks.onMessage("checkpoint step-" + std::to_string(step) + " is damaged (" + e.what() + ")" +
+                                (steps.empty() ? std::string("; no older checkpoint to resume from")
+                                               : "; trying step-" + std::to_string(steps.back())));
+        if (steps.empty())
+          throw;
+        continue;
+      }
+      throw;
+    }
+  }
+  return -1;
 }
 
 void TrainLoop::waitWhilePaused(std::int64_t step) {
@@ -183,6 +208,10 @@ LoopOutcome TrainLoop::run() {
       m_callbacks.onEval(record(step, std::move(metrics)));
   };
   auto checkpoint = [&](std::int64_t step) {
+    // A finite gradient with a huge step can still overflow the weights; they must not be saved
+    // as a good checkpoint (checked here, not every step: a pass over the weights per save).
+    if (!weightsFinite())
+      throw NonFiniteStep("non-finite weights after step " + std::to_string(step) + " (the update diverged)");
     saveCheckpoint(step);
     outcome.lastCheckpoint = step;
   };
@@ -219,8 +248,9 @@ LoopOutcome TrainLoop::run() {
         evaluate(done);
     }
   } catch (const NonFiniteStep &e) {
-    // The update was not applied: the weights are those after `step` good steps.
-    if (step > outcome.lastCheckpoint)
+    // The update was not applied: the weights are those after `step` good steps, unless an
+    // earlier update already made them non-finite (then nothing more is saved).
+    if (step > outcome.lastCheckpoint && weightsFinite())
       checkpoint(step);
     outcome.state = RunState::Failed;
     outcome.message = std::string(e.what()) +

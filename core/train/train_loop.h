@@ -86,8 +86,10 @@ public:
   // Restores optimizer and step state from a checkpoint folder; the run continues after it.
   // Throws InputError naming the file or key when the checkpoint is not this run's.
   void resumeFrom(const std::string &checkpointDir);
-  // Resumes from the newest complete checkpoint of the folder and drops metrics logged after it.
-  // Returns its step, or -1 when the folder holds none (the run then starts from step 0).
+  // Resumes from the newest complete checkpoint of the folder and drops metrics logged after it;
+  // a damaged one (unreadable state, weights or optimizer) is reported through onMessage and
+  // the next older one is tried. Returns its step, or -1 when the folder holds none (the run
+  // then starts from step 0). A checkpoint of another run (identity mismatch) still throws.
   std::int64_t resumeLatest();
 
   // Runs to totalSteps, a cancel, or a non-finite loss or gradient (Failed, the update not
@@ -99,6 +101,7 @@ public:
 
 private:
   std::map<std::string, double> optimizerStep(std::int64_t step, bool log);
+  bool weightsFinite();
   void saveCheckpoint(std::int64_t step);
   void prune();
   void waitWhilePaused(std::int64_t step);

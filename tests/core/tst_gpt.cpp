@@ -93,6 +93,19 @@ private Q_SLOTS:
     QVERIFY(std::abs(lp.mean.item<double>() - manual / 2) < 1e-5);
   }
 
+  // Scoring at a temperature gives the log-probs of softmax(z / T), what sampling at T draws from.
+  void temperedLogpsAreTheSamplingDistribution() {
+    Gpt model(tinyConfig());
+    model->eval();
+    torch::NoGradGuard g;
+    auto batch = buildSequenceBatch({{10, 11, 12}}, {{13, 14}}, 16, 8, 0, torch::kCPU);
+    const auto lp = sequenceLogps(model, batch, 0.7);
+    auto logits = torch::log_softmax(model->forward(batch.ids) / 0.7, -1);
+    const double manual = logits[0][2][13].item<double>() + logits[0][3][14].item<double>();
+    QVERIFY(std::abs(lp.sum.item<double>() - manual) < 1e-5);
+    QVERIFY(std::abs(sequenceLogps(model, batch).sum.item<double>() - manual) > 1e-3); // T matters
+  }
+
   void truncationKeepsTheResponse() {
     TokenIds prompt(20, 1), response(20, 2);
     truncateToFit(prompt, response, 16, 6);

@@ -162,6 +162,27 @@ private Q_SLOTS:
     QCOMPARE(w.rate, 0.625);
     QVERIFY(w.low < 0.625 && w.high > 0.625);
     QCOMPARE(winRateWithInterval({}).rate, 0.0);
+    QCOMPARE(w.ties, 0.25);
+  }
+
+  // Wilson score intervals, expected values from the published formula in Python
+  // (statistics.NormalDist for z): never outside [0, 1], never zero-width at 0, 1 or all ties.
+  void winRateIntervalIsWilson() {
+    auto near = [](double a, double b) { return std::abs(a - b) < 1e-12; };
+    const auto all = winRateWithInterval(std::vector<double>(10, 1.0));
+    QCOMPARE(all.rate, 1.0);
+    QVERIFY2(near(all.low, 0.7224672001371109), qPrintable(QString::number(all.low, 'g', 17)));
+    QCOMPARE(all.high, 1.0);
+    const auto none = winRateWithInterval(std::vector<double>(10, 0.0));
+    QCOMPARE(none.low, 0.0);
+    QVERIFY(near(none.high, 1.0 - 0.7224672001371109));
+    const auto ties = winRateWithInterval(std::vector<double>(8, 0.5));
+    QCOMPARE(ties.ties, 1.0);
+    QVERIFY(near(ties.low, 0.21521606221387762) && near(ties.high, 0.7847839377861223));
+    std::vector<double> mixed(14, 1.0);
+    mixed.resize(20, 0.0); // 14 of 20
+    const auto m = winRateWithInterval(mixed);
+    QVERIFY(near(m.low, 0.4810271816464765) && near(m.high, 0.8545227551323956));
   }
 
   void configReadsValidatesAndRoundTrips() {

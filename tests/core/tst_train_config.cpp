@@ -40,6 +40,14 @@ private Q_SLOTS:
                                 << "key 'beta'";
     QTest::newRow("syntax") << "beta: [1,\n"
                             << "c.yaml:";
+    QTest::newRow("duplicate key") << "beta: 0.1\nseed: 1\nbeta: 0.3\n"
+                                   << "c.yaml:3: key 'beta': set twice (first on line 1)";
+    QTest::newRow("duplicate nested key") << "model:\n  n_layer: 2\n  n_layer: 3\n"
+                                          << "key 'model.n_layer': set twice";
+    QTest::newRow("infinite learning rate") << "learning_rate: .inf\n"
+                                            << "key 'learning_rate': is '.inf', must be a finite number";
+    QTest::newRow("nan beta") << "beta: .nan\n"
+                              << "key 'beta'";
   }
   void errorsNameFileLineAndKey() {
     QFETCH(QString, yaml);
@@ -63,6 +71,41 @@ private Q_SLOTS:
     c.validate();
     c.lossType = "unknown";
     QVERIFY_THROWS_EXCEPTION(InputError, c.validate());
+  }
+
+  // Values that used to pass validation and then meant something else, or exhausted the machine.
+  void rangesAreChecked_data() {
+    QTest::addColumn<QString>("assignment");
+    QTest::addColumn<QString>("expected");
+    QTest::newRow("max_steps 0") << "max_steps=0" << "key 'max_steps': is 0, must be > 0, or -1";
+    QTest::newRow("max_steps -5") << "max_steps=-5" << "key 'max_steps'";
+    QTest::newRow("save_steps -1") << "save_steps=-1" << "key 'save_steps'";
+    QTest::newRow("save_total_limit -3") << "save_total_limit=-3" << "key 'save_total_limit'";
+    QTest::newRow("adam_beta1 1") << "adam_beta1=1.0" << "key 'adam_beta1': is 1, must be in [0, 1)";
+    QTest::newRow("threads 1000") << "threads=1000" << "key 'threads': is 1000, this machine has";
+    QTest::newRow("accumulation 1e9") << "gradient_accumulation_steps=1000000000"
+                                      << "key 'gradient_accumulation_steps': is 1000000000, must be in 1..65536";
+    QTest::newRow("batch 1e9") << "per_device_train_batch_size=1000000000"
+                               << "key 'per_device_train_batch_size'";
+    QTest::newRow("batch beyond memory") << "per_device_train_batch_size=60000"
+                                         << "GiB, this machine has";
+    QTest::newRow("task with train_file") << "task=sentiment" << "key 'train_file': is not read by task: sentiment";
+  }
+  void rangesAreChecked() {
+    QFETCH(QString, assignment);
+    QFETCH(QString, expected);
+    TextTrainConfig c;
+    c.trainFile = "x.jsonl";
+    c.maxLength = 128;
+    c.model.blockSize = 128;
+    c.validate(); // the base is valid
+    applyOverride(c, assignment.toStdString());
+    try {
+      c.validate();
+      QFAIL("accepted");
+    } catch (const InputError &e) {
+      QVERIFY2(QString(e.what()).contains(expected), e.what());
+    }
   }
 
   // Every key of both kinds of run explains itself: a default and a one-line meaning.

@@ -5,6 +5,7 @@
 #include <QtTest/QtTest>
 
 #include "core/io/atomic_file.h"
+#include "core/io/input_error.h"
 #include "core/train/run_folder.h"
 #include "core/train/train_loop.h"
 
@@ -30,12 +31,17 @@ public:
 
   std::int64_t poisonGradientAt = -1; // 0-based step whose gradient becomes NaN (finite loss)
   std::int64_t poisonLossAt = -1;     // 0-based step whose loss becomes NaN
+  std::int64_t poisonWeightsAt = -1;  // 0-based step that finds the weights NaN (a diverged update)
   torch::Tensor &weights() { return m_w; }
 
   std::vector<torch::Tensor> parameters() override { return {m_w}; }
   torch::optim::Optimizer &optimizer() override { return m_optimizer; }
   std::map<std::string, torch::Tensor> compute(std::int64_t step) override {
     const auto x = torch::randn({8, 4}, m_generator, torch::TensorOptions(torch::kFloat32));
+    if (step == poisonWeightsAt) {
+      torch::NoGradGuard noGrad;
+      m_w.fill_(std::numeric_limits<float>::infinity());
+    }
     auto loss = (x.matmul(m_w) - x.sum(1, true)).pow(2).mean();
     if (step == poisonLossAt)
       loss = loss * std::numeric_limits<float>::quiet_NaN();
@@ -133,6 +139,51 @@ private Q_SLOTS:
     QVERIFY2(outcome.message.find("none") != std::string::npos, outcome.message.c_str());
     QVERIFY(folder.checkpointSteps().empty());
     QVERIFY(torch::equal(step.weights().detach(), torch::zeros({4, 1})));
+  }
+
+  void divergedWeightsAreNeverTheLastGoodCheckpoint() {
+    QTemporaryDir tmp;
+    RunFolder folder(tmp.filePath("run").toStdString());
+    FitStep step;
+    step.poisonWeightsAt = 6; // the update of step 6 overflowed: step 7 finds them infinite
+    TrainLoop loop(settings(10), step, folder);
+    const auto outcome = loop.run();
+    QCOMPARE(outcome.state, RunState::Failed);
+    QVERIFY2(outcome.message.find("last good checkpoint: step-4") != std::string::npos, outcome.message.c_str());
+    QCOMPARE(folder.checkpointSteps(), (std::vector<std::int64_t>{4}));
+    torch::Tensor saved;
+    torch::load(saved, folder.checkpointDir(4) + "/w.pt");
+    QVERIFY(torch::isfinite(saved).all().item<bool>());
+  }
+
+  void interruptedAndDamagedCheckpointsAreSkipped() {
+    QTemporaryDir tmp;
+    RunFolder folder(tmp.filePath("run").toStdString());
+    {
+      FitStep step;
+      TrainLoop loop(settings(8), step, folder);
+      QCOMPARE(loop.run().state, RunState::Finished);
+    }
+    // A kill just before the rename leaves a complete-looking step-12.tmp: not a checkpoint.
+    std::filesystem::copy(folder.checkpointDir(8), folder.checkpointDir(12) + ".tmp");
+    QCOMPARE(folder.checkpointSteps(), (std::vector<std::int64_t>{4, 8}));
+    // A damaged newest checkpoint falls back to the older intact one, and says so.
+    writeFileAtomic(folder.checkpointDir(8) + "/w.pt", "not a tensor");
+    FitStep again;
+    TrainLoop second(settings(8), again, folder);
+    std::vector<std::string> messages;
+    TrainerCallbacks cb;
+    cb.onMessage = [&](const std::string &m) { messages.push_back(m); };
+    second.setCallbacks(cb);
+    QCOMPARE(second.resumeLatest(), std::int64_t(4));
+    QCOMPARE(messages.size(), std::size_t(1));
+    QVERIFY2(messages[0].find("step-8 is damaged") != std::string::npos, messages[0].c_str());
+    QVERIFY2(messages[0].find("trying step-4") != std::string::npos, messages[0].c_str());
+    // With every checkpoint damaged the resume fails instead of starting over.
+    writeFileAtomic(folder.checkpointDir(4) + "/w.pt", "not a tensor");
+    FitStep third;
+    TrainLoop last(settings(8), third, folder);
+    QVERIFY_THROWS_EXCEPTION(InputError, last.resumeLatest());
   }
 
   void cancelledRunResumesExactly() {

@@ -151,7 +151,7 @@ private slots:
     QTest::newRow("batch size zero") << "per_device_train_batch_size"
                                      << "0"
                                      << "per_device_train_batch_size"
-                                     << ">= 1";
+                                     << "must be in 1..";
     QTest::newRow("missing dataset") << "task"
                                      << ""
                                      << "train_file"

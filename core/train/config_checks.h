@@ -1,0 +1,31 @@
+// Range checks both run configs (text and image) share: the optimizer's keys, and limits set by
+// the machine (threads, the memory one micro-batch needs). Each failure is an InputError naming
+// the key, the value and what is allowed.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace preflab::core {
+
+struct AdamWKeys {
+  double learningRate, weightDecay, adamBeta1, adamBeta2, adamEpsilon, maxGradNorm;
+  std::int64_t warmupSteps;
+};
+void checkAdamW(const AdamWKeys &keys);
+
+// `threads` (0: all cores) must not exceed the cores this machine has.
+void checkThreads(std::int64_t threads);
+
+// The largest batch-like count accepted for `key` (a micro-batch, accumulation steps).
+constexpr std::int64_t kMaxBatchCount = 1 << 16;
+void checkCount(const char *key, std::int64_t value, std::int64_t low, std::int64_t high = kMaxBatchCount);
+
+// `key` sets a micro-batch whose activations need about `bytes`; refuses it when that exceeds the
+// machine's physical memory (instead of an allocation failure deep inside a step).
+void checkFitsInMemory(const char *key, std::int64_t value, double bytes);
+
+// The machine's physical memory in bytes (0 when unknown).
+double physicalMemoryBytes();
+
+} // namespace preflab::core

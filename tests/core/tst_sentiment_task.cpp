@@ -1,0 +1,94 @@
+// Tests the embedded sentiment task: evaluation prompts and seeds are held out from the labelled
+// pairs by construction, and a tiny end-to-end run honours disable_dropout (step-0 DPO loss ln 2).
+#include "core/jobs/text_training.h"
+#include "core/tasks/sentiment_oracle.h"
+#include "core/train/run_folder.h"
+#include "core/train/text_train_config.h"
+
+#include "tests/test_main.h"
+
+#include <QtTest/QtTest>
+
+#include <cmath>
+#include <set>
+
+using namespace preflab::core;
+
+namespace preflab_tests { // one per test file (test_main.h)
+
+class TestSentimentTask : public QObject {
+  Q_OBJECT
+
+private Q_SLOTS:
+  void evaluationOpenersAreNeverPairOpeners() {
+    using Set = SentimentCorpus::PromptSet;
+    const auto &pairs = SentimentCorpus::openers(Set::Pairs);
+    const auto &eval = SentimentCorpus::openers(Set::Evaluation);
+    QVERIFY(!pairs.empty() && !eval.empty());
+    const std::set<std::string> pairSet(pairs.begin(), pairs.end());
+    for (const auto &o : eval)
+      QVERIFY2(!pairSet.count(o), o.c_str());
+    for (const auto &p : SentimentCorpus::prompts(1200, 43, Set::Pairs))
+      QVERIFY2(pairSet.count(p), p.c_str());
+    const std::set<std::string> evalSet(eval.begin(), eval.end());
+    for (const auto &p : SentimentCorpus::prompts(128, 44, Set::Evaluation))
+      QVERIFY2(evalSet.count(p), p.c_str());
+    // The SFT corpus (the reference) has reviews for both sets.
+    std::set<std::string> seen;
+    for (const auto &[opener, text] : SentimentCorpus::reviews(2000, 42))
+      seen.insert(opener);
+    for (const auto &o : eval)
+      QVERIFY2(seen.count(o), o.c_str());
+  }
+
+  // Seed 126 once made the pairs' sampling seeds cover every evaluation seed.
+  void samplingSeedsAreDisjoint() {
+    std::set<std::uint64_t> evalSeeds;
+    for (std::uint64_t i = 0; i < 128; ++i)
+      evalSeeds.insert(SentimentCorpus::evalSampleSeed(i));
+    for (std::uint64_t runSeed : {0ull, 42ull, 126ull, 1ull << 40, ~0ull})
+      for (std::uint64_t i = 0; i < 2400; ++i)
+        QVERIFY(!evalSeeds.count(SentimentCorpus::pairSampleSeed(runSeed, i)));
+  }
+
+  // The task's policy comes from its SFT model, which carries the config's dropout: with
+  // disable_dropout it must train without it, so the first DPO loss is exactly ln 2.
+  void disableDropoutAppliesToTheTaskPolicy() {
+    QTemporaryDir tmp;
+    TextTrainConfig c;
+    c.task = "sentiment";
+    c.outputDir = tmp.filePath("runs/dpo").toStdString();
+    c.lossType = "dpo";
+    c.maxSteps = 1;
+    c.perDeviceTrainBatchSize = 4;
+    c.maxLength = 32;
+    c.maxPromptLength = 12;
+    c.threads = 1;
+    c.model.nLayer = 1;
+    c.model.nHead = 2;
+    c.model.nEmbd = 16;
+    c.model.blockSize = 32;
+    c.model.dropout = 0.3;
+    c.disableDropout = true;
+    c.sentiment.corpusSize = 64;
+    c.sentiment.sftSteps = 2;
+    c.sentiment.sftBatchSize = 8;
+    c.sentiment.numPrompts = 24;
+    c.sentiment.evalPrompts = 4;
+    c.sentiment.maxNewTokens = 12;
+    const auto s = runTextTraining(c, {}, {});
+    QVERIFY2(s.state == RunState::Finished, s.message.c_str());
+    std::vector<nlohmann::json> lines;
+    for (auto &line : readMetricsFile(c.outputDir + "/metrics.jsonl"))
+      if (line.contains("loss"))
+        lines.push_back(line);
+    QCOMPARE(lines.size(), std::size_t(1));
+    QVERIFY2(std::abs(lines[0]["loss"].get<double>() - std::log(2.0)) < 1e-5,
+             qPrintable(QString::number(lines[0]["loss"].get<double>(), 'g', 10)));
+  }
+};
+
+PREFLAB_TEST_MAIN(TestSentimentTask)
+
+} // namespace preflab_tests
+#include "tst_sentiment_task.moc"
