@@ -29,9 +29,11 @@ torch::Tensor doubles(const std::vector<double> &values, torch::Device device) {
   return torch::tensor(values, torch::kFloat64).to(device, torch::kFloat32);
 }
 
-// Sum of metric tensors over micro-batches, read out once at logging steps.
-void accumulate(std::map<std::string, torch::Tensor> &into, const ObjectiveOutput &out, double weight) {
-  auto add = [&](const std::string &name, const torch::Tensor &v) {
+// Sum of metric tensors over micro-batches, read out once at logging steps. The loss is weighted
+// as the trainer combines it (tokens for SFT), the metrics by rows.
+void accumulate(std::map<std::string, torch::Tensor> &into, const ObjectiveOutput &out, double lossWeight,
+                double metricWeight) {
+  auto add = [&](const std::string &name, const torch::Tensor &v, double weight) {
     auto w = v.detach().to(torch::kFloat64) * weight;
     auto it = into.find(name);
     if (it == into.end())
@@ -39,9 +41,9 @@ void accumulate(std::map<std::string, torch::Tensor> &into, const ObjectiveOutpu
     else
       it->second = it->second + w;
   };
-  add("loss", out.loss);
+  add("loss", out.loss, lossWeight);
   for (const auto &[name, value] : out.metrics)
-    add(name, value);
+    add(name, value, metricWeight);
 }
 
 std::map<std::string, double> toDoubles(const std::map<std::string, torch::Tensor> &metrics) {
@@ -250,21 +252,42 @@ void PreferenceTrainer::shardedBackward(const std::vector<std::size_t> &rows, do
   });
   addShardGradients(params, grads);
   for (int s = 0; s < n; ++s)
-    accumulate(sums, outs[s], weights[s]);
+    accumulate(sums, outs[s], weights[s], weights[s]);
+}
+
+double PreferenceTrainer::batchUnits(const TokenizedData &data, const std::vector<std::size_t> &rows) const {
+  if (m_info.kind != ObjectiveKind::Sft || data.pairs.empty())
+    return double(rows.size());
+  double tokens = 0;
+  for (auto r : rows) { // the tokens buildSequenceBatch keeps, without building it
+    TokenIds prompt = data.pairs[r].prompt, response = data.pairs[r].chosen;
+    truncateToFit(prompt, response, m_config.maxLength, m_config.maxPromptLength);
+    tokens += double(response.size());
+  }
+  return tokens;
 }
 
 std::map<std::string, torch::Tensor> PreferenceTrainer::compute(std::int64_t step) {
   const auto accum = m_config.gradientAccumulationSteps;
+  std::vector<std::vector<std::size_t>> micro(static_cast<std::size_t>(accum));
+  std::vector<double> units(micro.size());
+  double total = 0, rows = 0;
+  for (std::int64_t m = 0; m < accum; ++m) {
+    micro[std::size_t(m)] = nextRows(step * accum + m);
+    units[std::size_t(m)] = batchUnits(m_train, micro[std::size_t(m)]);
+    total += units[std::size_t(m)];
+    rows += double(micro[std::size_t(m)].size());
+  }
   std::map<std::string, torch::Tensor> sums;
-  for (std::int64_t micro = 0; micro < accum; ++micro) {
-    const auto rows = nextRows(step * accum + micro);
-    if (m_shards > 1 && rows.size() > 1) {
-      shardedBackward(rows, 1.0 / double(accum), sums);
+  for (std::size_t m = 0; m < micro.size(); ++m) {
+    const double weight = total > 0 ? units[m] / total : 1.0 / double(accum);
+    if (m_shards > 1 && micro[m].size() > 1) { // sharded objectives weigh rows: weight is rows_m / rows
+      shardedBackward(micro[m], weight, sums);
       continue;
     }
-    auto out = computeBatch(m_train, rows);
-    (out.loss / double(accum)).backward();
-    accumulate(sums, out, 1.0 / double(accum));
+    auto out = computeBatch(m_train, micro[m]);
+    (out.loss * weight).backward();
+    accumulate(sums, out, weight, double(micro[m].size()) / rows);
   }
   return sums;
 }
@@ -279,11 +302,15 @@ std::map<std::string, double> PreferenceTrainer::evaluate() {
   const auto b = std::size_t(m_config.perDeviceEvalBatchSize);
   if (m_onProgress)
     m_onProgress("evaluating", 0.0);
+  std::vector<std::size_t> all(m_eval.size());
+  std::iota(all.begin(), all.end(), 0);
+  const double total = std::max(1.0, batchUnits(m_eval, all));
   for (std::size_t start = 0; start < m_eval.size(); start += b) {
     std::vector<std::size_t> rows;
     for (auto i = start; i < std::min(m_eval.size(), start + b); ++i)
       rows.push_back(i);
-    accumulate(sums, computeBatch(m_eval, rows), double(rows.size()) / double(m_eval.size()));
+    accumulate(sums, computeBatch(m_eval, rows), batchUnits(m_eval, rows) / total,
+               double(rows.size()) / double(m_eval.size()));
     if (m_onProgress)
       m_onProgress("evaluating", double(start + rows.size()) / double(m_eval.size()));
   }

@@ -71,6 +71,10 @@ private:
   ObjectiveInputs pairInputs(const TokenizedData &data, const std::vector<std::size_t> &rows);
   ObjectiveInputs unpairedInputs(const TokenizedData &data, const std::vector<std::size_t> &rows);
   std::vector<std::size_t> nextRows(std::int64_t microStep) const;
+  // What a batch counts for when batches are combined (micro-batches into a step, batches into
+  // an evaluation): its rows, or for the token-weighted SFT loss the response tokens it keeps,
+  // so that the combined loss is the loss of all its rows as one batch.
+  double batchUnits(const TokenizedData &data, const std::vector<std::size_t> &rows) const;
   void shardedBackward(const std::vector<std::size_t> &rows, double weight,
                        std::map<std::string, torch::Tensor> &sums);
 

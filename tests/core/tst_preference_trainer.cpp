@@ -141,6 +141,44 @@ private Q_SLOTS:
     }
   }
 
+  // SFT's loss is per token: split into micro-batches (or evaluation batches) it must still be
+  // Σ NLL / Σ tokens of the whole batch, not a mean of per-batch token means.
+  void sftIsTokenWeightedAcrossBatches() {
+    QTemporaryDir tmp;
+    std::map<std::string, double> logged, evaluated;
+    for (const char *name : {"one", "split"}) {
+      auto c = tinyConfig(tmp.filePath(name));
+      c.lossType = "sft";
+      c.maxSteps = 1;
+      c.trainFile = PREFLAB_TEST_DATA_DIR "/empty_prompt/pairs.jsonl"; // chosen of 5 to 22 bytes
+      c.evalFile = c.trainFile;
+      const bool split = std::string(name) == "split";
+      c.perDeviceTrainBatchSize = split ? 2 : 4;
+      c.gradientAccumulationSteps = split ? 2 : 1;
+      c.perDeviceEvalBatchSize = split ? 3 : 64;
+      const auto s = runTextTraining(c, {}, {});
+      QVERIFY2(s.state == RunState::Finished, s.message.c_str());
+      for (const auto &line : readMetricsFile(c.outputDir + "/metrics.jsonl")) {
+        if (line.contains("loss")) {
+          if (logged.count("loss")) {
+            QVERIFY2(std::abs(line["loss"].get<double>() - logged["loss"]) < 1e-6,
+                     qPrintable(QString("%1 vs %2").arg(line["loss"].get<double>()).arg(logged["loss"])));
+            QVERIFY(std::abs(line["grad_norm"].get<double>() - logged["grad_norm"]) < 1e-5);
+          }
+          logged["loss"] = line["loss"].get<double>();
+          logged["grad_norm"] = line["grad_norm"].get<double>();
+        }
+        if (line.contains("eval/loss")) {
+          if (evaluated.count("loss"))
+            QVERIFY2(std::abs(line["eval/loss"].get<double>() - evaluated["loss"]) < 1e-6,
+                     qPrintable(QString("%1 vs %2").arg(line["eval/loss"].get<double>()).arg(evaluated["loss"])));
+          evaluated["loss"] = line["eval/loss"].get<double>();
+        }
+      }
+    }
+    QVERIFY(logged.count("loss") && evaluated.count("loss"));
+  }
+
   void pauseWaitsAndResumes() {
     QTemporaryDir tmp;
     auto c = tinyConfig(tmp.filePath("run"));
