@@ -45,6 +45,29 @@ check "checkpoint step-12" test -f "$run/checkpoints/step-12/model.pt"
 check "hf export written" test -f "$run/hf/model.safetensors" -a -f "$run/hf/config.json"
 check "rerun without --resume refuses" expect_exit 1 "$cli" train "$data/tiny_train/config.yaml" --output-dir "$run" -q \
   train_file="$data/tiny_train/pairs.jsonl"
+check "resume of a missing folder refused" expect_exit 1 "$cli" train "$data/tiny_train/config.yaml" \
+  --output-dir "$work/nothing-here" --resume -q train_file="$data/tiny_train/pairs.jsonl"
+check "resume refusal names the folder" contains "$work/err.txt" "holds no run to resume"
+check "resume with a changed beta refused" expect_exit 1 "$cli" train "$data/tiny_train/config.yaml" --output-dir "$run" \
+  --resume -q train_file="$data/tiny_train/pairs.jsonl" beta=0.9
+check "refusal names beta" contains "$work/err.txt" "beta 0.5 -> 0.9"
+check "config.yaml kept after the refusal" contains "$run/config.yaml" "beta: 0.5"
+mkdir -p "$work/mine" && echo keep >"$work/mine/notes.txt"
+check "overwrite of a non-run folder refused" expect_exit 1 "$cli" train "$data/tiny_train/config.yaml" \
+  --output-dir "$work/mine" --overwrite -q train_file="$data/tiny_train/pairs.jsonl"
+check "its files kept" test -f "$work/mine/notes.txt"
+check "overwrite of the current directory refused" expect_exit 1 bash -c \
+  "cd '$run' && '$cli' train '$data/tiny_train/config.yaml' --output-dir . --overwrite -q train_file='$data/tiny_train/pairs.jsonl'"
+check "the run is intact" test -f "$run/config.yaml" -a -f "$run/hf/model.safetensors"
+# Two writers on one folder: the second is refused while the first runs.
+"$cli" train "$data/tiny_train/config.yaml" --output-dir "$work/busy" -q train_file="$data/tiny_train/pairs.jsonl" \
+  max_steps=100000 save_steps=0 >/dev/null 2>&1 &
+busy=$!
+for _ in $(seq 100); do [ -f "$work/busy/metrics.jsonl" ] && break; sleep 0.1; done
+check "second writer refused" expect_exit 1 "$cli" train "$data/tiny_train/config.yaml" --output-dir "$work/busy" \
+  --resume -q train_file="$data/tiny_train/pairs.jsonl" max_steps=100000 save_steps=0
+check "refusal says in use" contains "$work/err.txt" "is in use by another run"
+kill "$busy" 2>/dev/null; wait "$busy" 2>/dev/null
 check "unknown config key is an error" expect_exit 1 "$cli" train "$data/tiny_train/config.yaml" --output-dir "$work/x" \
   -q bogus_key=1
 check "error names the key" contains "$work/err.txt" "bogus_key"

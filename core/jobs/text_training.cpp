@@ -3,6 +3,7 @@
 
 #include "core/io/atomic_file.h"
 #include "core/io/input_error.h"
+#include "core/jobs/run_folder_guard.h"
 #include "core/runtime/compute_threads.h"
 #include "core/runtime/device.h"
 #include "core/tasks/sentiment_task.h"
@@ -211,17 +212,6 @@ RunSummary summaryOrFailure(const RunSummary &started, const std::function<RunSu
   return summary;
 }
 
-void prepareOutputDir(const std::string &outputDir, const RunOptions &options) {
-  if (options.resume)
-    return;
-  if (options.overwrite)
-    fs::remove_all(outputDir);
-  else if (fs::exists(fs::path(outputDir) / "metrics.jsonl"))
-    throw InputError({}, 0, "output_dir",
-                     outputDir +
-                         " already holds a run; pass --resume to continue it or --overwrite to replace it");
-}
-
 RunSummary runInFolder(const std::string &outputDir, std::int64_t maxSteps, const RunOptions &options,
                        const std::function<std::string()> &validatedConfigYaml,
                        const std::function<RunSummary(RunFolder &)> &body) {
@@ -230,7 +220,7 @@ RunSummary runInFolder(const std::string &outputDir, std::int64_t maxSteps, cons
   summary.maxSteps = std::max<std::int64_t>(0, maxSteps); // -1: epochs, known once the data is read
   try {
     const auto yaml = validatedConfigYaml();
-    prepareOutputDir(outputDir, options);
+    const auto lock = claimOutputDir(outputDir, options, yaml); // held until the run has ended
     RunFolder folder(outputDir);
     folder.writeConfig(yaml);
     folder.writeStatus(RunState::Running, "starting", 0, maxSteps);

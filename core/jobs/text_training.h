@@ -39,13 +39,9 @@ struct RunSummary {
 // exception's message (LibTorch errors without their backtrace).
 RunSummary summaryOrFailure(const RunSummary &started, const std::function<RunSummary()> &body);
 
-// Makes `outputDir` ready for a run: with options.overwrite (and no resume) an old run there is
-// deleted; without resume or overwrite a folder that already holds a run (metrics.jsonl) is an
-// InputError naming output_dir and both flags.
-void prepareOutputDir(const std::string &outputDir, const RunOptions &options);
-
 // The frame both kinds of run share: validatedConfigYaml() (validates and returns the resolved
-// config), prepareOutputDir, config.yaml and status.json ("starting", then the summary's state),
+// config), claimOutputDir (run_folder_guard.h: the folder's lock, held for the whole run, and the
+// resume / overwrite checks), config.yaml and status.json ("starting", then the summary's state),
 // with body() in between. Never throws: any failure ends in a Failed summary with its message.
 RunSummary runInFolder(const std::string &outputDir, std::int64_t maxSteps, const RunOptions &options,
                        const std::function<std::string()> &validatedConfigYaml,

@@ -66,14 +66,17 @@ void RunFolder::writeStatus(RunState state, const std::string &message, std::int
   writeFileAtomic(path("status.json"), status.dump(2) + "\n");
 }
 
-void RunFolder::truncateMetricsAfter(std::int64_t step) {
+void RunFolder::truncateMetricsAfter(std::int64_t step, bool evaluationRedone) {
   const auto file = path("metrics.jsonl");
   if (!fs::exists(file))
     return;
   std::string kept;
-  for (const auto &line : readMetricsFile(file))
-    if (line.value("step", std::int64_t(0)) <= step)
+  for (const auto &line : readMetricsFile(file)) {
+    const auto at = line.value("step", std::int64_t(0));
+    const bool evaluation = !line.contains("loss"); // training lines carry the loss, eval lines do not
+    if (at < step || (at == step && !(evaluationRedone && evaluation)))
       kept += line.dump() + "\n";
+  }
   m_metrics.close();
   writeFileAtomic(file, kept);
 }

@@ -34,8 +34,10 @@ public:
   void writeStatus(RunState state, const std::string &message, std::int64_t step,
                    std::int64_t maxSteps);
 
-  // Drops metrics lines whose step is after `step` (used when resuming from a checkpoint).
-  void truncateMetricsAfter(std::int64_t step);
+  // Drops metrics lines whose step is after `step` (used when resuming from a checkpoint), and
+  // with `evaluationRedone` also the evaluation lines at `step` itself: a resume from the final
+  // checkpoint evaluates it again, and its lines must not appear twice.
+  void truncateMetricsAfter(std::int64_t step, bool evaluationRedone = false);
   // Steps of complete checkpoints (folders named step-N holding trainer_state.json), ascending.
   std::vector<std::int64_t> checkpointSteps() const;
 

@@ -145,7 +145,7 @@ std::int64_t TrainLoop::resumeLatest() {
     const auto dir = m_folder.checkpointDir(step);
     try {
       resumeFrom(dir);
-      m_folder.truncateMetricsAfter(step);
+      m_folder.truncateMetricsAfter(step, step >= m_settings.totalSteps);
       return step;
     } catch (const InputError &e) {
       if (e.key() == "global_step" || e.key().empty()) { // damaged, not another run's
