@@ -36,7 +36,7 @@ CSV_FIELDS = [
     "eval/reward", "eval/reward_ci95_lo", "eval/reward_ci95_hi", "eval/reward_ref", "eval/kl",
     "eval/win_rate", "eval/win_rate_ci95_lo", "eval/win_rate_ci95_hi",
     "ranking/accuracy", "ranking/accuracy_ref", "ranking/idealized", "ranking/alignment_gap",
-    "ranking/idealized_at_beta", "known_words", "known_words_ref", "steps", "wall_time_s",
+    "ranking/idealized_at_beta", "eval/tie_rate", "known_words", "known_words_ref", "steps", "wall_time_s",
 ]
 
 
@@ -46,7 +46,14 @@ def read_config(path):
         text = f.read()
     try:
         import yaml  # python3-yaml
-        return yaml.safe_load(text) or {}
+        out = yaml.safe_load(text) or {}
+        for key, value in out.items():  # YAML 1.1 reads "3e-05" (no dot) as a string
+            if isinstance(value, str):
+                try:
+                    out[key] = float(value)
+                except ValueError:
+                    pass
+        return out
     except ImportError:
         pass
     out = {}
@@ -100,8 +107,10 @@ def reward_ci(samples_path):
 
 
 def idealized_at(pairs_path, beta):
-    """Idealised ranking accuracy at one β (the DPO optimum's ranking, algorithms.md §3.2), from the
-    per-pair reference log-ratio c and rater fraction in eval/pairs.jsonl; α clamped as the core does."""
+    """Idealised ranking accuracy at one β (the DPO optimum's ranking, σ(βh) = α), from the per-pair
+    reference log-ratio c and rater fraction in eval/pairs.jsonl, computed here independently of
+    the core as a check of its DPO value: ties (α = 0.5) and pairs without α left out, α clamped
+    to [1e-3, 1 - 1e-3]."""
     if not beta or not os.path.exists(pairs_path):
         return None
     eps, hits, n = 1e-3, 0, 0
@@ -112,7 +121,9 @@ def idealized_at(pairs_path, beta):
             p = json.loads(line)
             if "c" not in p:
                 return None
-            a = min(max(p.get("rater_fraction", 1.0), eps), 1.0 - eps)
+            if "rater_fraction" not in p or p["rater_fraction"] == 0.5:
+                continue
+            a = min(max(p["rater_fraction"], eps), 1.0 - eps)
             hits += (-p["c"] + (math.log(a) - math.log1p(-a)) / beta) > 0
             n += 1
     return hits / n if n else None
@@ -170,9 +181,10 @@ def load_run(runs_dir, name, vocab=None):
         "ranking/accuracy": s.get("ranking/accuracy"), "ranking/accuracy_ref": s.get("ranking/accuracy_ref"),
         "ranking/idealized": s.get("ranking/idealized"),
         "ranking/alignment_gap": s.get("ranking/alignment_gap"),
-        # Only DPO's β is the KL strength the idealised formula assumes.
-        "ranking/idealized_at_beta": idealized_at(os.path.join(run, "eval", "pairs.jsonl"), cfg.get("beta"))
-        if loss == "dpo" else None,
+        # The run objective's own optimum at its own parameters (absent where it has none).
+        "ranking/idealized_at_beta": s.get("ranking/idealized_at_beta"),
+        "dpo_check": idealized_at(os.path.join(run, "eval", "pairs.jsonl"), cfg.get("beta")) if loss == "dpo" else None,
+        "eval/tie_rate": s.get("eval/tie_rate"),
         "known_words": known_word_rate(samples, vocab),
         "known_words_ref": known_word_rate(samples, vocab, "reference"),
         "steps": status.get("step"), "state": status.get("state"),
@@ -208,7 +220,7 @@ def write_csv(rows, path):
 
 def md_table(rows):
     head = ["objective", "β (own scale)", "lr", "reward", "reward (ref)", "KL", "win rate [95% CI]",
-            "rank acc", "rank acc (ref)", "idealised", "alignment gap", "idealised @β (DPO)", "known words", "steps", "wall (s)"]
+            "rank acc", "rank acc (ref)", "idealised", "alignment gap", "idealised @β (own optimum)", "known words", "steps", "wall (s)"]
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
     for r in rows:
         win = "—" if r["eval/win_rate"] is None else (
@@ -229,9 +241,11 @@ def write_md(main, sweep, missing, path):
            "reward = mean lexicon-oracle reward of one sample per eval prompt (128 prompts); "
            "KL = mean Σ_t log π − log π_ref over the policy's own samples (nats per sequence); "
            "win rate = policy beats the reference sample for the same prompt and seed (ties ½), "
-           "normal 95% interval; ranking metrics on the held-out labelled pairs; "
-           "idealised = median over the β grid {0.01, 0.1, 1, 5, 10}; alignment gap = idealised − rank acc; "
-           "idealised @β = the same at the run's own β (DPO runs only); "
+           "Wilson 95% interval; ranking metrics on the held-out labelled pairs, rater ties left out; "
+           "idealised = DPO's optimum, median over the β grid {0.01, 0.1, 1, 5, 10}; alignment gap = "
+           "idealised − rank acc; idealised @β = the run objective's own optimum at its own parameters "
+           "(DPO: σ(βh) = α; IPO: h = (2α−1)/(2τ) on token means, against the length-normalised ranking; "
+           "— where the objective has no closed-form optimum: SimPO, SimPER, ORPO); "
            "known words = share of the words in the policy's samples that are common words (≥ 20 uses) of "
            "the training pairs, a crude fluency check the oracle does not make"
            + (f" (reference samples: {main[0]['known_words_ref']:.3f})" if main[0].get("known_words_ref") else "")
@@ -350,6 +364,9 @@ def main():
     if len(sweep) < 2:
         sweep = []
     for r in main_rows + sweep_only:
+        if r["dpo_check"] is not None and abs(r["dpo_check"] - (r["ranking/idealized_at_beta"] or -1)) > 1e-9:
+            print(f"warning: {r['run']}: idealised @β {r['ranking/idealized_at_beta']} from the core, "
+                  f"{r['dpo_check']} recomputed here", file=sys.stderr)
         if r["state"] != "finished":
             print(f"warning: {r['run']} is {r['state']}", file=sys.stderr)
     if len({round(r["eval/reward_ref"], 9) for r in main_rows + sweep_only}) > 1:
