@@ -10,15 +10,18 @@
 namespace preflab::cli {
 
 Action addInspectCommand(CLI::App &app) {
-  auto *cmd = app.add_subcommand("inspect", "Check a preference JSONL file: format, pairs, lengths, rater fields.");
+  auto *cmd = app.add_subcommand("inspect", "Check a preference file (JSONL, a JSON array, either gzip-compressed): "
+                                            "format, pairs, lengths, rater fields, pairs without a preference signal.");
   struct Args {
     std::string path, format = "auto";
     bool json = false, skipInvalid = false;
   };
   auto a = std::make_shared<Args>();
-  cmd->add_option("file", a->path, "JSONL file")->required();
+  cmd->add_option("file", a->path, "JSONL or JSON-array file, plain or gzip-compressed")->required();
   cmd->add_flag("--json", a->json, "print the summary as JSON");
-  cmd->add_option("--format", a->format, "auto, trl, trl-conversational, hh-rlhf, ultrafeedback, kto");
+  cmd->add_option("--format", a->format,
+                  "auto, trl, trl-conversational, hh-rlhf, ultrafeedback, kto, trl-implicit-prompt, sharegpt, "
+                  "llamafactory-v1, alpaca, openai-dpo, kto-messages");
   cmd->add_flag("--skip-invalid", a->skipInvalid, "skip bad lines and report them instead of failing");
   return [a]() -> int {
     core::TextReadOptions opts;
@@ -40,9 +43,13 @@ Action addInspectCommand(CLI::App &app) {
     for (const char *key : {"pairs", "unpaired", "skipped", "blank_lines"})
       if (summary.contains(key))
         std::cout << key << ": " << summary[key].dump() << "\n";
-    for (const char *key : {"length", "rater_fraction", "rater_count", "ref_logps", "labels", "chosen_longer_fraction"})
+    for (const char *key : {"json_array", "gzip", "length", "rater_fraction", "rater_count", "ref_logps", "labels",
+                            "chosen_longer_fraction", "identical_pairs", "empty_chosen", "empty_rejected",
+                            "prompt_from_common_prefix"})
       if (summary.contains(key))
         std::cout << key << ": " << summary[key].dump() << "\n";
+    if (summary.contains("identical_pairs") && summary["identical_pairs"]["count"].get<int>() > 0)
+      std::cout << "note: training drops the identical pairs (no preference signal); empty responses are kept\n";
     return kOk;
   };
 }

@@ -32,6 +32,9 @@ struct TextPair {
   // Cached reference log-probs (sequence sums over response tokens), when present.
   std::optional<double> refChosenLogp;
   std::optional<double> refRejectedLogp;
+  // HH-RLHF: chosen and rejected differed before the chosen's last "\n\nAssistant:", so the
+  // prompt is their common prefix cut at a turn boundary.
+  bool promptFromCommonPrefix = false;
 };
 
 // An unpaired (KTO) example: a completion labelled desirable (true) or undesirable (false).

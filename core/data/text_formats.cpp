@@ -207,13 +207,162 @@ void parseHhRlhf(const json &record, TextPair &pair) {
   const std::size_t tag = chosen.rfind(kAssistantTag);
   if (tag == std::string::npos)
     fail("chosen", "the transcript has no \"\\n\\nAssistant:\" turn");
-  const std::size_t end = tag + std::char_traits<char>::length(kAssistantTag);
-  if (rejected.compare(0, end, chosen, 0, end) != 0)
-    fail("rejected", "does not share the chosen transcript's prompt (its text up to the last "
-                     "\"\\n\\nAssistant:\")");
+  const std::size_t tagLength = std::char_traits<char>::length(kAssistantTag);
+  std::size_t end = tag + tagLength;
+  // Either side's own prompt (its text up to its own last tag) may be longer: flag both cases.
+  const std::size_t rejectedTag = rejected.rfind(kAssistantTag);
+  const bool samePrompt = rejectedTag == tag && rejected.compare(0, end, chosen, 0, end) == 0;
+  if (!samePrompt && rejected.compare(0, end, chosen, 0, end) == 0)
+    pair.promptFromCommonPrefix = true; // rejected has an extra turn after the chosen's prompt
+  if (rejected.compare(0, end, chosen, 0, end) != 0) {
+    // One side has an extra turn: the prompt is what both share, up to the last assistant tag
+    // inside that shared text; the rest of each side (further turns included) is its response.
+    const auto common = std::size_t(
+        std::mismatch(chosen.begin(), chosen.begin() + std::ptrdiff_t(std::min(chosen.size(), rejected.size())),
+                      rejected.begin())
+            .first -
+        chosen.begin());
+    const std::size_t shared = common >= tagLength ? chosen.rfind(kAssistantTag, common - tagLength) : std::string::npos;
+    if (shared == std::string::npos)
+      fail("rejected", "shares no \"\\n\\nAssistant:\" turn with the chosen transcript: there is no common prompt");
+    end = shared + tagLength;
+    pair.promptFromCommonPrefix = true;
+  }
   pair.prompt = chosen.substr(0, end);
   pair.chosen = chosen.substr(end);
   pair.rejected = rejected.substr(end);
+}
+
+// ---- Layouts seen in the wild (LLaMA-Factory, OpenAI, TRL's implicit prompt). ----
+
+// ShareGPT's speaker names as the roles the rest of PrefLab uses.
+std::string roleFromSpeaker(const std::string &from) {
+  if (from == "human")
+    return "user";
+  if (from == "gpt")
+    return "assistant";
+  return from; // system, observation, function_call, or already a role
+}
+
+// A message's text: a string, or a list of parts of which only {"type": "text"} are taken, each
+// with its "value" (LLaMA-Factory v1) or "text" (OpenAI); other parts are refused by name.
+std::string messageText(const json &content, const std::string &path) {
+  if (content.is_string())
+    return content.get<std::string>();
+  if (!content.is_array())
+    fail(path, "expected a string or a list of content parts, got " + describe(content));
+  std::string text;
+  for (std::size_t i = 0; i < content.size(); ++i) {
+    const auto partPath = path + "[" + std::to_string(i) + "]";
+    const json &part = content[i];
+    if (!part.is_object())
+      fail(partPath, "expected a content part object, got " + describe(part));
+    const auto type = part.find("type");
+    if (type != part.end() && !(type->is_string() && *type == "text"))
+      fail(partPath + ".type", "only text parts can be trained on, got " + describe(*type));
+    const char *field = part.contains("value") ? "value" : "text";
+    text += messageField(part, partPath, field);
+  }
+  return text;
+}
+
+// One message in any of the layouts: {"role","content"} or {"from","value"}.
+ChatMessage parseLooseMessage(const json &m, const std::string &path) {
+  if (!m.is_object())
+    fail(path, "expected a message object, got " + describe(m));
+  ChatMessage message;
+  if (m.contains("from"))
+    message.role = roleFromSpeaker(messageField(m, path, "from"));
+  else
+    message.role = messageField(m, path, "role");
+  if (message.role.empty())
+    fail(path + ".role", "empty role");
+  const char *field = m.contains("value") && !m.contains("content") ? "value" : "content";
+  const auto it = m.find(field);
+  if (it == m.end())
+    fail(path + "." + field, "missing");
+  message.content = messageText(*it, path + "." + field);
+  return message;
+}
+
+std::vector<ChatMessage> parseLooseMessages(const json &value, const std::string &key) {
+  if (!value.is_array())
+    fail(key, "expected a list of messages, got " + describe(value));
+  std::vector<ChatMessage> messages;
+  for (std::size_t i = 0; i < value.size(); ++i)
+    messages.push_back(parseLooseMessage(value[i], key + "[" + std::to_string(i) + "]"));
+  return messages;
+}
+
+// Two whole conversations: the prompt is their longest common run of messages that ends just
+// before an assistant message in both; each side's response is the rest.
+void splitConversations(const std::vector<ChatMessage> &chosen, const std::vector<ChatMessage> &rejected,
+                        const std::string &chosenKey, const std::string &rejectedKey, TextPair &pair) {
+  std::size_t n = 0;
+  while (n < chosen.size() && n < rejected.size() && sameMessage(chosen[n], rejected[n]))
+    ++n;
+  while (n > 0 && !(n < chosen.size() && n < rejected.size() && isAssistant(chosen[n].role) &&
+                    isAssistant(rejected[n].role)))
+    --n;
+  if (n == 0)
+    fail(chosenKey, "shares no prompt messages with " + rejectedKey +
+                        " (the prompt is their common beginning, up to an assistant turn)");
+  const std::vector<ChatMessage> prompt(chosen.begin(), chosen.begin() + std::ptrdiff_t(n));
+  pair.prompt = renderConversation(prompt) + kAssistantTag;
+  pair.chosen = renderResponse(prompt, chosen, chosenKey);
+  pair.rejected = renderResponse(prompt, rejected, rejectedKey);
+}
+
+void parseImplicitPrompt(const json &record, TextPair &pair) {
+  splitConversations(parseLooseMessages(require(record, "chosen"), "chosen"),
+                     parseLooseMessages(require(record, "rejected"), "rejected"), "chosen", "rejected", pair);
+}
+
+void parseLlamaFactoryV1(const json &record, TextPair &pair) {
+  splitConversations(parseLooseMessages(require(record, "chosen_messages"), "chosen_messages"),
+                     parseLooseMessages(require(record, "rejected_messages"), "rejected_messages"),
+                     "chosen_messages", "rejected_messages", pair);
+}
+
+// A prompt conversation followed by one answer per side.
+void promptAndAnswers(const std::vector<ChatMessage> &prompt, std::vector<ChatMessage> chosen,
+                      std::vector<ChatMessage> rejected, const std::string &promptKey,
+                      const std::string &chosenKey, const std::string &rejectedKey, TextPair &pair) {
+  if (prompt.empty())
+    fail(promptKey, "empty message list");
+  pair.prompt = renderConversation(prompt) + kAssistantTag;
+  pair.chosen = renderResponse(prompt, chosen, chosenKey);
+  pair.rejected = renderResponse(prompt, rejected, rejectedKey);
+}
+
+void parseShareGpt(const json &record, TextPair &pair) {
+  promptAndAnswers(parseLooseMessages(require(record, "conversations"), "conversations"),
+                   {parseLooseMessage(require(record, "chosen"), "chosen")},
+                   {parseLooseMessage(require(record, "rejected"), "rejected")}, "conversations", "chosen",
+                   "rejected", pair);
+}
+
+void parseOpenAiDpo(const json &record, TextPair &pair) {
+  const json &input = require(record, "input");
+  if (!input.is_object())
+    fail("input", "expected an object with \"messages\", got " + describe(input));
+  promptAndAnswers(parseLooseMessages(require(input, "messages"), "input.messages"),
+                   parseLooseMessages(require(record, "preferred_output"), "preferred_output"),
+                   parseLooseMessages(require(record, "non_preferred_output"), "non_preferred_output"),
+                   "input.messages", "preferred_output", "non_preferred_output", pair);
+}
+
+void parseAlpaca(const json &record, TextPair &pair) {
+  std::string instruction = requireString(record, "instruction");
+  const json *input = optionalValue(record, "input");
+  if (input && !input->is_string())
+    fail("input", "expected a string, got " + describe(*input));
+  if (input && !input->get_ref<const std::string &>().empty())
+    instruction += "\n\n" + input->get<std::string>();
+  const std::vector<ChatMessage> prompt{{"user", instruction}};
+  pair.prompt = renderConversation(prompt) + kAssistantTag;
+  pair.chosen = " " + requireString(record, "chosen");
+  pair.rejected = " " + requireString(record, "rejected");
 }
 
 void parseUltraFeedback(const json &record, TextPair &pair) {
@@ -272,15 +421,24 @@ TextFormat detectTextFormat(const json &record) {
   requireObject(record);
   if (record.contains("completion") && record.contains("label"))
     return TextFormat::KtoUnpaired;
+  if (record.contains("messages") && record.contains("label"))
+    return TextFormat::KtoMessages;
+  if (record.contains("chosen_messages") && record.contains("rejected_messages"))
+    return TextFormat::LlamaFactoryV1;
+  if (record.contains("preferred_output") && record.contains("non_preferred_output"))
+    return TextFormat::OpenAiDpo;
   if (!record.contains("chosen") || !record.contains("rejected"))
     fail({}, "the record matches no known format: expected the keys {prompt, chosen, rejected}, "
-             "{chosen, rejected} or {prompt, completion, label}");
+             "{chosen, rejected}, {conversations, chosen, rejected}, {instruction, chosen, rejected}, "
+             "{chosen_messages, rejected_messages}, {input, preferred_output, non_preferred_output}, "
+             "{prompt, completion, label} or {messages, label}");
+  if (record.contains("conversations"))
+    return TextFormat::ShareGpt;
+  if (record.contains("instruction"))
+    return TextFormat::Alpaca;
   const auto prompt = record.find("prompt");
-  if (prompt == record.end()) {
-    if (record.at("chosen").is_array())
-      fail("prompt", "missing: chosen/rejected message lists need a 'prompt' message list");
-    return TextFormat::HhRlhf;
-  }
+  if (prompt == record.end())
+    return record.at("chosen").is_array() ? TextFormat::TrlImplicitPrompt : TextFormat::HhRlhf;
   if (prompt->is_array())
     return TextFormat::TrlConversational;
   if (prompt->is_string() && record.at("chosen").is_array())
@@ -298,8 +456,14 @@ TextPair parsePairRecord(const json &record, TextFormat format, std::int64_t lin
   case TextFormat::TrlConversational: parseConversational(record, pair); break;
   case TextFormat::HhRlhf: parseHhRlhf(record, pair); break;
   case TextFormat::UltraFeedback: parseUltraFeedback(record, pair); break;
+  case TextFormat::TrlImplicitPrompt: parseImplicitPrompt(record, pair); break;
+  case TextFormat::ShareGpt: parseShareGpt(record, pair); break;
+  case TextFormat::LlamaFactoryV1: parseLlamaFactoryV1(record, pair); break;
+  case TextFormat::Alpaca: parseAlpaca(record, pair); break;
+  case TextFormat::OpenAiDpo: parseOpenAiDpo(record, pair); break;
   case TextFormat::Auto:
   case TextFormat::KtoUnpaired:
+  case TextFormat::KtoMessages:
     throw std::logic_error("parsePairRecord: not a paired format: " + textFormatName(format));
   }
   readPairExtras(record, pair);
@@ -311,6 +475,20 @@ UnpairedExample parseUnpairedRecord(const json &record, std::int64_t line) {
   UnpairedExample example;
   example.line = line;
   example.id = recordId(record, line);
+  if (record.contains("messages")) { // LLaMA-Factory's KTO layout: the last message is the completion
+    const auto messages = parseLooseMessages(require(record, "messages"), "messages");
+    if (messages.size() < 2)
+      fail("messages", "needs at least a prompt message and the completion after it");
+    const std::vector<ChatMessage> prompt(messages.begin(), messages.end() - 1);
+    example.prompt = renderConversation(prompt) + kAssistantTag;
+    example.completion = renderResponse(prompt, messages, "messages");
+    const json &label = require(record, "label");
+    if (!label.is_boolean())
+      fail("label", "expected true or false, got " + describe(label));
+    example.desirable = label.get<bool>();
+    example.refLogp = optionalLogp(record, "ref_logps");
+    return example;
+  }
   std::vector<ChatMessage> prompt;
   if (requireTextOrMessages(record, "prompt").is_array()) {
     prompt = promptMessages(record);

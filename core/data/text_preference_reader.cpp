@@ -6,6 +6,9 @@
 #include "core/io/utf8.h"
 
 #include <nlohmann/json.hpp>
+#include <zlib.h>
+
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <array>
@@ -13,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <numeric>
+#include <set>
 #include <utility>
 
 namespace preflab::core {
@@ -26,13 +30,19 @@ struct FormatName {
   const char *name;
 };
 
-constexpr std::array<FormatName, 6> kFormatNames{
+constexpr std::array<FormatName, 12> kFormatNames{
     {{TextFormat::Auto, "auto"},
      {TextFormat::TrlStandard, "trl"},
      {TextFormat::TrlConversational, "trl-conversational"},
      {TextFormat::HhRlhf, "hh-rlhf"},
      {TextFormat::UltraFeedback, "ultrafeedback"},
-     {TextFormat::KtoUnpaired, "kto"}}};
+     {TextFormat::KtoUnpaired, "kto"},
+     {TextFormat::TrlImplicitPrompt, "trl-implicit-prompt"},
+     {TextFormat::ShareGpt, "sharegpt"},
+     {TextFormat::LlamaFactoryV1, "llamafactory-v1"},
+     {TextFormat::Alpaca, "alpaca"},
+     {TextFormat::OpenAiDpo, "openai-dpo"},
+     {TextFormat::KtoMessages, "kto-messages"}}};
 
 // The keys whose presence and JSON type decide the format; a mismatch error names the first
 // one that differs from the record the format was detected on.
@@ -109,11 +119,33 @@ std::string jsonProblem(const std::string &what) {
   return bracket == std::string::npos ? what : what.substr(bracket + 2);
 }
 
+// A key given twice in one object: JSON leaves it to the reader, and taking the last one silently
+// loses the first.
+struct DuplicateKey {
+  std::string key;
+};
+
+json parseStrict(const std::string &text) {
+  std::vector<std::set<std::string>> open; // the keys seen in each enclosing object
+  return json::parse(text, [&](int, json::parse_event_t event, json &parsed) {
+    if (event == json::parse_event_t::object_start)
+      open.emplace_back();
+    else if (event == json::parse_event_t::object_end && !open.empty())
+      open.pop_back();
+    else if (event == json::parse_event_t::key && !open.empty() &&
+             !open.back().insert(parsed.get<std::string>()).second)
+      throw DuplicateKey{parsed.get<std::string>()};
+    return true;
+  });
+}
+
 json parseJson(const RawLine &line) {
   const std::string truncated =
       line.endsWithNewline ? "" : " (the file's last line has no newline: truncated?)";
   try {
-    return json::parse(line.text);
+    return parseStrict(line.text);
+  } catch (const DuplicateKey &duplicate) {
+    fail(duplicate.key, "appears twice in one object (which value is meant?)");
   } catch (const json::parse_error &error) {
     fail({}, "invalid JSON at byte " + std::to_string(error.byte) + ": " +
                  jsonProblem(error.what()) + truncated);
@@ -131,16 +163,89 @@ std::string reasonOf(const InputError &error) {
   return error.key().empty() ? error.message() : "key '" + error.key() + "': " + error.message();
 }
 
-std::ifstream openInput(const std::string &path) {
+// Reads a file through zlib: gzip-compressed input is inflated, anything else passes through
+// unchanged (gzread's transparent mode), so .jsonl.gz files read like .jsonl ones.
+class GzipInput : public std::streambuf {
+public:
+  explicit GzipInput(const std::string &path) : m_file(gzopen(path.c_str(), "rb")) {
+    if (m_file)
+      gzbuffer(m_file, 1 << 17);
+  }
+  ~GzipInput() override {
+    if (m_file)
+      gzclose(m_file);
+  }
+  GzipInput(const GzipInput &) = delete;
+  GzipInput &operator=(const GzipInput &) = delete;
+  bool isOpen() const { return m_file != nullptr; }
+  bool compressed() const { return m_file && gzdirect(m_file) == 0; }
+
+protected:
+  int_type underflow() override {
+    const int n = gzread(m_file, m_buffer.data(), unsigned(m_buffer.size()));
+    if (n < 0) {
+      int code = 0;
+      const char *message = gzerror(m_file, &code);
+      throw InputError({}, 0, {}, std::string("the gzip stream is damaged: ") + (message ? message : "read error"));
+    }
+    if (n == 0)
+      return traits_type::eof();
+    setg(m_buffer.data(), m_buffer.data(), m_buffer.data() + n);
+    return traits_type::to_int_type(m_buffer[0]);
+  }
+
+private:
+  gzFile m_file;
+  std::array<char, 1 << 16> m_buffer{};
+};
+
+// Only regular files: a FIFO would block and a device (/dev/zero) never ends.
+void requireRegularFile(const std::string &path) {
   std::error_code code;
   if (std::filesystem::is_directory(path, code))
     throw InputError(path, 0, {}, "is a directory, not a JSONL file");
-  std::ifstream input(path, std::ios::binary);
-  if (!input)
-    throw InputError(path, 0, {},
-                     std::filesystem::exists(path, code) ? "cannot be opened for reading"
-                                                         : "no such file");
-  return input;
+  if (!std::filesystem::exists(path, code))
+    throw InputError(path, 0, {}, "no such file");
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0 || !S_ISREG(info.st_mode))
+    throw InputError(path, 0, {}, "is not a regular file (a device, FIFO or socket cannot be read as data)");
+}
+
+// The first line of each top-level element of a JSON array held in `text` (1-based), found by a
+// scan that skips strings; the parse itself is nlohmann's.
+std::vector<std::int64_t> arrayElementLines(const std::string &text) {
+  std::vector<std::int64_t> lines;
+  std::int64_t line = 1;
+  int depth = 0;
+  bool inString = false, escaped = false, expectElement = false;
+  for (char c : text) {
+    if (c == '\n')
+      ++line;
+    if (inString) {
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        inString = false;
+      continue;
+    }
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+      continue;
+    if (expectElement && depth == 1 && c != ']') {
+      lines.push_back(line);
+      expectElement = false;
+    }
+    if (c == '"')
+      inString = true;
+    else if (c == '[' || c == '{')
+      expectElement = (++depth == 1);
+    else if (c == ']' || c == '}')
+      --depth;
+    else if (c == ',' && depth == 1)
+      expectElement = true;
+  }
+  return lines;
 }
 
 // One read of one file: the state the per-line steps share.
@@ -155,6 +260,8 @@ public:
 
 private:
   void readRecord(const RawLine &line, std::int64_t number);
+  void readArray(std::streambuf &input, const RawLine &first, std::int64_t firstLine);
+  void addRecord(const json &record, std::int64_t number);
   TextFormat formatOf(const json &record, std::int64_t number);
   void reject(const InputError &error, std::int64_t number);
   void finish(std::int64_t recordLines) const;
@@ -166,29 +273,85 @@ private:
 };
 
 TextPreferenceData Reader::run() {
-  std::ifstream input = openInput(m_data.path);
+  requireRegularFile(m_data.path);
+  GzipInput input(m_data.path);
+  if (!input.isOpen())
+    throw InputError(m_data.path, 0, {}, "cannot be opened for reading");
+  m_data.gzip = input.compressed();
   RawLine line;
   std::int64_t number = 0;
   std::int64_t recordLines = 0;
-  while (readLine(*input.rdbuf(), m_options.maxLineBytes, line)) {
-    ++number;
-    if (number == 1 && line.text.rfind(kUtf8Bom, 0) == 0) {
-      line.text.erase(0, 3);
-      line.bytes -= 3;
+  try {
+    while (readLine(input, m_options.maxLineBytes, line)) {
+      ++number;
+      if (number == 1 && line.text.rfind(kUtf8Bom, 0) == 0) {
+        line.text.erase(0, 3);
+        line.bytes -= 3;
+      }
+      if (line.bytes <= m_options.maxLineBytes && isBlank(line.text)) {
+        ++m_data.blankLines;
+        continue;
+      }
+      if (recordLines == 0 && line.text.find_first_not_of(" \t") != std::string::npos &&
+          line.text[line.text.find_first_not_of(" \t")] == '[') {
+        readArray(input, line, number);
+        recordLines = std::int64_t(m_data.pairs.size() + m_data.unpaired.size() + m_data.skipped.size());
+        break;
+      }
+      ++recordLines;
+      try {
+        readRecord(line, number);
+      } catch (const InputError &error) {
+        reject(error, number);
+      }
     }
-    if (line.bytes <= m_options.maxLineBytes && isBlank(line.text)) {
-      ++m_data.blankLines;
-      continue;
-    }
-    ++recordLines;
+  } catch (const InputError &error) {
+    if (!error.file().empty())
+      throw;
+    throw InputError(m_data.path, number, error.key(), error.message()); // a damaged gzip stream
+  }
+  finish(recordLines);
+  return std::move(m_data);
+}
+
+// A file that is one JSON array of records (LLaMA-Factory's layout): read whole (bounded), each
+// element a record, errors naming the line its element starts on.
+void Reader::readArray(std::streambuf &input, const RawLine &first, std::int64_t firstLine) {
+  m_data.isJsonArray = true;
+  const std::size_t limit = std::size_t(1) << 30;
+  std::string text(std::size_t(firstLine - 1), '\n'); // keep line numbers
+  text += first.text + "\n";
+  RawLine line;
+  while (readLine(input, m_options.maxLineBytes, line)) {
+    if (text.size() + line.text.size() > limit)
+      throw InputError(m_data.path, 0, {}, "is a JSON array over 1 GiB; convert it to JSONL (one record per line)");
+    text += line.text + "\n";
+  }
+  const std::size_t bad = invalidUtf8Offset(text);
+  if (bad != std::string::npos)
+    throw InputError(m_data.path, std::int64_t(std::count(text.begin(), text.begin() + std::ptrdiff_t(bad), '\n')) + 1,
+                     {}, "invalid UTF-8 (" + hexByte(static_cast<unsigned char>(text[bad])) + ")");
+  json records;
+  try {
+    records = parseStrict(text);
+  } catch (const DuplicateKey &duplicate) {
+    throw InputError(m_data.path, 0, duplicate.key, "appears twice in one object of the JSON array");
+  } catch (const json::parse_error &error) {
+    const auto at = std::min<std::size_t>(error.byte, text.size());
+    throw InputError(m_data.path, std::int64_t(std::count(text.begin(), text.begin() + std::ptrdiff_t(at), '\n')) + 1,
+                     {}, "the file is a JSON array, and it is not valid JSON: " + jsonProblem(error.what()));
+  }
+  if (!records.is_array())
+    throw InputError(m_data.path, firstLine, {}, "starts with '[' but is not one JSON array");
+  const auto lines = arrayElementLines(text);
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const std::int64_t number = i < lines.size() ? lines[i] : firstLine;
     try {
-      readRecord(line, number);
+      addRecord(records[i], number);
     } catch (const InputError &error) {
       reject(error, number);
     }
   }
-  finish(recordLines);
-  return std::move(m_data);
 }
 
 void Reader::readRecord(const RawLine &line, std::int64_t number) {
@@ -199,12 +362,18 @@ void Reader::readRecord(const RawLine &line, std::int64_t number) {
   if (bad != std::string::npos)
     fail({}, "invalid UTF-8 at byte " + std::to_string(bad + 1) + " of the line (" +
                  hexByte(static_cast<unsigned char>(line.text[bad])) + ")");
-  const json record = parseJson(line);
+  addRecord(parseJson(line), number);
+}
+
+void Reader::addRecord(const json &record, std::int64_t number) {
   const TextFormat format = formatOf(record, number);
-  if (format == TextFormat::KtoUnpaired)
+  if (format == TextFormat::KtoUnpaired || format == TextFormat::KtoMessages) {
     m_data.unpaired.push_back(parseUnpairedRecord(record, number));
-  else
-    m_data.pairs.push_back(parsePairRecord(record, format, number));
+    return;
+  }
+  m_data.pairs.push_back(parsePairRecord(record, format, number));
+  if (m_data.pairs.back().promptFromCommonPrefix)
+    m_data.commonPrefixPromptLines.push_back(number);
 }
 
 // A forced format is trusted (its parser reports missing keys); an auto-detected one is fixed by
@@ -311,6 +480,10 @@ void summarizePairs(const std::vector<TextPair> &pairs, json &summary) {
       pairs.empty() ? json(nullptr) : json(double(chosenLonger) / double(pairs.size()));
 }
 
+json linesJson(const std::vector<std::int64_t> &lines) {
+  return {{"count", lines.size()}, {"lines", lines}};
+}
+
 void summarizeUnpaired(const std::vector<UnpairedExample> &examples, json &summary) {
   summary["length"] = {{"prompt", lengthsOf(examples, &UnpairedExample::prompt)},
                        {"completion", lengthsOf(examples, &UnpairedExample::completion)}};
@@ -352,11 +525,49 @@ json summarizeTextPreferences(const TextPreferenceData &data) {
                   {"unpaired", data.unpaired.size()},
                   {"skipped", data.skipped.size()},
                   {"blank_lines", data.blankLines}};
-  if (data.isUnpaired())
+  if (data.isUnpaired()) {
     summarizeUnpaired(data.unpaired, summary);
-  else
+  } else {
     summarizePairs(data.pairs, summary);
+    const PairSignal signal = pairSignal(data);
+    summary["identical_pairs"] = linesJson(signal.identical);
+    summary["empty_chosen"] = linesJson(signal.emptyChosen);
+    summary["empty_rejected"] = linesJson(signal.emptyRejected);
+    if (!data.commonPrefixPromptLines.empty())
+      summary["prompt_from_common_prefix"] = linesJson(data.commonPrefixPromptLines);
+  }
+  if (data.isJsonArray)
+    summary["json_array"] = true;
+  if (data.gzip)
+    summary["gzip"] = true;
   return summary;
+}
+
+PairSignal pairSignal(const TextPreferenceData &data) {
+  PairSignal s;
+  for (const TextPair &p : data.pairs) {
+    if (p.chosen == p.rejected)
+      s.identical.push_back(p.line);
+    if (p.chosen.empty())
+      s.emptyChosen.push_back(p.line);
+    if (p.rejected.empty())
+      s.emptyRejected.push_back(p.line);
+  }
+  return s;
+}
+
+std::vector<std::int64_t> dropIdenticalPairs(TextPreferenceData &data) {
+  std::vector<std::int64_t> lines;
+  auto &pairs = data.pairs;
+  pairs.erase(std::remove_if(pairs.begin(), pairs.end(),
+                             [&](const TextPair &p) {
+                               if (p.chosen != p.rejected)
+                                 return false;
+                               lines.push_back(p.line);
+                               return true;
+                             }),
+              pairs.end());
+  return lines;
 }
 
 } // namespace preflab::core

@@ -17,10 +17,17 @@ enum class TextFormat {
   TrlConversational,// the same keys holding message lists [{"role","content"}]
   HhRlhf,           // {"chosen","rejected"} transcripts; prompt = prefix up to the last "\n\nAssistant:"
   UltraFeedback,    // {"prompt","chosen":[msgs],"rejected":[msgs],"score_chosen","score_rejected"}
-  KtoUnpaired       // {"prompt","completion","label"}
+  KtoUnpaired,      // {"prompt","completion","label"}
+  TrlImplicitPrompt,// {"chosen":[msgs],"rejected":[msgs]}: whole conversations, the prompt is their common prefix
+  ShareGpt,         // LLaMA-Factory: {"conversations":[{"from","value"}],"chosen":{"from","value"},"rejected":{...}}
+  LlamaFactoryV1,   // {"chosen_messages","rejected_messages"}: [{"role","content":[{"type":"text","value"}]}]
+  Alpaca,           // {"instruction","input","chosen","rejected"} strings
+  OpenAiDpo,        // {"input":{"messages"},"preferred_output":[msgs],"non_preferred_output":[msgs]}
+  KtoMessages       // LLaMA-Factory KTO: {"messages":[...; the last one answers],"label"}
 };
 
-// "auto", "trl", "trl-conversational", "hh-rlhf", "ultrafeedback", "kto".
+// "auto", "trl", "trl-conversational", "hh-rlhf", "ultrafeedback", "kto", "trl-implicit-prompt",
+// "sharegpt", "llamafactory-v1", "alpaca", "openai-dpo", "kto-messages".
 std::string textFormatName(TextFormat format);
 // Inverse of textFormatName; throws InputError naming the accepted names.
 TextFormat parseTextFormat(const std::string &name);
@@ -45,7 +52,12 @@ struct TextPreferenceData {
   std::vector<SkippedLine> skipped;     // only with skipInvalid
   std::int64_t blankLines = 0;          // ignored, but counted
 
-  bool isUnpaired() const { return format == TextFormat::KtoUnpaired; }
+  bool isUnpaired() const { return format == TextFormat::KtoUnpaired || format == TextFormat::KtoMessages; }
+  bool isJsonArray = false;             // the file was one JSON array of records, not JSONL
+  bool gzip = false;                    // the file was gzip-compressed
+  // HH-RLHF lines whose chosen and rejected disagree before their last "\n\nAssistant:" (one
+  // side has an extra turn): their prompt is the common prefix cut at a turn boundary.
+  std::vector<std::int64_t> commonPrefixPromptLines;
 };
 
 // Reads `path`. Throws InputError ("FILE:LINE: key 'K': problem") for: a missing/unreadable file,
@@ -58,6 +70,16 @@ TextPreferenceData readTextPreferences(const std::string &path, const TextReadOp
 // Detects the format of one record; throws InputError when it matches none.
 TextFormat detectTextFormat(const nlohmann::json &record);
 
+// Pairs that carry no preference signal or an empty side, by line: chosen == rejected (training
+// drops them: they add nothing to any pairwise objective but noise in its mean), and an empty
+// chosen or rejected (kept: an empty answer is a real, if poor, response; its EOS is scored).
+struct PairSignal {
+  std::vector<std::int64_t> identical, emptyChosen, emptyRejected;
+};
+PairSignal pairSignal(const TextPreferenceData &data);
+// Removes the pairs whose chosen equals rejected; returns their lines.
+std::vector<std::int64_t> dropIdenticalPairs(TextPreferenceData &data);
+
 // Renders chat messages as a plain transcript: each message as "\n\n<Role>: <content>"
 // (Role capitalised: "User", "Assistant", "System"). Conversational prompts end with
 // "\n\nAssistant:" and responses start with " ", mirroring HH-RLHF, so prompt ⊕ response is the
@@ -68,7 +90,9 @@ std::string renderConversation(const std::vector<ChatMessage> &messages);
 // "length":{"prompt"|"chosen"|"rejected"|"completion": {"min","mean","median","max"}} (bytes),
 // "rater_fraction": {"present": n, "mean": x} (when any), "rater_count": {...},
 // "ref_logps": n present, "labels": {"desirable": n, "undesirable": n} (KTO),
-// "chosen_longer_fraction": share of pairs whose chosen is longer than rejected}.
+// "chosen_longer_fraction": share of pairs whose chosen is longer than rejected,
+// "identical_pairs" / "empty_chosen" / "empty_rejected": {"count", "lines"} (pairSignal),
+// "prompt_from_common_prefix": {"count", "lines"} (HH-RLHF), "json_array", "gzip"}.
 nlohmann::json summarizeTextPreferences(const TextPreferenceData &data);
 
 } // namespace preflab::core

@@ -44,6 +44,18 @@ TextPreferenceData readData(const std::string &path, const TextTrainConfig &conf
   if (!data.skipped.empty())
     message(cb, path + ": skipped " + std::to_string(data.skipped.size()) + " invalid line(s); first: line " +
                     std::to_string(data.skipped.front().line) + ": " + data.skipped.front().reason);
+  // A pair whose two sides are the same text says nothing about which is better.
+  const auto identical = dropIdenticalPairs(data);
+  if (!identical.empty()) {
+    std::string lines;
+    for (std::size_t i = 0; i < identical.size() && i < 10; ++i)
+      lines += (i ? ", " : "") + std::to_string(identical[i]);
+    message(cb, path + ": dropped " + std::to_string(identical.size()) +
+                    " pair(s) whose chosen and rejected are identical (no preference signal), line(s) " + lines +
+                    (identical.size() > 10 ? ", ..." : ""));
+    if (data.pairs.empty())
+      throw InputError(path, 0, {}, "every pair has identical chosen and rejected: nothing to learn from");
+  }
   return data;
 }
 

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <optional>
 #include <sstream>
+#include <sys/stat.h>
 #include <string>
 
 using nlohmann::json;
@@ -189,7 +190,11 @@ void addCaseRows(std::initializer_list<const char *> cases) {
 }
 
 const std::initializer_list<const char *> kGoodCases = {
-    "trl_standard", "trl_conversational", "hh_rlhf", "ultrafeedback", "kto_unpaired", "rater_fields"};
+    "trl_standard", "trl_conversational", "hh_rlhf", "ultrafeedback", "kto_unpaired", "rater_fields",
+    // Files as users have them (excerpts of real files; SOURCE.md in each folder) and the layouts
+    // found in the wild; expected.json by tests/data/format_cases.py from the documented rules.
+    "hh_rlhf_gzip", "prescott_signal", "llamafactory_sharegpt", "llamafactory_kto", "llamafactory_v1",
+    "mxandre_blank_lines", "openai_dpo", "alpaca", "trl_implicit_prompt"};
 const std::initializer_list<const char *> kBrokenCases = {
     "truncated_line", "wrong_types", "invalid_utf8", "empty_file", "bad_rater_fraction", "mixed_formats"};
 
@@ -230,6 +235,9 @@ private Q_SLOTS:
   void fileErrors();
   void everyLineInvalidThrows();
   void summaryOfNothing();
+  void whatIsNotAFileIsRefused();
+  void duplicateKeysAreErrors();
+  void damagedGzipNamesTheFile();
 
 private:
   QTemporaryDir m_dir;
@@ -238,11 +246,12 @@ private:
 void TestTextPreferenceReader::goldenRecords() {
   QFETCH(QString, caseName);
   const std::string name = caseName.toStdString();
-  QVERIFY2(QFileInfo::exists(QString::fromStdString(casePath(name, "input.jsonl"))), "no input");
   const json expected = readExpected(name);
+  const std::string input = casePath(name, expected.value("input", std::string("input.jsonl")).c_str());
+  QVERIFY2(QFileInfo::exists(QString::fromStdString(input)), "no input");
   TextPreferenceData data;
   std::string error;
-  QVERIFY2(readInto(casePath(name, "input.jsonl"), {}, data, error), error.c_str());
+  QVERIFY2(readInto(input, {}, data, error), error.c_str());
   QCOMPARE(QString::fromStdString(textFormatName(data.format)),
            QString::fromStdString(expected.at("format").get<std::string>()));
   QCOMPARE(qint64(data.pairs.size() + data.unpaired.size()), expected.at("record_count").get<qint64>());
@@ -305,7 +314,10 @@ void TestTextPreferenceReader::lineEndingsAndBom() {
   QFETCH(bool, crlf);
   QFETCH(bool, bom);
   QVERIFY(m_dir.isValid());
-  const std::string original = casePath(caseName.toStdString(), "input.jsonl");
+  const std::string input = readExpected(caseName.toStdString()).value("input", std::string("input.jsonl"));
+  if (input.size() > 3 && input.compare(input.size() - 3, 3, ".gz") == 0)
+    QSKIP("compressed: its bytes have no line endings to change");
+  const std::string original = casePath(caseName.toStdString(), input.c_str());
   std::string bytes = readBytes(original);
   QVERIFY(!bytes.empty());
   if (crlf) {
@@ -443,7 +455,7 @@ void TestTextPreferenceReader::recordErrors_data() {
       "chosen", "no \"\\n\\nAssistant:\" turn");
   row("hh-rlhf rejected with another prompt",
       {{"chosen", "\n\nHuman: hi\n\nAssistant: yo"}, {"rejected", "\n\nHuman: ho\n\nAssistant: yo"}},
-      "rejected", "does not share");
+      "rejected", "shares no \"\\n\\nAssistant:\" turn");
   row("ultrafeedback without score_rejected",
       {{"prompt", "q"},
        {"chosen", list({user, reply})},
@@ -466,8 +478,8 @@ void TestTextPreferenceReader::recordErrors_data() {
       "expected a number");
   row("kto without prompt", {{"completion", "c"}, {"label", true}}, "prompt", "missing");
   row("no known format", {{"text", "hello"}}, "", "matches no known format");
-  row("message lists without a prompt", {{"chosen", list({reply})}, {"rejected", list({reply})}}, "prompt",
-      "missing");
+  row("message lists without a prompt", {{"chosen", list({reply})}, {"rejected", list({reply})}}, "chosen",
+      "shares no prompt messages");
   QTest::newRow("invalid JSON literal")
       << QByteArray(R"({"prompt": nope})") << QString() << QString("invalid JSON at byte");
   QTest::newRow("number out of range")
@@ -645,9 +657,52 @@ void TestTextPreferenceReader::summaryOfNothing() {
       {"format", "auto"}, {"pairs", 0},
       {"unpaired", 0},    {"skipped", 0},
       {"blank_lines", 0}, {"length", {{"prompt", nullptr}, {"chosen", nullptr}, {"rejected", nullptr}}},
-      {"ref_logps", 0},   {"chosen_longer_fraction", nullptr}};
+      {"ref_logps", 0},   {"chosen_longer_fraction", nullptr},
+      {"identical_pairs", {{"count", 0}, {"lines", json::array()}}},
+      {"empty_chosen", {{"count", 0}, {"lines", json::array()}}},
+      {"empty_rejected", {{"count", 0}, {"lines", json::array()}}}};
   const std::string problems = jsonMismatch(expected, summary, "summary");
   QVERIFY2(problems.empty(), problems.c_str());
+}
+
+// A device or FIFO would never end or block forever: only regular files are read.
+void TestTextPreferenceReader::whatIsNotAFileIsRefused() {
+  for (const std::string path : {"/dev/zero", "/dev/null"}) {
+    const auto error = readError(path, {});
+    QVERIFY2(error && error->message().find("is not a regular file") != std::string::npos,
+             error ? error->what() : "accepted");
+  }
+  const std::string fifo = m_dir.filePath("pipe.jsonl").toStdString();
+  QCOMPARE(::mkfifo(fifo.c_str(), 0600), 0);
+  const auto error = readError(fifo, {});
+  QVERIFY2(error && error->message().find("is not a regular file") != std::string::npos,
+           error ? error->what() : "accepted");
+}
+
+void TestTextPreferenceReader::duplicateKeysAreErrors() {
+  const std::string path = m_dir.filePath("dup.jsonl").toStdString();
+  writeBytes(path, "{\"prompt\": \"p\", \"chosen\": \"a\", \"rejected\": \"b\"}\n"
+                   "{\"prompt\": \"p\", \"chosen\": \"a\", \"rejected\": \"b\", \"chosen\": \"c\"}\n");
+  const auto error = readError(path, {});
+  QVERIFY2(error.has_value(), "a record with a key given twice was accepted");
+  QCOMPARE(error->line(), std::int64_t(2));
+  QCOMPARE(error->key(), std::string("chosen"));
+  QVERIFY2(error->message().find("appears twice") != std::string::npos, error->what());
+  // Nested objects have keys of their own: the same key at two levels is fine.
+  writeBytes(path, R"({"prompt": [{"role": "user", "content": "x"}], "chosen": [{"role": "assistant", "content": "a"}], )"
+                   R"("rejected": [{"role": "assistant", "content": "b"}]})" "\n");
+  QVERIFY(!readError(path, {}).has_value());
+}
+
+void TestTextPreferenceReader::damagedGzipNamesTheFile() {
+  std::string bytes = readBytes(casePath("hh_rlhf_gzip", "input.jsonl.gz"));
+  bytes.resize(bytes.size() / 2); // cut mid-stream
+  bytes[bytes.size() - 100] ^= 0x5A;
+  const std::string path = m_dir.filePath("cut.jsonl.gz").toStdString();
+  writeBytes(path, bytes);
+  const auto error = readError(path, {});
+  QVERIFY2(error.has_value(), "a damaged gzip stream was accepted");
+  QCOMPARE(error->file(), path);
 }
 
 PREFLAB_TEST_MAIN(TestTextPreferenceReader)
