@@ -31,7 +31,9 @@ Action addEvalCommand(CLI::App &app) {
   cmd->add_option("--out", o->outPath, "per-pair output JSONL")->required();
   cmd->add_option("--summary", *summaryPath, "also write the summary JSON here");
   cmd->add_flag("--dump-tokens", o->dumpTokens, "add prompt_ids, chosen_ids, rejected_ids (the ids scored)");
-  cmd->add_option("--format", o->format, "auto, trl, trl-conversational, hh-rlhf, ultrafeedback");
+  cmd->add_option("--format", o->format,
+                  "auto, trl, trl-conversational, trl-implicit-prompt, hh-rlhf, ultrafeedback, sharegpt, "
+                  "llamafactory-v1, alpaca, openai-dpo");
   cmd->add_flag("--skip-invalid", o->skipInvalid, "skip bad lines (and report how many) instead of failing");
   cmd->add_option("--max-length", o->maxLength,
                   "tokens of prompt+response, at least 2 (default: the model's block size)")

@@ -38,7 +38,8 @@ const std::vector<Field> &fields() {
                 "preference JSONL (TRL, HH-RLHF, UltraFeedback, KTO); required when task is empty"),
           field("eval_file", &C::evalFile, "held-out preference JSONL for eval/* metrics; empty: none"),
           field("dataset_format", &C::datasetFormat,
-                "auto (detected per file), trl, trl-conversational, hh-rlhf, ultrafeedback or kto"),
+                "auto (detected per file), trl, trl-conversational, trl-implicit-prompt, hh-rlhf, ultrafeedback, sharegpt, "
+                "llamafactory-v1, alpaca, openai-dpo, kto or kto-messages"),
           field("skip_invalid", &C::skipInvalid,
                 "skip malformed lines (counted and reported) instead of failing on the first"),
           nested("model.n_layer", &C::model, &GptConfig::nLayer,
