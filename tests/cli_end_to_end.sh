@@ -88,6 +88,16 @@ check "eval --out equal to --data refused" expect_exit 1 "$cli" eval --model "$r
 check "dataset left intact" cmp -s "$work/pairs_copy.jsonl" "$data/empty_prompt/pairs.jsonl"
 check "eval --max-length 0 refused" expect_exit 2 "$cli" eval --model "$run/hf" --data "$data/empty_prompt/pairs.jsonl" \
   --out "$work/x.jsonl" --max-length 0
+check "a negative option is refused" expect_exit 2 "$cli" pretrain-diffusion --out "$work/pd" --lr -1
+check "its message is plain" contains "$work/err.txt" "is -1, must be > 0"
+check "no 300-digit bound" bash -c "! grep -q 17976931348623157 '$work/err.txt'"
+check "eval beyond the block size fails" expect_exit 1 "$cli" eval --model "$run/hf" --data "$data/tiny_train/pairs.jsonl" \
+  --out "$work/long.jsonl" --max-length 4096
+check "naming --max-length" contains "$work/err.txt" "key '--max-length': is 4096; the model takes at most 32"
+check "a prompt longer than the model refused" expect_exit 1 "$cli" sample --model "$run/hf" \
+  -p "a prompt that is far longer than the thirty-two tokens this tiny model can take in all"
+check "naming the prompt, without a stack trace" bash -c \
+  "grep -q 'prompt 1 has 86 tokens' '$work/err.txt' && ! grep -q 'frame #' '$work/err.txt'"
 check "analyze" expect_exit 0 "$cli" analyze "$work/eval.jsonl" --out "$work/analysis.jsonl"
 check "analyze summary has alignment gap" contains "$work/out.txt" '"ranking/alignment_gap"'
 check "analyze per-pair difficulty" contains "$work/analysis.jsonl" '"difficulty"'

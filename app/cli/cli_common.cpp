@@ -1,7 +1,10 @@
 // preflab-cli helpers: progress line and the error boundary.
 #include "cli/cli_common.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <iostream>
 #include <unistd.h>
@@ -36,11 +39,41 @@ void ProgressLine::finish() {
   m_open = false;
 }
 
+namespace {
+CLI::Validator numberCheck(bool strict) {
+  return CLI::Validator(
+      [strict](std::string &text) -> std::string {
+        char *end = nullptr;
+        const double v = std::strtod(text.c_str(), &end);
+        if (end == text.c_str() || *end != '\0' || !std::isfinite(v))
+          return "'" + text + "' is not a number";
+        if (strict ? !(v > 0) : !(v >= 0))
+          return "is " + text + ", must be " + (strict ? "> 0" : ">= 0");
+        return {};
+      },
+      strict ? "> 0" : ">= 0", strict ? "POSITIVE" : "NONNEGATIVE");
+}
+} // namespace
+
+const CLI::Validator kPositive = numberCheck(true);
+const CLI::Validator kNonNegative = numberCheck(false);
+
+std::string messageWithoutBacktrace(const std::string &what) {
+  std::size_t cut = what.size();
+  for (const char *marker : {"\nException raised from ", "\nframe #0", "\n(most recent call first)"})
+    cut = std::min(cut, what.find(marker));
+  return what.substr(0, cut);
+}
+
 int guarded(const std::function<int()> &body) {
   try {
     return body();
+  } catch (const std::bad_alloc &) {
+    std::cerr << "error: out of memory (a size in the input or the options is larger than this machine can hold)"
+              << std::endl;
+    return kFailure;
   } catch (const std::exception &e) {
-    std::cerr << "error: " << e.what() << std::endl;
+    std::cerr << "error: " << messageWithoutBacktrace(e.what()) << std::endl;
     return kFailure;
   }
 }

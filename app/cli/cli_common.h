@@ -41,4 +41,12 @@ private:
 // Runs `body`, printing "error: <message>" and returning kFailure for any exception.
 int guarded(const std::function<int()> &body);
 
+// Checks for numeric options whose messages name the value and the bound in plain words (CLI11's
+// own print the bound as a 300-digit number).
+extern const CLI::Validator kPositive;    // > 0
+extern const CLI::Validator kNonNegative; // >= 0
+
+// An exception's message without the stack trace LibTorch appends to its errors.
+std::string messageWithoutBacktrace(const std::string &what);
+
 } // namespace preflab::cli

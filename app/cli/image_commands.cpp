@@ -15,7 +15,7 @@ namespace {
 
 void addSamplingOptions(CLI::App *cmd, core::DiffusionSamplingOptions &s, std::string &sampler) {
   cmd->add_option("--sampler", sampler, "ddim or ddpm")->check(CLI::IsMember({"ddim", "ddpm"}));
-  cmd->add_option("--sampling-steps", s.steps, "denoising steps (0: all T)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--sampling-steps", s.steps, "denoising steps (0: all T)")->check(kNonNegative);
   cmd->add_option("--guidance", s.guidanceScale, "classifier-free guidance scale (1: conditional only)");
   cmd->add_option("--eta", s.eta, "DDIM eta (0: deterministic)")->check(CLI::Range(0.0, 1.0));
 }
@@ -51,26 +51,26 @@ Action addPretrainDiffusionCommand(CLI::App &app) {
   cmd->add_option("--data-dir", o->dataDir,
                   "Fashion-MNIST folder (default: $PREFLAB_FASHION_MNIST_DIR or "
                   "/usr/share/datasets/fashion-mnist)");
-  cmd->add_option("--steps", o->steps, "optimizer steps")->check(CLI::PositiveNumber);
-  cmd->add_option("--batch-size", o->batchSize, "images per step")->check(CLI::PositiveNumber);
-  cmd->add_option("--lr", o->learningRate, "peak AdamW learning rate")->check(CLI::PositiveNumber);
-  cmd->add_option("--warmup-steps", o->warmupSteps, "linear warmup steps")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--steps", o->steps, "optimizer steps")->check(kPositive);
+  cmd->add_option("--batch-size", o->batchSize, "images per step")->check(kPositive);
+  cmd->add_option("--lr", o->learningRate, "peak AdamW learning rate")->check(kPositive);
+  cmd->add_option("--warmup-steps", o->warmupSteps, "linear warmup steps")->check(kNonNegative);
   cmd->add_option("--ema-decay", o->emaDecay, "decay of the saved weight average")
       ->check(CLI::Range(0.0, 0.99999));
   cmd->add_option("--base-channels", o->model.baseChannels, "UNet width at full resolution")
-      ->check(CLI::PositiveNumber);
+      ->check(kPositive);
   cmd->add_option("--prompt-dropout", o->model.promptDropout, "probability of the empty prompt (CFG)")
       ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--guidance", o->model.guidanceScale, "default guidance scale stored with the model");
   cmd->add_option("--beta-schedule", o->model.betaSchedule, "linear or cosine")
       ->check(CLI::IsMember({"linear", "cosine"}));
   cmd->add_option("--seed", o->seed, "seed of the initial weights and the data order");
-  cmd->add_option("--threads", o->threads, "CPU threads (0: all cores)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--threads", o->threads, "CPU threads (0: all cores)")->check(kNonNegative);
   cmd->add_option("--device", o->device, "cpu, cuda or auto");
   cmd->add_option("--grid-seeds", o->gridSeeds, "seeds per class in samples/grid.png (0: no grid)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(kNonNegative);
   cmd->add_option("--save-steps", o->saveSteps, "checkpoint every N steps (0: only at the end)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(kNonNegative);
   cmd->add_flag("--resume", o->resume, "continue from the newest checkpoint in --out");
   cmd->add_flag("-q,--quiet", *quiet, "no progress line");
   return [o, quiet]() -> int {
@@ -94,11 +94,11 @@ Action addTrainOracleCommand(CLI::App &app) {
   cmd->add_option("--out", o->outputDir, "oracle folder to write")->required();
   cmd->add_option("--data-dir", o->dataDir, "Fashion-MNIST folder");
   cmd->add_option("--epochs", o->epochs, "passes over the 60,000 training images")
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--batch-size", o->batchSize, "images per step")->check(CLI::PositiveNumber);
-  cmd->add_option("--lr", o->learningRate, "AdamW learning rate")->check(CLI::PositiveNumber);
+      ->check(kPositive);
+  cmd->add_option("--batch-size", o->batchSize, "images per step")->check(kPositive);
+  cmd->add_option("--lr", o->learningRate, "AdamW learning rate")->check(kPositive);
   cmd->add_option("--seed", o->seed, "seed");
-  cmd->add_option("--threads", o->threads, "CPU threads (0: all cores)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--threads", o->threads, "CPU threads (0: all cores)")->check(kNonNegative);
   cmd->add_flag("-q,--quiet", *quiet, "no progress line");
   return [o, quiet]() -> int {
     ProgressLine progress;
@@ -132,15 +132,15 @@ Action addGeneratePairsCommand(CLI::App &app) {
   cmd->add_option("--oracle", o->oracleDir, "oracle folder (default: the embedded oracle)");
   cmd->add_option("--data-dir", o->dataDir, "Fashion-MNIST folder (source fashion-mnist)");
   cmd->add_option("--pairs-per-class", o->pairsPerClass, "pairs per class prompt (10 classes)")
-      ->check(CLI::PositiveNumber);
+      ->check(kPositive);
   cmd->add_option("--seed", o->seed, "pair k uses seeds seed+2k and seed+2k+1");
-  cmd->add_option("--raters", o->raters, "simulated raters per pair")->check(CLI::PositiveNumber);
+  cmd->add_option("--raters", o->raters, "simulated raters per pair")->check(kPositive);
   cmd->add_option("--rater-temperature", o->raterTemperature, "temperature of their Bradley-Terry choice")
-      ->check(CLI::PositiveNumber);
+      ->check(kPositive);
   cmd->add_option("--appeal-weight", o->appealWeight, "weight of the visual-appeal term in the oracle reward")
-      ->check(CLI::NonNegativeNumber);
+      ->check(kNonNegative);
   cmd->add_option("--device", o->device, "cpu, cuda or auto");
-  cmd->add_option("--threads", o->threads, "CPU threads (0: all cores)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--threads", o->threads, "CPU threads (0: all cores)")->check(kNonNegative);
   addSamplingOptions(cmd, o->sampling, *sampler);
   cmd->add_flag("-q,--quiet", *quiet, "no progress line");
   return [o, sampler, source, quiet]() -> int {

@@ -41,7 +41,7 @@ Action addEvalCommand(CLI::App &app) {
   cmd->add_option("--max-prompt-length", o->maxPromptLength,
                   "prompt tokens kept, at least 1 (default: half of max length)")
       ->check(CLI::Range(std::int64_t(1), std::int64_t(1) << 30));
-  cmd->add_option("--batch-size", o->batchSize, "pairs per forward")->check(CLI::PositiveNumber);
+  cmd->add_option("--batch-size", o->batchSize, "pairs per forward")->check(kPositive);
   cmd->add_option("--device", o->device, "cpu or cuda");
   addAssumedRaterFractionOption(cmd, o->assumedRaterFraction);
   return [o, summaryPath]() -> int {
@@ -70,7 +70,7 @@ Action addAnalyzeCommand(CLI::App &app) {
                   "objective whose optimum and per-pair difficulty the pair lines use (default dpo)");
   cmd->add_option("--beta", a->options.beta,
                   "that objective's beta; DPO's difficulty is softplus(-beta*c)")
-      ->check(CLI::PositiveNumber);
+      ->check(kPositive);
   cmd->add_option("--out", a->options.outPairsPath, "per-pair analysis JSONL");
   cmd->add_option("--summary", a->outSummary, "summary JSON file");
   addAssumedRaterFractionOption(cmd, a->options.assumedRaterFraction);
@@ -98,12 +98,12 @@ Action addSampleCommand(CLI::App &app) {
   cmd->add_option("-p,--prompt", a->prompts, "prompt text (repeatable)");
   cmd->add_option("--prompts-file", a->promptsFile, "one prompt per line")->check(CLI::ExistingFile);
   cmd->add_option("--seed", a->seed, "seed of the first sample; sample i uses seed+i");
-  cmd->add_option("-n,--num-samples", a->numSamples, "samples per prompt")->check(CLI::PositiveNumber);
-  cmd->add_option("--temperature", a->sampling.temperature, "0 for greedy")->check(CLI::NonNegativeNumber);
-  cmd->add_option("--top-k", a->sampling.topK, "0: off")->check(CLI::NonNegativeNumber);
+  cmd->add_option("-n,--num-samples", a->numSamples, "samples per prompt")->check(kPositive);
+  cmd->add_option("--temperature", a->sampling.temperature, "0 for greedy")->check(kNonNegative);
+  cmd->add_option("--top-k", a->sampling.topK, "0: off")->check(kNonNegative);
   cmd->add_option("--top-p", a->sampling.topP, "1: off")->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--max-new-tokens", a->sampling.maxNewTokens, "tokens per sample")
-      ->check(CLI::PositiveNumber);
+      ->check(kPositive);
   cmd->add_option("--device", a->device, "cpu or cuda");
   cmd->add_flag("--json", a->json, "one JSON object per sample");
   return [a]() -> int {

@@ -4,6 +4,8 @@
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QDialog>
+#include <QDir>
 #include <QTimer>
 
 #include <cstdio>
@@ -30,19 +32,34 @@ int main(int argc, char **argv) {
   parser.process(app);
 
   preflab::ui::MainWindow window;
+  bool done = false;
+  if (parser.isSet(screenshots)) {
+    // Armed before the paths open: opening a damaged folder shows a modal message whose own event
+    // loop runs the timer; the message is saved too (dialog.png) and dismissed, so a scripted run
+    // never waits for a click.
+    const QString dir = parser.value(screenshots);
+    QTimer::singleShot(int(1000 * parser.value(delay).toDouble()), &window, [&window, &done, dir] {
+      QDir().mkpath(dir);
+      while (auto *modal = qobject_cast<QDialog *>(QApplication::activeModalWidget())) {
+        const QString path = QDir(dir).filePath(QStringLiteral("dialog.png"));
+        if (modal->grab().save(path))
+          std::printf("%s\n", qPrintable(path));
+        modal->done(QDialog::Rejected);
+        QApplication::processEvents();
+      }
+      for (const auto &path : window.saveScreenshots(dir))
+        std::printf("%s\n", qPrintable(path));
+      window.controller()->shutdown();
+      done = true;
+      QApplication::quit();
+    });
+  }
   window.show();
   for (const auto &path : parser.positionalArguments())
     window.openPath(path);
   if (parser.isSet(train))
     window.startEmbeddedRun();
-  if (parser.isSet(screenshots)) {
-    const QString dir = parser.value(screenshots);
-    QTimer::singleShot(int(1000 * parser.value(delay).toDouble()), &window, [&window, dir] {
-      for (const auto &path : window.saveScreenshots(dir))
-        std::printf("%s\n", qPrintable(path));
-      window.controller()->shutdown();
-      QApplication::quit();
-    });
-  }
+  if (done) // the screenshots were taken inside a message's event loop: quit() ended only that one
+    return 0;
   return app.exec();
 }

@@ -113,6 +113,10 @@ std::optional<MetricsLine> parseMetricsLine(const std::string &line, std::string
   const auto step = record.find("step");
   if (step == record.end() || !step->is_number())
     return fail("no numeric \"step\"");
+  // A run counts its steps from 0 up; a negative or astronomically large one is a damaged line,
+  // and plotting it would squash every real point into one pixel.
+  if (!(step->get<double>() >= 0.0 && step->get<double>() <= 9007199254740992.0))
+    return fail("\"step\" out of range");
   MetricsLine out;
   out.step = step->get<double>();
   out.time = std::numeric_limits<double>::quiet_NaN();

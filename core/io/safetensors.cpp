@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -105,6 +107,14 @@ private:
 };
 
 std::string Reader::readHeaderText() {
+  // Only a regular file: a FIFO would block the open forever and a directory "opens" with a
+  // nonsense size on some systems.
+  struct stat info {};
+  if (::stat(m_path.c_str(), &info) != 0)
+    fail({}, "no such file");
+  if (!S_ISREG(info.st_mode))
+    fail({}, S_ISDIR(info.st_mode) ? "is a directory, not a safetensors file"
+                                   : "is not a regular file (a FIFO or device cannot hold weights)");
   m_in.open(m_path, std::ios::binary);
   if (!m_in)
     fail({}, "cannot open file");
@@ -119,6 +129,8 @@ std::string Reader::readHeaderText() {
                  " bytes, fewer than the 8-byte header length field: not a safetensors file");
   unsigned char lengthBytes[8];
   m_in.read(reinterpret_cast<char *>(lengthBytes), 8);
+  if (m_in.gcount() != 8)
+    fail({}, "cannot read the 8-byte header length");
   std::uint64_t n = 0;
   for (int i = 7; i >= 0; --i)
     n = (n << 8) | lengthBytes[i];

@@ -52,6 +52,10 @@ nlohmann::json evaluatePairs(const PairEvalOptions &o, const ProgressFn &progres
                      "eval needs paired data (chosen/rejected); this file is unpaired (KTO)");
   const auto tokens = tokenizeData(data, *tokenizer, false);
   ScoringOptions so;
+  if (o.maxLength > model->blockSize())
+    throw InputError({}, 0, "--max-length",
+                     "is " + std::to_string(o.maxLength) + "; the model takes at most " +
+                         std::to_string(model->blockSize()) + " tokens (its block size)");
   so.maxLength = o.maxLength > 0 ? o.maxLength : model->blockSize();
   so.maxPromptLength = o.maxPromptLength > 0 ? o.maxPromptLength : so.maxLength / 2;
   so.batchSize = o.batchSize;
@@ -148,6 +152,11 @@ std::vector<std::string> sampleFromModel(const std::string &modelDir, const std:
     ids.push_back(tokenizer->encode(prompts[i]));
     if (ids.back().empty())
       throw InputError({}, 0, "prompt", "prompt " + std::to_string(i + 1) + " is empty");
+    if (std::int64_t(ids.back().size()) >= model->blockSize())
+      throw InputError({}, 0, "prompt",
+                       "prompt " + std::to_string(i + 1) + " has " + std::to_string(ids.back().size()) +
+                           " tokens; the model takes " + std::to_string(model->blockSize()) +
+                           " in all (its block size), so a prompt must leave room for at least one more");
     seeds.push_back(seed + i);
   }
   std::vector<std::string> out;

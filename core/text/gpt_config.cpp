@@ -2,6 +2,7 @@
 #include "core/text/gpt_config.h"
 
 #include "core/io/input_error.h"
+#include "core/runtime/machine_memory.h"
 
 namespace preflab::core {
 
@@ -22,6 +23,19 @@ void GptConfig::validate() const {
   require(blockSize >= 2, "block_size", "must be >= 2");
   require(vocabSize >= 2, "vocab_size", "must be >= 2");
   require(dropout >= 0.0 && dropout < 1.0, "dropout", "must be in [0, 1)");
+  require(nEmbd <= (1 << 16), "n_embd", "is " + std::to_string(nEmbd) + ", at most 65536");
+  require(blockSize <= (1 << 20), "block_size", "is " + std::to_string(blockSize) + ", at most 1048576");
+  require(vocabSize <= (1 << 24), "vocab_size", "is " + std::to_string(vocabSize) + ", at most 16777216");
+  // Weights, gradients and AdamW's two moments in float32: refuse a model that cannot fit before
+  // an allocation fails somewhere inside LibTorch.
+  const double e = double(nEmbd);
+  const double parameters = double(vocabSize + blockSize) * e + double(nLayer) * 12.0 * e * e;
+  const double memory = physicalMemoryBytes();
+  require(memory <= 0 || parameters * 16.0 <= memory, "n_embd",
+          "the model would have " + std::to_string(std::int64_t(parameters)) +
+              " parameters, about " + std::to_string(std::int64_t(parameters * 16.0 / double(1 << 30))) +
+              " GiB to train, and this machine has " + std::to_string(std::int64_t(memory / double(1 << 30))) +
+              " GiB (n_layer, n_embd, vocab_size and block_size set the size)");
 }
 
 nlohmann::json toJson(const GptConfig &c) {

@@ -25,10 +25,14 @@ void saveNativeModel(const CausalLm &model, const Tokenizer &tokenizer, const st
 
 namespace {
 
+// A JSON object from `path` (a model's config.json or native shape file); anything else is an
+// InputError naming the file.
 nlohmann::json readJsonFile(const std::string &path) {
   auto json = nlohmann::json::parse(readFile(path), nullptr, false);
   if (json.is_discarded())
     throw InputError(path, 0, {}, "invalid JSON");
+  if (!json.is_object())
+    throw InputError(path, 0, {}, std::string("must be a JSON object, got ") + json.type_name());
   return json;
 }
 
@@ -58,6 +62,9 @@ CausalLm loadModelFolder(const std::string &dir, std::shared_ptr<Tokenizer> *tok
     throw InputError(dir, 0, {}, "model folder does not exist");
   if (fs::exists(dir + "/config.json") && fs::exists(dir + "/model.safetensors")) {
     const auto config = readJsonFile(dir + "/config.json");
+    if (config.contains("model_type") && !config["model_type"].is_string())
+      throw InputError(dir + "/config.json", 0, "model_type",
+                       std::string("must be a string, got ") + config["model_type"].type_name());
     const std::string type = config.value("model_type", causalLmArchitectures().front().name);
     try {
       return requireFinite(causalLmArchitecture(type).importHuggingFace(dir, tokenizer), dir + "/model.safetensors");

@@ -2,8 +2,7 @@
 #include "core/train/config_checks.h"
 
 #include "core/io/input_error.h"
-
-#include <unistd.h>
+#include "core/runtime/machine_memory.h"
 
 #include <cmath>
 #include <sstream>
@@ -47,11 +46,6 @@ void checkThreads(std::int64_t threads) {
 void checkCount(const char *key, std::int64_t value, std::int64_t low, std::int64_t high) {
   require(value >= low && value <= high, key,
           "is " + std::to_string(value) + ", must be in " + std::to_string(low) + ".." + std::to_string(high));
-}
-
-double physicalMemoryBytes() {
-  const long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
-  return pages > 0 && size > 0 ? double(pages) * double(size) : 0.0;
 }
 
 void checkFitsInMemory(const char *key, std::int64_t value, double bytes) {

@@ -25,7 +25,4 @@ void checkCount(const char *key, std::int64_t value, std::int64_t low, std::int6
 // machine's physical memory (instead of an allocation failure deep inside a step).
 void checkFitsInMemory(const char *key, std::int64_t value, double bytes);
 
-// The machine's physical memory in bytes (0 when unknown).
-double physicalMemoryBytes();
-
 } // namespace preflab::core

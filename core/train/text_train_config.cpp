@@ -129,6 +129,7 @@ void TextTrainConfig::validate() const {
     if (!ok)
       throw InputError({}, 0, key, what);
   };
+  model.validate(); // first: the batch-memory estimate below uses the model's sizes
   const ObjectiveInfo &info = objectiveInfo(lossType, Modality::Text); // throws for unknown names
   checkObjectiveParams(info, lossParams());
   require(task.empty() || task == "sentiment", "task", "unknown task '" + task + "' (known: sentiment)");
@@ -165,7 +166,6 @@ void TextTrainConfig::validate() const {
   require(sentiment.raters >= 1, "sentiment.raters", "must be >= 1");
   require(sentiment.evalFraction > 0 && sentiment.evalFraction < 1, "sentiment.eval_fraction",
           "must be in (0, 1)");
-  model.validate();
 }
 
 ObjectiveParams TextTrainConfig::lossParams() const {

@@ -187,6 +187,19 @@ private Q_SLOTS:
     QVERIFY2(what.find("config.json") != std::string::npos && what.find("'llama'") != std::string::npos &&
                  what.find("known: gpt2") != std::string::npos,
              what.c_str());
+    // Found by fuzz_hf_config: a config.json that is JSON but not an object ("2"), and a
+    // model_type that is not a string, were LibTorch-free type errors naming no file.
+    for (const std::string bad : {std::string(), std::string("{\"model_type\": 7}")}) {
+      std::ifstream regression(PREFLAB_TEST_DATA_DIR "/fuzz_regressions/hf_config_not_an_object.json");
+      const std::string text = bad.empty() ? std::string(std::istreambuf_iterator<char>(regression), {}) : bad;
+      std::ofstream(tmp.filePath("hf/config.json").toStdString()) << text;
+      try {
+        loadModelFolder(tmp.filePath("hf").toStdString());
+        QFAIL("accepted");
+      } catch (const InputError &e) {
+        QVERIFY2(std::string(e.what()).find("hf/config.json") != std::string::npos, e.what());
+      }
+    }
   }
 };
 

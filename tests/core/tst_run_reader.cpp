@@ -156,6 +156,10 @@ private Q_SLOTS:
                              << "no numeric \"step\"";
     QTest::newRow("text step") << R"({"step": "3"})"
                                << "no numeric \"step\"";
+    QTest::newRow("negative step") << R"({"step": -9.2e18, "loss": 1})"
+                                   << "\"step\" out of range";
+    QTest::newRow("huge step") << R"({"step": 1e300, "loss": 1})"
+                               << "\"step\" out of range";
   }
   void metricsLinesParse() {
     QFETCH(QString, line);

@@ -8,6 +8,8 @@
 
 #include <QtTest/QtTest>
 
+#include <sys/stat.h>
+
 #include <cstring>
 #include <initializer_list>
 
@@ -85,6 +87,7 @@ private Q_SLOTS:
   void referenceLayoutBytesExact();
   void referenceLayoutMixedDtypes();
   void missingFile();
+  void notARegularFile();
   void corrupt_data();
   void corrupt();
 
@@ -223,7 +226,27 @@ void TestSafetensors::missingFile() {
     QFAIL("no InputError for a missing file");
   } catch (const InputError &e) {
     QCOMPARE(e.file(), path);
-    QVERIFY2(QString(e.what()).contains("cannot open"), e.what());
+    QVERIFY2(QString(e.what()).contains("no such file"), e.what());
+  }
+}
+
+// A folder or FIFO in place of the weights: named as such, and the FIFO must not block the open.
+void TestSafetensors::notARegularFile() {
+  const std::string dir = m_dir.filePath("model.safetensors").toStdString();
+  QVERIFY(QDir().mkpath(QString::fromStdString(dir)));
+  try {
+    readSafetensors(dir);
+    QFAIL("a directory was read as weights");
+  } catch (const InputError &e) {
+    QVERIFY2(QString(e.what()).contains("is a directory"), e.what());
+  }
+  const std::string fifo = m_dir.filePath("fifo.safetensors").toStdString();
+  QCOMPARE(::mkfifo(fifo.c_str(), 0600), 0);
+  try {
+    readSafetensors(fifo);
+    QFAIL("a FIFO was read as weights");
+  } catch (const InputError &e) {
+    QVERIFY2(QString(e.what()).contains("not a regular file"), e.what());
   }
 }
 

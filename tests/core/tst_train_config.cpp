@@ -89,6 +89,7 @@ private Q_SLOTS:
                                << "key 'per_device_train_batch_size'";
     QTest::newRow("batch beyond memory") << "per_device_train_batch_size=60000"
                                          << "GiB, this machine has";
+    QTest::newRow("model beyond memory") << "model.n_embd=60000" << "GiB to train, and this machine has";
     QTest::newRow("task with train_file") << "task=sentiment" << "key 'train_file': is not read by task: sentiment";
   }
   void rangesAreChecked() {
