@@ -482,25 +482,20 @@ UnpairedExample parseUnpairedRecord(const json &record, std::int64_t line) {
     const std::vector<ChatMessage> prompt(messages.begin(), messages.end() - 1);
     example.prompt = renderConversation(prompt) + kAssistantTag;
     example.completion = renderResponse(prompt, messages, "messages");
-    const json &label = require(record, "label");
-    if (!label.is_boolean())
-      fail("label", "expected true or false, got " + describe(label));
-    example.desirable = label.get<bool>();
-    example.refLogp = optionalLogp(record, "ref_logps");
-    return example;
-  }
-  std::vector<ChatMessage> prompt;
-  if (requireTextOrMessages(record, "prompt").is_array()) {
-    prompt = promptMessages(record);
-    example.prompt = renderConversation(prompt) + kAssistantTag;
   } else {
-    example.prompt = record.at("prompt").get<std::string>();
+    std::vector<ChatMessage> prompt;
+    if (requireTextOrMessages(record, "prompt").is_array()) {
+      prompt = promptMessages(record);
+      example.prompt = renderConversation(prompt) + kAssistantTag;
+    } else {
+      example.prompt = record.at("prompt").get<std::string>();
+    }
+    const json &completion = requireTextOrMessages(record, "completion");
+    example.completion =
+        completion.is_array()
+            ? renderResponse(prompt, parseMessages(completion, "completion"), "completion")
+            : completion.get<std::string>();
   }
-  const json &completion = requireTextOrMessages(record, "completion");
-  example.completion =
-      completion.is_array()
-          ? renderResponse(prompt, parseMessages(completion, "completion"), "completion")
-          : completion.get<std::string>();
   const json &label = require(record, "label");
   if (!label.is_boolean())
     fail("label", "expected true or false, got " + describe(label));
