@@ -2,6 +2,7 @@
 #include "core/train/preference_trainer.h"
 
 #include "core/io/atomic_file.h"
+#include "core/io/content_hash.h"
 #include "core/io/input_error.h"
 #include "core/text/sequence_batch.h"
 #include "core/train/batch_shards.h"
@@ -334,7 +335,26 @@ void PreferenceTrainer::load(const std::string &dir) {
 }
 
 nlohmann::json PreferenceTrainer::identity() const {
-  return {{"loss_type", m_config.lossType}, {"seed", m_config.seed}, {"model", m_policy->shapeJson()}};
+  // The training data by content (its token ids): the same train_file path may hold other pairs
+  // by the time a run is resumed, and then the resumed steps would not continue this run.
+  std::uint64_t h = kFnvOffset;
+  auto add = [&h](const TokenIds &ids) {
+    const std::uint64_t n = ids.size();
+    h = fnv1a(fnv1a(h, &n, sizeof n), ids.data(), ids.size() * sizeof(std::int64_t));
+  };
+  for (const auto &p : m_train.pairs) {
+    add(p.prompt);
+    add(p.chosen);
+    add(p.rejected);
+  }
+  for (const auto &u : m_train.unpaired) {
+    add(u.prompt);
+    add(u.completion);
+  }
+  return {{"loss_type", m_config.lossType},
+          {"seed", m_config.seed},
+          {"model", m_policy->shapeJson()},
+          {"train_data", hexDigest(h)}};
 }
 
 TrainOutcome PreferenceTrainer::run() {

@@ -110,6 +110,26 @@ private Q_SLOTS:
     }
   }
 
+  // The same train_file path holding other pairs at resume time: refused, naming the data.
+  void resumeRefusesChangedTrainingData() {
+    QTemporaryDir tmp;
+    const auto data = tmp.filePath("pairs.jsonl").toStdString();
+    QVERIFY(QFile::copy(PREFLAB_TEST_DATA_DIR "/tiny_train/pairs.jsonl", QString::fromStdString(data)));
+    auto c = tinyConfig(tmp.filePath("run"));
+    c.trainFile = data;
+    c.maxSteps = 8;
+    std::atomic<bool> cancel{false};
+    TrainerCallbacks cb;
+    cb.onLog = [&](const StepRecord &r) { cancel = r.step >= 4; };
+    QCOMPARE(runTextTraining(c, {}, cb, &cancel).state, RunState::Cancelled);
+    auto lines = readFile(data);
+    lines.replace(lines.find("was lovely"), 10, "was superb"); // one pair's chosen changes
+    writeFileAtomic(data, lines);
+    const auto resumed = runTextTraining(c, {true, false}, {});
+    QCOMPARE(resumed.state, RunState::Failed);
+    QVERIFY2(resumed.message.find("train_data") != std::string::npos, resumed.message.c_str());
+  }
+
   // threads: 2 splits every batch into two shards on two threads; the losses must match the
   // one-thread run to float-summation precision, and two sharded runs must match bit for bit.
   void shardedStepsMatchOneThread() {
