@@ -102,6 +102,24 @@ std::vector<Field<C>> objectiveParamFields(std::map<std::string, double> C::*mem
   return out;
 }
 
+// The AdamW keys both kinds of run have, declared once (C names its members alike; checkAdamW in
+// config_checks.h validates them).
+template <typename C> std::vector<Field<C>> adamWFields() {
+  return {field("learning_rate", &C::learningRate, "AdamW peak learning rate, > 0"),
+          field("weight_decay", &C::weightDecay, "AdamW decoupled weight decay, >= 0"),
+          field("adam_beta1", &C::adamBeta1, "AdamW first-moment decay in [0, 1)"),
+          field("adam_beta2", &C::adamBeta2, "AdamW second-moment decay in [0, 1)"),
+          field("adam_epsilon", &C::adamEpsilon, "AdamW denominator epsilon, > 0")};
+}
+
+// The parts of a table, one after the other.
+template <typename C> std::vector<Field<C>> joined(std::initializer_list<std::vector<Field<C>>> parts) {
+  std::vector<Field<C>> out;
+  for (const auto &part : parts)
+    out.insert(out.end(), part.begin(), part.end());
+  return out;
+}
+
 // `table` with objectiveParamFields(member, modality) inserted after its "beta" key.
 template <typename C>
 std::vector<Field<C>> withObjectiveParams(std::map<std::string, double> C::*member, Modality modality,

@@ -16,7 +16,7 @@ const std::vector<Field> &fields() {
   using C = ImageTrainConfig;
   static const std::vector<Field> kFields = config_table::withObjectiveParams<C>(
       &C::objectiveParams, Modality::Image,
-      {
+      config_table::joined<C>({{
           field("task", &C::task, "text-to-image (selects this kind of run)"),
           field("train_file", &C::trainFile,
                 "image-pair manifest JSONL (caption, jpg_0, jpg_1, label_0), or fashion-mnist for "
@@ -46,11 +46,9 @@ const std::vector<Field> &fields() {
                 "default"),
           field("prompt_dropout", &C::promptDropout,
                 "rate of the empty prompt while training (classifier-free guidance), in [0, 1)"),
-          field("learning_rate", &C::learningRate, "AdamW peak learning rate, > 0"),
-          field("weight_decay", &C::weightDecay, "AdamW decoupled weight decay, >= 0"),
-          field("adam_beta1", &C::adamBeta1, "AdamW first-moment decay in [0, 1)"),
-          field("adam_beta2", &C::adamBeta2, "AdamW second-moment decay in [0, 1)"),
-          field("adam_epsilon", &C::adamEpsilon, "AdamW denominator epsilon, > 0"),
+      },
+      config_table::adamWFields<C>(),
+      {
           field("lr_scheduler_type", &C::lrSchedulerType,
                 "constant, constant_with_warmup, linear (to 0) or cosine (to 0)"),
           field("warmup_steps", &C::warmupSteps, "linear warmup steps from 0, >= 0"),
@@ -76,7 +74,7 @@ const std::vector<Field> &fields() {
                 "oracle reward = P(class | image) + appeal_weight * appeal"),
           field("device", &C::device, "cpu, cuda or auto"),
           field("threads", &C::threads, "CPU threads, at most the machine's cores; 0: all cores"),
-      });
+      }}));
   return kFields;
 }
 

@@ -29,7 +29,7 @@ const std::vector<Field> &fields() {
   using S = SentimentTaskConfig;
   static const std::vector<Field> kFields = config_table::withObjectiveParams<C>(
       &C::objectiveParams, Modality::Text,
-      {
+      config_table::joined<C>({{
           field("task", &C::task,
                 "embedded task: sentiment (built-in corpus, SFT reference, simulated raters), or empty to "
                 "train "
@@ -63,11 +63,9 @@ const std::vector<Field> &fields() {
               "beta", &C::beta,
               "the objective's strength on its own scale (KL strength for DPO, tau for IPO, lambda for ORPO; "
               "see objectives), > 0"),
-          field("learning_rate", &C::learningRate, "AdamW peak learning rate, > 0"),
-          field("weight_decay", &C::weightDecay, "AdamW decoupled weight decay, >= 0"),
-          field("adam_beta1", &C::adamBeta1, "AdamW first-moment decay in [0, 1)"),
-          field("adam_beta2", &C::adamBeta2, "AdamW second-moment decay in [0, 1)"),
-          field("adam_epsilon", &C::adamEpsilon, "AdamW denominator epsilon, > 0"),
+      },
+      config_table::adamWFields<C>(),
+      {
           field("lr_scheduler_type", &C::lrSchedulerType,
                 "constant, constant_with_warmup, linear (to 0) or cosine (to 0)"),
           field("warmup_ratio", &C::warmupRatio, "share of the steps with a linear warmup from 0, in [0, 1)"),
@@ -118,7 +116,7 @@ const std::vector<Field> &fields() {
                  "sampling temperature of the pairs and of the evaluation"),
           nested("sentiment.max_new_tokens", &C::sentiment, &S::maxNewTokens,
                  "tokens sampled per completion"),
-      });
+      }}));
   return kFields;
 }
 
