@@ -10,6 +10,7 @@
 #include "core/diffusion/diffusion_store.h"
 #include "core/diffusion/sampler.h"
 #include "core/io/atomic_file.h"
+#include "core/io/content_hash.h"
 #include "core/io/input_error.h"
 #include "core/io/resource_paths.h"
 #include "core/objectives/diffusion_objectives.h"
@@ -320,13 +321,31 @@ public:
   }
 
   nlohmann::json identity() const override {
-    return {{"task", "text-to-image"},
-            {"loss_type", m_config.lossType},
-            {"seed", m_config.seed},
-            {"train_pairs", m_train.size()}};
+    nlohmann::json id = {{"task", "text-to-image"},
+                         {"loss_type", m_config.lossType},
+                         {"seed", m_config.seed},
+                         {"train_pairs", m_train.size()}};
+    // Pairs read from files, by content. The embedded Fashion-MNIST pairs are a function of
+    // result-changing keys (seed, pairs per class, oracle), already compared on resume.
+    if (m_config.trainFile != "fashion-mnist")
+      id["train_data"] = trainDataDigest();
+    return id;
   }
 
 private:
+  // The training pairs by content (pixels in winner/loser order, captions' token ids): a resume
+  // on other images under the same file names is refused.
+  std::string trainDataDigest() const {
+    std::uint64_t h = kFnvOffset;
+    for (const auto *t : {&m_train.winners, &m_train.losers, &m_train.ids}) {
+      if (!t->defined())
+        continue;
+      const auto c = t->to(torch::kCPU).contiguous();
+      h = fnv1a(h, c.data_ptr(), std::size_t(c.numel()) * c.element_size());
+    }
+    return hexDigest(h);
+  }
+
   const ImageTrainConfig &m_config;
   UNet m_policy, m_reference;
   const NoiseSchedule &m_schedule;
@@ -358,15 +377,16 @@ RunSummary executeImageRun(const ImageTrainConfig &config, bool resume, const Tr
   const auto refDir =
       config.referenceModel.empty() ? embeddedResource("fashion-reference") : config.referenceModel;
   const auto oracleDir = resolveImageOracle(config); // "": no oracle, implicit accuracy only
-  writeFileAtomic(
-      folder.path("run_info.json"),
-      nlohmann::json{{"task", "text-to-image"},
-                     {"loss_type", config.lossType},
-                     {"reference_model", fs::absolute(refDir).string()},
-                     {"oracle_model", oracleDir.empty() ? std::string() : fs::absolute(oracleDir).string()},
-                     {"policy_final", "model"}}
-              .dump(2) +
-          "\n");
+  if (!(folder.holding() && fs::exists(folder.path("run_info.json")))) // a resume keeps its first start's
+    writeFileAtomic(
+        folder.path("run_info.json"),
+        nlohmann::json{{"task", "text-to-image"},
+                       {"loss_type", config.lossType},
+                       {"reference_model", fs::absolute(refDir).string()},
+                       {"oracle_model", oracleDir.empty() ? std::string() : fs::absolute(oracleDir).string()},
+                       {"policy_final", "model"}}
+                .dump(2) +
+            "\n");
   UNet reference = loadDiffusionModel(refDir);
   reference->to(device);
   reference->eval();

@@ -15,6 +15,7 @@
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <new>
 #include <thread>
 
 namespace fs = std::filesystem;
@@ -163,7 +164,11 @@ RunSummary executeTextRun(const TextTrainConfig &config, const RunOptions &optio
   // policy trained with dropout would not start at the reference (DPO's step-0 loss ≠ ln 2).
   if (config.disableDropout && in.policy->dropout() > 0.0)
     in.policy = in.policy->clone(0.0);
-  writeRunInfo(config, task ? task->sftModelDir() : std::string(), in, folder);
+  // A resumed run keeps the run_info.json (and reference/) of its first start: the reference
+  // cannot have changed (its keys are result-changing), and nothing is written before the
+  // checkpoint is accepted.
+  if (!(folder.holding() && fs::exists(folder.path("run_info.json"))))
+    writeRunInfo(config, task ? task->sftModelDir() : std::string(), in, folder);
   const auto &info = objectiveInfo(config.lossType);
   const bool unpaired = info.kind == ObjectiveKind::Unpaired;
   auto train = tokenizeData(in.train, *in.tokenizer, unpaired);
@@ -210,6 +215,12 @@ RunSummary executeTextRun(const TextTrainConfig &config, const RunOptions &optio
 
 } // namespace
 
+// Config checks refuse batches and models that cannot fit the machine's memory; what still runs
+// out (activations of long sequences, several runs at once) gets the keys that lower it.
+constexpr const char *kMemoryHint =
+    "lower 'per_device_train_batch_size' or 'per_device_eval_batch_size' (raising "
+    "'gradient_accumulation_steps' keeps the effective batch), 'max_length', or the model's size";
+
 RunSummary summaryOrFailure(const RunSummary &started, const std::function<RunSummary()> &body) {
   RunSummary summary = started;
   try {
@@ -217,6 +228,12 @@ RunSummary summaryOrFailure(const RunSummary &started, const std::function<RunSu
   } catch (const c10::Error &e) {
     summary.state = RunState::Failed;
     summary.message = e.what_without_backtrace();
+    const auto &m = summary.message;
+    if (m.find("can't allocate memory") != std::string::npos || m.find("out of memory") != std::string::npos)
+      summary.message = "out of memory (" + m.substr(0, m.find('\n')) + "): " + kMemoryHint;
+  } catch (const std::bad_alloc &) {
+    summary.state = RunState::Failed;
+    summary.message = std::string("out of memory: ") + kMemoryHint;
   } catch (const std::exception &e) {
     summary.state = RunState::Failed;
     summary.message = e.what();
@@ -233,10 +250,16 @@ RunSummary runInFolder(const std::string &outputDir, std::int64_t maxSteps, cons
   try {
     const auto yaml = validatedConfigYaml();
     const auto lock = claimOutputDir(outputDir, options, yaml); // held until the run has ended
+    const bool resuming = options.resume && isRunFolder(outputDir);
     RunFolder folder(outputDir);
+    if (resuming)
+      folder.holdUntilResumed(); // released once the checkpoint is accepted (TrainLoop::resumeLatest)
     folder.writeConfig(yaml);
     folder.writeStatus(RunState::Running, "starting", 0, maxSteps);
     summary = summaryOrFailure(summary, [&] { return body(folder); });
+    if (folder.holding() && summary.state != RunState::Finished)
+      return summary; // the resume was refused (or cancelled) before it began: the folder is as it was
+    folder.release();
     folder.writeStatus(summary.state, summary.message, summary.steps,
                        summary.maxSteps > 0 ? summary.maxSteps : maxSteps);
   } catch (const std::exception &e) { // bad config, or the folder itself could not be made

@@ -92,9 +92,20 @@ CausalLm loadModelFolder(const std::string &dir, std::shared_ptr<Tokenizer> *tok
     throw InputError(dir + "/model.pt", 0, {}, std::string("cannot load weights: ") + e.what_without_backtrace());
   }
   if (tokenizer) {
-    *tokenizer = fs::exists(dir + "/tokenizer.json")
-                     ? tokenizerFromDescription(nlohmann::json::parse(readFile(dir + "/tokenizer.json")))
-                     : std::make_shared<ByteTokenizer>();
+    const auto file = dir + "/tokenizer.json";
+    if (!fs::exists(file)) {
+      *tokenizer = std::make_shared<ByteTokenizer>();
+    } else {
+      const auto description = readJsonFile(file);
+      if (description.contains("type") && !description["type"].is_string())
+        throw InputError(file, 0, "type",
+                         std::string("must be a string, got ") + description["type"].type_name());
+      try {
+        *tokenizer = tokenizerFromDescription(description);
+      } catch (const InputError &e) {
+        throw InputError(file, 0, e.key(), e.message());
+      }
+    }
   }
   return requireFinite(model, dir + "/model.pt");
 }

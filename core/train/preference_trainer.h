@@ -66,6 +66,7 @@ private:
   void save(const std::string &dir) override;
   void load(const std::string &dir) override;
   nlohmann::json identity() const override;
+  nlohmann::json exactness() const override { return {{"batch_shards", m_shards}}; }
 
   ObjectiveOutput computeBatch(const TokenizedData &data, const std::vector<std::size_t> &rows);
   ObjectiveInputs pairInputs(const TokenizedData &data, const std::vector<std::size_t> &rows);

@@ -86,8 +86,8 @@ bool loadReferenceCache(const std::string &cacheDir, const std::string &key, Tok
   if (!in)
     return false;
   auto json = nlohmann::json::parse(in, nullptr, false);
-  if (!json.is_object() || !json.contains("a") || !json.contains("b") ||
-      json["a"].size() != data.size() || json["b"].size() != data.size())
+  if (!json.is_object() || !json.contains("a") || !json.contains("b") || !json["a"].is_array() ||
+      !json["b"].is_array() || json["a"].size() != data.size() || json["b"].size() != data.size())
     return false; // a damaged cache is recomputed, not trusted
   for (std::size_t i = 0; i < data.size(); ++i) // any value that is not a plausible log-prob: recompute
     if (!json["a"][i].is_number() || !json["b"][i].is_number() || !plausibleLogp(json["a"][i].get<double>()) ||

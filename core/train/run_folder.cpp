@@ -43,7 +43,24 @@ std::string RunFolder::checkpointDir(std::int64_t step) const {
   return path("checkpoints/step-" + std::to_string(step));
 }
 
-void RunFolder::writeConfig(const std::string &yaml) { writeFileAtomic(path("config.yaml"), yaml); }
+void RunFolder::writeConfig(const std::string &yaml) {
+  if (m_holding)
+    m_heldConfig = yaml;
+  else
+    writeFileAtomic(path("config.yaml"), yaml);
+}
+
+void RunFolder::release() {
+  if (!m_holding)
+    return;
+  m_holding = false;
+  if (!m_heldConfig.empty())
+    writeFileAtomic(path("config.yaml"), m_heldConfig);
+  if (!m_heldStatus.empty())
+    writeFileAtomic(path("status.json"), m_heldStatus);
+  m_heldConfig.clear();
+  m_heldStatus.clear();
+}
 
 void RunFolder::appendMetrics(std::int64_t step, const std::map<std::string, double> &metrics) {
   if (!m_metrics.is_open()) {
@@ -63,7 +80,10 @@ void RunFolder::writeStatus(RunState state, const std::string &message, std::int
                             std::int64_t maxSteps) {
   nlohmann::json status = {{"state", runStateName(state)}, {"message", message}, {"step", step},
                            {"max_steps", maxSteps},        {"updated_at", unixNow()}};
-  writeFileAtomic(path("status.json"), status.dump(2) + "\n");
+  if (m_holding)
+    m_heldStatus = status.dump(2) + "\n";
+  else
+    writeFileAtomic(path("status.json"), status.dump(2) + "\n");
 }
 
 void RunFolder::truncateMetricsAfter(std::int64_t step, bool evaluationRedone) {

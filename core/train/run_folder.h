@@ -41,9 +41,20 @@ public:
   // Steps of complete checkpoints (folders named step-N holding trainer_state.json), ascending.
   std::vector<std::int64_t> checkpointSteps() const;
 
+  // A resume over an existing run may still be refused once the data is read (a checkpoint
+  // trained on other pairs): until release(), config.yaml and status.json are held in memory
+  // (the last of each kept), so a refused resume leaves the folder as it was. release() writes
+  // them; TrainLoop::resumeLatest calls it once the checkpoint (or its absence) is accepted.
+  void holdUntilResumed() { m_holding = true; }
+  void release();
+  bool holding() const { return m_holding; }
+
 private:
   std::string m_root;
   std::ofstream m_metrics;
+  bool m_holding = false;
+  std::string m_heldConfig;
+  std::string m_heldStatus;
 };
 
 // Reads metrics.jsonl leniently: skips a half-written last line; returns one object per line.

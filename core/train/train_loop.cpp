@@ -97,6 +97,7 @@ void TrainLoop::saveCheckpoint(std::int64_t step) {
   m_step.save(tmp);
   torch::save(m_step.optimizer(), tmp + "/" + kOptimizerFile);
   nlohmann::json state = m_step.identity();
+  state.update(m_step.exactness());
   state["global_step"] = step;
   state["max_steps"] = m_settings.totalSteps;
   writeFileAtomic(tmp + "/" + kTrainerStateFile, state.dump(2) + "\n"); // written last: marks completeness
@@ -125,9 +126,19 @@ void TrainLoop::resumeFrom(const std::string &dir) {
   const auto identity = m_step.identity(); // a named value: items() only refers to it
   for (const auto &[key, expected] : identity.items())
     if (state.contains(key) && state[key] != expected)
-      throw InputError(statePath, 0, key,
-                       "the checkpoint was trained with " + key + " " + state[key].dump() +
-                           ", this run has " + expected.dump());
+      throw InputError(
+          statePath, 0, key,
+          key == "train_data"
+              ? "the training pairs differ from those the checkpoint was trained on (content hash " +
+                    state[key].dump() + ", now " + expected.dump() + "): was the training file changed?"
+              : "the checkpoint was trained with " + key + " " + state[key].dump() + ", this run has " +
+                    expected.dump());
+  const auto exactness = m_step.exactness();
+  for (const auto &[key, now] : exactness.items())
+    if (state.contains(key) && state[key] != now && m_callbacks.onMessage)
+      m_callbacks.onMessage("the checkpoint was trained with " + key + " " + state[key].dump() +
+                            ", this run has " + now.dump() +
+                            ": the resumed steps match an uninterrupted run only up to rounding");
   try {
     m_step.load(dir);
     torch::load(m_step.optimizer(), dir + "/" + kOptimizerFile);
@@ -145,10 +156,11 @@ std::int64_t TrainLoop::resumeLatest() {
     const auto dir = m_folder.checkpointDir(step);
     try {
       resumeFrom(dir);
+      m_folder.release();
       m_folder.truncateMetricsAfter(step, step >= m_settings.totalSteps);
       return step;
     } catch (const InputError &e) {
-      if (e.key() == "global_step" || e.key().empty()) { // damaged, not another run's
+      if (!m_step.identity().contains(e.key())) { // damaged, not another run's
         steps.pop_back();
         if (m_callbacks.onMessage)
           m_callbacks.onMessage("checkpoint step-" + std::to_string(step) + " is damaged (" + e.what() + ")" +
@@ -161,6 +173,7 @@ std::int64_t TrainLoop::resumeLatest() {
       throw;
     }
   }
+  m_folder.release();
   return -1;
 }
 

@@ -45,6 +45,10 @@ public:
   // Written to trainer_state.json; on resume each key also found in the checkpoint must match
   // (e.g. {"loss_type": "dpo"}), so a checkpoint of another run is refused by name.
   virtual nlohmann::json identity() const { return nlohmann::json::object(); }
+  // Also written to trainer_state.json; a key that differs on resume is reported through
+  // onMessage, not refused: it changes results only by rounding (e.g. how a batch is split
+  // across threads).
+  virtual nlohmann::json exactness() const { return nlohmann::json::object(); }
 };
 
 struct LoopSettings {
@@ -90,6 +94,8 @@ public:
   // a damaged one (unreadable state, weights or optimizer) is reported through onMessage and
   // the next older one is tried. Returns its step, or -1 when the folder holds none (the run
   // then starts from step 0). A checkpoint of another run (identity mismatch) still throws.
+  // Once a checkpoint (or none) is accepted, the folder's held writes are released
+  // (RunFolder::holdUntilResumed); a refused resume leaves them held.
   std::int64_t resumeLatest();
 
   // Runs to totalSteps, a cancel, or a non-finite loss or gradient (Failed, the update not

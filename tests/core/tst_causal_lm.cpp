@@ -200,6 +200,18 @@ private Q_SLOTS:
         QVERIFY2(std::string(e.what()).find("hf/config.json") != std::string::npos, e.what());
       }
     }
+    // A native folder's tokenizer.json that is not JSON, not an object, or names no known
+    // tokenizer: an error naming the file (parse and type errors used to name none).
+    for (const std::string bad : {"{\"type\": ", "[1]", "{\"type\": 3}", "{\"type\": \"bpe\"}"}) {
+      std::ofstream(tmp.filePath("native/tokenizer.json").toStdString()) << bad;
+      std::shared_ptr<Tokenizer> tokenizer;
+      try {
+        loadModelFolder(tmp.filePath("native").toStdString(), &tokenizer);
+        QFAIL(("accepted " + bad).c_str());
+      } catch (const InputError &e) {
+        QVERIFY2(std::string(e.what()).find("native/tokenizer.json") != std::string::npos, e.what());
+      }
+    }
   }
 };
 

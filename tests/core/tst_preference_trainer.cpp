@@ -12,6 +12,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <filesystem>
+#include <map>
 
 using namespace preflab::core;
 
@@ -125,9 +127,64 @@ private Q_SLOTS:
     auto lines = readFile(data);
     lines.replace(lines.find("was lovely"), 10, "was superb"); // one pair's chosen changes
     writeFileAtomic(data, lines);
+    // A refused resume leaves the folder as it was: every file's bytes, no new files.
+    auto snapshot = [&] {
+      std::map<std::string, std::string> files;
+      for (const auto &e : std::filesystem::recursive_directory_iterator(c.outputDir))
+        if (e.is_regular_file())
+          files[e.path().string()] = readFile(e.path().string());
+      return files;
+    };
+    const auto before = snapshot();
+    c.threads = 2; // a free key, so that config.yaml would differ if it were rewritten
     const auto resumed = runTextTraining(c, {true, false}, {});
     QCOMPARE(resumed.state, RunState::Failed);
     QVERIFY2(resumed.message.find("train_data") != std::string::npos, resumed.message.c_str());
+    const auto after = snapshot();
+    QCOMPARE(after.size(), before.size());
+    for (const auto &[path, bytes] : before)
+      QVERIFY2(after.count(path) && after.at(path) == bytes, path.c_str());
+  }
+
+  // Running out of memory past the config checks names the keys that lower it, without
+  // LibTorch's frames or its byte count as the whole message.
+  void outOfMemoryNamesTheKeys() {
+    const auto fromTorch = summaryOrFailure({}, []() -> RunSummary {
+      TORCH_CHECK(false,
+                  "DefaultCPUAllocator: can't allocate memory: you tried to allocate 1028000000000 bytes.");
+    });
+    QCOMPARE(fromTorch.state, RunState::Failed);
+    QVERIFY2(fromTorch.message.rfind("out of memory (DefaultCPUAllocator", 0) == 0,
+             fromTorch.message.c_str());
+    QVERIFY2(fromTorch.message.find("'per_device_train_batch_size'") != std::string::npos,
+             fromTorch.message.c_str());
+    QVERIFY(fromTorch.message.find("Exception raised from") == std::string::npos);
+    const auto fromNew = summaryOrFailure({}, []() -> RunSummary { throw std::bad_alloc(); });
+    QCOMPARE(fromNew.state, RunState::Failed);
+    QVERIFY2(fromNew.message.find("out of memory: lower 'per_device_train_batch_size'") == 0,
+             fromNew.message.c_str());
+  }
+
+  // A resume with another shard count (threads) continues, and says its steps match an
+  // uninterrupted run only up to rounding; the accepted resume rewrites config.yaml.
+  void resumeWithOtherShardCountWarns() {
+    QTemporaryDir tmp;
+    auto c = tinyConfig(tmp.filePath("run"));
+    c.maxSteps = 8;
+    std::atomic<bool> cancel{false};
+    TrainerCallbacks cb;
+    cb.onLog = [&](const StepRecord &r) { cancel = r.step >= 4; };
+    QCOMPARE(runTextTraining(c, {}, cb, &cancel).state, RunState::Cancelled);
+    c.threads = 2;
+    std::vector<std::string> messages;
+    TrainerCallbacks listen;
+    listen.onMessage = [&](const std::string &m) { messages.push_back(m); };
+    const auto resumed = runTextTraining(c, {true, false}, listen);
+    QVERIFY2(resumed.state == RunState::Finished, resumed.message.c_str());
+    QVERIFY(std::any_of(messages.begin(), messages.end(), [](const std::string &m) {
+      return m.find("batch_shards 1, this run has 2") != std::string::npos;
+    }));
+    QVERIFY(readFile(c.outputDir + "/config.yaml").find("threads: 2") != std::string::npos);
   }
 
   // threads: 2 splits every batch into two shards on two threads; the losses must match the

@@ -114,6 +114,26 @@ private Q_SLOTS:
     QVERIFY(loadReferenceCache(dir, "k", data));
     QCOMPARE(*data.pairs[1].refRejected, -4.0);
   }
+
+  // Cache files of the wrong shape are recomputed; indexing an object of two keys by position
+  // used to throw a type error naming no file.
+  void malformedCacheFilesAreRecomputed_data() {
+    QTest::addColumn<QString>("text");
+    QTest::newRow("objects of two keys") << R"({"a": {"x": -1, "y": -2}, "b": {"x": -3, "y": -4}})";
+    QTest::newRow("strings") << R"({"a": "ab", "b": "cd"})";
+    QTest::newRow("an array") << "[1, 2]";
+    QTest::newRow("truncated") << R"({"a": [-1.0, -2)";
+    QTest::newRow("too short") << R"({"a": [-1.0], "b": [-3.0]})";
+  }
+  void malformedCacheFilesAreRecomputed() {
+    QFETCH(QString, text);
+    QTemporaryDir tmp;
+    const auto dir = tmp.path().toStdString();
+    writeFileAtomic(dir + "/reflogps-k.json", text.toStdString());
+    auto data = twoPairs();
+    QVERIFY(!loadReferenceCache(dir, "k", data));
+    QVERIFY(!data.pairs[0].refChosen.has_value());
+  }
 };
 
 PREFLAB_TEST_MAIN(TestReferenceLogps)
