@@ -19,6 +19,7 @@ Action addAnalyzeCommand(CLI::App &app);
 Action addSampleCommand(CLI::App &app);
 Action addExportCommand(CLI::App &app);
 Action addInspectCommand(CLI::App &app);
+Action addTokenizeCommand(CLI::App &app);
 Action addObjectivesCommand(CLI::App &app);
 Action addPretrainDiffusionCommand(CLI::App &app);
 Action addTrainOracleCommand(CLI::App &app);

@@ -12,8 +12,8 @@ int main(int argc, char **argv) {
   app.set_version_flag("--version", "preflab-cli 0.1.0");
   std::map<CLI::App *, Action> actions;
   for (auto add : {addTrainCommand, addEvalCommand, addAnalyzeCommand, addSampleCommand, addExportCommand,
-                   addInspectCommand, addObjectivesCommand,
-                   addPretrainDiffusionCommand, addTrainOracleCommand, addGeneratePairsCommand}) {
+                   addInspectCommand, addTokenizeCommand, addObjectivesCommand, addPretrainDiffusionCommand,
+                   addTrainOracleCommand, addGeneratePairsCommand}) {
     auto action = add(app);
     actions[app.get_subcommands([](CLI::App *) { return true; }).back()] = action;
   }

@@ -1,6 +1,8 @@
 // Reads text preference JSONL line by line: format detection, validation, skipping, summaries.
 #include "core/data/text_preference_reader.h"
 
+#include "core/io/gzip_input.h"
+
 #include "core/data/text_formats.h"
 #include "core/io/input_error.h"
 #include "core/io/utf8.h"
@@ -162,42 +164,6 @@ std::string keyShape(const json &record, const char *key) {
 std::string reasonOf(const InputError &error) {
   return error.key().empty() ? error.message() : "key '" + error.key() + "': " + error.message();
 }
-
-// Reads a file through zlib: gzip-compressed input is inflated, anything else passes through
-// unchanged (gzread's transparent mode), so .jsonl.gz files read like .jsonl ones.
-class GzipInput : public std::streambuf {
-public:
-  explicit GzipInput(const std::string &path) : m_file(gzopen(path.c_str(), "rb")) {
-    if (m_file)
-      gzbuffer(m_file, 1 << 17);
-  }
-  ~GzipInput() override {
-    if (m_file)
-      gzclose(m_file);
-  }
-  GzipInput(const GzipInput &) = delete;
-  GzipInput &operator=(const GzipInput &) = delete;
-  bool isOpen() const { return m_file != nullptr; }
-  bool compressed() const { return m_file && gzdirect(m_file) == 0; }
-
-protected:
-  int_type underflow() override {
-    const int n = gzread(m_file, m_buffer.data(), unsigned(m_buffer.size()));
-    if (n < 0) {
-      int code = 0;
-      const char *message = gzerror(m_file, &code);
-      throw InputError({}, 0, {}, std::string("the gzip stream is damaged: ") + (message ? message : "read error"));
-    }
-    if (n == 0)
-      return traits_type::eof();
-    setg(m_buffer.data(), m_buffer.data(), m_buffer.data() + n);
-    return traits_type::to_int_type(m_buffer[0]);
-  }
-
-private:
-  gzFile m_file;
-  std::array<char, 1 << 16> m_buffer{};
-};
 
 // Only regular files: a FIFO would block and a device (/dev/zero) never ends.
 void requireRegularFile(const std::string &path) {

@@ -2,6 +2,7 @@
 #include "core/text/tokenizer.h"
 
 #include "core/io/input_error.h"
+#include "core/text/hf_tokenizer.h"
 
 namespace preflab::core {
 
@@ -28,10 +29,18 @@ nlohmann::json ByteTokenizer::describe() const {
 }
 
 std::shared_ptr<Tokenizer> tokenizerFromDescription(const nlohmann::json &description) {
+  if (!description.is_object())
+    throw InputError({}, 0, {},
+                     std::string("a tokenizer description must be a JSON object, got ") +
+                         description.type_name());
+  if (description.contains("model") && description["model"].is_object()) // a Hugging Face tokenizer.json
+    return std::make_shared<HfTokenizer>(description);
+  if (description.contains("type") && !description["type"].is_string())
+    throw InputError({}, 0, "type", std::string("must be a string, got ") + description["type"].type_name());
   const std::string type = description.value("type", "");
   if (type == "byte")
     return std::make_shared<ByteTokenizer>();
-  throw InputError({}, 0, "type", "unknown tokenizer type '" + type + "' (known: byte)");
+  throw InputError({}, 0, "type", "unknown tokenizer type '" + type + "' (known: byte, or a tokenizer.json)");
 }
 
 std::vector<std::int64_t> encodePrompt(const Tokenizer &tokenizer, const std::string &prompt) {

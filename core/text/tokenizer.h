@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,11 +16,27 @@ namespace preflab::core {
 class Tokenizer {
 public:
   virtual ~Tokenizer() = default;
+  // The text's ids, without special tokens around them.
   virtual std::vector<std::int64_t> encode(const std::string &text) const = 0;
-  // Ids outside the vocabulary and the EOS id decode to nothing.
+  // With the special tokens the tokenizer adds around a sequence (a BOS, a template), if any.
+  virtual std::vector<std::int64_t> encodeWithSpecialTokens(const std::string &text) const {
+    return encode(text);
+  }
+  // Ids outside the vocabulary and special tokens (EOS among them) decode to nothing.
   virtual std::string decode(const std::vector<std::int64_t> &ids) const = 0;
+  // decode(), keeping special tokens unless `skipSpecialTokens`.
+  virtual std::string decodeTokens(const std::vector<std::int64_t> &ids, bool skipSpecialTokens) const {
+    (void)skipSpecialTokens;
+    return decode(ids);
+  }
   virtual std::int64_t vocabSize() const = 0;
   virtual std::int64_t eosId() const = 0;
+  virtual std::optional<std::int64_t> bosId() const { return std::nullopt; }
+  // The token's own string (byte-level tokens in their mapped characters); nullopt when unknown.
+  virtual std::optional<std::string> idToToken(std::int64_t id) const {
+    (void)id;
+    return std::nullopt;
+  }
   // A JSON description that tokenizerFromDescription() turns back into an equal tokenizer.
   virtual nlohmann::json describe() const = 0;
 };

@@ -1,0 +1,152 @@
+// Tokenizer files on disk to Tokenizer objects; vocab.json + merges.txt become the tokenizer.json
+// that Hugging Face's GPT-2 conversion writes for them.
+#include "core/text/tokenizer_files.h"
+
+#include "core/io/atomic_file.h"
+#include "core/io/gzip_input.h"
+#include "core/io/input_error.h"
+#include "core/text/hf_tokenizer.h"
+
+#include <filesystem>
+#include <sstream>
+
+namespace preflab::core {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+nlohmann::json readJson(const std::string &path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec))
+    throw InputError(path, 0, {}, "not found (or not a regular file)");
+  auto j = nlohmann::json::parse(readPossiblyCompressedFile(path), nullptr, false); // plain or gzip
+  if (j.is_discarded())
+    throw InputError(path, 0, {}, "invalid JSON");
+  if (!j.is_object())
+    throw InputError(path, 0, {}, std::string("must be a JSON object, got ") + j.type_name());
+  return j;
+}
+
+// "eos_token": "</s>" or {"content": "</s>", ...}, as tokenizer_config.json writes either.
+std::string tokenName(const nlohmann::json &config, const char *key) {
+  if (!config.contains(key))
+    return {};
+  const auto &v = config[key];
+  if (v.is_string())
+    return v.get<std::string>();
+  if (v.is_object() && v.contains("content") && v["content"].is_string())
+    return v["content"].get<std::string>();
+  return {};
+}
+
+SpecialTokenNames namesBeside(const fs::path &dir) {
+  SpecialTokenNames names;
+  for (const char *file : {"tokenizer_config.json", "special_tokens_map.json"}) {
+    const auto path = (dir / file).string();
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec))
+      continue;
+    const auto config = readJson(path);
+    if (names.eos.empty())
+      names.eos = tokenName(config, "eos_token");
+    if (names.bos.empty())
+      names.bos = tokenName(config, "bos_token");
+  }
+  return names;
+}
+
+std::shared_ptr<Tokenizer> hfTokenizer(const std::string &file, nlohmann::json description,
+                                       const SpecialTokenNames &names) {
+  try {
+    return std::make_shared<HfTokenizer>(std::move(description), names);
+  } catch (const InputError &e) {
+    throw InputError(file, 0, e.key(), e.message());
+  }
+}
+
+// GPT-2's two files: the byte-level pre-tokenizer and decoder, no normalizer, and the end-of-text
+// token as the one added token.
+std::shared_ptr<Tokenizer> vocabAndMerges(const fs::path &dir) {
+  const auto vocabPath = (dir / "vocab.json").string(), mergesPath = (dir / "merges.txt").string();
+  const auto vocab = readJson(vocabPath);
+  std::error_code ec;
+  if (!fs::is_regular_file(mergesPath, ec))
+    throw InputError(mergesPath, 0, {}, "not found beside vocab.json");
+  std::istringstream in(readFile(mergesPath));
+  nlohmann::json merges = nlohmann::json::array();
+  std::string line;
+  for (std::int64_t n = 1; std::getline(in, line); ++n) {
+    if (!line.empty() && line.back() == '\r')
+      line.pop_back();
+    if (line.empty() || (n == 1 && line.rfind("#version", 0) == 0))
+      continue;
+    const auto space = line.find(' ');
+    if (space == std::string::npos || line.find(' ', space + 1) != std::string::npos)
+      throw InputError(mergesPath, n, {}, "a merge must be two tokens separated by one space");
+    merges.push_back(nlohmann::json::array({line.substr(0, space), line.substr(space + 1)}));
+  }
+  auto names = namesBeside(dir);
+  if (names.eos.empty())
+    names.eos = "<|endoftext|>";
+  nlohmann::json added = nlohmann::json::array();
+  if (vocab.contains(names.eos) && vocab[names.eos].is_number_integer())
+    added.push_back({{"id", vocab[names.eos]},
+                     {"content", names.eos},
+                     {"special", true},
+                     {"normalized", true},
+                     {"lstrip", false},
+                     {"rstrip", false},
+                     {"single_word", false}});
+  const nlohmann::json byteLevel = {
+      {"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", true}};
+  const nlohmann::json description = {{"version", "1.0"},
+                                      {"added_tokens", added},
+                                      {"normalizer", nullptr},
+                                      {"pre_tokenizer", byteLevel},
+                                      {"post_processor", byteLevel},
+                                      {"decoder", byteLevel},
+                                      {"model",
+                                       {{"type", "BPE"},
+                                        {"dropout", nullptr},
+                                        {"unk_token", nullptr},
+                                        {"vocab", vocab},
+                                        {"merges", merges}}}};
+  return hfTokenizer(vocabPath, description, names);
+}
+
+} // namespace
+
+std::shared_ptr<Tokenizer> loadTokenizer(const std::string &path) {
+  std::error_code ec;
+  const fs::path p(path);
+  if (fs::is_directory(p, ec)) {
+    if (fs::exists(p / "tokenizer.json", ec))
+      return loadTokenizer((p / "tokenizer.json").string());
+    if (fs::exists(p / "tokenizer.model", ec))
+      return loadTokenizer((p / "tokenizer.model").string());
+    if (fs::exists(p / "vocab.json", ec))
+      return vocabAndMerges(p);
+    throw InputError(
+        path, 0, {},
+        "no tokenizer here: expected tokenizer.json, tokenizer.model or vocab.json + merges.txt");
+  }
+  if (!fs::exists(p, ec))
+    throw InputError(path, 0, {}, "tokenizer not found");
+  if (p.extension() == ".model")
+    throw InputError(
+        path, 0, {},
+        "SentencePiece tokenizer.model files are not supported yet (Debian's libsentencepiece carries "
+        "its own copy of protobuf, which clashes with LibTorch's in one process); use the model's "
+        "tokenizer.json, which Hugging Face folders ship beside it");
+  const auto description = readJson(path);
+  if (!(description.contains("model") && description["model"].is_object())) // PrefLab's own description
+    try {
+      return tokenizerFromDescription(description);
+    } catch (const InputError &e) {
+      throw InputError(path, 0, e.key(), e.message());
+    }
+  return hfTokenizer(path, description, namesBeside(p.parent_path()));
+}
+
+} // namespace preflab::core

@@ -1,0 +1,21 @@
+// Opening a tokenizer as users have one: a tokenizer.json, a tokenizer.model, or a model folder.
+#pragma once
+
+#include "core/text/tokenizer.h"
+
+#include <memory>
+#include <string>
+
+namespace preflab::core {
+
+// `path` is one of:
+//   - a Hugging Face tokenizer.json (any name ending in .json), with tokenizer_config.json or
+//     special_tokens_map.json beside it naming the EOS / BOS tokens when present;
+//   - a folder holding tokenizer.json, else vocab.json + merges.txt (GPT-2's byte-level BPE
+//     files).
+// A SentencePiece tokenizer.model is refused with the reason (not supported yet).
+// JSON files may be gzip-compressed. Throws InputError naming the file and key for anything
+// missing, malformed or unsupported.
+std::shared_ptr<Tokenizer> loadTokenizer(const std::string &path);
+
+} // namespace preflab::core
