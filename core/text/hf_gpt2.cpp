@@ -4,6 +4,7 @@
 #include "core/io/atomic_file.h"
 #include "core/io/input_error.h"
 #include "core/io/safetensors.h"
+#include "core/text/tokenizer_files.h"
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -72,30 +73,29 @@ nlohmann::json readJson(const fs::path &path) {
   }
 }
 
-nlohmann::json hfConfigJson(const GptConfig &c, const Tokenizer &tokenizer,
-                            torch::ScalarType dtype) {
-  nlohmann::json j = {
-      {"model_type", "gpt2"},
-      {"architectures", {c.scoreHead ? "GPT2ForSequenceClassification" : "GPT2LMHeadModel"}},
-      {"n_layer", c.nLayer},
-      {"n_head", c.nHead},
-      {"n_embd", c.nEmbd},
-      {"n_positions", c.blockSize},
-      {"n_ctx", c.blockSize},
-      {"n_inner", nullptr}, // = 4 * n_embd
-      {"vocab_size", c.vocabSize},
-      {"activation_function", "gelu_new"},
-      {"layer_norm_epsilon", 1e-5},
-      {"resid_pdrop", c.dropout},
-      {"embd_pdrop", c.dropout},
-      {"attn_pdrop", c.dropout},
-      {"initializer_range", 0.02},
-      {"scale_attn_weights", true},
-      {"bos_token_id", tokenizer.eosId()},
-      {"eos_token_id", tokenizer.eosId()},
-      {"tie_word_embeddings", true},
-      {"torch_dtype", torchDtypeName(dtype)},
-      {"preflab", {{"score_head", c.scoreHead}, {"tokenizer", kTokenizerFile}}}};
+nlohmann::json hfConfigJson(const GptConfig &c, const Tokenizer &tokenizer, torch::ScalarType dtype,
+                            const std::string &tokenizerFile) {
+  nlohmann::json j = {{"model_type", "gpt2"},
+                      {"architectures", {c.scoreHead ? "GPT2ForSequenceClassification" : "GPT2LMHeadModel"}},
+                      {"n_layer", c.nLayer},
+                      {"n_head", c.nHead},
+                      {"n_embd", c.nEmbd},
+                      {"n_positions", c.blockSize},
+                      {"n_ctx", c.blockSize},
+                      {"n_inner", nullptr}, // = 4 * n_embd
+                      {"vocab_size", c.vocabSize},
+                      {"activation_function", "gelu_new"},
+                      {"layer_norm_epsilon", 1e-5},
+                      {"resid_pdrop", c.dropout},
+                      {"embd_pdrop", c.dropout},
+                      {"attn_pdrop", c.dropout},
+                      {"initializer_range", 0.02},
+                      {"scale_attn_weights", true},
+                      {"bos_token_id", tokenizer.eosId()},
+                      {"eos_token_id", tokenizer.eosId()},
+                      {"tie_word_embeddings", true},
+                      {"torch_dtype", torchDtypeName(dtype)},
+                      {"preflab", {{"score_head", c.scoreHead}, {"tokenizer", tokenizerFile}}}};
   if (c.scoreHead) {
     // One regression-style label; transformers needs a pad id to find each row's last token.
     j["id2label"] = {{"0", "LABEL_0"}};
@@ -305,27 +305,37 @@ void loadWeights(Gpt &model, const std::string &path, HfWeights weights, const f
   checkLmHead(path, weights, model->wte->weight, configPath, tied);
 }
 
-std::shared_ptr<Tokenizer> loadTokenizer(const fs::path &root, const GptConfig &config) {
+// The folder's tokenizer: PrefLab's own description (preflab_tokenizer.json), else a Hugging
+// Face tokenizer.json or vocab.json + merges.txt (GPT-2's real BPE), else the byte-level
+// tokenizer when the vocabulary has its size.
+std::shared_ptr<Tokenizer> tokenizerOf(const fs::path &root, const GptConfig &config) {
   const fs::path path = root / kTokenizerFile;
-  if (!fs::exists(path)) {
-    if (config.vocabSize == ByteTokenizer().vocabSize())
-      return std::make_shared<ByteTokenizer>();
-    throw InputError(root.string(), 0, {},
-                     "no " + std::string(kTokenizerFile) + " and vocab_size is " +
-                         std::to_string(config.vocabSize) +
-                         ": BPE tokenizers (tokenizer.json) are not supported yet; load the "
-                         "weights without a tokenizer");
-  }
   std::shared_ptr<Tokenizer> tokenizer;
-  try {
-    tokenizer = tokenizerFromDescription(readJson(path));
-  } catch (const InputError &e) {
-    throw InputError(path.string(), 0, e.key(), e.message());
+  std::string source = path.string();
+  if (fs::exists(path)) {
+    try {
+      tokenizer = tokenizerFromDescription(readJson(path));
+    } catch (const InputError &e) {
+      throw InputError(path.string(), 0, e.key(), e.message());
+    }
+  } else if (fs::exists(root / "tokenizer.json") || fs::exists(root / "vocab.json")) {
+    tokenizer = loadTokenizer(root.string());
+    source = (root / (fs::exists(root / "tokenizer.json") ? "tokenizer.json" : "vocab.json")).string();
+  } else if (config.vocabSize == ByteTokenizer().vocabSize()) {
+    return std::make_shared<ByteTokenizer>();
+  } else {
+    throw InputError(root.string(), 0, {},
+                     "no tokenizer: expected tokenizer.json, vocab.json + merges.txt or " +
+                         std::string(kTokenizerFile) + " (vocab_size " + std::to_string(config.vocabSize) +
+                         " is not the byte-level tokenizer's 257)");
   }
   if (tokenizer->vocabSize() > config.vocabSize)
-    throw InputError(path.string(), 0, "vocab_size",
+    throw InputError(source, 0, "vocab_size",
                      std::to_string(tokenizer->vocabSize()) + " is larger than the model's " +
                          std::to_string(config.vocabSize));
+  if (tokenizer->eosId() < 0)
+    throw InputError(source, 0, "eos_token",
+                     "no end-of-sequence token found (name it with eos_token in tokenizer_config.json)");
   return tokenizer;
 }
 
@@ -346,11 +356,27 @@ void exportHfGpt2(const GptImpl &model, const Tokenizer &tokenizer, const std::s
     tensors[hfName(item.key())] = isConv1dWeight(item.key()) ? value.t() : value;
   }
   writeSafetensors((root / kWeightsFile).string(), tensors, {{"format", "pt"}});
-  writeJson(root / kTokenizerFile, tokenizer.describe());
+  // A Hugging Face tokenizer is written back as the tokenizer.json it came from (with the names
+  // of its special tokens), so that the folder loads wherever the original did; PrefLab's own
+  // tokenizers keep their description in preflab_tokenizer.json.
+  const auto description = tokenizer.describe();
+  const bool huggingFace = description.contains("model") && description["model"].is_object();
+  if (huggingFace) {
+    writeJson(root / "tokenizer.json", description);
+    nlohmann::json names = {{"eos_token", tokenizer.idToToken(tokenizer.eosId()).value_or("")}};
+    if (const auto bos = tokenizer.bosId())
+      names["bos_token"] = tokenizer.idToToken(*bos).value_or("");
+    names["model_max_length"] = config.blockSize;
+    writeJson(root / "tokenizer_config.json", names);
+    fs::remove(root / kTokenizerFile);
+  } else {
+    writeJson(root / kTokenizerFile, description);
+  }
   writeJson(root / "generation_config.json",
             {{"bos_token_id", tokenizer.eosId()}, {"eos_token_id", tokenizer.eosId()}});
   // config.json last, so that a fresh folder which has it is complete.
-  writeJson(root / kConfigFile, hfConfigJson(config, tokenizer, model.wte->weight.scalar_type()));
+  writeJson(root / kConfigFile, hfConfigJson(config, tokenizer, model.wte->weight.scalar_type(),
+                                             huggingFace ? "tokenizer.json" : kTokenizerFile));
 }
 
 Gpt importHfGpt2(const std::string &dir, std::shared_ptr<Tokenizer> *tokenizerOut) {
@@ -365,7 +391,7 @@ Gpt importHfGpt2(const std::string &dir, std::shared_ptr<Tokenizer> *tokenizerOu
   Gpt model(config);
   loadWeights(model, weightsPath, std::move(weights), configPath, tied);
   if (tokenizerOut)
-    *tokenizerOut = loadTokenizer(root, config);
+    *tokenizerOut = tokenizerOf(root, config);
   return model;
 }
 

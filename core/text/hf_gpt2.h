@@ -12,7 +12,8 @@ namespace preflab::core {
 // Writes `dir` (created when missing) so that transformers' GPT2LMHeadModel.from_pretrained()
 // loads it: config.json, generation_config.json, model.safetensors with GPT-2's tensor names
 // ("transformer.h.0.attn.c_attn.weight", ...) and Conv1D weights transposed to [in, out], and
-// preflab_tokenizer.json (tokenizer.describe()) so that importHfGpt2 restores the tokenizer.
+// the tokenizer: a Hugging Face one as tokenizer.json + tokenizer_config.json (EOS / BOS names),
+// PrefLab's byte-level one as preflab_tokenizer.json, so that importHfGpt2 restores it.
 // lm_head.weight is not written: it is tied to transformer.wte.weight, which transformers re-ties.
 // A model with a score head is written as GPT2ForSequenceClassification ("score.weight", one
 // label, pad_token_id = EOS). Note that transformers scores the last non-pad token itself, where
@@ -35,9 +36,10 @@ inline void exportHfGpt2(const Gpt &model, const Tokenizer &tokenizer, const std
 //   a different function than the file describes.
 // - Hyper-parameters our model hard-wires (tanh GELU, layer-norm epsilon 1e-5, n_inner = 4 *
 //   n_embd, scaled attention) are checked, not assumed. dropout = resid_pdrop.
-// - tokenizerOut, when not null, receives preflab_tokenizer.json's tokenizer, else a
-//   ByteTokenizer when vocab_size is 257; any other folder is an InputError (BPE tokenizer.json
-//   is not supported yet). Pass null to load the weights alone.
+// - tokenizerOut, when not null, receives preflab_tokenizer.json's tokenizer, else the folder's
+//   Hugging Face tokenizer.json (or vocab.json + merges.txt: GPT-2's real BPE), else a
+//   ByteTokenizer when vocab_size is 257; any other folder is an InputError. Pass null to load
+//   the weights alone.
 // Throws InputError naming the file and key (tensor name, config key) on any bad input.
 Gpt importHfGpt2(const std::string &dir, std::shared_ptr<Tokenizer> *tokenizerOut = nullptr);
 

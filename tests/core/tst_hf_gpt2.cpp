@@ -1,7 +1,9 @@
 // Tests for Hugging Face GPT-2 export/import: layout, round trips, a Python reference, bad folders.
+#include "core/io/gzip_input.h"
 #include "core/io/input_error.h"
 #include "core/io/safetensors.h"
 #include "core/text/hf_gpt2.h"
+#include "core/text/hf_tokenizer.h"
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -147,6 +149,7 @@ private Q_SLOTS:
   void namesWithoutPrefix();
   void lmHeadEqualToWteIsAccepted();
   void tokenizerFallback();
+  void realGpt2Tokenizer();
   void badFolder_data();
   void badFolder();
 
@@ -355,9 +358,51 @@ void TestHfGpt2::tokenizerFallback() {
       importHfGpt2(dir.toStdString(), &tokenizer);
       QFAIL("no InputError for a folder without a usable tokenizer");
     } catch (const InputError &e) {
-      QVERIFY2(QString(e.what()).contains("BPE tokenizers (tokenizer.json) are not supported"), e.what());
+      QVERIFY2(QString(e.what()).contains("no tokenizer: expected tokenizer.json"), e.what());
       QVERIFY2(QString(e.what()).contains(dir), e.what());
     }
+  }
+}
+
+// GPT-2 with its real 50,257-id BPE: exported as tokenizer.json + tokenizer_config.json and
+// restored with the same ids; a folder with only vocab.json + merges.txt loads too.
+void TestHfGpt2::realGpt2Tokenizer() {
+  const auto description = nlohmann::json::parse(
+      readPossiblyCompressedFile(PREFLAB_TEST_DATA_DIR "/tokenizers/gpt2.tokenizer.json.gz"));
+  const HfTokenizer bpe(description);
+  const QString dir = freshDir("real_bpe");
+  const auto model = randomModel(tinyConfig(false, 50257));
+  exportHfGpt2(model, bpe, dir.toStdString());
+  const fs::path root(dir.toStdString());
+  QVERIFY(fs::exists(root / "tokenizer.json") && !fs::exists(root / "preflab_tokenizer.json"));
+  const auto names = nlohmann::json::parse(std::ifstream(root / "tokenizer_config.json"));
+  QCOMPARE(names["eos_token"].get<std::string>(), std::string("<|endoftext|>"));
+  std::shared_ptr<Tokenizer> tokenizer;
+  importHfGpt2(dir.toStdString(), &tokenizer);
+  QCOMPARE(tokenizer->encode("Hello world"), (std::vector<std::int64_t>{15496, 995}));
+  QCOMPARE(tokenizer->eosId(), std::int64_t(50256));
+  // Only GPT-2's two older files beside the weights.
+  fs::remove(root / "tokenizer.json");
+  fs::remove(root / "tokenizer_config.json");
+  writeJson(root / "vocab.json", description["model"]["vocab"]);
+  std::ofstream merges(root / "merges.txt");
+  for (const auto &m : description["model"]["merges"])
+    merges << (m.is_array() ? m[0].get<std::string>() + " " + m[1].get<std::string>() : m.get<std::string>())
+           << "\n";
+  merges.close();
+  importHfGpt2(dir.toStdString(), &tokenizer);
+  QCOMPARE(tokenizer->encode(" tokens<|endoftext|>"), (std::vector<std::int64_t>{16326, 50256}));
+  // A vocabulary larger than the model's embedding is refused, naming the file.
+  const QString small = freshDir("bpe_too_large");
+  exportHfGpt2(randomModel(tinyConfig(false, 257)), ByteTokenizer(), small.toStdString());
+  fs::remove(fs::path(small.toStdString()) / "preflab_tokenizer.json");
+  fs::copy_file(root / "vocab.json", fs::path(small.toStdString()) / "vocab.json");
+  fs::copy_file(root / "merges.txt", fs::path(small.toStdString()) / "merges.txt");
+  try {
+    importHfGpt2(small.toStdString(), &tokenizer);
+    QFAIL("a 50,257-id tokenizer was accepted for a 257-id model");
+  } catch (const InputError &e) {
+    QVERIFY2(QString(e.what()).contains("vocab.json: key 'vocab_size': 50257 is larger"), e.what());
   }
 }
 
