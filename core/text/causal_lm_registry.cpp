@@ -3,8 +3,25 @@
 #include "core/text/causal_lm.h"
 #include "core/text/gpt.h"
 #include "core/text/hf_gpt2.h"
+#include "core/text/hf_llama.h"
+#include "core/text/llama.h"
 
 namespace preflab::core {
+
+namespace {
+
+// One Llama-family model_type: one implementation (LlamaImpl), the family kept in the shape.
+CausalLmArchitecture llamaFamily(const std::string &family) {
+  return {family, "llama_config.json",
+          [family](const nlohmann::json &shape) {
+            auto s = shape;
+            s["architecture"] = family;
+            return makeLlama(llamaConfigFromJson(s));
+          },
+          [](const std::string &dir, std::shared_ptr<Tokenizer> *tok) { return importHfLlama(dir, tok); }};
+}
+
+} // namespace
 
 const std::vector<CausalLmArchitecture> &causalLmArchitectures() {
   static const std::vector<CausalLmArchitecture> table = {
@@ -13,6 +30,10 @@ const std::vector<CausalLmArchitecture> &causalLmArchitectures() {
        [](const std::string &dir, std::shared_ptr<Tokenizer> *tok) {
          return CausalLm(importHfGpt2(dir, tok).ptr());
        }},
+      llamaFamily("llama"),
+      llamaFamily("mistral"),
+      llamaFamily("qwen2"),
+      llamaFamily("qwen3"),
   };
   return table;
 }

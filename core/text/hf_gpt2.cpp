@@ -356,27 +356,12 @@ void exportHfGpt2(const GptImpl &model, const Tokenizer &tokenizer, const std::s
     tensors[hfName(item.key())] = isConv1dWeight(item.key()) ? value.t() : value;
   }
   writeSafetensors((root / kWeightsFile).string(), tensors, {{"format", "pt"}});
-  // A Hugging Face tokenizer is written back as the tokenizer.json it came from (with the names
-  // of its special tokens), so that the folder loads wherever the original did; PrefLab's own
-  // tokenizers keep their description in preflab_tokenizer.json.
-  const auto description = tokenizer.describe();
-  const bool huggingFace = description.contains("model") && description["model"].is_object();
-  if (huggingFace) {
-    writeJson(root / "tokenizer.json", description);
-    nlohmann::json names = {{"eos_token", tokenizer.idToToken(tokenizer.eosId()).value_or("")}};
-    if (const auto bos = tokenizer.bosId())
-      names["bos_token"] = tokenizer.idToToken(*bos).value_or("");
-    names["model_max_length"] = config.blockSize;
-    writeJson(root / "tokenizer_config.json", names);
-    fs::remove(root / kTokenizerFile);
-  } else {
-    writeJson(root / kTokenizerFile, description);
-  }
+  const auto tokenizerFile = writeTokenizerFiles(tokenizer, root.string(), config.blockSize);
   writeJson(root / "generation_config.json",
             {{"bos_token_id", tokenizer.eosId()}, {"eos_token_id", tokenizer.eosId()}});
   // config.json last, so that a fresh folder which has it is complete.
-  writeJson(root / kConfigFile, hfConfigJson(config, tokenizer, model.wte->weight.scalar_type(),
-                                             huggingFace ? "tokenizer.json" : kTokenizerFile));
+  writeJson(root / kConfigFile,
+            hfConfigJson(config, tokenizer, model.wte->weight.scalar_type(), tokenizerFile));
 }
 
 Gpt importHfGpt2(const std::string &dir, std::shared_ptr<Tokenizer> *tokenizerOut) {

@@ -60,7 +60,8 @@ CausalLm loadModelFolder(const std::string &dir, std::shared_ptr<Tokenizer> *tok
                          const nlohmann::json *fallbackShape) {
   if (!fs::is_directory(dir))
     throw InputError(dir, 0, {}, "model folder does not exist");
-  if (fs::exists(dir + "/config.json") && fs::exists(dir + "/model.safetensors")) {
+  if (fs::exists(dir + "/config.json") &&
+      (fs::exists(dir + "/model.safetensors") || fs::exists(dir + "/model.safetensors.index.json"))) {
     const auto config = readJsonFile(dir + "/config.json");
     if (config.contains("model_type") && !config["model_type"].is_string())
       throw InputError(dir + "/config.json", 0, "model_type",

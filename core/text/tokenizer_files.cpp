@@ -149,4 +149,23 @@ std::shared_ptr<Tokenizer> loadTokenizer(const std::string &path) {
   return hfTokenizer(path, description, namesBeside(p.parent_path()));
 }
 
+std::string writeTokenizerFiles(const Tokenizer &tokenizer, const std::string &dir,
+                                std::int64_t modelMaxLength) {
+  const auto description = tokenizer.describe();
+  const fs::path root(dir);
+  if (!(description.contains("model") && description["model"].is_object())) {
+    writeFileAtomic((root / "preflab_tokenizer.json").string(), description.dump(2) + "\n");
+    return "preflab_tokenizer.json";
+  }
+  writeFileAtomic((root / "tokenizer.json").string(), description.dump(2) + "\n");
+  nlohmann::json names = {{"eos_token", tokenizer.idToToken(tokenizer.eosId()).value_or("")},
+                          {"model_max_length", modelMaxLength}};
+  if (const auto bos = tokenizer.bosId())
+    names["bos_token"] = tokenizer.idToToken(*bos).value_or("");
+  writeFileAtomic((root / "tokenizer_config.json").string(), names.dump(2) + "\n");
+  std::error_code ec;
+  fs::remove(root / "preflab_tokenizer.json", ec);
+  return "tokenizer.json";
+}
+
 } // namespace preflab::core

@@ -18,4 +18,12 @@ namespace preflab::core {
 // missing, malformed or unsupported.
 std::shared_ptr<Tokenizer> loadTokenizer(const std::string &path);
 
+// Writes `tokenizer` into the model folder `dir` so that loadTokenizer(dir) (and Hugging Face's
+// libraries) restore it: a Hugging Face tokenizer as the tokenizer.json it came from plus
+// tokenizer_config.json naming its EOS / BOS tokens; PrefLab's byte-level one as
+// preflab_tokenizer.json. Returns the file name written. Throws std::runtime_error when a file
+// cannot be written.
+std::string writeTokenizerFiles(const Tokenizer &tokenizer, const std::string &dir,
+                                std::int64_t modelMaxLength);
+
 } // namespace preflab::core

@@ -1,5 +1,6 @@
 // The JSON files of a model folder, each input tried in both roles: a Hugging Face folder's
-// config.json beside the test model's weights (tests/data/hf_gpt2, copied once), and a native
+// config.json (GPT-2 or, by its model_type, the Llama family) beside the GPT-2 test model's
+// weights (tests/data/hf_gpt2, copied once), and a native
 // folder's tokenizer.json beside a tiny model (saved once). A native gpt_config.json is not
 // fuzzed here: a valid one may ask for a model of gigabytes, which is no bug but exhausts the
 // fuzzer's memory limit.
