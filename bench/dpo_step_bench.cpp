@@ -2,6 +2,7 @@
 #include "core/objectives/objective.h"
 #include "core/runtime/compute_threads.h"
 #include "core/text/gpt.h"
+#include "core/text/llama.h"
 #include "core/text/sequence_batch.h"
 #include "core/train/batch_shards.h"
 
@@ -18,12 +19,16 @@
 #include <random>
 #include <vector>
 
+#include <sys/resource.h>
+
 namespace core = preflab::core;
 
 namespace {
 
 struct BenchArgs {
+  std::string arch = "gpt2"; // or "llama": RMSNorm, rotary, grouped-query attention, SwiGLU, tied
   std::int64_t layers = 4, heads = 4, d = 128, block = 128, pairs = 8, vocab = 257;
+  std::int64_t kvHeads = 0, mlp = 0, promptLen = -1; // llama: 0 = heads, 4·d; prompt: block / 4
   int threads = 2, steps = 20, warmup = 3;
   int shards = -1; // -1: as the trainer does, one shard per thread
   bool cachedRef = false;
@@ -44,7 +49,7 @@ PairTokens makePairs(const BenchArgs &a) {
       id = token(rng);
     return ids;
   };
-  const std::int64_t promptLen = a.block / 4;
+  const std::int64_t promptLen = a.promptLen >= 0 ? a.promptLen : a.block / 4;
   PairTokens t;
   for (std::int64_t i = 0; i < a.pairs; ++i) {
     t.prompts.push_back(draw(promptLen));
@@ -98,19 +103,39 @@ int main(int argc, char **argv) {
   app.add_option("--shards", a.shards,
                  "data-parallel shards of the batch, one thread each (default: --threads, as the trainer)");
   app.add_flag("--cached-ref", a.cachedRef, "reference log-probs precomputed once (no reference forward)");
+  app.add_option("--arch", a.arch, "gpt2 or llama")->check(CLI::IsMember({"gpt2", "llama"}));
+  app.add_option("--kv-heads", a.kvHeads, "llama: key/value heads (default: --heads)");
+  app.add_option("--mlp", a.mlp, "llama: MLP width (default: 4 * --d)");
+  app.add_option("--prompt-len", a.promptLen, "prompt tokens of each row (default: a quarter of --block)");
   CLI11_PARSE(app, argc, argv);
 
   core::setComputeThreads(a.threads);
   torch::manual_seed(0);
-  core::GptConfig config;
-  config.nLayer = a.layers;
-  config.nHead = a.heads;
-  config.nEmbd = a.d;
-  config.blockSize = a.block;
-  config.vocabSize = a.vocab;
-  core::Gpt policy(config);
+  core::CausalLm policy;
+  if (a.arch == "llama") {
+    core::LlamaConfig config;
+    config.nLayer = a.layers;
+    config.nHead = a.heads;
+    config.nKvHead = a.kvHeads > 0 ? a.kvHeads : a.heads;
+    config.hiddenSize = a.d;
+    config.headDim = a.d / a.heads;
+    config.intermediateSize = a.mlp > 0 ? a.mlp : 4 * a.d;
+    config.maxPositions = a.block;
+    config.vocabSize = a.vocab;
+    config.rmsNormEps = 1e-5;
+    config.tieEmbeddings = true;
+    policy = core::makeLlama(config);
+  } else {
+    core::GptConfig config;
+    config.nLayer = a.layers;
+    config.nHead = a.heads;
+    config.nEmbd = a.d;
+    config.blockSize = a.block;
+    config.vocabSize = a.vocab;
+    policy = core::makeGpt(config);
+  }
   policy->train();
-  core::Gpt reference = core::cloneGpt(policy);
+  core::CausalLm reference = policy->clone();
   reference->eval();
   // As PreferenceTrainer on CPU: the pairs split into one contiguous shard per thread.
   const auto pairs = makePairs(a);
@@ -196,7 +221,11 @@ int main(int argc, char **argv) {
 
   const double s = median(seconds);
   const double tokens = double(2 * a.pairs * a.block);
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
   const nlohmann::json result = {{"impl", "cpp"},
+                                 {"arch", a.arch},
+                                 {"peak_rss_mb", double(usage.ru_maxrss) / 1024.0},
                                  {"tokens_per_s", tokens / s},
                                  {"steps_per_s", 1.0 / s},
                                  {"ms_per_step", 1e3 * s},

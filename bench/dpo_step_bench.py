@@ -8,6 +8,7 @@ import argparse
 import json
 import math
 import random
+import resource
 import statistics
 import time
 
@@ -94,10 +95,84 @@ class Gpt(nn.Module):
         return torch.matmul(self.ln_f(x), self.wte.weight.t())
 
 
+class RmsNorm(nn.Module):
+    def __init__(self, size, eps):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(size))
+        self.eps = eps
+
+    def forward(self, x):
+        return self.weight * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps))
+
+
+def rotate(x, cos, sin):  # x: (B, h, T, hd); cos, sin: (T, hd)
+    half = x.shape[-1] // 2
+    return x * cos + torch.cat((-x[..., half:], x[..., :half]), dim=-1) * sin
+
+
+class LlamaLayer(nn.Module):
+    def __init__(self, d, heads, kv_heads, mlp, eps):
+        super().__init__()
+        self.heads, self.kv_heads, self.hd = heads, kv_heads, d // heads
+        self.input_layernorm = RmsNorm(d, eps)
+        self.q_proj = nn.Linear(d, heads * self.hd, bias=False)
+        self.k_proj = nn.Linear(d, kv_heads * self.hd, bias=False)
+        self.v_proj = nn.Linear(d, kv_heads * self.hd, bias=False)
+        self.o_proj = nn.Linear(heads * self.hd, d, bias=False)
+        self.post_attention_layernorm = RmsNorm(d, eps)
+        self.gate_proj = nn.Linear(d, mlp, bias=False)
+        self.up_proj = nn.Linear(d, mlp, bias=False)
+        self.down_proj = nn.Linear(mlp, d, bias=False)
+
+    def forward(self, x, cos, sin):
+        B, T, _ = x.shape
+        a = self.input_layernorm(x)
+        q = rotate(self.q_proj(a).view(B, T, self.heads, self.hd).transpose(1, 2), cos, sin)
+        k = rotate(self.k_proj(a).view(B, T, self.kv_heads, self.hd).transpose(1, 2), cos, sin)
+        v = self.v_proj(a).view(B, T, self.kv_heads, self.hd).transpose(1, 2)
+        rep = self.heads // self.kv_heads
+        if rep > 1:
+            k = k.unsqueeze(2).expand(B, self.kv_heads, rep, T, self.hd).reshape(B, self.heads, T, self.hd)
+            v = v.unsqueeze(2).expand(B, self.kv_heads, rep, T, self.hd).reshape(B, self.heads, T, self.hd)
+        att = torch.matmul(q, k.transpose(-2, -1)) * (1.0 / math.sqrt(self.hd))
+        mask = torch.ones(T, T, dtype=torch.bool, device=x.device).triu(1)
+        att = torch.softmax(att.masked_fill(mask, float("-inf")), -1)
+        y = torch.matmul(att, v).transpose(1, 2).contiguous().view(B, T, self.heads * self.hd)
+        x = x + self.o_proj(y)
+        m = self.post_attention_layernorm(x)
+        return x + self.down_proj(F.silu(self.gate_proj(m)) * self.up_proj(m))
+
+
+class Llama(nn.Module):
+    """The Llama-family model of core/text/llama.cpp: tied head, rope_theta 10000, no biases."""
+
+    def __init__(self, n_layer, n_head, n_kv_head, n_embd, mlp, vocab_size, eps=1e-5):
+        super().__init__()
+        self.embed_tokens = nn.Embedding(vocab_size, n_embd)
+        self.layers = nn.ModuleList(LlamaLayer(n_embd, n_head, n_kv_head, mlp, eps) for _ in range(n_layer))
+        self.norm = RmsNorm(n_embd, eps)
+        hd = n_embd // n_head
+        self.register_buffer("inv_freq", 1.0 / (10000.0 ** (torch.arange(0, hd, 2, dtype=torch.float64) / hd)),
+                             persistent=False)
+        with torch.no_grad():
+            for name, p in self.named_parameters():
+                p.fill_(1.0) if "norm" in name else p.normal_(0.0, 0.02)
+
+    def forward(self, idx):
+        T = idx.size(1)
+        freqs = torch.outer(torch.arange(T, dtype=torch.float64), self.inv_freq)
+        emb = torch.cat((freqs, freqs), -1)
+        cos, sin = emb.cos().float(), emb.sin().float()
+        x = self.embed_tokens(idx)
+        for layer in self.layers:
+            x = layer(x, cos, sin)
+        return torch.matmul(self.norm(x), self.embed_tokens.weight.t())
+
+
 def make_batch(a):
     """2*pairs rows of `block` ids (chosen rows, then rejected); prompt = first quarter, masked."""
     rng = random.Random(1234)
-    prompt_len = a.block // 4
+    prompt_len = a.prompt_len if a.prompt_len >= 0 else a.block // 4
     draw = lambda n: [rng.randrange(a.vocab) for _ in range(n)]
     prompts = [draw(prompt_len) for _ in range(a.pairs)]
     chosen = [p + draw(a.block - prompt_len) for p in prompts]
@@ -139,12 +214,20 @@ def main():
                           ("vocab", 257), ("threads", 2), ("steps", 20), ("warmup", 3)]:
         ap.add_argument("--" + name, type=int, default=default)
     ap.add_argument("--cached-ref", action="store_true")
+    ap.add_argument("--arch", choices=["gpt2", "llama"], default="gpt2")
+    ap.add_argument("--kv-heads", type=int, default=0)
+    ap.add_argument("--mlp", type=int, default=0)
+    ap.add_argument("--prompt-len", type=int, default=-1)
     a = ap.parse_args()
 
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    policy = Gpt(a.layers, a.heads, a.d, a.block, a.vocab).train()
-    reference = Gpt(a.layers, a.heads, a.d, a.block, a.vocab).eval()
+    if a.arch == "llama":
+        make = lambda: Llama(a.layers, a.heads, a.kv_heads or a.heads, a.d, a.mlp or 4 * a.d, a.vocab)
+    else:
+        make = lambda: Gpt(a.layers, a.heads, a.d, a.block, a.vocab)
+    policy = make().train()
+    reference = make().eval()
     reference.load_state_dict(policy.state_dict())
     for p in reference.parameters():
         p.requires_grad_(False)
@@ -185,7 +268,8 @@ def main():
     s = statistics.median(seconds)
     tokens = 2 * a.pairs * a.block
     print(json.dumps({
-        "impl": "python", "tokens_per_s": tokens / s, "steps_per_s": 1.0 / s,
+        "impl": "python", "arch": a.arch,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, "tokens_per_s": tokens / s, "steps_per_s": 1.0 / s,
         "ms_per_step": 1e3 * s, "timing": "median", "ms_min_step": 1e3 * min(seconds),
         "cpu_ms_per_step": 1e3 * statistics.median(cpu_seconds), "loss": loss,
         "layers": a.layers, "heads": a.heads, "d": a.d, "block": a.block, "pairs": a.pairs,

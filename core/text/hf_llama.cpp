@@ -4,6 +4,7 @@
 
 #include "core/io/atomic_file.h"
 #include "core/io/input_error.h"
+#include "core/io/json_file.h"
 #include "core/io/safetensors.h"
 #include "core/text/llama.h"
 #include "core/text/tokenizer_files.h"
@@ -20,18 +21,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-nlohmann::json readJsonObject(const fs::path &path) {
-  std::error_code ec;
-  if (!fs::is_regular_file(path, ec))
-    throw InputError(path.string(), 0, {}, "not found");
-  auto j = nlohmann::json::parse(readFile(path.string()), nullptr, false);
-  if (j.is_discarded())
-    throw InputError(path.string(), 0, {}, "invalid JSON");
-  if (!j.is_object())
-    throw InputError(path.string(), 0, {}, std::string("must be a JSON object, got ") + j.type_name());
-  return j;
-}
-
 struct Stored {
   torch::Tensor tensor;
   std::string file;
@@ -45,7 +34,7 @@ std::map<std::string, Stored> readWeights(const fs::path &root) {
   if (fs::exists(root / "model.safetensors")) {
     files.push_back((root / "model.safetensors").string());
   } else if (fs::exists(index)) {
-    const auto j = readJsonObject(index);
+    const auto j = readJsonObjectFile(index.string());
     if (!j.contains("weight_map") || !j["weight_map"].is_object())
       throw InputError(index.string(), 0, "weight_map", "missing or not an object");
     std::set<std::string> shards;
@@ -89,7 +78,7 @@ torch::ScalarType storageType(const std::string &dtype) {
 CausalLm importHfLlama(const std::string &dir, std::shared_ptr<Tokenizer> *tokenizerOut) {
   const fs::path root(dir);
   const auto configPath = root / "config.json";
-  const auto config = llamaConfigFromHf(readJsonObject(configPath), configPath.string());
+  const auto config = llamaConfigFromHf(readJsonObjectFile(configPath.string()), configPath.string());
   auto weights = readWeights(root);
   // Names and shapes are checked against the files before the model is allocated, so a
   // config.json that asks for a far larger model than the files hold is refused by tensor.
@@ -153,7 +142,7 @@ void exportHfLlama(const LlamaImpl &model, const Tokenizer &tokenizer, const std
     tensors[item.key()] = item.value().detach().to(torch::kCPU, dtype);
   std::error_code ec;
   if (fs::exists(root / "model.safetensors.index.json")) { // an earlier sharded copy would win on load
-    const auto index = readJsonObject(root / "model.safetensors.index.json");
+    const auto index = readJsonObjectFile((root / "model.safetensors.index.json").string());
     if (index.contains("weight_map") && index["weight_map"].is_object())
       for (const auto &[name, file] : index["weight_map"].items())
         if (file.is_string() && file.get<std::string>().find('/') == std::string::npos)

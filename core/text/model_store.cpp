@@ -3,6 +3,7 @@
 
 #include "core/io/atomic_file.h"
 #include "core/io/input_error.h"
+#include "core/io/json_file.h"
 
 #include <torch/torch.h>
 
@@ -24,17 +25,6 @@ void saveNativeModel(const CausalLm &model, const Tokenizer &tokenizer, const st
 }
 
 namespace {
-
-// A JSON object from `path` (a model's config.json or native shape file); anything else is an
-// InputError naming the file.
-nlohmann::json readJsonFile(const std::string &path) {
-  auto json = nlohmann::json::parse(readFile(path), nullptr, false);
-  if (json.is_discarded())
-    throw InputError(path, 0, {}, "invalid JSON");
-  if (!json.is_object())
-    throw InputError(path, 0, {}, std::string("must be a JSON object, got ") + json.type_name());
-  return json;
-}
 
 // A shape's architecture: its "architecture" key, else the first registered (GPT-2), whose shapes
 // name none.
@@ -62,7 +52,7 @@ CausalLm loadModelFolder(const std::string &dir, std::shared_ptr<Tokenizer> *tok
     throw InputError(dir, 0, {}, "model folder does not exist");
   if (fs::exists(dir + "/config.json") &&
       (fs::exists(dir + "/model.safetensors") || fs::exists(dir + "/model.safetensors.index.json"))) {
-    const auto config = readJsonFile(dir + "/config.json");
+    const auto config = readJsonObjectFile(dir + "/config.json");
     if (config.contains("model_type") && !config["model_type"].is_string())
       throw InputError(dir + "/config.json", 0, "model_type",
                        std::string("must be a string, got ") + config["model_type"].type_name());
@@ -78,7 +68,7 @@ CausalLm loadModelFolder(const std::string &dir, std::shared_ptr<Tokenizer> *tok
   std::optional<nlohmann::json> shape;
   for (const auto &a : causalLmArchitectures())
     if (fs::exists(dir + "/" + a.nativeConfigFile)) {
-      shape = readJsonFile(dir + "/" + a.nativeConfigFile);
+      shape = readJsonObjectFile(dir + "/" + a.nativeConfigFile);
       break;
     }
   if (!shape && fallbackShape)
@@ -97,7 +87,7 @@ CausalLm loadModelFolder(const std::string &dir, std::shared_ptr<Tokenizer> *tok
     if (!fs::exists(file)) {
       *tokenizer = std::make_shared<ByteTokenizer>();
     } else {
-      const auto description = readJsonFile(file);
+      const auto description = readJsonObjectFile(file);
       if (description.contains("type") && !description["type"].is_string())
         throw InputError(file, 0, "type",
                          std::string("must be a string, got ") + description["type"].type_name());

@@ -3,8 +3,8 @@
 #include "core/text/tokenizer_files.h"
 
 #include "core/io/atomic_file.h"
-#include "core/io/gzip_input.h"
 #include "core/io/input_error.h"
+#include "core/io/json_file.h"
 #include "core/text/hf_tokenizer.h"
 
 #include <filesystem>
@@ -15,18 +15,6 @@ namespace preflab::core {
 namespace fs = std::filesystem;
 
 namespace {
-
-nlohmann::json readJson(const std::string &path) {
-  std::error_code ec;
-  if (!fs::is_regular_file(path, ec))
-    throw InputError(path, 0, {}, "not found (or not a regular file)");
-  auto j = nlohmann::json::parse(readPossiblyCompressedFile(path), nullptr, false); // plain or gzip
-  if (j.is_discarded())
-    throw InputError(path, 0, {}, "invalid JSON");
-  if (!j.is_object())
-    throw InputError(path, 0, {}, std::string("must be a JSON object, got ") + j.type_name());
-  return j;
-}
 
 // "eos_token": "</s>" or {"content": "</s>", ...}, as tokenizer_config.json writes either.
 std::string tokenName(const nlohmann::json &config, const char *key) {
@@ -47,7 +35,7 @@ SpecialTokenNames namesBeside(const fs::path &dir) {
     std::error_code ec;
     if (!fs::is_regular_file(path, ec))
       continue;
-    const auto config = readJson(path);
+    const auto config = readJsonObjectFile(path);
     if (names.eos.empty())
       names.eos = tokenName(config, "eos_token");
     if (names.bos.empty())
@@ -69,7 +57,7 @@ std::shared_ptr<Tokenizer> hfTokenizer(const std::string &file, nlohmann::json d
 // token as the one added token.
 std::shared_ptr<Tokenizer> vocabAndMerges(const fs::path &dir) {
   const auto vocabPath = (dir / "vocab.json").string(), mergesPath = (dir / "merges.txt").string();
-  const auto vocab = readJson(vocabPath);
+  const auto vocab = readJsonObjectFile(vocabPath);
   std::error_code ec;
   if (!fs::is_regular_file(mergesPath, ec))
     throw InputError(mergesPath, 0, {}, "not found beside vocab.json");
@@ -139,7 +127,7 @@ std::shared_ptr<Tokenizer> loadTokenizer(const std::string &path) {
         "SentencePiece tokenizer.model files are not supported yet (Debian's libsentencepiece carries "
         "its own copy of protobuf, which clashes with LibTorch's in one process); use the model's "
         "tokenizer.json, which Hugging Face folders ship beside it");
-  const auto description = readJson(path);
+  const auto description = readJsonObjectFile(path);
   if (!(description.contains("model") && description["model"].is_object())) // PrefLab's own description
     try {
       return tokenizerFromDescription(description);
