@@ -180,10 +180,11 @@ std::vector<ComparedText> compareSide(ModelSet &set, const CausalLm &model, cons
     else if (!rm.empty())
       c.score = rm[i];
     std::vector<TokenDelta> pieces;
+    const auto pieceTexts = tokenPieces(tok, scored[i]);
     for (std::size_t j = 0; j < lpModel[i].size(); ++j) {
       TokenDelta d;
       d.isEnd = scored[i][j] == tok.eosId();
-      d.text = d.isEnd ? std::string() : tok.decode({scored[i][j]});
+      d.text = d.isEnd ? std::string() : pieceTexts[j];
       d.logpModel = lpModel[i][j];
       d.logpReference = lpRef[i][j];
       c.logpModel += d.logpModel;

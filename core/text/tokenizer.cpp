@@ -43,6 +43,23 @@ std::shared_ptr<Tokenizer> tokenizerFromDescription(const nlohmann::json &descri
   throw InputError({}, 0, "type", "unknown tokenizer type '" + type + "' (known: byte, or a tokenizer.json)");
 }
 
+std::vector<std::string> tokenPieces(const Tokenizer &tokenizer, const std::vector<std::int64_t> &ids) {
+  constexpr std::size_t kWindow = 4;
+  std::vector<std::string> out;
+  out.reserve(ids.size());
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const std::size_t from = i > kWindow ? i - kWindow : 0;
+    const std::vector<std::int64_t> before(ids.begin() + std::ptrdiff_t(from),
+                                           ids.begin() + std::ptrdiff_t(i));
+    auto with = before;
+    with.push_back(ids[i]);
+    const auto a = tokenizer.decodeTokens(before, true), b = tokenizer.decodeTokens(with, true);
+    out.push_back(b.compare(0, a.size(), a) == 0 ? b.substr(a.size())
+                                                 : tokenizer.decodeTokens({ids[i]}, true));
+  }
+  return out;
+}
+
 std::vector<std::int64_t> encodePrompt(const Tokenizer &tokenizer, const std::string &prompt) {
   auto ids = tokenizer.encode(prompt);
   if (ids.empty())

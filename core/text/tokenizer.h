@@ -58,6 +58,13 @@ public:
 // at least one token, so log-probs never read before a row.
 std::vector<std::int64_t> encodePrompt(const Tokenizer &tokenizer, const std::string &prompt);
 
+// The text each id adds to the decoded sequence, in order: decode(ids[..i]) minus
+// decode(ids[..i-1]) over a window of a few earlier ids, so that a tokenizer whose decoder
+// strips or merges across tokens (SentencePiece-style "▁word", byte fallback) shows "Hello",
+// " world" rather than "Hello", "world". A piece may be empty (a byte of a character that the
+// next id completes comes out with that id) or hold a partial UTF-8 character.
+std::vector<std::string> tokenPieces(const Tokenizer &tokenizer, const std::vector<std::int64_t> &ids);
+
 // Builds a tokenizer from describe()'s output; throws InputError on an unknown "type".
 std::shared_ptr<Tokenizer> tokenizerFromDescription(const nlohmann::json &description);
 

@@ -190,6 +190,24 @@ private Q_SLOTS:
     QVERIFY(errorOf([&] { loadTokenizer(dir + "/missing.json"); }).find("not found") != std::string::npos);
   }
 
+  // Per-token text for Compare: joined, the pieces are the decoded text, and a SentencePiece-style
+  // tokenizer keeps the spaces its decoder strips from a lone token.
+  void tokenPiecesKeepSpaces() {
+    const HfTokenizer mistral(tokenizerJson("mistral"));
+    const auto ids = mistral.encode("Hello world, again");
+    const auto pieces = tokenPieces(mistral, ids);
+    QCOMPARE(pieces.size(), ids.size());
+    std::string joined;
+    for (const auto &p : pieces)
+      joined += p;
+    QCOMPARE(joined, mistral.decode(ids));
+    QCOMPARE(pieces[1], std::string(" world"));
+    QCOMPARE(mistral.decode({ids[1]}), std::string("world")); // what a lone decode gives
+    const HfTokenizer gpt2(tokenizerJson("gpt2"));
+    const auto g = tokenPieces(gpt2, gpt2.encode("Hello world"));
+    QCOMPARE(g, (std::vector<std::string>{"Hello", " world"}));
+  }
+
   // A word of 200,000 letters (one pre-token): the merge loop is O(n log n), not quadratic.
   void longWordFinishes() {
     const HfTokenizer tokenizer(tokenizerJson("gpt2"));
