@@ -4,6 +4,7 @@
 #include "core/io/atomic_file.h"
 #include "core/io/input_error.h"
 #include "core/io/json_file.h"
+#include "core/text/tokenizer_files.h"
 
 #include <torch/torch.h>
 
@@ -83,20 +84,8 @@ CausalLm loadModelFolder(const std::string &dir, std::shared_ptr<Tokenizer> *tok
     throw InputError(dir + "/model.pt", 0, {}, std::string("cannot load weights: ") + e.what_without_backtrace());
   }
   if (tokenizer) {
-    const auto file = dir + "/tokenizer.json";
-    if (!fs::exists(file)) {
-      *tokenizer = std::make_shared<ByteTokenizer>();
-    } else {
-      const auto description = readJsonObjectFile(file);
-      if (description.contains("type") && !description["type"].is_string())
-        throw InputError(file, 0, "type",
-                         std::string("must be a string, got ") + description["type"].type_name());
-      try {
-        *tokenizer = tokenizerFromDescription(description);
-      } catch (const InputError &e) {
-        throw InputError(file, 0, e.key(), e.message());
-      }
-    }
+    const auto file = dir + "/tokenizer.json"; // PrefLab's description or a Hugging Face file
+    *tokenizer = fs::exists(file) ? loadTokenizer(file) : std::make_shared<ByteTokenizer>();
   }
   return requireFinite(model, dir + "/model.pt");
 }
