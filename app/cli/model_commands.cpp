@@ -134,14 +134,17 @@ Action addSampleCommand(CLI::App &app) {
 }
 
 Action addExportCommand(CLI::App &app) {
-  auto *cmd = app.add_subcommand("export", "Write a model or checkpoint as a Hugging Face GPT-2 folder "
-                                           "(config.json + model.safetensors).");
+  auto *cmd = app.add_subcommand("export", "Write a model, checkpoint or LoRA adapter as a Hugging Face folder of "
+                                           "its architecture (config.json + model.safetensors); a model with "
+                                           "LoRA adapters as a PEFT adapter folder, or merged with --merge.");
   auto src = std::make_shared<std::string>(), out = std::make_shared<std::string>();
-  cmd->add_option("model", *src, "model or checkpoint folder")->required()->check(CLI::ExistingDirectory);
+  auto merge = std::make_shared<bool>(false);
+  cmd->add_option("model", *src, "model, checkpoint or adapter folder")->required()->check(CLI::ExistingDirectory);
   cmd->add_option("--out", *out, "output folder")->required();
-  return [src, out]() -> int {
-    core::exportModel(*src, *out);
-    std::cout << "wrote " << *out << "/config.json and model.safetensors" << std::endl;
+  cmd->add_flag("--merge", *merge, "merge LoRA adapters into the weights (a plain model folder)");
+  return [src, out, merge]() -> int {
+    const auto written = core::exportModel(*src, *out, *merge);
+    std::cout << "wrote " << *out << ": " << written << std::endl;
     return kOk;
   };
 }

@@ -14,6 +14,12 @@ struct ChatMessage {
   std::string content;
 };
 
+// The messages of a conversational example: the prompt's and each side's answer (without the
+// prompt repeated), for a model's own chat template (tokenizeData).
+struct PairMessages {
+  std::vector<ChatMessage> prompt, chosen, rejected;
+};
+
 // A paired preference example. Text fields hold the rendered strings the model scores:
 // conversational inputs are rendered by renderConversation() (see text_formats.h) so that
 // prompt ⊕ chosen is exactly the transcript.
@@ -35,6 +41,9 @@ struct TextPair {
   // HH-RLHF: chosen and rejected differed before the chosen's last "\n\nAssistant:", so the
   // prompt is their common prefix cut at a turn boundary.
   bool promptFromCommonPrefix = false;
+  // Conversational sources only: prompt/chosen/rejected above hold PrefLab's plain transcript
+  // ("\n\nHuman: ... \n\nAssistant:"); a tokenizer with a chat template renders these instead.
+  std::optional<PairMessages> messages;
 };
 
 // An unpaired (KTO) example: a completion labelled desirable (true) or undesirable (false).

@@ -186,6 +186,18 @@ std::vector<ChatMessage> promptMessages(const json &record) {
   return prompt;
 }
 
+// The answer messages of a side, without the prompt messages a list may repeat first.
+std::vector<ChatMessage> answerMessages(const std::vector<ChatMessage> &prompt, const std::vector<ChatMessage> &messages) {
+  const bool repeats = !prompt.empty() && messages.size() >= prompt.size() &&
+                       std::equal(prompt.begin(), prompt.end(), messages.begin(), sameMessage);
+  return repeats ? std::vector<ChatMessage>(messages.begin() + std::ptrdiff_t(prompt.size()), messages.end()) : messages;
+}
+
+void keepMessages(const std::vector<ChatMessage> &prompt, const std::vector<ChatMessage> &chosen,
+                  const std::vector<ChatMessage> &rejected, TextPair &pair) {
+  pair.messages = PairMessages{prompt, answerMessages(prompt, chosen), answerMessages(prompt, rejected)};
+}
+
 void parseStandard(const json &record, TextPair &pair) {
   pair.prompt = requireString(record, "prompt");
   pair.chosen = requireString(record, "chosen");
@@ -194,11 +206,12 @@ void parseStandard(const json &record, TextPair &pair) {
 
 void parseConversational(const json &record, TextPair &pair) {
   const std::vector<ChatMessage> prompt = promptMessages(record);
+  const auto chosen = parseMessages(require(record, "chosen"), "chosen");
+  const auto rejected = parseMessages(require(record, "rejected"), "rejected");
   pair.prompt = renderConversation(prompt) + kAssistantTag;
-  pair.chosen =
-      renderResponse(prompt, parseMessages(require(record, "chosen"), "chosen"), "chosen");
-  pair.rejected =
-      renderResponse(prompt, parseMessages(require(record, "rejected"), "rejected"), "rejected");
+  pair.chosen = renderResponse(prompt, chosen, "chosen");
+  pair.rejected = renderResponse(prompt, rejected, "rejected");
+  keepMessages(prompt, chosen, rejected, pair);
 }
 
 void parseHhRlhf(const json &record, TextPair &pair) {
@@ -311,6 +324,7 @@ void splitConversations(const std::vector<ChatMessage> &chosen, const std::vecto
   pair.prompt = renderConversation(prompt) + kAssistantTag;
   pair.chosen = renderResponse(prompt, chosen, chosenKey);
   pair.rejected = renderResponse(prompt, rejected, rejectedKey);
+  keepMessages(prompt, chosen, rejected, pair);
 }
 
 void parseImplicitPrompt(const json &record, TextPair &pair) {
@@ -333,6 +347,7 @@ void promptAndAnswers(const std::vector<ChatMessage> &prompt, std::vector<ChatMe
   pair.prompt = renderConversation(prompt) + kAssistantTag;
   pair.chosen = renderResponse(prompt, chosen, chosenKey);
   pair.rejected = renderResponse(prompt, rejected, rejectedKey);
+  keepMessages(prompt, chosen, rejected, pair);
 }
 
 void parseShareGpt(const json &record, TextPair &pair) {
@@ -367,11 +382,12 @@ void parseAlpaca(const json &record, TextPair &pair) {
 
 void parseUltraFeedback(const json &record, TextPair &pair) {
   const std::vector<ChatMessage> prompt{{"user", requireString(record, "prompt")}};
+  const auto chosen = parseMessages(require(record, "chosen"), "chosen");
+  const auto rejected = parseMessages(require(record, "rejected"), "rejected");
   pair.prompt = renderConversation(prompt) + kAssistantTag;
-  pair.chosen =
-      renderResponse(prompt, parseMessages(require(record, "chosen"), "chosen"), "chosen");
-  pair.rejected =
-      renderResponse(prompt, parseMessages(require(record, "rejected"), "rejected"), "rejected");
+  pair.chosen = renderResponse(prompt, chosen, "chosen");
+  pair.rejected = renderResponse(prompt, rejected, "rejected");
+  keepMessages(prompt, chosen, rejected, pair);
   requireNumber(record, "score_chosen");
   requireNumber(record, "score_rejected");
 }

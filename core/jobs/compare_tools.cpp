@@ -39,6 +39,7 @@ struct ModelSet {
   CausalLm a, b{nullptr}, reference{nullptr}, scorer{nullptr};
   std::shared_ptr<Tokenizer> tokenizer, scorerTokenizer;
   torch::Device device{torch::kCPU};
+  SamplingOptions sampling; // the request's, stopping also at model A's generation_config.json EOS ids
 };
 
 ModelSet loadModels(const CompareRequest &r, bool needScorerModel) {
@@ -62,6 +63,9 @@ ModelSet loadModels(const CompareRequest &r, bool needScorerModel) {
   };
   auto a = load(r.modelA);
   set.a = a.first;
+  set.sampling = r.sampling;
+  for (auto id : generationStopIds(r.modelA))
+    set.sampling.stopIds.push_back(id);
   set.tokenizer = a.second;
   auto sameTokenizer = [&](const std::pair<CausalLm, std::shared_ptr<Tokenizer>> &m, const std::string &dir) {
     if (m.second->describe() != set.tokenizer->describe())
@@ -200,7 +204,8 @@ std::vector<TokenIds> encodePrompts(const Tokenizer &tok, const std::vector<std:
                                     std::int64_t blockSize) {
   std::vector<TokenIds> ids;
   for (std::size_t i = 0; i < prompts.size(); ++i) {
-    ids.push_back(tok.encode(prompts[i]));
+    const auto text = tok.encode(prompts[i]);
+    ids.push_back(text.empty() ? text : withBos(tok, text));
     if (ids.back().empty() || std::int64_t(ids.back().size()) >= blockSize)
       throw InputError({}, 0, "prompt",
                        "prompt " + std::to_string(i + 1) + " has " + std::to_string(ids.back().size()) +
@@ -312,7 +317,7 @@ std::vector<ComparedPrompt> compareGenerations(const CompareRequest &r, const Co
   auto sample = [&](const CausalLm &model, const std::vector<TokenIds> &promptIds,
                     const std::vector<std::uint64_t> &seeds) {
     std::vector<Response> out;
-    const auto generated = generate(model, promptIds, seeds, r.sampling, tok.eosId());
+    const auto generated = generate(model, promptIds, seeds, set.sampling, tok.eosId());
     for (std::size_t i = 0; i < generated.size(); ++i) {
       const auto room = model->blockSize() - std::int64_t(promptIds[i].size());
       const auto steps = std::min(r.sampling.maxNewTokens, room);

@@ -4,10 +4,12 @@
 #include "core/data/text_preference_reader.h"
 #include "core/io/atomic_file.h"
 #include "core/io/input_error.h"
+#include "core/io/json_file.h"
 #include "core/io/jsonl.h"
 #include "core/metrics/ranking_analysis.h"
 #include "core/runtime/compute_threads.h"
 #include "core/runtime/device.h"
+#include "core/text/lora.h"
 #include "core/text/model_store.h"
 #include "core/text/sampler.h"
 #include "core/train/pair_scoring.h"
@@ -152,6 +154,7 @@ std::vector<std::string> sampleFromModel(const std::string &modelDir, const std:
     ids.push_back(tokenizer->encode(prompts[i]));
     if (ids.back().empty())
       throw InputError({}, 0, "prompt", "prompt " + std::to_string(i + 1) + " is empty");
+    ids.back() = withBos(*tokenizer, ids.back());
     if (std::int64_t(ids.back().size()) >= model->blockSize())
       throw InputError({}, 0, "prompt",
                        "prompt " + std::to_string(i + 1) + " has " + std::to_string(ids.back().size()) +
@@ -160,17 +163,43 @@ std::vector<std::string> sampleFromModel(const std::string &modelDir, const std:
     seeds.push_back(seed + i);
   }
   std::vector<std::string> out;
-  for (const auto &t : generate(model, ids, seeds, options, tokenizer->eosId()))
+  auto sampling = options;
+  for (auto id : generationStopIds(modelDir))
+    sampling.stopIds.push_back(id);
+  for (const auto &t : generate(model, ids, seeds, sampling, tokenizer->eosId()))
     out.push_back(tokenizer->decode(t));
   return out;
 }
 
-void exportModel(const std::string &modelDir, const std::string &outDir) {
+std::string exportModel(const std::string &modelDir, const std::string &outDir, bool merge) {
   std::shared_ptr<Tokenizer> tokenizer;
   auto model = loadModelOrCheckpoint(modelDir, &tokenizer);
   if (!tokenizer)
     tokenizer = std::make_shared<ByteTokenizer>();
-  model->exportHuggingFace(*tokenizer, outDir);
+  if (!loraSettingsOf(*model)) {
+    model->exportHuggingFace(*tokenizer, outDir);
+    return "config.json and model.safetensors";
+  }
+  if (merge) {
+    mergedCopy(model)->exportHuggingFace(*tokenizer, outDir);
+    return "config.json and model.safetensors (LoRA adapters merged)";
+  }
+  // An adapter stays an adapter: its base is the adapter's own, or a LoRA run's reference.
+  std::string base;
+  namespace fs = std::filesystem;
+  if (isLoraAdapterFolder(modelDir)) {
+    readLoraAdapterConfig(modelDir, &base);
+  } else {
+    for (auto dir = fs::absolute(modelDir); !dir.empty() && dir != dir.root_path(); dir = dir.parent_path())
+      if (fs::exists(dir / "run_info.json")) {
+        base = readJsonObjectFile((dir / "run_info.json").string()).value("reference_model", "");
+        break;
+      }
+    if (base.empty())
+      throw InputError(modelDir, 0, {}, "has LoRA adapters but no known base model: export it with --merge");
+  }
+  saveLoraAdapter(*model, *tokenizer, base, outDir);
+  return "adapter_config.json and adapter_model.safetensors (a PEFT adapter over " + base + ")";
 }
 
 } // namespace preflab::core

@@ -55,7 +55,9 @@ std::vector<std::string> sampleFromModel(const std::string &modelDir, const std:
                                          std::uint64_t seed, const SamplingOptions &options,
                                          const std::string &device = "cpu");
 
-// Writes `modelDir` (native, checkpoint or HF folder) as a Hugging Face GPT-2 folder.
-void exportModel(const std::string &modelDir, const std::string &outDir);
+// Writes `modelDir` (native, checkpoint, HF or PEFT adapter folder) as a Hugging Face folder of
+// its architecture. A model with LoRA adapters is written as a PEFT adapter folder, or with
+// `merge` as a plain folder with the adapters merged into the weights. Returns what was written.
+std::string exportModel(const std::string &modelDir, const std::string &outDir, bool merge = false);
 
 } // namespace preflab::core

@@ -3,11 +3,13 @@
 
 #include "core/io/atomic_file.h"
 #include "core/io/input_error.h"
+#include "core/io/json_file.h"
 #include "core/jobs/run_folder_guard.h"
 #include "core/runtime/compute_threads.h"
 #include "core/runtime/device.h"
 #include "core/tasks/sentiment_task.h"
 #include "core/text/gpt.h"
+#include "core/text/lora.h"
 #include "core/text/model_store.h"
 #include "core/train/preference_trainer.h"
 #include "core/train/reference_logps.h"
@@ -73,10 +75,48 @@ void loadFromFiles(const TextTrainConfig &config, const TrainerCallbacks &cb, In
     shape.scoreHead = objectiveInfo(config.lossType).kind == ObjectiveKind::Reward;
     in.policy = makeGpt(shape);
   }
+  if (config.usePeft || loraSettingsOf(*in.policy)) {
+    if (!config.refModelNameOrPath.empty())
+      throw InputError({}, 0, "ref_model_name_or_path",
+                       "is set with LoRA: the reference is the base model with the adapters off (leave it empty)");
+    return; // the reference is made once the adapters are on (adaptersOffView)
+  }
   if (!config.refModelNameOrPath.empty())
     in.reference = loadModelFolder(config.refModelNameOrPath);
   else
     in.reference = in.policy->clone();
+}
+
+// With use_peft: adapters on the policy (unless it came with its own), every other weight frozen,
+// and the reference the same weights with the adapters off.
+void attachAdapters(const TextTrainConfig &config, const TrainerCallbacks &cb, Inputs &in) {
+  if (!config.usePeft && !loraSettingsOf(*in.policy))
+    return;
+  if (!loraSettingsOf(*in.policy)) {
+    LoraSettings s;
+    s.rank = config.loraR;
+    s.alpha = config.loraAlpha;
+    s.dropout = config.disableDropout ? 0.0 : config.loraDropout;
+    std::string name;
+    for (char c : config.loraTargetModules + ",") {
+      if (c == ',') {
+        if (!name.empty())
+          s.targetModules.push_back(name);
+        name.clear();
+      } else if (c != ' ') {
+        name += c;
+      }
+    }
+    const auto adapted = attachLora(*in.policy, s, config.seed);
+    std::int64_t trainable = 0, total = 0;
+    for (const auto &p : in.policy->parameters())
+      (p.requires_grad() ? trainable : total) += p.numel();
+    total += trainable;
+    message(cb, "LoRA r=" + std::to_string(s.rank) + " on " + std::to_string(adapted.size()) +
+                    " projections: " + std::to_string(trainable) + " of " + std::to_string(total) +
+                    " parameters trained");
+  }
+  in.reference = adaptersOffView(in.policy);
 }
 
 } // namespace
@@ -90,15 +130,19 @@ std::string absolutePath(const std::string &path) {
 // run_info.json: where the run's reference model lives, so the app can compare its generations
 // with the tuned policy's. A reference that exists only in memory (a fresh random initial
 // policy) is saved under reference/ first: small models, and otherwise it would be lost.
-void writeRunInfo(const TextTrainConfig &config, const std::string &taskReference, const Inputs &in,
-                  RunFolder &folder) {
+std::string writeRunInfo(const TextTrainConfig &config, const std::string &taskReference, const Inputs &in,
+                         RunFolder &folder) {
   std::string reference;
   if (!taskReference.empty())
     reference = absolutePath(taskReference);
   else if (!config.refModelNameOrPath.empty())
     reference = absolutePath(config.refModelNameOrPath);
-  else if (!config.modelNameOrPath.empty())
-    reference = absolutePath(config.modelNameOrPath);
+  else if (!config.modelNameOrPath.empty()) {
+    reference = config.modelNameOrPath;
+    if (isLoraAdapterFolder(reference)) // an adapter: its reference is the base it adapts
+      readLoraAdapterConfig(config.modelNameOrPath, &reference);
+    reference = absolutePath(reference);
+  }
   else if (in.reference) {
     (*in.reference)->exportHuggingFace(*in.tokenizer, folder.path("reference"));
     reference = absolutePath(folder.path("reference"));
@@ -108,6 +152,7 @@ void writeRunInfo(const TextTrainConfig &config, const std::string &taskReferenc
                                {"reference_model", reference},
                                {"policy_final", absolutePath(folder.path("hf"))}};
   writeFileAtomic(folder.path("run_info.json"), info.dump(2) + "\n");
+  return reference;
 }
 
 // Reference log-probs for train and eval, from the cache when the same reference scored the
@@ -164,18 +209,27 @@ RunSummary executeTextRun(const TextTrainConfig &config, const RunOptions &optio
   // policy trained with dropout would not start at the reference (DPO's step-0 loss ≠ ln 2).
   if (config.disableDropout && in.policy->dropout() > 0.0)
     in.policy = in.policy->clone(0.0);
+  attachAdapters(config, cb, in);
   // A resumed run keeps the run_info.json (and reference/) of its first start: the reference
   // cannot have changed (its keys are result-changing), and nothing is written before the
   // checkpoint is accepted.
+  std::string referenceDir;
   if (!(folder.holding() && fs::exists(folder.path("run_info.json"))))
-    writeRunInfo(config, task ? task->sftModelDir() : std::string(), in, folder);
+    referenceDir = writeRunInfo(config, task ? task->sftModelDir() : std::string(), in, folder);
+  else
+    referenceDir = readJsonObjectFile(folder.path("run_info.json")).value("reference_model", "");
   const auto &info = objectiveInfo(config.lossType);
   const bool unpaired = info.kind == ObjectiveKind::Unpaired;
   auto train = tokenizeData(in.train, *in.tokenizer, unpaired);
   auto eval = tokenizeData(in.eval, *in.tokenizer, unpaired);
   if (info.needsReference && config.precomputeRefLogProbs && !train.hasReference()) {
     (*in.reference)->to(device);
-    attachReference(config, cacheDir, *in.reference, train, eval, cb);
+    // A LoRA run's reference is the policy itself with the adapters off (on this thread): the
+    // cache key then covers the base weights (and the adapters' initial values).
+    const bool lora = loraSettingsOf(*in.policy).has_value();
+    in.policy->to(device);
+    AdaptersOff off;
+    attachReference(config, cacheDir, lora ? in.policy : *in.reference, train, eval, cb);
     in.reference.reset(); // not kept in memory while training
   }
   if (!info.needsReference)
@@ -203,7 +257,10 @@ RunSummary executeTextRun(const TextTrainConfig &config, const RunOptions &optio
   if (outcome.state == RunState::Failed)
     return summary;
   auto policy = trainer.policy();
-  policy->exportHuggingFace(*in.tokenizer, folder.path("hf"));
+  if (loraSettingsOf(*policy))
+    saveLoraAdapter(*policy, *in.tokenizer, referenceDir, folder.path("hf"));
+  else
+    policy->exportHuggingFace(*in.tokenizer, folder.path("hf"));
   if (task && outcome.state == RunState::Finished) {
     folder.writeStatus(RunState::Running, "evaluating", outcome.step, trainer.totalSteps());
     summary.evalSummary = task->evaluate(policy, folder);

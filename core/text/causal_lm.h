@@ -43,7 +43,7 @@ public:
   virtual torch::Tensor score(const torch::Tensor &ids, const torch::Tensor &lastIndex) = 0;
 
   // The device of the parameters (the CPU for a model without any).
-  torch::Device device() const {
+  virtual torch::Device device() const {
     const auto params = parameters();
     return params.empty() ? torch::Device(torch::kCPU) : params.front().device();
   }

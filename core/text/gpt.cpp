@@ -2,6 +2,7 @@
 #include "core/text/gpt.h"
 
 #include "core/text/hf_gpt2.h"
+#include "core/text/lora.h"
 
 #include <torch/torch.h>
 #include <torch/version.h>
@@ -12,10 +13,11 @@ namespace preflab::core {
 
 namespace {
 
-// y = x·Wᵀ + b through ATen's linear: LibTorch 1.13's Linear::forward takes matmul plus a
-// separate bias add for 3-D input, where at::linear folds the bias into one addmm.
+// y = x·Wᵀ + b through ATen's linear (LibTorch 1.13's Linear::forward takes matmul plus a
+// separate bias add for 3-D input, where at::linear folds the bias into one addmm), plus the
+// projection's LoRA adapter when it has one.
 torch::Tensor linear(const torch::nn::Linear &layer, const torch::Tensor &x) {
-  return torch::linear(x, layer->weight, layer->bias);
+  return adaptedLinear(layer, x);
 }
 
 } // namespace
@@ -186,6 +188,7 @@ CausalLm GptImpl::clone(double dropout) const {
   copy->to(device);
   for (auto &item : copy->named_parameters())
     item.value().copy_(src[item.key()]);
+  copyLoraAdapters(*this, *copy, dropout);
   copy->train(is_training());
   return copy.ptr();
 }

@@ -4,6 +4,7 @@
 #include "core/io/atomic_file.h"
 #include "core/io/input_error.h"
 #include "core/io/safetensors.h"
+#include "core/text/lora.h"
 #include "core/text/tokenizer_files.h"
 
 #include <nlohmann/json.hpp>
@@ -342,6 +343,9 @@ std::shared_ptr<Tokenizer> tokenizerOf(const fs::path &root, const GptConfig &co
 } // namespace
 
 void exportHfGpt2(const GptImpl &model, const Tokenizer &tokenizer, const std::string &dir) {
+  if (loraSettingsOf(model))
+    throw std::invalid_argument("a model with LoRA adapters is exported merged (mergedCopy) or as an adapter "
+                                "(saveLoraAdapter)");
   const GptConfig &config = model.config();
   if (tokenizer.vocabSize() > config.vocabSize)
     throw std::invalid_argument(

@@ -6,6 +6,7 @@
 #include "core/io/input_error.h"
 #include "core/io/json_file.h"
 #include "core/io/safetensors.h"
+#include "core/text/lora.h"
 #include "core/text/llama.h"
 #include "core/text/tokenizer_files.h"
 
@@ -132,6 +133,9 @@ CausalLm importHfLlama(const std::string &dir, std::shared_ptr<Tokenizer> *token
 }
 
 void exportHfLlama(const LlamaImpl &model, const Tokenizer &tokenizer, const std::string &dir) {
+  if (loraSettingsOf(model))
+    throw std::invalid_argument("a model with LoRA adapters is exported merged (mergedCopy) or as an adapter "
+                                "(saveLoraAdapter)");
   const auto &config = model.config();
   const fs::path root(dir);
   fs::create_directories(root);

@@ -88,6 +88,7 @@ struct HfTokenizer::Impl {
   std::vector<std::int64_t> prefix, suffix; // the post-processor's special tokens around a sequence
   std::int64_t eos = -1;
   std::optional<std::int64_t> bos;
+  std::string chatTemplate;
   std::int64_t vocabSize = 0;
 
   // Splits every text span of `spans` on the tokens of `matcher`, with their lstrip, rstrip and
@@ -406,6 +407,7 @@ HfTokenizer::HfTokenizer(nlohmann::json description, SpecialTokenNames names)
     }
   if (!names.bos.empty())
     d.bos = d.findToken(names.bos);
+  d.chatTemplate = names.chatTemplate;
   d.description = std::move(description);
 }
 
@@ -441,6 +443,10 @@ std::optional<std::int64_t> HfTokenizer::bosId() const {
 
 std::optional<std::string> HfTokenizer::idToToken(std::int64_t id) const {
   return m_impl->token(id);
+}
+
+std::string HfTokenizer::chatTemplate() const {
+  return m_impl->chatTemplate;
 }
 
 nlohmann::json HfTokenizer::describe() const {

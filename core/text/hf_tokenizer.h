@@ -17,6 +17,7 @@ namespace preflab::core {
 // special_tokens_map.json beside the file, which tokenizer.json itself does not say.
 struct SpecialTokenNames {
   std::string eos, bos;
+  std::string chatTemplate; // tokenizer_config.json's chat_template (the default one of a list)
 };
 
 // Immutable after construction: encode and decode may be called from several threads.
@@ -38,6 +39,7 @@ public:
   std::int64_t eosId() const override;
   std::optional<std::int64_t> bosId() const override;
   std::optional<std::string> idToToken(std::int64_t id) const override;
+  std::string chatTemplate() const override;
   // The tokenizer.json it was built from, unchanged.
   nlohmann::json describe() const override;
 

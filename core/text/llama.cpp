@@ -4,6 +4,7 @@
 
 #include "core/io/input_error.h"
 #include "core/text/hf_llama.h"
+#include "core/text/lora.h"
 
 #include <torch/torch.h>
 #include <torch/version.h>
@@ -15,7 +16,7 @@ namespace preflab::core {
 namespace {
 
 torch::Tensor applyLinear(const torch::nn::Linear &layer, const torch::Tensor &x) {
-  return torch::linear(x, layer->weight, layer->bias);
+  return adaptedLinear(layer, x);
 }
 
 torch::nn::Linear makeLinear(std::int64_t in, std::int64_t out, bool bias) {
@@ -237,6 +238,7 @@ CausalLm LlamaImpl::clone(double dropout) const {
   copy->to(device);
   for (auto &item : copy->named_parameters())
     item.value().copy_(src[item.key()]);
+  copyLoraAdapters(*this, *copy, dropout);
   copy->train(is_training());
   return copy;
 }

@@ -4,6 +4,7 @@
 #include "core/io/atomic_file.h"
 #include "core/io/input_error.h"
 #include "core/io/json_file.h"
+#include "core/text/lora.h"
 #include "core/text/tokenizer_files.h"
 
 #include <torch/torch.h>
@@ -51,6 +52,15 @@ CausalLm loadModelFolder(const std::string &dir, std::shared_ptr<Tokenizer> *tok
                          const nlohmann::json *fallbackShape) {
   if (!fs::is_directory(dir))
     throw InputError(dir, 0, {}, "model folder does not exist");
+  if (isLoraAdapterFolder(dir) && !fs::exists(dir + "/config.json")) { // a PEFT adapter over its base
+    std::string base;
+    readLoraAdapterConfig(dir, &base);
+    auto model = loadModelFolder(base, tokenizer);
+    loadLoraAdapter(*model, dir);
+    if (tokenizer && (fs::exists(dir + "/tokenizer.json") || fs::exists(dir + "/vocab.json")))
+      *tokenizer = loadTokenizer(dir);
+    return model;
+  }
   if (fs::exists(dir + "/config.json") &&
       (fs::exists(dir + "/model.safetensors") || fs::exists(dir + "/model.safetensors.index.json"))) {
     const auto config = readJsonObjectFile(dir + "/config.json");
@@ -77,7 +87,14 @@ CausalLm loadModelFolder(const std::string &dir, std::shared_ptr<Tokenizer> *tok
   if (!shape)
     throw InputError(dir, 0, {},
                      "no model here: expected config.json + model.safetensors or gpt_config.json + model.pt");
+  std::optional<LoraSettings> lora; // a checkpoint of a LoRA run
+  if (shape->is_object() && shape->contains("lora")) {
+    lora = loraSettingsFromJson((*shape)["lora"], dir + "/trainer_state.json");
+    shape->erase("lora");
+  }
   CausalLm model = architectureOf(*shape).create(*shape);
+  if (lora)
+    attachLora(*model, *lora, 0);
   try {
     torch::load(model, dir + "/model.pt");
   } catch (const c10::Error &e) {
@@ -88,6 +105,26 @@ CausalLm loadModelFolder(const std::string &dir, std::shared_ptr<Tokenizer> *tok
     *tokenizer = fs::exists(file) ? loadTokenizer(file) : std::make_shared<ByteTokenizer>();
   }
   return requireFinite(model, dir + "/model.pt");
+}
+
+std::vector<std::int64_t> generationStopIds(const std::string &dir) {
+  std::string folder = dir;
+  if (isLoraAdapterFolder(dir) && !fs::exists(dir + "/generation_config.json"))
+    readLoraAdapterConfig(dir, &folder);
+  const auto file = folder + "/generation_config.json";
+  if (!fs::exists(file))
+    return {};
+  const auto config = readJsonObjectFile(file);
+  std::vector<std::int64_t> ids;
+  if (!config.contains("eos_token_id") || config["eos_token_id"].is_null())
+    return ids;
+  const auto &eos = config["eos_token_id"];
+  for (const auto &id : eos.is_array() ? eos : nlohmann::json::array({eos})) {
+    if (!id.is_number_integer())
+      throw InputError(file, 0, "eos_token_id", "must be a token id or a list of them, got " + eos.dump());
+    ids.push_back(id.get<std::int64_t>());
+  }
+  return ids;
 }
 
 CausalLm loadModelOrCheckpoint(const std::string &dir, std::shared_ptr<Tokenizer> *tokenizer) {

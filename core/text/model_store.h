@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace preflab::core {
 
@@ -24,5 +25,9 @@ CausalLm loadModelFolder(const std::string &dir, std::shared_ptr<Tokenizer> *tok
 // from its trainer_state.json. Throws InputError for an empty name, a missing folder or a
 // checkpoint state without a model shape.
 CausalLm loadModelOrCheckpoint(const std::string &dir, std::shared_ptr<Tokenizer> *tokenizer = nullptr);
+
+// The ids generation_config.json's eos_token_id names (one id or a list), of the folder or, for
+// an adapter, of its base; empty when there is none. Throws InputError for a malformed file.
+std::vector<std::int64_t> generationStopIds(const std::string &dir);
 
 } // namespace preflab::core

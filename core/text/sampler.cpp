@@ -94,7 +94,8 @@ void generateGroup(const CausalLm &model, const std::vector<TokenIds> &prompts,
       else
         token = draw(filteredProbs(row, V, o), rngs[i]); // drawn even when done: keeps streams aligned
       if (!done[i]) {
-        if (token == eosId) done[i] = true;
+        if (token == eosId || std::find(o.stopIds.begin(), o.stopIds.end(), token) != o.stopIds.end())
+          done[i] = true;
         else out[rows[i]].push_back(token);
       }
       next[std::int64_t(i)][0] = token;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 namespace preflab::core {
 
@@ -10,6 +11,9 @@ struct SamplingOptions {
   double temperature = 1.0; // 0 means greedy
   std::int64_t topK = 0;    // 0: off
   double topP = 1.0;        // 1: off
+  // Ids that end a sequence besides the tokenizer's EOS (generation_config.json's eos_token_id
+  // list: Llama 3's <|eot_id|>, Qwen's <|im_end|>).
+  std::vector<std::int64_t> stopIds;
 };
 
 } // namespace preflab::core

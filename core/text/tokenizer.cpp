@@ -60,8 +60,14 @@ std::vector<std::string> tokenPieces(const Tokenizer &tokenizer, const std::vect
   return out;
 }
 
+std::vector<std::int64_t> withBos(const Tokenizer &tokenizer, std::vector<std::int64_t> ids) {
+  if (const auto bos = tokenizer.bosId(); bos && (ids.empty() || ids.front() != *bos))
+    ids.insert(ids.begin(), *bos);
+  return ids;
+}
+
 std::vector<std::int64_t> encodePrompt(const Tokenizer &tokenizer, const std::string &prompt) {
-  auto ids = tokenizer.encode(prompt);
+  auto ids = withBos(tokenizer, tokenizer.encode(prompt));
   if (ids.empty())
     ids.push_back(tokenizer.eosId());
   return ids;

@@ -37,6 +37,8 @@ public:
     (void)id;
     return std::nullopt;
   }
+  // The model's chat template (Jinja source from tokenizer_config.json's chat_template), or empty.
+  virtual std::string chatTemplate() const { return {}; }
   // A JSON description that tokenizerFromDescription() turns back into an equal tokenizer.
   virtual nlohmann::json describe() const = 0;
 };
@@ -53,9 +55,14 @@ public:
   nlohmann::json describe() const override;
 };
 
-// A prompt's ids. An empty prompt is the single EOS id: the model is conditioned on a document
-// boundary, as GPT-2 conditions unprompted text on <|endoftext|>. Every response is predicted from
-// at least one token, so log-probs never read before a row.
+// `ids` with the tokenizer's BOS in front, when it has one and they do not start with it (as
+// TRL's DPO trainer prepares prompts).
+std::vector<std::int64_t> withBos(const Tokenizer &tokenizer, std::vector<std::int64_t> ids);
+
+// A prompt's ids as TRL's DPO trainer makes them: encoded without special tokens, then withBos.
+// An empty prompt of a tokenizer without BOS is the single EOS id: the model is conditioned on a
+// document boundary, as GPT-2 conditions unprompted text on <|endoftext|>. Every response is
+// predicted from at least one token, so log-probs never read before a row.
 std::vector<std::int64_t> encodePrompt(const Tokenizer &tokenizer, const std::string &prompt);
 
 // The text each id adds to the decoded sequence, in order: decode(ids[..i]) minus

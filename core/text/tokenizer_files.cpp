@@ -28,6 +28,21 @@ std::string tokenName(const nlohmann::json &config, const char *key) {
   return {};
 }
 
+// "chat_template": "..." or a list of {"name", "template"} (the one named "default" applies).
+std::string chatTemplateOf(const nlohmann::json &value, const std::string &file) {
+  if (value.is_string())
+    return value.get<std::string>();
+  if (value.is_array()) {
+    for (const auto &t : value)
+      if (t.is_object() && t.value("name", "") == "default" && t.contains("template") && t["template"].is_string())
+        return t["template"].get<std::string>();
+    throw InputError(file, 0, "chat_template", "a list of templates without one named \"default\"");
+  }
+  if (value.is_null())
+    return {};
+  throw InputError(file, 0, "chat_template", std::string("must be a string, got ") + value.type_name());
+}
+
 SpecialTokenNames namesBeside(const fs::path &dir) {
   SpecialTokenNames names;
   for (const char *file : {"tokenizer_config.json", "special_tokens_map.json"}) {
@@ -40,6 +55,8 @@ SpecialTokenNames namesBeside(const fs::path &dir) {
       names.eos = tokenName(config, "eos_token");
     if (names.bos.empty())
       names.bos = tokenName(config, "bos_token");
+    if (names.chatTemplate.empty() && config.contains("chat_template"))
+      names.chatTemplate = chatTemplateOf(config["chat_template"], path);
   }
   return names;
 }
@@ -150,6 +167,8 @@ std::string writeTokenizerFiles(const Tokenizer &tokenizer, const std::string &d
                           {"model_max_length", modelMaxLength}};
   if (const auto bos = tokenizer.bosId())
     names["bos_token"] = tokenizer.idToToken(*bos).value_or("");
+  if (const auto chat = tokenizer.chatTemplate(); !chat.empty())
+    names["chat_template"] = chat;
   writeFileAtomic((root / "tokenizer_config.json").string(), names.dump(2) + "\n");
   std::error_code ec;
   fs::remove(root / "preflab_tokenizer.json", ec);

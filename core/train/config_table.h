@@ -174,6 +174,14 @@ void applyNode(const std::vector<Field<C>> &fields, C &config, const YAML::Node 
         findField(fields, key).set(config, item.second.Scalar());
       } else if (item.second.IsNull()) {
         continue; // "key:" with no value keeps the default
+      } else if (item.second.IsSequence() && key.find("target_modules") != std::string::npos) {
+        std::string joined; // a list of names, kept comma-separated
+        for (const auto &element : item.second) {
+          if (!element.IsScalar())
+            throw InputError({}, 0, key, "expected a list of names");
+          joined += (joined.empty() ? "" : ",") + element.Scalar();
+        }
+        findField(fields, key).set(config, joined);
       } else {
         throw InputError({}, 0, key, "expected a single value");
       }

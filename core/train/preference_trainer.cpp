@@ -4,6 +4,7 @@
 #include "core/io/atomic_file.h"
 #include "core/io/content_hash.h"
 #include "core/io/input_error.h"
+#include "core/text/lora.h"
 #include "core/text/sequence_batch.h"
 #include "core/train/batch_shards.h"
 #include "core/train/lr_schedule.h"
@@ -89,7 +90,7 @@ PreferenceTrainer::PreferenceTrainer(const TextTrainConfig &config, CausalLm pol
   // interleave on the shared generator.
   if (m_device.is_cpu() && m_info.meanOverRows && m_policy->dropout() == 0.0)
     m_shards = std::max(1, at::get_num_threads());
-  m_optimizer = std::make_unique<torch::optim::AdamW>(m_policy->parameters(),
+  m_optimizer = std::make_unique<torch::optim::AdamW>(parameters(),
                                                       torch::optim::AdamWOptions(config.learningRate)
                                                           .betas({config.adamBeta1, config.adamBeta2})
                                                           .eps(config.adamEpsilon)
@@ -240,7 +241,7 @@ void PreferenceTrainer::shardedBackward(const std::vector<std::size_t> &rows, do
                                         std::map<std::string, torch::Tensor> &sums) {
   const auto bounds = shardBounds(rows.size(), m_shards);
   const int n = int(bounds.size()) - 1;
-  auto params = m_policy->parameters();
+  auto params = parameters();
   std::vector<ObjectiveOutput> outs(static_cast<std::size_t>(n));
   std::vector<std::vector<torch::Tensor>> grads(static_cast<std::size_t>(n));
   std::vector<double> weights(static_cast<std::size_t>(n));
@@ -321,6 +322,14 @@ std::map<std::string, double> PreferenceTrainer::evaluate() {
   return out;
 }
 
+std::vector<torch::Tensor> PreferenceTrainer::parameters() {
+  std::vector<torch::Tensor> out;
+  for (auto &p : m_policy->parameters())
+    if (p.requires_grad())
+      out.push_back(p);
+  return out;
+}
+
 void PreferenceTrainer::save(const std::string &dir) {
   torch::save(m_policy, dir + "/model.pt");
   torch::save(at::detail::getDefaultCPUGenerator().get_state(), dir + "/rng.pt");
@@ -353,7 +362,7 @@ nlohmann::json PreferenceTrainer::identity() const {
   }
   return {{"loss_type", m_config.lossType},
           {"seed", m_config.seed},
-          {"model", m_policy->shapeJson()},
+          {"model", modelIdentity(*m_policy)},
           {"train_data", hexDigest(h)}};
 }
 

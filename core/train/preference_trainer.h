@@ -59,7 +59,8 @@ public:
 
 private:
   // TrainStep
-  std::vector<torch::Tensor> parameters() override { return m_policy->parameters(); }
+  // The trained parameters: all of the policy's, or only its LoRA factors.
+  std::vector<torch::Tensor> parameters() override;
   torch::optim::Optimizer &optimizer() override { return *m_optimizer; }
   std::map<std::string, torch::Tensor> compute(std::int64_t step) override;
   std::map<std::string, double> evaluate(std::int64_t) override { return evaluate(); }

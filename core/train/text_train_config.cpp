@@ -57,6 +57,16 @@ const std::vector<Field> &fields() {
                 "Hugging Face GPT-2 folder or checkpoint to start the policy from; overrides model.*"),
           field("ref_model_name_or_path", &C::refModelNameOrPath,
                 "reference model folder; empty: a frozen copy of the initial policy"),
+          field("use_peft", &C::usePeft,
+                "train LoRA adapters (PEFT layout) instead of every weight; the reference is the base "
+                "model with the adapters off"),
+          field("lora_r", &C::loraR, "LoRA rank, >= 1"),
+          field("lora_alpha", &C::loraAlpha, "LoRA scale numerator: updates are scaled by lora_alpha / lora_r, > 0"),
+          field("lora_dropout", &C::loraDropout,
+                "dropout on the adapters' input, in [0, 1) (off while disable_dropout is true, as in TRL)"),
+          field("lora_target_modules", &C::loraTargetModules,
+                "projections to adapt, a list or comma-separated (q_proj, v_proj, ...; c_attn for GPT-2); "
+                "empty: q_proj, v_proj (Llama family) or c_attn (GPT-2)"),
           field("loss_type", &C::lossType,
                 "objective: " + config_table::objectiveNames(Modality::Text) + " (preflab-cli objectives)"),
           field(
@@ -159,6 +169,9 @@ void TextTrainConfig::validate() const {
           "lr_scheduler_type", "must be constant, constant_with_warmup, linear or cosine");
   require(warmupRatio >= 0 && warmupRatio < 1, "warmup_ratio", "must be in [0, 1)");
   require(loggingSteps >= 1, "logging_steps", "must be >= 1");
+  require(loraR >= 1, "lora_r", "must be >= 1");
+  require(loraAlpha > 0, "lora_alpha", "must be > 0");
+  require(loraDropout >= 0 && loraDropout < 1, "lora_dropout", "must be in [0, 1)");
   require(device == "cpu" || device == "cuda" || device == "auto", "device", "must be cpu, cuda or auto");
   checkThreads(threads);
   require(sentiment.raters >= 1, "sentiment.raters", "must be >= 1");

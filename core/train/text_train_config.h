@@ -40,6 +40,12 @@ struct TextTrainConfig {
   GptConfig model;
   std::string modelNameOrPath;    // HF folder to start from (overrides `model`)
   std::string refModelNameOrPath; // reference; default: the initial policy
+  // LoRA (TRL's ModelConfig / PEFT names): adapters on the projections, base weights frozen.
+  bool usePeft = false;
+  std::int64_t loraR = 16;
+  double loraAlpha = 32.0;
+  double loraDropout = 0.05;
+  std::string loraTargetModules; // comma-separated (a YAML list is accepted); empty: the architecture's default
   // Objective.
   std::string lossType = "dpo";
   double beta = 0.1;

@@ -135,8 +135,10 @@ def rotate_half(x):
     return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
 
 
-def forward(c, w, ids):
+def forward(c, w, ids, lora=None):
+    """Logits; `lora` maps a projection path to (A, B, scale): y += scale * B A x, as LoRA adds."""
     w = {k: v.double() for k, v in w.items()}
+    lora = lora or {}
     b, t = ids.shape
     h, d = c["hidden_size"], head_dim(c)
     nh, nkv = c["num_attention_heads"], c["num_key_value_heads"]
@@ -149,6 +151,9 @@ def forward(c, w, ids):
 
     def lin(z, name):
         y = z @ w[name + ".weight"].t()
+        if name in lora:
+            a, bb, scale = lora[name]
+            y = y + scale * (z @ a.double().t()) @ bb.double().t()
         return y + w[name + ".bias"] if name + ".bias" in w else y
 
     for l in range(c["num_hidden_layers"]):
@@ -207,6 +212,52 @@ def write_safetensors(path, tensors, dtype):
     return offset
 
 
+LORA = {"base": "qwen3", "r": 4, "lora_alpha": 8, "target_modules": ["q_proj", "v_proj", "down_proj"]}
+
+
+def make_lora():
+    """A PEFT LoRA adapter over the qwen3 case, with non-zero factors, and the adapted logits."""
+    name = "qwen3"
+    seed = sorted(CASES).index(name)
+    case = dict(CASES[name])
+    dtype = case.pop("dtype", "F32")
+    case.pop("shards", None)
+    config = dict(BASE, **case)
+    weights = {k: rounded(v, dtype) for k, v in make_weights(config, 100 + seed).items()}
+    gen = torch.Generator().manual_seed(7)
+    r, scale = LORA["r"], LORA["lora_alpha"] / LORA["r"]
+    factors, tensors = {}, {}
+    for key in sorted(weights):
+        path = key[: -len(".weight")]
+        if not key.endswith(".weight") or path.split(".")[-1] not in LORA["target_modules"]:
+            continue
+        out_f, in_f = weights[key].shape
+        a = torch.randn(r, in_f, generator=gen) * 0.3
+        b = torch.randn(out_f, r, generator=gen) * 0.3
+        factors[path] = (a, b, scale)
+        tensors["base_model.model." + path + ".lora_A.weight"] = a
+        tensors["base_model.model." + path + ".lora_B.weight"] = b
+    folder = os.path.join(HERE, "lora-" + name)
+    os.makedirs(folder, exist_ok=True)
+    write_safetensors(os.path.join(folder, "adapter_model.safetensors"), tensors, "F32")
+    adapter = {"peft_type": "LORA", "task_type": "CAUSAL_LM", "base_model_name_or_path": "../" + name,
+               "r": r, "lora_alpha": LORA["lora_alpha"], "lora_dropout": 0.1, "bias": "none",
+               "target_modules": LORA["target_modules"], "fan_in_fan_out": False, "inference_mode": True,
+               "use_rslora": False, "use_dora": False, "modules_to_save": None, "init_lora_weights": True,
+               "layers_to_transform": None, "layers_pattern": None, "rank_pattern": {}, "alpha_pattern": {},
+               "revision": None, "peft_version": "0.15.2"}
+    with open(os.path.join(folder, "adapter_config.json"), "w") as f:
+        json.dump(adapter, f, indent=2, sort_keys=True)
+        f.write("\n")
+    logits = forward(config, weights, torch.tensor(INPUT_IDS), factors)
+    with open(os.path.join(folder, "logits.json"), "w") as f:
+        json.dump({"input_ids": INPUT_IDS, "note": "float64 logits of the base with the adapter applied, 6 decimals",
+                   "logits": [[[round(v, 6) for v in row] for row in seq] for seq in logits.tolist()]},
+                  f, separators=(",", ":"))
+        f.write("\n")
+    print("lora-" + name, "factors", len(factors), "logit std %.3f" % logits.std().item())
+
+
 def main():
     for seed, (name, case) in enumerate(sorted(CASES.items())):
         case = dict(case)
@@ -241,3 +292,4 @@ def main():
 
 if __name__ == "__main__":
     main()
+    make_lora()
