@@ -54,7 +54,7 @@ const std::vector<Field> &fields() {
           nested("model.dropout", &C::model, &GptConfig::dropout,
                  "dropout probability in [0, 1) while training (see disable_dropout)"),
           field("model_name_or_path", &C::modelNameOrPath,
-                "Hugging Face GPT-2 folder or checkpoint to start the policy from; overrides model.*"),
+                "Hugging Face model folder (GPT-2, Llama family), PEFT adapter or checkpoint to start the policy from; overrides model.*"),
           field("ref_model_name_or_path", &C::refModelNameOrPath,
                 "reference model folder; empty: a frozen copy of the initial policy"),
           field("use_peft", &C::usePeft,
