@@ -3,6 +3,7 @@
 #include "core/runtime/compute_threads.h"
 #include "core/text/gpt.h"
 #include "core/text/llama.h"
+#include "core/text/lora.h"
 #include "core/text/sequence_batch.h"
 #include "core/train/batch_shards.h"
 
@@ -26,6 +27,7 @@ namespace core = preflab::core;
 namespace {
 
 struct BenchArgs {
+  std::int64_t lora = 0;
   std::string arch = "gpt2"; // or "llama": RMSNorm, rotary, grouped-query attention, SwiGLU, tied
   std::int64_t layers = 4, heads = 4, d = 128, block = 128, pairs = 8, vocab = 257;
   std::int64_t kvHeads = 0, mlp = 0, promptLen = -1; // llama: 0 = heads, 4·d; prompt: block / 4
@@ -107,6 +109,7 @@ int main(int argc, char **argv) {
   app.add_option("--kv-heads", a.kvHeads, "llama: key/value heads (default: --heads)");
   app.add_option("--mlp", a.mlp, "llama: MLP width (default: 4 * --d)");
   app.add_option("--prompt-len", a.promptLen, "prompt tokens of each row (default: a quarter of --block)");
+  app.add_option("--lora", a.lora, "llama: LoRA rank on q_proj and v_proj (alpha 2r); 0: full fine-tuning");
   CLI11_PARSE(app, argc, argv);
 
   core::setComputeThreads(a.threads);
@@ -135,8 +138,23 @@ int main(int argc, char **argv) {
     policy = core::makeGpt(config);
   }
   policy->train();
-  core::CausalLm reference = policy->clone();
-  reference->eval();
+  core::CausalLm reference{nullptr};
+  if (a.lora > 0) { // as a use_peft run: frozen base, the reference is the policy with the adapters off
+    core::LoraSettings lora;
+    lora.rank = a.lora;
+    lora.alpha = 2.0 * double(a.lora);
+    lora.dropout = 0.0;
+    lora.targetModules = {"q_proj", "v_proj"};
+    core::attachLora(*policy, lora, 0);
+    reference = core::adaptersOffView(policy);
+  } else {
+    reference = policy->clone();
+    reference->eval();
+  }
+  std::vector<torch::Tensor> trainable;
+  for (auto &p : policy->parameters())
+    if (p.requires_grad())
+      trainable.push_back(p);
   // As PreferenceTrainer on CPU: the pairs split into one contiguous shard per thread.
   const auto pairs = makePairs(a);
   const auto bounds = core::shardBounds(std::size_t(a.pairs), a.shards < 0 ? a.threads : a.shards);
@@ -159,8 +177,8 @@ int main(int argc, char **argv) {
   const auto &dpo = core::objectiveFunction("dpo");
   core::ObjectiveParams params = core::defaultObjectiveParams(core::objectiveInfo("dpo"));
   params.set("beta", 0.1);
-  torch::optim::AdamW optimizer(policy->parameters(), torch::optim::AdamWOptions(1e-4));
-  auto weights = policy->parameters();
+  torch::optim::AdamW optimizer(trainable, torch::optim::AdamWOptions(1e-4));
+  auto weights = trainable;
 
   double lastLoss = 0.0;
   // The loss of pairs [bounds[s], bounds[s+1]), weighted by their share of the batch.
@@ -200,7 +218,7 @@ int main(int argc, char **argv) {
       });
       core::addShardGradients(weights, grads);
     }
-    torch::nn::utils::clip_grad_norm_(policy->parameters(), 1.0);
+    torch::nn::utils::clip_grad_norm_(trainable, 1.0);
     optimizer.step();
     torch::Tensor loss = losses[0].detach();
     for (int s = 1; s < shards; ++s)
@@ -243,7 +261,8 @@ int main(int argc, char **argv) {
                                  {"shards", shards},
                                  {"steps", a.steps},
                                  {"warmup", a.warmup},
-                                 {"cached_ref", a.cachedRef}};
+                                 {"cached_ref", a.cachedRef},
+                                 {"lora", a.lora}};
   std::cout << result.dump() << std::endl;
   return 0;
 }

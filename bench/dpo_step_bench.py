@@ -110,6 +110,25 @@ def rotate(x, cos, sin):  # x: (B, h, T, hd); cos, sin: (T, hd)
     return x * cos + torch.cat((-x[..., half:], x[..., :half]), dim=-1) * sin
 
 
+LORA_OFF = [False]  # the reference pass: the same weights with the adapters off
+
+
+class LoraLinear(nn.Module):
+    """A frozen linear projection plus scale * B A x (LoRA: A Kaiming-uniform, B zero)."""
+
+    def __init__(self, base, r, alpha):
+        super().__init__()
+        self.base, self.scale = base, alpha / r
+        base.weight.requires_grad_(False)
+        self.lora_A = nn.Parameter(torch.empty(r, base.in_features).uniform_(-base.in_features ** -0.5,
+                                                                            base.in_features ** -0.5))
+        self.lora_B = nn.Parameter(torch.zeros(base.out_features, r))
+
+    def forward(self, x):
+        y = self.base(x)
+        return y if LORA_OFF[0] else y + (x @ self.lora_A.t()) @ self.lora_B.t() * self.scale
+
+
 class LlamaLayer(nn.Module):
     def __init__(self, d, heads, kv_heads, mlp, eps):
         super().__init__()
@@ -218,6 +237,7 @@ def main():
     ap.add_argument("--kv-heads", type=int, default=0)
     ap.add_argument("--mlp", type=int, default=0)
     ap.add_argument("--prompt-len", type=int, default=-1)
+    ap.add_argument("--lora", type=int, default=0, help="llama: LoRA rank on q_proj and v_proj (alpha 2r)")
     a = ap.parse_args()
 
     torch.set_num_threads(a.threads)
@@ -227,10 +247,27 @@ def main():
     else:
         make = lambda: Gpt(a.layers, a.heads, a.d, a.block, a.vocab)
     policy = make().train()
-    reference = make().eval()
-    reference.load_state_dict(policy.state_dict())
-    for p in reference.parameters():
-        p.requires_grad_(False)
+    if a.lora:
+        for p in policy.parameters():
+            p.requires_grad_(False)
+        for layer in policy.layers:
+            layer.q_proj = LoraLinear(layer.q_proj, a.lora, 2 * a.lora)
+            layer.v_proj = LoraLinear(layer.v_proj, a.lora, 2 * a.lora)
+
+        class AdaptersOff(nn.Module):
+            def forward(self, idx):
+                LORA_OFF[0] = True
+                try:
+                    return policy(idx)
+                finally:
+                    LORA_OFF[0] = False
+        reference = AdaptersOff()
+    else:
+        reference = make().eval()
+        reference.load_state_dict(policy.state_dict())
+        for p in reference.parameters():
+            p.requires_grad_(False)
+    trainable = [p for p in policy.parameters() if p.requires_grad]
     ids, label_mask, lengths = make_batch(a)
     P = a.pairs
 
@@ -239,7 +276,7 @@ def main():
             ref = sequence_logps(reference, ids, label_mask, lengths)[0]
         cached = (ref[:P].clone(), ref[P:].clone())
 
-    optimizer = torch.optim.AdamW(policy.parameters(), lr=1e-4)
+    optimizer = torch.optim.AdamW(trainable, lr=1e-4)
 
     def step():
         optimizer.zero_grad()
@@ -252,7 +289,7 @@ def main():
             rc, rr = ref[:P], ref[P:]
         loss, _ = dpo_loss(total[:P], total[P:], mean[:P], mean[P:], rc, rr, 0.1)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(policy.parameters(), 1.0)
+        torch.nn.utils.clip_grad_norm_(trainable, 1.0)
         optimizer.step()
         return loss.item()  # the same one sync per step as the C++ trainer
 
@@ -274,7 +311,7 @@ def main():
         "cpu_ms_per_step": 1e3 * statistics.median(cpu_seconds), "loss": loss,
         "layers": a.layers, "heads": a.heads, "d": a.d, "block": a.block, "pairs": a.pairs,
         "vocab": a.vocab, "threads": a.threads, "steps": a.steps, "warmup": a.warmup,
-        "cached_ref": a.cached_ref}))
+        "cached_ref": a.cached_ref, "lora": a.lora}))
 
 
 if __name__ == "__main__":

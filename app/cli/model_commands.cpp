@@ -134,12 +134,15 @@ Action addSampleCommand(CLI::App &app) {
 }
 
 Action addExportCommand(CLI::App &app) {
-  auto *cmd = app.add_subcommand("export", "Write a model, checkpoint or LoRA adapter as a Hugging Face folder of "
-                                           "its architecture (config.json + model.safetensors); a model with "
-                                           "LoRA adapters as a PEFT adapter folder, or merged with --merge.");
+  auto *cmd =
+      app.add_subcommand("export", "Write a model, checkpoint or LoRA adapter as a Hugging Face folder of "
+                                   "its architecture (config.json + model.safetensors); a model with "
+                                   "LoRA adapters as a PEFT adapter folder, or merged with --merge.");
   auto src = std::make_shared<std::string>(), out = std::make_shared<std::string>();
   auto merge = std::make_shared<bool>(false);
-  cmd->add_option("model", *src, "model, checkpoint or adapter folder")->required()->check(CLI::ExistingDirectory);
+  cmd->add_option("model", *src, "model, checkpoint or adapter folder")
+      ->required()
+      ->check(CLI::ExistingDirectory);
   cmd->add_option("--out", *out, "output folder")->required();
   cmd->add_flag("--merge", *merge, "merge LoRA adapters into the weights (a plain model folder)");
   return [src, out, merge]() -> int {

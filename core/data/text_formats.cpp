@@ -187,10 +187,12 @@ std::vector<ChatMessage> promptMessages(const json &record) {
 }
 
 // The answer messages of a side, without the prompt messages a list may repeat first.
-std::vector<ChatMessage> answerMessages(const std::vector<ChatMessage> &prompt, const std::vector<ChatMessage> &messages) {
+std::vector<ChatMessage> answerMessages(const std::vector<ChatMessage> &prompt,
+                                        const std::vector<ChatMessage> &messages) {
   const bool repeats = !prompt.empty() && messages.size() >= prompt.size() &&
                        std::equal(prompt.begin(), prompt.end(), messages.begin(), sameMessage);
-  return repeats ? std::vector<ChatMessage>(messages.begin() + std::ptrdiff_t(prompt.size()), messages.end()) : messages;
+  return repeats ? std::vector<ChatMessage>(messages.begin() + std::ptrdiff_t(prompt.size()), messages.end())
+                 : messages;
 }
 
 void keepMessages(const std::vector<ChatMessage> &prompt, const std::vector<ChatMessage> &chosen,

@@ -77,8 +77,9 @@ void loadFromFiles(const TextTrainConfig &config, const TrainerCallbacks &cb, In
   }
   if (config.usePeft || loraSettingsOf(*in.policy)) {
     if (!config.refModelNameOrPath.empty())
-      throw InputError({}, 0, "ref_model_name_or_path",
-                       "is set with LoRA: the reference is the base model with the adapters off (leave it empty)");
+      throw InputError(
+          {}, 0, "ref_model_name_or_path",
+          "is set with LoRA: the reference is the base model with the adapters off (leave it empty)");
     return; // the reference is made once the adapters are on (adaptersOffView)
   }
   if (!config.refModelNameOrPath.empty())
@@ -142,8 +143,7 @@ std::string writeRunInfo(const TextTrainConfig &config, const std::string &taskR
     if (isLoraAdapterFolder(reference)) // an adapter: its reference is the base it adapts
       readLoraAdapterConfig(config.modelNameOrPath, &reference);
     reference = absolutePath(reference);
-  }
-  else if (in.reference) {
+  } else if (in.reference) {
     (*in.reference)->exportHuggingFace(*in.tokenizer, folder.path("reference"));
     reference = absolutePath(folder.path("reference"));
   }

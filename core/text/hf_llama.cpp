@@ -6,8 +6,8 @@
 #include "core/io/input_error.h"
 #include "core/io/json_file.h"
 #include "core/io/safetensors.h"
-#include "core/text/lora.h"
 #include "core/text/llama.h"
+#include "core/text/lora.h"
 #include "core/text/tokenizer_files.h"
 
 #include <torch/torch.h>

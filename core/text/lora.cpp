@@ -53,12 +53,14 @@ LoraPair loraPairOf(const torch::nn::Module &layer) {
   const auto children = layer.children();
   if (children.size() != 2)
     return {};
-  LoraPair pair{dynamic_cast<LoraFactorImpl *>(children[0].get()), dynamic_cast<LoraFactorImpl *>(children[1].get())};
+  LoraPair pair{dynamic_cast<LoraFactorImpl *>(children[0].get()),
+                dynamic_cast<LoraFactorImpl *>(children[1].get())};
   return pair.a && pair.b ? pair : LoraPair{};
 }
 
 // Every linear projection of the model with its path ("model.layers.0.self_attn.q_proj").
-std::vector<std::pair<std::string, std::shared_ptr<torch::nn::LinearImpl>>> loraProjections(torch::nn::Module &model) {
+std::vector<std::pair<std::string, std::shared_ptr<torch::nn::LinearImpl>>>
+loraProjections(torch::nn::Module &model) {
   std::vector<std::pair<std::string, std::shared_ptr<torch::nn::LinearImpl>>> out;
   for (const auto &item : model.named_modules("", /*include_self=*/false))
     if (auto linear = std::dynamic_pointer_cast<torch::nn::LinearImpl>(item.value()))
@@ -72,7 +74,8 @@ std::string lastPart(const std::string &path) {
 }
 
 bool pathMatches(const std::string &path, const std::string &target) {
-  return path == target || (path.size() > target.size() && path.compare(path.size() - target.size(), target.size(), target) == 0 &&
+  return path == target || (path.size() > target.size() &&
+                            path.compare(path.size() - target.size(), target.size(), target) == 0 &&
                             path[path.size() - target.size() - 1] == '.');
 }
 
@@ -94,7 +97,8 @@ std::map<std::string, torch::Tensor> peftTensors(const CausalLmImpl &model) {
     const auto &name = item.key();
     if (name.find(".lora_A.") == std::string::npos && name.find(".lora_B.") == std::string::npos)
       continue;
-    out[kPeftPrefix + hfPath(model.architecture(), name)] = item.value().detach().to(torch::kCPU, torch::kFloat32);
+    out[kPeftPrefix + hfPath(model.architecture(), name)] =
+        item.value().detach().to(torch::kCPU, torch::kFloat32);
   }
   return out;
 }
@@ -147,7 +151,8 @@ private:
   CausalLm m_adapted;
 };
 
-void refuseSet(const nlohmann::json &config, const std::string &file, const std::string &key, const std::string &why) {
+void refuseSet(const nlohmann::json &config, const std::string &file, const std::string &key,
+               const std::string &why) {
   if (!config.contains(key))
     return;
   const auto &v = config[key];
@@ -221,14 +226,16 @@ std::vector<std::string> attachLora(CausalLmImpl &model, const LoraSettings &s, 
     throw InputError({}, 0, "lora_dropout", "must be in [0, 1)");
   if (!std::isfinite(s.alpha) || s.alpha <= 0.0)
     throw InputError({}, 0, "lora_alpha", "must be > 0");
-  const auto targets = s.targetModules.empty() && s.targetRegex.empty() ? defaultLoraTargets(model.architecture())
-                                                                        : s.targetModules;
+  const auto targets = s.targetModules.empty() && s.targetRegex.empty()
+                           ? defaultLoraTargets(model.architecture())
+                           : s.targetModules;
   std::optional<std::regex> pattern;
   if (!s.targetRegex.empty()) {
     try {
       pattern.emplace(s.targetRegex, std::regex::ECMAScript);
     } catch (const std::regex_error &e) {
-      throw InputError({}, 0, "lora_target_modules", "'" + s.targetRegex + "' is not a valid regex: " + e.what());
+      throw InputError({}, 0, "lora_target_modules",
+                       "'" + s.targetRegex + "' is not a valid regex: " + e.what());
     }
   }
   const auto projections = loraProjections(model);
@@ -239,7 +246,8 @@ std::vector<std::string> attachLora(CausalLmImpl &model, const LoraSettings &s, 
   for (const auto &[path, linear] : projections) {
     bool selected = false;
     if (pattern)
-      selected = std::regex_match(hfPath(model.architecture(), path), *pattern) || std::regex_match(path, *pattern);
+      selected =
+          std::regex_match(hfPath(model.architecture(), path), *pattern) || std::regex_match(path, *pattern);
     for (const auto &t : targets)
       if (pathMatches(path, t) || pathMatches(hfPath(model.architecture(), path), t)) {
         selected = true;
@@ -254,7 +262,8 @@ std::vector<std::string> attachLora(CausalLmImpl &model, const LoraSettings &s, 
     auto a = torch::empty({s.rank, in}, torch::kFloat32).uniform_(-bound, bound, generator);
     const auto options = linear->weight.options().dtype(torch::kFloat32);
     linear->register_module("lora_A", std::make_shared<LoraFactorImpl>(a.to(options.device()), s, s.dropout));
-    linear->register_module("lora_B", std::make_shared<LoraFactorImpl>(torch::zeros({out, s.rank}, options), s, s.dropout));
+    linear->register_module(
+        "lora_B", std::make_shared<LoraFactorImpl>(torch::zeros({out, s.rank}, options), s, s.dropout));
     adapted.push_back(path);
   }
   for (const auto &t : targets)
@@ -272,7 +281,8 @@ std::vector<std::string> attachLora(CausalLmImpl &model, const LoraSettings &s, 
   if (adapted.empty())
     throw InputError({}, 0, "lora_target_modules", "'" + s.targetRegex + "' matches no linear projection");
   for (auto &item : model.named_parameters()) {
-    const bool lora = item.key().find(".lora_A.") != std::string::npos || item.key().find(".lora_B.") != std::string::npos;
+    const bool lora =
+        item.key().find(".lora_A.") != std::string::npos || item.key().find(".lora_B.") != std::string::npos;
     item.value().set_requires_grad(lora);
   }
   model.train(model.is_training()); // the new factors take the model's mode
@@ -317,7 +327,8 @@ void copyLoraAdapters(const torch::nn::Module &from, CausalLmImpl &to, double dr
       pair.a->weight.copy_(factors.at(item.key() + ".lora_A")->weight);
       pair.b->weight.copy_(factors.at(item.key() + ".lora_B")->weight);
       pair.a->settings = pair.b->settings = *settings;
-      pair.a->dropout = pair.b->dropout = dropout >= 0.0 ? dropout : factors.at(item.key() + ".lora_A")->dropout;
+      pair.a->dropout = pair.b->dropout =
+          dropout >= 0.0 ? dropout : factors.at(item.key() + ".lora_A")->dropout;
     }
 }
 
@@ -377,7 +388,8 @@ bool isLoraAdapterFolder(const std::string &dir) {
 LoraSettings readLoraAdapterConfig(const std::string &dir, std::string *baseModel) {
   const auto file = (fs::path(dir) / kAdapterConfig).string();
   const auto config = readJsonObjectFile(file);
-  auto need = [&](const std::string &key, nlohmann::json::value_t type, const char *what) -> const nlohmann::json & {
+  auto need = [&](const std::string &key, nlohmann::json::value_t type,
+                  const char *what) -> const nlohmann::json & {
     if (!config.contains(key))
       throw InputError(file, 0, key, "missing");
     const auto &v = config[key];
@@ -412,32 +424,53 @@ LoraSettings readLoraAdapterConfig(const std::string &dir, std::string *baseMode
     throw InputError(file, 0, "target_modules", "must be a list of names or a regex string");
   }
   if (config.contains("bias") && config["bias"] != "none")
-    throw InputError(file, 0, "bias", "is " + config["bias"].dump() + ": trained biases are not supported (only \"none\")");
+    throw InputError(file, 0, "bias",
+                     "is " + config["bias"].dump() + ": trained biases are not supported (only \"none\")");
   if (config.contains("task_type") && !config["task_type"].is_null() && config["task_type"] != "CAUSAL_LM")
-    throw InputError(file, 0, "task_type", "is " + config["task_type"].dump() + ": only CAUSAL_LM adapters apply here");
+    throw InputError(file, 0, "task_type",
+                     "is " + config["task_type"].dump() + ": only CAUSAL_LM adapters apply here");
   refuseSet(config, file, "use_dora", "DoRA");
   refuseSet(config, file, "modules_to_save", "training whole modules beside the adapters");
   refuseSet(config, file, "layers_to_transform", "adapting only some layers");
   refuseSet(config, file, "rank_pattern", "a rank per module");
   refuseSet(config, file, "alpha_pattern", "an alpha per module");
   // Every other key PEFT writes either changes nothing at load time or is a feature that must be off.
-  static const std::set<std::string> kInert = {
-      "peft_type", "r", "lora_alpha", "lora_dropout", "use_rslora", "target_modules", "bias", "task_type",
-      "use_dora", "modules_to_save", "layers_to_transform", "rank_pattern", "alpha_pattern",
-      "base_model_name_or_path", "revision", "inference_mode", "init_lora_weights", "fan_in_fan_out",
-      "auto_mapping", "layers_pattern", "peft_version", "exclude_modules"};
+  static const std::set<std::string> kInert = {"peft_type",
+                                               "r",
+                                               "lora_alpha",
+                                               "lora_dropout",
+                                               "use_rslora",
+                                               "target_modules",
+                                               "bias",
+                                               "task_type",
+                                               "use_dora",
+                                               "modules_to_save",
+                                               "layers_to_transform",
+                                               "rank_pattern",
+                                               "alpha_pattern",
+                                               "base_model_name_or_path",
+                                               "revision",
+                                               "inference_mode",
+                                               "init_lora_weights",
+                                               "fan_in_fan_out",
+                                               "auto_mapping",
+                                               "layers_pattern",
+                                               "peft_version",
+                                               "exclude_modules"};
   for (const auto &[key, value] : config.items())
     if (!kInert.count(key))
       refuseSet(config, file, key, "the adapter setting '" + key + "'");
   if (baseModel) {
-    const auto &base = need("base_model_name_or_path", nlohmann::json::value_t::string, "a string").get<std::string>();
+    const auto &base =
+        need("base_model_name_or_path", nlohmann::json::value_t::string, "a string").get<std::string>();
     fs::path p(base);
     std::error_code ec;
     if (p.is_relative() && fs::is_directory(fs::path(dir) / p, ec))
       p = fs::path(dir) / p;
     if (!fs::is_directory(p, ec))
       throw InputError(file, 0, "base_model_name_or_path",
-                       "'" + base + "' is not a model folder here (a Hub name needs a local copy of the model)");
+                       "'" + base +
+                           "' is not a model folder here (a Hub name needs a local copy of the model)");
     *baseModel = p.lexically_normal().string();
   }
   return s;
@@ -458,15 +491,16 @@ void loadLoraAdapter(CausalLmImpl &model, const std::string &dir) {
   try {
     attachLora(model, settings, 0);
   } catch (const InputError &e) {
-    throw InputError((fs::path(dir) / kAdapterConfig).string(), 0, e.key() == "lora_target_modules" ? "target_modules" : e.key(),
-                     e.message());
+    throw InputError((fs::path(dir) / kAdapterConfig).string(), 0,
+                     e.key() == "lora_target_modules" ? "target_modules" : e.key(), e.message());
   }
   torch::NoGradGuard noGrad;
   auto params = model.named_parameters();
   std::set<std::string> loaded;
   for (auto &[key, tensor] : tensors) {
     if (key.rfind(kPeftPrefix, 0) != 0)
-      throw InputError(weightsFile, 0, key, std::string("not an adapter tensor name (expected the prefix ") + kPeftPrefix + ")");
+      throw InputError(weightsFile, 0, key,
+                       std::string("not an adapter tensor name (expected the prefix ") + kPeftPrefix + ")");
     auto name = ourPath(model.architecture(), key.substr(std::string(kPeftPrefix).size()));
     const auto dflt = name.find(".default.");
     if (dflt != std::string::npos) // PEFT's in-memory names, when saved without its renaming
@@ -475,19 +509,23 @@ void loadLoraAdapter(CausalLmImpl &model, const std::string &dir) {
       throw InputError(weightsFile, 0, key, "not a LoRA factor (lora_A / lora_B)");
     auto *p = params.find(name);
     if (!p)
-      throw InputError(weightsFile, 0, key, "no such adapted projection in the model (target_modules does not select it)");
+      throw InputError(weightsFile, 0, key,
+                       "no such adapted projection in the model (target_modules does not select it)");
     if (p->sizes() != tensor.sizes())
       throw InputError(weightsFile, 0, key,
-                       "shape " + c10::str(tensor.sizes()) + " does not match the model's " + c10::str(p->sizes()));
+                       "shape " + c10::str(tensor.sizes()) + " does not match the model's " +
+                           c10::str(p->sizes()));
     if (!torch::isfinite(tensor).all().item<bool>())
       throw InputError(weightsFile, 0, key, "tensor holds NaN or infinite values");
     p->copy_(tensor.to(p->dtype()));
     loaded.insert(name);
   }
   for (const auto &item : params)
-    if ((item.key().find(".lora_A.") != std::string::npos || item.key().find(".lora_B.") != std::string::npos) &&
+    if ((item.key().find(".lora_A.") != std::string::npos ||
+         item.key().find(".lora_B.") != std::string::npos) &&
         !loaded.count(item.key()))
-      throw InputError(weightsFile, 0, kPeftPrefix + hfPath(model.architecture(), item.key()), "missing from the file");
+      throw InputError(weightsFile, 0, kPeftPrefix + hfPath(model.architecture(), item.key()),
+                       "missing from the file");
 }
 
 } // namespace preflab::core

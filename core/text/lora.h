@@ -15,10 +15,10 @@
 namespace preflab::core {
 
 struct LoraSettings {
-  std::int64_t rank = 16;   // PEFT's r
-  double alpha = 32.0;      // lora_alpha: the update is scaled by alpha / r (alpha / sqrt(r) with rsLoRA)
-  double dropout = 0.05;    // on the adapter's input while training
-  bool rslora = false;      // use_rslora
+  std::int64_t rank = 16; // PEFT's r
+  double alpha = 32.0;    // lora_alpha: the update is scaled by alpha / r (alpha / sqrt(r) with rsLoRA)
+  double dropout = 0.05;  // on the adapter's input while training
+  bool rslora = false;    // use_rslora
   // Projections to adapt: names matched against the last part of a module path ("q_proj"), or
   // whole paths ending in the name, as PEFT matches a list. Empty: defaultLoraTargets().
   std::vector<std::string> targetModules;

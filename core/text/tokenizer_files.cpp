@@ -34,7 +34,8 @@ std::string chatTemplateOf(const nlohmann::json &value, const std::string &file)
     return value.get<std::string>();
   if (value.is_array()) {
     for (const auto &t : value)
-      if (t.is_object() && t.value("name", "") == "default" && t.contains("template") && t["template"].is_string())
+      if (t.is_object() && t.value("name", "") == "default" && t.contains("template") &&
+          t["template"].is_string())
         return t["template"].get<std::string>();
     throw InputError(file, 0, "chat_template", "a list of templates without one named \"default\"");
   }

@@ -90,11 +90,11 @@ PreferenceTrainer::PreferenceTrainer(const TextTrainConfig &config, CausalLm pol
   // interleave on the shared generator.
   if (m_device.is_cpu() && m_info.meanOverRows && m_policy->dropout() == 0.0)
     m_shards = std::max(1, at::get_num_threads());
-  m_optimizer = std::make_unique<torch::optim::AdamW>(parameters(),
-                                                      torch::optim::AdamWOptions(config.learningRate)
-                                                          .betas({config.adamBeta1, config.adamBeta2})
-                                                          .eps(config.adamEpsilon)
-                                                          .weight_decay(config.weightDecay));
+  m_optimizer =
+      std::make_unique<torch::optim::AdamW>(parameters(), torch::optim::AdamWOptions(config.learningRate)
+                                                              .betas({config.adamBeta1, config.adamBeta2})
+                                                              .eps(config.adamEpsilon)
+                                                              .weight_decay(config.weightDecay));
   LoopSettings loop;
   loop.totalSteps = m_totalSteps;
   loop.loggingSteps = config.loggingSteps;

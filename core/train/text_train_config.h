@@ -45,7 +45,8 @@ struct TextTrainConfig {
   std::int64_t loraR = 16;
   double loraAlpha = 32.0;
   double loraDropout = 0.05;
-  std::string loraTargetModules; // comma-separated (a YAML list is accepted); empty: the architecture's default
+  std::string
+      loraTargetModules; // comma-separated (a YAML list is accepted); empty: the architecture's default
   // Objective.
   std::string lossType = "dpo";
   double beta = 0.1;

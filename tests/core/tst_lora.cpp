@@ -318,14 +318,16 @@ private Q_SLOTS:
   }
 
   void configKeysFollowTrl() {
-    const auto c = textTrainConfigFromYaml(
-        "use_peft: true\nlora_r: 8\nlora_alpha: 16\nlora_dropout: 0.1\nlora_target_modules: [q_proj, k_proj]\n", "t");
+    const auto c = textTrainConfigFromYaml("use_peft: true\nlora_r: 8\nlora_alpha: 16\nlora_dropout: "
+                                           "0.1\nlora_target_modules: [q_proj, k_proj]\n",
+                                           "t");
     QVERIFY(c.usePeft);
     QCOMPARE(c.loraR, std::int64_t(8));
     QCOMPARE(c.loraTargetModules, std::string("q_proj,k_proj"));
     QVERIFY(toYaml(c).find("lora_target_modules: q_proj,k_proj") != std::string::npos);
-    QVERIFY(errorOf([] { textTrainConfigFromYaml("lora_r: 0\ntrain_file: x\n", "t").validate(); }).find("lora_r") !=
-            std::string::npos);
+    QVERIFY(errorOf([] {
+              textTrainConfigFromYaml("lora_r: 0\ntrain_file: x\n", "t").validate();
+            }).find("lora_r") != std::string::npos);
   }
 };
 
