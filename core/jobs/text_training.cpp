@@ -91,9 +91,10 @@ void loadFromFiles(const TextTrainConfig &config, const TrainerCallbacks &cb, In
 // With use_peft: adapters on the policy (unless it came with its own), every other weight frozen,
 // and the reference the same weights with the adapters off.
 void attachAdapters(const TextTrainConfig &config, const TrainerCallbacks &cb, Inputs &in) {
-  if (!config.usePeft && !loraSettingsOf(*in.policy))
+  const bool ownAdapters = loraSettingsOf(*in.policy).has_value(); // an adapter folder as the policy
+  if (!config.usePeft && !ownAdapters)
     return;
-  if (!loraSettingsOf(*in.policy)) {
+  if (!ownAdapters) {
     LoraSettings s;
     s.rank = config.loraR;
     s.alpha = config.loraAlpha;

@@ -68,6 +68,11 @@ loraProjections(torch::nn::Module &model) {
   return out;
 }
 
+// Whether a parameter name is one of the adapter factors ("....q_proj.lora_A.weight").
+bool isLoraFactorName(const std::string &name) {
+  return name.find(".lora_A.") != std::string::npos || name.find(".lora_B.") != std::string::npos;
+}
+
 std::string lastPart(const std::string &path) {
   const auto dot = path.rfind('.');
   return dot == std::string::npos ? path : path.substr(dot + 1);
@@ -95,7 +100,7 @@ std::map<std::string, torch::Tensor> peftTensors(const CausalLmImpl &model) {
   std::map<std::string, torch::Tensor> out;
   for (const auto &item : model.named_parameters()) {
     const auto &name = item.key();
-    if (name.find(".lora_A.") == std::string::npos && name.find(".lora_B.") == std::string::npos)
+    if (!isLoraFactorName(name))
       continue;
     out[kPeftPrefix + hfPath(model.architecture(), name)] =
         item.value().detach().to(torch::kCPU, torch::kFloat32);
@@ -280,11 +285,8 @@ std::vector<std::string> attachLora(CausalLmImpl &model, const LoraSettings &s, 
     }
   if (adapted.empty())
     throw InputError({}, 0, "lora_target_modules", "'" + s.targetRegex + "' matches no linear projection");
-  for (auto &item : model.named_parameters()) {
-    const bool lora =
-        item.key().find(".lora_A.") != std::string::npos || item.key().find(".lora_B.") != std::string::npos;
-    item.value().set_requires_grad(lora);
-  }
+  for (auto &item : model.named_parameters())
+    item.value().set_requires_grad(isLoraFactorName(item.key()));
   model.train(model.is_training()); // the new factors take the model's mode
   return adapted;
 }
@@ -505,7 +507,7 @@ void loadLoraAdapter(CausalLmImpl &model, const std::string &dir) {
     const auto dflt = name.find(".default.");
     if (dflt != std::string::npos) // PEFT's in-memory names, when saved without its renaming
       name.erase(dflt, 8);
-    if (name.find(".lora_A.") == std::string::npos && name.find(".lora_B.") == std::string::npos)
+    if (!isLoraFactorName(name))
       throw InputError(weightsFile, 0, key, "not a LoRA factor (lora_A / lora_B)");
     auto *p = params.find(name);
     if (!p)
@@ -521,9 +523,7 @@ void loadLoraAdapter(CausalLmImpl &model, const std::string &dir) {
     loaded.insert(name);
   }
   for (const auto &item : params)
-    if ((item.key().find(".lora_A.") != std::string::npos ||
-         item.key().find(".lora_B.") != std::string::npos) &&
-        !loaded.count(item.key()))
+    if (isLoraFactorName(item.key()) && !loaded.count(item.key()))
       throw InputError(weightsFile, 0, kPeftPrefix + hfPath(model.architecture(), item.key()),
                        "missing from the file");
 }
