@@ -37,9 +37,8 @@ public:
 
   const std::string &source() const { return m_source; }
 
-  struct Parsed; // the syntax tree, defined in chat_template.cpp
-
 private:
+  struct Parsed; // the syntax tree, defined in chat_template.cpp
   std::string m_source;
   std::shared_ptr<const Parsed> m_parsed;
 };
