@@ -3,6 +3,7 @@
 
 #include "core/io/input_error.h"
 #include "core/text/hf_tokenizer.h"
+#include "core/text/sentencepiece_tokenizer.h"
 
 namespace preflab::core {
 
@@ -40,7 +41,10 @@ std::shared_ptr<Tokenizer> tokenizerFromDescription(const nlohmann::json &descri
   const std::string type = description.value("type", "");
   if (type == "byte")
     return std::make_shared<ByteTokenizer>();
-  throw InputError({}, 0, "type", "unknown tokenizer type '" + type + "' (known: byte, or a tokenizer.json)");
+  if (type == "sentencepiece")
+    return std::make_shared<SentencePieceTokenizer>(description);
+  throw InputError({}, 0, "type",
+                   "unknown tokenizer type '" + type + "' (known: byte, sentencepiece, or a tokenizer.json)");
 }
 
 std::vector<std::string> tokenPieces(const Tokenizer &tokenizer, const std::vector<std::int64_t> &ids) {

@@ -6,6 +6,7 @@
 #include "core/io/input_error.h"
 #include "core/io/json_file.h"
 #include "core/text/hf_tokenizer.h"
+#include "core/text/sentencepiece_tokenizer.h"
 
 #include <filesystem>
 #include <sstream>
@@ -60,6 +61,30 @@ SpecialTokenNames namesBeside(const fs::path &dir) {
       names.chatTemplate = chatTemplateOf(config["chat_template"], path);
   }
   return names;
+}
+
+// tokenizer_config.json's flags for a tokenizer.model; the names as for a tokenizer.json.
+SentencePieceOptions sentencePieceOptionsBeside(const fs::path &dir) {
+  const auto names = namesBeside(dir);
+  SentencePieceOptions options;
+  options.eosToken = names.eos;
+  options.bosToken = names.bos;
+  options.chatTemplate = names.chatTemplate;
+  const auto path = (dir / "tokenizer_config.json").string();
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec))
+    return options;
+  const auto config = readJsonObjectFile(path);
+  auto flag = [&](const char *key, bool &out) {
+    if (!config.contains(key) || config[key].is_null())
+      return;
+    if (!config[key].is_boolean())
+      throw InputError(path, 0, key, std::string("must be true or false, got ") + config[key].type_name());
+    out = config[key].get<bool>();
+  };
+  flag("add_bos_token", options.addBosToken);
+  flag("add_eos_token", options.addEosToken);
+  return options;
 }
 
 std::shared_ptr<Tokenizer> hfTokenizer(const std::string &file, nlohmann::json description,
@@ -121,6 +146,25 @@ std::shared_ptr<Tokenizer> vocabAndMerges(const fs::path &dir) {
   return hfTokenizer(vocabPath, description, names);
 }
 
+// tokenizer.model as it came, and the flags LlamaTokenizer reads from tokenizer_config.json.
+std::string writeSentencePieceFiles(const SentencePieceTokenizer &tokenizer, const fs::path &root,
+                                    std::int64_t modelMaxLength) {
+  writeFileAtomic((root / "tokenizer.model").string(), tokenizer.modelBytes());
+  nlohmann::json config = {{"eos_token", tokenizer.idToToken(tokenizer.eosId()).value_or("")},
+                           {"add_bos_token", tokenizer.options().addBosToken},
+                           {"add_eos_token", tokenizer.options().addEosToken},
+                           {"model_max_length", modelMaxLength}};
+  if (const auto bos = tokenizer.bosId())
+    config["bos_token"] = tokenizer.idToToken(*bos).value_or("");
+  if (const auto chat = tokenizer.chatTemplate(); !chat.empty())
+    config["chat_template"] = chat;
+  writeFileAtomic((root / "tokenizer_config.json").string(), config.dump(2) + "\n");
+  std::error_code ec;
+  fs::remove(root / "tokenizer.json", ec); // loadTokenizer(dir) would read it first
+  fs::remove(root / "preflab_tokenizer.json", ec);
+  return "tokenizer.model";
+}
+
 } // namespace
 
 std::shared_ptr<Tokenizer> loadTokenizer(const std::string &path) {
@@ -140,11 +184,7 @@ std::shared_ptr<Tokenizer> loadTokenizer(const std::string &path) {
   if (!fs::exists(p, ec))
     throw InputError(path, 0, {}, "tokenizer not found");
   if (p.extension() == ".model")
-    throw InputError(
-        path, 0, {},
-        "SentencePiece tokenizer.model files are not supported yet (Debian's libsentencepiece carries "
-        "its own copy of protobuf, which clashes with LibTorch's in one process); use the model's "
-        "tokenizer.json, which Hugging Face folders ship beside it");
+    return SentencePieceTokenizer::fromFile(path, sentencePieceOptionsBeside(p.parent_path()));
   const auto description = readJsonObjectFile(path);
   if (!(description.contains("model") && description["model"].is_object())) // PrefLab's own description
     try {
@@ -157,8 +197,10 @@ std::shared_ptr<Tokenizer> loadTokenizer(const std::string &path) {
 
 std::string writeTokenizerFiles(const Tokenizer &tokenizer, const std::string &dir,
                                 std::int64_t modelMaxLength) {
-  const auto description = tokenizer.describe();
   const fs::path root(dir);
+  if (const auto *sp = dynamic_cast<const SentencePieceTokenizer *>(&tokenizer))
+    return writeSentencePieceFiles(*sp, root, modelMaxLength);
+  const auto description = tokenizer.describe();
   if (!(description.contains("model") && description["model"].is_object())) {
     writeFileAtomic((root / "preflab_tokenizer.json").string(), description.dump(2) + "\n");
     return "preflab_tokenizer.json";

@@ -126,7 +126,7 @@ bool applyMutation(const std::string &m, const QString &dir) {
   else if (m == "config garbage")
     std::ofstream(root / "config.json") << "{\"n_layer\": 2,";
   else if (m == "tokenizer type")
-    writeJson(root / "preflab_tokenizer.json", {{"type", "sentencepiece"}});
+    writeJson(root / "preflab_tokenizer.json", {{"type", "wordpiece"}});
   else
     return false;
   return true;
