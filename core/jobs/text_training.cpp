@@ -11,6 +11,7 @@
 #include "core/text/gpt.h"
 #include "core/text/lora.h"
 #include "core/text/model_store.h"
+#include "core/train/config_checks.h"
 #include "core/train/preference_trainer.h"
 #include "core/train/reference_logps.h"
 
@@ -54,8 +55,8 @@ TextPreferenceData readData(const std::string &path, const TextTrainConfig &conf
     for (std::size_t i = 0; i < identical.size() && i < 10; ++i)
       lines += (i ? ", " : "") + std::to_string(identical[i]);
     message(cb, path + ": dropped " + std::to_string(identical.size()) +
-                    " pair(s) whose chosen and rejected are identical (no preference signal), line(s) " + lines +
-                    (identical.size() > 10 ? ", ..." : ""));
+                    " pair(s) whose chosen and rejected are identical (no preference signal), line(s) " +
+                    lines + (identical.size() > 10 ? ", ..." : ""));
     if (data.pairs.empty())
       throw InputError(path, 0, {}, "every pair has identical chosen and rejected: nothing to learn from");
   }
@@ -69,6 +70,11 @@ void loadFromFiles(const TextTrainConfig &config, const TrainerCallbacks &cb, In
     in.eval = readData(config.evalFile, config, cb);
   if (!config.modelNameOrPath.empty()) {
     in.policy = loadModelFolder(config.modelNameOrPath, &in.tokenizer);
+    if (config.maxLength > in.policy->blockSize())
+      throw InputError({}, 0, "max_length",
+                       "is " + std::to_string(config.maxLength) + ", more than the " +
+                           std::to_string(in.policy->blockSize()) + " positions of " +
+                           config.modelNameOrPath);
   } else {
     torch::manual_seed(config.seed);
     GptConfig shape = config.model;

@@ -5,6 +5,8 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
+
 namespace preflab::core {
 
 ResponseScores scoreResponses(const CausalLm &model, const std::vector<const TokenIds *> &prompts,
@@ -14,8 +16,13 @@ ResponseScores scoreResponses(const CausalLm &model, const std::vector<const Tok
   model->eval();
   ResponseScores out;
   const auto device = model->device();
-  for (std::size_t start = 0; start < prompts.size(); start += std::size_t(o.batchSize)) {
-    const auto end = std::min(prompts.size(), start + std::size_t(o.batchSize));
+  // The logits and their log-softmax (2 x rows x max_length x vocabulary floats) dominate: with a
+  // real vocabulary (Qwen3's 151,669 ids) a batch of 64 rows would need tens of GiB, so fewer
+  // rows go through at once. The sums do not depend on how rows are grouped.
+  const double rowBytes = 2.0 * 4.0 * double(o.maxLength) * double(model->vocabSize());
+  const auto rows = std::size_t(std::clamp<double>(double(kScoringBytes) / rowBytes, 1.0, double(o.batchSize)));
+  for (std::size_t start = 0; start < prompts.size(); start += rows) {
+    const auto end = std::min(prompts.size(), start + rows);
     std::vector<TokenIds> ps, rs;
     for (auto i = start; i < end; ++i) {
       ps.push_back(*prompts[i]);

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <sstream>
 #include <type_traits>
 
@@ -155,23 +156,30 @@ void TextTrainConfig::validate() const {
   checkObjectiveParams(info, lossParams());
   require(task.empty() || task == "sentiment", "task", "unknown task '" + task + "' (known: sentiment)");
   require(!task.empty() || !trainFile.empty(), "train_file", "required when no task is set");
-  require(task.empty() || (trainFile.empty() && evalFile.empty()), trainFile.empty() ? "eval_file" : "train_file",
+  require(task.empty() || (trainFile.empty() && evalFile.empty()),
+          trainFile.empty() ? "eval_file" : "train_file",
           "is not read by task: " + task + " (it makes its own pairs); remove one of the two");
   checkAdamW({learningRate, weightDecay, adamBeta1, adamBeta2, adamEpsilon, maxGradNorm, warmupSteps});
   checkCount("per_device_train_batch_size", perDeviceTrainBatchSize, 1);
   checkCount("per_device_eval_batch_size", perDeviceEvalBatchSize, 1);
   checkCount("gradient_accumulation_steps", gradientAccumulationSteps, 1);
   // Logits (and their log-softmax and gradient) dominate a micro-batch: chosen and rejected rows.
-  const double rowBytes = double(maxLength) * double(model.vocabSize + 8 * model.nEmbd * model.nLayer) * 4.0 * 3.0;
-  checkFitsInMemory("per_device_train_batch_size", perDeviceTrainBatchSize, 2.0 * double(perDeviceTrainBatchSize) * rowBytes);
-  checkFitsInMemory("per_device_eval_batch_size", perDeviceEvalBatchSize, 2.0 * double(perDeviceEvalBatchSize) * rowBytes / 3.0);
+  const double rowBytes =
+      double(maxLength) * double(model.vocabSize + 8 * model.nEmbd * model.nLayer) * 4.0 * 3.0;
+  checkFitsInMemory("per_device_train_batch_size", perDeviceTrainBatchSize,
+                    2.0 * double(perDeviceTrainBatchSize) * rowBytes);
+  checkFitsInMemory("per_device_eval_batch_size", perDeviceEvalBatchSize,
+                    2.0 * double(perDeviceEvalBatchSize) * rowBytes / 3.0);
   require(maxSteps == -1 || maxSteps > 0, "max_steps",
           "is " + std::to_string(maxSteps) + ", must be > 0, or -1 to train num_train_epochs passes");
   require(maxSteps > 0 || numTrainEpochs > 0, "num_train_epochs", "must be > 0 when max_steps is -1");
   require(saveSteps >= 0, "save_steps", "must be >= 0 (0: only at the end)");
   require(saveTotalLimit >= 0, "save_total_limit", "must be >= 0 (0: keep all)");
   require(evalSteps >= 0, "eval_steps", "must be >= 0 (0: only at the end)");
-  require(maxLength >= 2 && maxLength <= model.blockSize, "max_length",
+  // A model folder's own length limit is checked once it is loaded (executeTextRun).
+  const std::int64_t longest =
+      modelNameOrPath.empty() ? model.blockSize : std::numeric_limits<std::int64_t>::max();
+  require(maxLength >= 2 && maxLength <= longest, "max_length",
           "is " + std::to_string(maxLength) + ", must be in 2.." + std::to_string(model.blockSize) +
               " (model.block_size: the longest prompt + response the model accepts)");
   require(maxPromptLength >= 1 && maxPromptLength < maxLength, "max_prompt_length",

@@ -11,6 +11,8 @@
 
 namespace preflab::core {
 
+class ChatTemplate;
+
 using TokenIds = std::vector<std::int64_t>;
 
 struct TokenizedPair {
@@ -35,8 +37,25 @@ struct TokenizedData {
   bool hasReference() const; // every row carries reference log-probs
 };
 
-// Tokenizes pairs (and, with `asUnpaired`, splits each pair into a desirable chosen and an
-// undesirable rejected completion, as KTO trains on them). Unpaired input stays unpaired.
+// Tokenizes pairs as TRL's DPO trainer does: prompt and answers separately, without special
+// tokens, the tokenizer's BOS before the prompt (withBos) and EOS after each answer. A
+// conversational pair is rendered with the tokenizer's chat template when it has one
+// (renderWithChatTemplate). With `asUnpaired` each pair splits into a desirable chosen and an
+// undesirable rejected completion, as KTO trains on them. Unpaired input stays unpaired.
+// Throws InputError naming the pair's line when its template cannot render it.
 TokenizedData tokenizeData(const TextPreferenceData &data, const Tokenizer &tokenizer, bool asUnpaired);
+
+// A conversational pair's prompt, chosen and rejected texts as TRL's DPO trainer renders them with
+// a chat template: the prompt messages with the generation prompt when the last is the user's (cut
+// after it, transformers' continue_final_message, when it is the assistant's), each answer as what
+// prompt + answer renders after the part it shares with the prompt. `specialTokens` joins the
+// template's context (bos_token, eos_token: chatTemplateTokens). A pair without messages is
+// returned as it is. Throws InputError naming the pair's line.
+TextPair renderWithChatTemplate(const TextPair &pair, const ChatTemplate &chatTemplate,
+                                const nlohmann::json &specialTokens);
+
+// The names of the tokenizer's BOS and EOS, as transformers hands them to a chat template
+// ({"bos_token": ..., "eos_token": ...}; a token the tokenizer lacks is left out).
+nlohmann::json chatTemplateTokens(const Tokenizer &tokenizer);
 
 } // namespace preflab::core

@@ -12,6 +12,7 @@
 
 #include <torch/torch.h>
 
+#include "tests/core/test_files.h"
 #include "tests/test_main.h"
 
 #include <QtTest/QtTest>
@@ -22,18 +23,16 @@
 namespace preflab_tests {
 
 using namespace preflab::core;
+using preflab::test::inputErrorOf;
+using preflab::test::readJsonFile;
 namespace fs = std::filesystem;
 
 namespace {
 
 const std::string kDir = PREFLAB_TEST_DATA_DIR "/hf_llama";
 
-nlohmann::json readJson(const fs::path &path) {
-  return nlohmann::json::parse(std::ifstream(path));
-}
-
 torch::Tensor referenceLogits(const std::string &name, torch::Tensor *ids) {
-  const auto j = readJson(kDir + "/" + name + "/logits.json");
+  const auto j = readJsonFile(kDir + "/" + name + "/logits.json");
   std::vector<std::int64_t> flat;
   for (const auto &row : j["input_ids"])
     for (const auto &id : row)
@@ -56,15 +55,6 @@ fs::path copyCase(const QTemporaryDir &tmp, const std::string &name) {
   const fs::path to = fs::path(tmp.path().toStdString()) / name;
   fs::copy(kDir + "/" + name, to, fs::copy_options::recursive);
   return to;
-}
-
-std::string errorOf(const std::function<void()> &f) {
-  try {
-    f();
-  } catch (const InputError &e) {
-    return e.what();
-  }
-  return {};
 }
 
 } // namespace
@@ -101,7 +91,7 @@ private Q_SLOTS:
     QVERIFY2(cached < 1e-4, ("cached decoding differs by " + std::to_string(cached)).c_str());
     // Through the model registry, as the CLI and the app open folders.
     QCOMPARE(loadModelFolder(kDir + "/" + name.toStdString())->architecture(),
-             readJson(kDir + "/" + name.toStdString() + "/config.json")["model_type"].get<std::string>());
+             readJsonFile(kDir + "/" + name.toStdString() + "/config.json")["model_type"].get<std::string>());
   }
 
   // Export writes the model_type's own config.json, the file's dtype and Hugging Face's names,
@@ -124,12 +114,12 @@ private Q_SLOTS:
     QTemporaryDir tmp;
     torch::Tensor ids;
     referenceLogits(name.toStdString(), &ids);
-    const auto source = readJson(kDir + "/" + name.toStdString() + "/config.json");
+    const auto source = readJsonFile(kDir + "/" + name.toStdString() + "/config.json");
     auto model = importHfLlama(kDir + "/" + name.toStdString(), nullptr);
     model->eval();
     const auto out = tmp.filePath("out").toStdString();
     model->exportHuggingFace(ByteTokenizer(), out);
-    const auto written = readJson(out + "/config.json");
+    const auto written = readJsonFile(out + "/config.json");
     for (const char *key : {"model_type", "hidden_size", "num_key_value_heads", "rope_theta",
                             "tie_word_embeddings", "rope_scaling", "torch_dtype"})
       QVERIFY2(written.value(key, nlohmann::json()) == source.value(key, nlohmann::json()), key);
@@ -178,7 +168,7 @@ private Q_SLOTS:
     // A model with fewer ids than the tokenizer has.
     c.vocabSize = 1000;
     makeLlama(c)->exportHuggingFace(tokenizer, dir);
-    QVERIFY(errorOf([&] { importHfLlama(dir, &loaded); }).find("more than the model's 1000") !=
+    QVERIFY(inputErrorOf([&] { importHfLlama(dir, &loaded); }).find("more than the model's 1000") !=
             std::string::npos);
   }
 
@@ -205,12 +195,12 @@ private Q_SLOTS:
     QFETCH(QString, expected);
     QTemporaryDir tmp;
     const auto dir = copyCase(tmp, "qwen3");
-    auto config = readJson(dir / "config.json");
+    auto config = readJsonFile(dir / "config.json");
     const auto text = edit.toStdString();
     const auto eq = text.find('=');
     config[text.substr(0, eq)] = nlohmann::json::parse(text.substr(eq + 1));
     writeFileAtomic((dir / "config.json").string(), config.dump());
-    const auto what = errorOf([&] { importHfLlama(dir.string(), nullptr); });
+    const auto what = inputErrorOf([&] { importHfLlama(dir.string(), nullptr); });
     QVERIFY2(what.find(expected.toStdString()) != std::string::npos, what.c_str());
   }
 
@@ -223,7 +213,7 @@ private Q_SLOTS:
   void parameterShapesMatchTheModule() {
     QFETCH(QString, name);
     const auto config =
-        llamaConfigFromHf(readJson(kDir + "/" + name.toStdString() + "/config.json"), "config.json");
+        llamaConfigFromHf(readJsonFile(kDir + "/" + name.toStdString() + "/config.json"), "config.json");
     const auto model = makeLlama(config);
     const auto params = model->named_parameters();
     const auto shapes = llamaParameterShapes(config);
@@ -243,19 +233,19 @@ private Q_SLOTS:
     auto tensors = readSafetensors((dir / "model.safetensors").string());
     tensors["model.layers.0.self_attn.extra.weight"] = torch::zeros({2});
     writeSafetensors((dir / "model.safetensors").string(), tensors);
-    QVERIFY(errorOf([&] {
+    QVERIFY(inputErrorOf([&] {
               importHfLlama(dir.string(), nullptr);
             }).find("'model.layers.0.self_attn.extra.weight': unexpected tensor") != std::string::npos);
     tensors.erase("model.layers.0.self_attn.extra.weight");
     tensors.erase("model.layers.1.self_attn.k_norm.weight");
     writeSafetensors((dir / "model.safetensors").string(), tensors);
-    QVERIFY(errorOf([&] {
+    QVERIFY(inputErrorOf([&] {
               importHfLlama(dir.string(), nullptr);
             }).find("'model.layers.1.self_attn.k_norm.weight': tensor missing") != std::string::npos);
     // A sharded folder whose index names a shard that is not there.
     const auto sharded = copyCase(tmp, "llama");
     fs::remove(sharded / "model-00002-of-00002.safetensors");
-    QVERIFY(errorOf([&] {
+    QVERIFY(inputErrorOf([&] {
               importHfLlama(sharded.string(), nullptr);
             }).find("model-00002-of-00002.safetensors") != std::string::npos);
   }

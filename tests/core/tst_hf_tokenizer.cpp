@@ -6,6 +6,7 @@
 #include "core/text/hf_tokenizer.h"
 #include "core/text/tokenizer_files.h"
 
+#include "tests/core/test_files.h"
 #include "tests/test_main.h"
 
 #include <QtTest/QtTest>
@@ -16,6 +17,8 @@
 namespace preflab_tests {
 
 using namespace preflab::core;
+using preflab::test::inputErrorOf;
+using preflab::test::nonEmptyLines;
 
 namespace {
 
@@ -41,24 +44,6 @@ nlohmann::json tokenizerJson(const std::string &name) {
   return baseFile(name);
 }
 
-std::vector<std::string> lines(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  std::vector<std::string> out;
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty())
-      out.push_back(line);
-  return out;
-}
-
-std::string errorOf(const std::function<void()> &f) {
-  try {
-    f();
-  } catch (const InputError &e) {
-    return e.what();
-  }
-  return {};
-}
-
 } // namespace
 
 class TestHfTokenizer : public QObject {
@@ -77,8 +62,8 @@ private Q_SLOTS:
   void matchesHuggingFaceIds() {
     QFETCH(QString, name);
     const HfTokenizer tokenizer(tokenizerJson(name.toStdString()));
-    const auto texts = lines(kDir + "/texts.jsonl");
-    const auto reference = lines(kDir + "/" + name.toStdString() + ".reference.jsonl");
+    const auto texts = nonEmptyLines(kDir + "/texts.jsonl");
+    const auto reference = nonEmptyLines(kDir + "/" + name.toStdString() + ".reference.jsonl");
     QCOMPARE(reference.size(), texts.size());
     QVERIFY(texts.size() >= 50);
     for (std::size_t i = 0; i < texts.size(); ++i) {
@@ -108,8 +93,8 @@ private Q_SLOTS:
     const auto tokenizer = loadTokenizer(dir);
     QCOMPARE(tokenizer->eosId(), std::int64_t(50256));
     QCOMPARE(tokenizer->vocabSize(), std::int64_t(50257));
-    const auto texts = lines(kDir + "/texts.jsonl");
-    const auto reference = lines(kDir + "/gpt2.reference.jsonl");
+    const auto texts = nonEmptyLines(kDir + "/texts.jsonl");
+    const auto reference = nonEmptyLines(kDir + "/gpt2.reference.jsonl");
     for (std::size_t i = 0; i < texts.size(); ++i)
       QVERIFY2(
           nlohmann::json(tokenizer->encode(nlohmann::json::parse(texts[i])["text"].get<std::string>())) ==
@@ -168,26 +153,26 @@ private Q_SLOTS:
     auto j = tokenizerJson("mistral");
     j.update(nlohmann::json::parse(patch.toStdString()));
     writeFileAtomic(file, j.dump());
-    const auto what = errorOf([&] { loadTokenizer(file); });
+    const auto what = inputErrorOf([&] { loadTokenizer(file); });
     QVERIFY2(what.find(file) == 0 && what.find(expected.toStdString()) != std::string::npos, what.c_str());
   }
 
   void mergeOutsideTheVocabulary() {
     auto j = tokenizerJson("mistral");
     j["model"]["merges"].push_back("zzqq xxyy");
-    const auto what = errorOf([&] { HfTokenizer t(j); });
+    const auto what = inputErrorOf([&] { HfTokenizer t(j); });
     QVERIFY2(what.find("key 'model': merge 58980 ('zzqq' 'xxyy')") != std::string::npos, what.c_str());
   }
 
   void filesThatAreNoTokenizer() {
     QTemporaryDir tmp;
     const auto dir = tmp.path().toStdString();
-    QVERIFY(errorOf([&] { loadTokenizer(dir); }).find("no tokenizer here") != std::string::npos);
+    QVERIFY(inputErrorOf([&] { loadTokenizer(dir); }).find("no tokenizer here") != std::string::npos);
     writeFileAtomic(dir + "/tokenizer.json", "{\"model\": ");
-    QVERIFY(errorOf([&] { loadTokenizer(dir); }).find(dir + "/tokenizer.json: invalid JSON") == 0);
+    QVERIFY(inputErrorOf([&] { loadTokenizer(dir); }).find(dir + "/tokenizer.json: invalid JSON") == 0);
     writeFileAtomic(dir + "/t.model", "not protobuf");
-    QVERIFY(errorOf([&] { loadTokenizer(dir + "/t.model"); }).find("SentencePiece") != std::string::npos);
-    QVERIFY(errorOf([&] { loadTokenizer(dir + "/missing.json"); }).find("not found") != std::string::npos);
+    QVERIFY(inputErrorOf([&] { loadTokenizer(dir + "/t.model"); }).find("SentencePiece") != std::string::npos);
+    QVERIFY(inputErrorOf([&] { loadTokenizer(dir + "/missing.json"); }).find("not found") != std::string::npos);
   }
 
   // Per-token text for Compare: joined, the pieces are the decoded text, and a SentencePiece-style

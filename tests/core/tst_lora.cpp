@@ -14,6 +14,7 @@
 #include "core/train/run_folder.h"
 #include "core/train/text_train_config.h"
 
+#include "tests/core/test_files.h"
 #include "tests/test_main.h"
 
 #include <QtTest/QtTest>
@@ -26,19 +27,16 @@
 namespace preflab_tests {
 
 using namespace preflab::core;
+using preflab::test::inputErrorOf;
+using preflab::test::readJsonFile;
 namespace fs = std::filesystem;
 
 namespace {
 
 const std::string kDir = PREFLAB_TEST_DATA_DIR "/hf_llama";
 
-nlohmann::json jsonFile(const fs::path &path) {
-  std::ifstream in(path);
-  return nlohmann::json::parse(in);
-}
-
 torch::Tensor idsAndLogits(const std::string &name, torch::Tensor *logits) {
-  const auto j = jsonFile(kDir + "/" + name + "/logits.json");
+  const auto j = readJsonFile(kDir + "/" + name + "/logits.json");
   std::vector<std::int64_t> flat;
   for (const auto &row : j["input_ids"])
     for (const auto &v : row)
@@ -57,15 +55,6 @@ double maxDiff(const torch::Tensor &a, const torch::Tensor &b) {
   return (a.to(torch::kFloat64) - b.to(torch::kFloat64)).abs().max().item<double>();
 }
 
-std::string errorOf(const std::function<void()> &f) {
-  try {
-    f();
-  } catch (const InputError &e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
 // A copy of lora-qwen3 beside a copy of its base, so that the relative base path still holds.
 fs::path adapterCopy(const QTemporaryDir &tmp) {
   const fs::path root(tmp.path().toStdString());
@@ -75,7 +64,7 @@ fs::path adapterCopy(const QTemporaryDir &tmp) {
 }
 
 void editConfig(const fs::path &adapter, const std::function<void(nlohmann::json &)> &edit) {
-  auto config = jsonFile(adapter / "adapter_config.json");
+  auto config = readJsonFile(adapter / "adapter_config.json");
   edit(config);
   writeFileAtomic((adapter / "adapter_config.json").string(), config.dump(2));
 }
@@ -184,7 +173,7 @@ private Q_SLOTS:
     const auto tensors = readSafetensors(dir + "/adapter_model.safetensors");
     QCOMPARE(tensors.size(), std::size_t(8));
     QVERIFY(tensors.count("base_model.model.model.layers.1.self_attn.o_proj.lora_B.weight"));
-    const auto config = jsonFile(dir + "/adapter_config.json");
+    const auto config = readJsonFile(dir + "/adapter_config.json");
     QCOMPARE(config["r"].get<int>(), 2);
     QCOMPARE(config["target_modules"], nlohmann::json({"o_proj", "q_proj"}));
     const auto back = loadModelFolder(dir);
@@ -201,43 +190,43 @@ private Q_SLOTS:
     const auto adapter = adapterCopy(tmp);
     const auto dir = adapter.string();
     editConfig(adapter, [](nlohmann::json &c) { c["use_dora"] = true; });
-    QVERIFY(errorOf([&] { loadModelFolder(dir); }).find("key 'use_dora'") != std::string::npos);
+    QVERIFY(inputErrorOf([&] { loadModelFolder(dir); }).find("key 'use_dora'") != std::string::npos);
     editConfig(adapter, [](nlohmann::json &c) {
       c["use_dora"] = false;
       c["modules_to_save"] = {"lm_head"};
     });
-    QVERIFY(errorOf([&] { loadModelFolder(dir); }).find("key 'modules_to_save'") != std::string::npos);
+    QVERIFY(inputErrorOf([&] { loadModelFolder(dir); }).find("key 'modules_to_save'") != std::string::npos);
     editConfig(adapter, [](nlohmann::json &c) {
       c["modules_to_save"] = nullptr;
       c["some_future_feature"] = {{"on", true}};
     });
-    QVERIFY(errorOf([&] { loadModelFolder(dir); }).find("key 'some_future_feature'") != std::string::npos);
+    QVERIFY(inputErrorOf([&] { loadModelFolder(dir); }).find("key 'some_future_feature'") != std::string::npos);
     editConfig(adapter, [](nlohmann::json &c) {
       c.erase("some_future_feature");
       c["target_modules"] = {"q_proj", "gate_projj"};
     });
-    const auto unknown = errorOf([&] { loadModelFolder(dir); });
+    const auto unknown = inputErrorOf([&] { loadModelFolder(dir); });
     QVERIFY2(unknown.find("'gate_projj' matches no linear projection") != std::string::npos, unknown.c_str());
     editConfig(adapter, [](nlohmann::json &c) {
       c["target_modules"] = {"q_proj", "v_proj"}; // the file also holds down_proj's factors
     });
-    const auto extra = errorOf([&] { loadModelFolder(dir); });
+    const auto extra = inputErrorOf([&] { loadModelFolder(dir); });
     QVERIFY2(extra.find("down_proj.lora_A.weight") != std::string::npos, extra.c_str());
     editConfig(adapter, [](nlohmann::json &c) {
       c["target_modules"] = {"q_proj", "v_proj", "down_proj"};
       c["r"] = 8;
     });
-    const auto shape = errorOf([&] { loadModelFolder(dir); });
+    const auto shape = inputErrorOf([&] { loadModelFolder(dir); });
     QVERIFY2(shape.find("does not match the model's") != std::string::npos, shape.c_str());
     editConfig(adapter, [](nlohmann::json &c) {
       c["r"] = 4;
       c["base_model_name_or_path"] = "Qwen/Qwen3-0.6B";
     });
-    const auto base = errorOf([&] { loadModelFolder(dir); });
+    const auto base = inputErrorOf([&] { loadModelFolder(dir); });
     QVERIFY2(base.find("key 'base_model_name_or_path'") != std::string::npos, base.c_str());
     editConfig(adapter, [](nlohmann::json &c) { c["base_model_name_or_path"] = "../qwen3"; });
     fs::rename(adapter / "adapter_model.safetensors", adapter / "adapter_model.bin");
-    QVERIFY(errorOf([&] { loadModelFolder(dir); }).find("safetensors") != std::string::npos);
+    QVERIFY(inputErrorOf([&] { loadModelFolder(dir); }).find("safetensors") != std::string::npos);
     fs::rename(adapter / "adapter_model.bin", adapter / "adapter_model.safetensors");
     QVERIFY(loraSettingsOf(*loadModelFolder(dir)).has_value()); // repaired, it loads
   }
@@ -286,7 +275,7 @@ private Q_SLOTS:
     const auto hf = c.outputDir + "/hf";
     QVERIFY(fs::exists(hf + "/adapter_config.json"));
     QVERIFY(!fs::exists(hf + "/model.safetensors"));
-    QCOMPARE(jsonFile(hf + "/adapter_config.json")["base_model_name_or_path"].get<std::string>(),
+    QCOMPARE(readJsonFile(hf + "/adapter_config.json")["base_model_name_or_path"].get<std::string>(),
              fs::absolute(baseDir).lexically_normal().string());
     const auto tuned = loadModelFolder(hf);
     tuned->eval();
@@ -325,7 +314,7 @@ private Q_SLOTS:
     QCOMPARE(c.loraR, std::int64_t(8));
     QCOMPARE(c.loraTargetModules, std::string("q_proj,k_proj"));
     QVERIFY(toYaml(c).find("lora_target_modules: q_proj,k_proj") != std::string::npos);
-    QVERIFY(errorOf([] {
+    QVERIFY(inputErrorOf([] {
               textTrainConfigFromYaml("lora_r: 0\ntrain_file: x\n", "t").validate();
             }).find("lora_r") != std::string::npos);
   }
