@@ -20,7 +20,8 @@ ResponseScores scoreResponses(const CausalLm &model, const std::vector<const Tok
   // real vocabulary (Qwen3's 151,669 ids) a batch of 64 rows would need tens of GiB, so fewer
   // rows go through at once. The sums do not depend on how rows are grouped.
   const double rowBytes = 2.0 * 4.0 * double(o.maxLength) * double(model->vocabSize());
-  const auto rows = std::size_t(std::clamp<double>(double(kScoringBytes) / rowBytes, 1.0, double(o.batchSize)));
+  const auto rows =
+      std::size_t(std::clamp<double>(double(kScoringBytes) / rowBytes, 1.0, double(o.batchSize)));
   for (std::size_t start = 0; start < prompts.size(); start += rows) {
     const auto end = std::min(prompts.size(), start + rows);
     std::vector<TokenIds> ps, rs;

@@ -17,7 +17,7 @@ inline constexpr std::int64_t kScoringBytes = std::int64_t(1) << 30;
 struct ScoringOptions {
   std::int64_t maxLength = 96;
   std::int64_t maxPromptLength = 32;
-  std::int64_t batchSize = 64; // at most; fewer when the logits would pass kScoringBytes
+  std::int64_t batchSize = 64;                   // at most; fewer when the logits would pass kScoringBytes
   std::function<void(double fraction)> progress; // after each batch, when set (long stages)
   double temperature = 1.0; // score the tempered distribution a sampler at this temperature draws from
 };

@@ -171,8 +171,10 @@ private Q_SLOTS:
     writeFileAtomic(dir + "/tokenizer.json", "{\"model\": ");
     QVERIFY(inputErrorOf([&] { loadTokenizer(dir); }).find(dir + "/tokenizer.json: invalid JSON") == 0);
     writeFileAtomic(dir + "/t.model", "not protobuf");
-    QVERIFY(inputErrorOf([&] { loadTokenizer(dir + "/t.model"); }).find("SentencePiece") != std::string::npos);
-    QVERIFY(inputErrorOf([&] { loadTokenizer(dir + "/missing.json"); }).find("not found") != std::string::npos);
+    QVERIFY(inputErrorOf([&] { loadTokenizer(dir + "/t.model"); }).find("SentencePiece") !=
+            std::string::npos);
+    QVERIFY(inputErrorOf([&] { loadTokenizer(dir + "/missing.json"); }).find("not found") !=
+            std::string::npos);
   }
 
   // Per-token text for Compare: joined, the pieces are the decoded text, and a SentencePiece-style

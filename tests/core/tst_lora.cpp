@@ -200,7 +200,8 @@ private Q_SLOTS:
       c["modules_to_save"] = nullptr;
       c["some_future_feature"] = {{"on", true}};
     });
-    QVERIFY(inputErrorOf([&] { loadModelFolder(dir); }).find("key 'some_future_feature'") != std::string::npos);
+    QVERIFY(inputErrorOf([&] { loadModelFolder(dir); }).find("key 'some_future_feature'") !=
+            std::string::npos);
     editConfig(adapter, [](nlohmann::json &c) {
       c.erase("some_future_feature");
       c["target_modules"] = {"q_proj", "gate_projj"};
