@@ -5,6 +5,7 @@
 #pragma once
 
 #include "core/text/causal_lm.h"
+#include "core/text/lora_config.h"
 
 #include <torch/nn/modules/linear.h>
 
@@ -14,27 +15,9 @@
 
 namespace preflab::core {
 
-struct LoraSettings {
-  std::int64_t rank = 16; // PEFT's r
-  double alpha = 32.0;    // lora_alpha: the update is scaled by alpha / r (alpha / sqrt(r) with rsLoRA)
-  double dropout = 0.05;  // on the adapter's input while training
-  bool rslora = false;    // use_rslora
-  // Projections to adapt: names matched against the last part of a module path ("q_proj"), or
-  // whole paths ending in the name, as PEFT matches a list. Empty: defaultLoraTargets().
-  std::vector<std::string> targetModules;
-  std::string targetRegex; // PEFT's target_modules given as one string: a regex the full path must match
-
-  double scale() const;
-};
-
 // shapeJson(), plus "lora": {r, lora_alpha, lora_dropout, use_rslora, target_modules} when the
 // model has adapters: what a checkpoint's trainer_state.json records to rebuild the model.
 nlohmann::json modelIdentity(const CausalLmImpl &model);
-// The "lora" entry of a modelIdentity (throws InputError naming `file` when malformed).
-LoraSettings loraSettingsFromJson(const nlohmann::json &lora, const std::string &file);
-
-// PEFT's defaults per architecture: q_proj and v_proj for the Llama family, c_attn for GPT-2.
-std::vector<std::string> defaultLoraTargets(const std::string &architecture);
 
 // Adds lora_A (rank × in, Kaiming-uniform as PEFT initialises it, from `seed`) and lora_B
 // (out × rank, zeros) beside the weight of every linear projection that `settings` selects, and
@@ -77,15 +60,6 @@ CausalLm mergedCopy(const CausalLm &model);
 // adapters.
 void saveLoraAdapter(const CausalLmImpl &model, const Tokenizer &tokenizer, const std::string &baseModel,
                      const std::string &dir);
-
-// Whether `dir` holds a PEFT adapter (adapter_config.json).
-bool isLoraAdapterFolder(const std::string &dir);
-
-// Reads dir/adapter_config.json. Refuses, naming the key, what PrefLab does not apply: another
-// peft_type, DoRA, bias training, modules_to_save, per-layer rank or alpha patterns, layer
-// selection, and any unknown key with a value set. Returns the settings and the base model path
-// (resolved against the adapter folder when relative).
-LoraSettings readLoraAdapterConfig(const std::string &dir, std::string *baseModel = nullptr);
 
 // Attaches the adapter of `dir` to `model` and loads its weights (adapter_model.safetensors),
 // checking every name and shape. Throws InputError naming the file and tensor.
