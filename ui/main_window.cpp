@@ -11,6 +11,7 @@
 #include "ui/diagnostics/diagnostics_panel.h"
 #include "ui/images/image_samples_view.h"
 #include "ui/pairs/pairs_inspector.h"
+#include "ui/runs/models_panel.h"
 #include "ui/runs/run_browser.h"
 #include "ui/runs/run_series_store.h"
 #include "ui/training/new_run_dialog.h"
@@ -127,9 +128,7 @@ void MainWindow::buildDocks() {
   m_datasets = new QListWidget;
   m_datasets->setToolTip(tr("Opened datasets; click to show one in the Dataset tab"));
   dock(tr("Datasets"), QStringLiteral("DatasetsDock"), m_datasets, Qt::LeftDockWidgetArea);
-  m_models = new QTreeWidget;
-  m_models->setHeaderLabels({tr("Model"), tr("Folder")});
-  m_models->setToolTip(tr("Double-click a model to compare it with its run's reference"));
+  m_models = new ModelsPanel;
   dock(tr("Models"), QStringLiteral("ModelsDock"), m_models, Qt::LeftDockWidgetArea);
   m_diagnostics = new DiagnosticsPanel;
   // Findings are one-liners: a strip under the views, like a build tool's problems panel.
@@ -140,27 +139,25 @@ void MainWindow::buildDocks() {
     m_dataset->openDataset(item->data(Qt::UserRole).toString());
     m_tabs->setCurrentWidget(m_dataset);
   });
-  connect(m_models, &QTreeWidget::itemDoubleClicked, this, [this](QTreeWidgetItem *item) {
-    const QString model = item->data(1, Qt::UserRole).toString(),
-                  reference = item->data(0, Qt::UserRole).toString();
-    if (model.isEmpty())
-      return;
-    if (item->data(1, Qt::UserRole + 1).toBool()) { // a diffusion model: its samples are in Images
-      statusBar()->showMessage(
-          tr("%1 is a text-to-image model: its samples are in the Images tab").arg(model), 8000);
-      m_tabs->setCurrentWidget(m_images);
-      return;
-    }
-    m_compare->setModels(reference.isEmpty() ? model : reference, model);
-    m_tabs->setCurrentWidget(m_compare);
+  connect(m_models, &ModelsPanel::compareRequested, this,
+          [this](const QString &reference, const QString &model) {
+            m_compare->setModels(reference, model);
+            m_tabs->setCurrentWidget(m_compare);
+          });
+  connect(m_models, &ModelsPanel::imageModelChosen, this, [this](const QString &model) {
+    statusBar()->showMessage(tr("%1 is a text-to-image model: its samples are in the Images tab").arg(model),
+                             8000);
+    m_tabs->setCurrentWidget(m_images);
   });
+  connect(m_models, &ModelsPanel::newRunRequested, this,
+          [this](const QString &model) { newRunDialog(model); });
   connect(m_browser, &RunBrowser::currentRunChanged, this, &MainWindow::showRun);
   connect(m_browser, &RunBrowser::errorOccurred, this,
           [this](const QString &m) { QMessageBox::warning(this, tr("Run folder"), m); });
   connect(m_browser, &RunBrowser::warningOccurred, this,
           [this](const QString &m) { statusBar()->showMessage(m, 8000); });
   connect(m_runsPanel, &RunsPanel::startEmbeddedRequested, this, &MainWindow::startEmbeddedRun);
-  connect(m_runsPanel, &RunsPanel::newRunRequested, this, &MainWindow::newRunDialog);
+  connect(m_runsPanel, &RunsPanel::newRunRequested, this, [this] { newRunDialog(); });
 }
 
 void MainWindow::buildMenus() {
@@ -176,6 +173,12 @@ void MainWindow::buildMenus() {
     if (!dir.isEmpty())
       openRunFolder(dir);
   });
+  file->addAction(tr("Open &model folder…"), this, [this] {
+    const QString dir =
+        QFileDialog::getExistingDirectory(this, tr("Open a Hugging Face model folder or adapter"));
+    if (!dir.isEmpty())
+      openModelFolder(dir);
+  });
   m_recentMenu = file->addMenu(tr("Open &recent"));
   file->addSeparator();
   file->addAction(tr("&Export plot…"), QKeySequence(QStringLiteral("Ctrl+E")), this, &MainWindow::exportPlot);
@@ -184,7 +187,7 @@ void MainWindow::buildMenus() {
   file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 
   auto *run = menuBar()->addMenu(tr("&Run"));
-  run->addAction(tr("&New run…"), QKeySequence::New, this, &MainWindow::newRunDialog);
+  run->addAction(tr("&New run…"), QKeySequence::New, this, [this] { newRunDialog(); });
   run->addAction(tr("&Train sentiment steering (DPO)"), QKeySequence(QStringLiteral("Ctrl+R")), this,
                  &MainWindow::startEmbeddedRun);
   run->addAction(tr("Resume run &folder…"), this, [this] {
@@ -297,8 +300,13 @@ QString MainWindow::startEmbeddedRun() {
   return m_controller->enqueue(request);
 }
 
-void MainWindow::newRunDialog() {
-  NewRunDialog dialog(m_lastConfig, runsRoot(), this);
+void MainWindow::newRunDialog(const QString &model) {
+  core::TextTrainConfig base = m_lastConfig;
+  if (!model.isEmpty()) {
+    base.task.clear();
+    base.modelNameOrPath = model.toStdString();
+  }
+  NewRunDialog dialog(base, runsRoot(), this);
   if (dialog.exec() != QDialog::Accepted)
     return;
   RunRequest request;
@@ -346,13 +354,26 @@ QString MainWindow::resumeRunFolder(const QString &dir) {
 bool MainWindow::openPath(const QString &path) {
   if (isRunFolder(path))
     return openRunFolder(path);
+  if (ModelsPanel::isModelFolder(path))
+    return openModelFolder(path);
   if (QFileInfo(path).isFile())
     return openDataset(path);
   QMessageBox::warning(this, tr("Open"),
-                       tr("%1 is neither a dataset file nor a run folder "
-                          "(a folder with config.yaml or metrics.jsonl).")
+                       tr("%1 is neither a dataset file, a run folder (a folder with config.yaml or "
+                          "metrics.jsonl) nor a model folder (config.json or adapter_config.json).")
                            .arg(path));
   return false;
+}
+
+bool MainWindow::openModelFolder(const QString &dir) {
+  if (const QString error = m_models->addModelFolder(dir); !error.isEmpty()) {
+    QMessageBox::warning(this, tr("Open model folder"), error);
+    return false;
+  }
+  addRecent(QFileInfo(dir).absoluteFilePath());
+  statusBar()->showMessage(
+      tr("Added %1 to Models: double-click to compare, right-click to start a run").arg(dir), 8000);
+  return true;
 }
 
 bool MainWindow::openDataset(const QString &path) {
@@ -395,34 +416,7 @@ void MainWindow::showRun(const QString &dir) {
   } else if (QFileInfo::exists(QDir(dir).filePath(QStringLiteral("run_info.json"))) && !m_compare->isBusy()) {
     m_compare->openRunFolder(dir, &error);
   }
-  listModels(dir);
-}
-
-void MainWindow::listModels(const QString &runDir) {
-  const QDir dir(runDir);
-  const core::RunReader run(runDir.toStdString());
-  std::string reference;
-  try {
-    if (const auto info = run.runInfo())
-      reference = info->referenceModel;
-  } catch (const std::exception &) { // the Compare tab names the problem when the run is opened
-  }
-  for (int i = 0; i < m_models->topLevelItemCount(); ++i)
-    if (m_models->topLevelItem(i)->text(1) == runDir)
-      delete m_models->takeTopLevelItem(i--);
-  auto *top = new QTreeWidgetItem(m_models, {dir.dirName(), runDir});
-  for (const auto &model : run.models()) {
-    QString name = QString::fromStdString(model.label);
-    if (model.role == core::RunModelEntry::Role::Final)
-      name = tr("final policy (%1)").arg(name);
-    const QString path = QString::fromStdString(model.path);
-    auto *item = new QTreeWidgetItem(top, {name, path});
-    item->setData(1, Qt::UserRole, path);
-    item->setData(0, Qt::UserRole, QString::fromStdString(reference));
-    item->setData(1, Qt::UserRole + 1, model.image); // diffusion model folders do not open in Compare
-    item->setToolTip(1, path);
-  }
-  top->setExpanded(true);
+  m_models->listRun(dir);
 }
 
 void MainWindow::exportPlot() {

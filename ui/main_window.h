@@ -20,6 +20,7 @@ class CompareView;
 class CurvesView;
 class DatasetView;
 class ImageSamplesView;
+class ModelsPanel;
 class DiagnosticsPanel;
 class PairsInspector;
 class RunBrowser;
@@ -41,6 +42,7 @@ public:
   // Opens a dataset file or a run folder, whichever `path` is; false with a dialog when neither.
   bool openPath(const QString &path);
   bool openDataset(const QString &path);
+  bool openModelFolder(const QString &dir); // a Hugging Face folder or adapter, into Models
   bool openRunFolder(const QString &dir);
   // Queues the embedded sentiment-steering DPO run (the README's one-button start).
   QString startEmbeddedRun();
@@ -69,8 +71,7 @@ private:
   void addRecent(const QString &path);
   void rebuildRecentMenu();
   void showRun(const QString &dir);
-  void listModels(const QString &runDir);
-  void newRunDialog();
+  void newRunDialog(const QString &model = {}); // `model`: start from this model folder
   void exportPlot();
   void exportPlotData();
   void onLogged(const QString &runId, const MetricRecord &record);
@@ -89,13 +90,13 @@ private:
   RunBrowser *m_browser = nullptr;
   DiagnosticsPanel *m_diagnostics = nullptr;
   QListWidget *m_datasets = nullptr;
-  QTreeWidget *m_models = nullptr;
+  ModelsPanel *m_models = nullptr;
   QMenu *m_recentMenu = nullptr;
   QMenu *m_viewMenu = nullptr;
   QLabel *m_statusText = nullptr;
   QProgressBar *m_statusProgress = nullptr;
   QTimer *m_diagnosticsTimer = nullptr;
-  QString m_liveRunDir; // folder of the run this window is training, for live diagnostics
+  QString m_liveRunDir;              // folder of the run this window is training, for live diagnostics
   QHash<QString, QString> m_runDirs; // controller run id → absolute run folder (the store's id)
   core::TextTrainConfig m_lastConfig;
 };

@@ -18,11 +18,13 @@ int main(int argc, char **argv) {
 
   QCommandLineParser parser;
   parser.setApplicationDescription(
-      "PrefLab: preference-learning workbench. Opens the given datasets (JSONL) and run folders; with "
+      "PrefLab: preference-learning workbench. Opens the given datasets (JSONL), run folders and model "
+      "folders (Hugging Face folders, PEFT adapters); with "
       "none, it starts ready to train the embedded sentiment-steering task with one button.");
   parser.addHelpOption();
   parser.addVersionOption();
-  parser.addPositionalArgument("paths", "Dataset files (.jsonl) or run folders to open", "[paths...]");
+  parser.addPositionalArgument("paths", "Dataset files (.jsonl), run folders or model folders to open",
+                               "[paths...]");
   const QCommandLineOption train("train", "Start the embedded sentiment-steering DPO run at once.");
   const QCommandLineOption screenshots(
       "screenshots", "Save a PNG of each main view into <dir> after <seconds>, then quit.", "dir");

@@ -11,7 +11,60 @@
 
 #include <QtTest/QtTest>
 
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+
 using preflab::ui::NewRunDialog;
+
+namespace {
+
+// GPT-2's byte-to-character table: the vocabulary of a byte-level BPE without merges.
+nlohmann::json byteLevelVocab() {
+  nlohmann::json vocab = nlohmann::json::object();
+  int extra = 0;
+  for (int b = 0; b < 256; ++b) {
+    const bool printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174);
+    const char32_t c = printable ? char32_t(b) : char32_t(256 + extra++);
+    vocab[QString::fromUcs4(&c, 1).toStdString()] = b;
+  }
+  return vocab;
+}
+
+// A Hugging Face folder as a user has one: the qwen3 test model (300 ids) with a byte-level
+// tokenizer.json and a tokenizer_config.json carrying ChatML.
+QString qwen3Folder(const QTemporaryDir &tmp) {
+  const QString dir = tmp.filePath("qwen3-chat");
+  QDir().mkpath(dir);
+  for (const char *file : {"config.json", "model.safetensors"})
+    QFile::copy(PREFLAB_TEST_DATA_DIR "/hf_llama/qwen3/" + QString(file), dir + "/" + file);
+  const nlohmann::json tokenizer = {
+      {"version", "1.0"},
+      {"added_tokens",
+       {{{"id", 256},
+         {"content", "<|im_end|>"},
+         {"single_word", false},
+         {"lstrip", false},
+         {"rstrip", false},
+         {"normalized", false},
+         {"special", true}}}},
+      {"normalizer", nullptr},
+      {"pre_tokenizer",
+       {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", true}}},
+      {"post_processor", nullptr},
+      {"decoder",
+       {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", true}}},
+      {"model", {{"type", "BPE"}, {"vocab", byteLevelVocab()}, {"merges", nlohmann::json::array()}}}};
+  std::ofstream((dir + "/tokenizer.json").toStdString()) << tokenizer.dump();
+  QFile chatml(PREFLAB_TEST_DATA_DIR "/chat_templates/chatml.jinja");
+  chatml.open(QIODevice::ReadOnly);
+  const nlohmann::json config = {{"eos_token", "<|im_end|>"},
+                                 {"chat_template", chatml.readAll().toStdString()}};
+  std::ofstream((dir + "/tokenizer_config.json").toStdString()) << config.dump();
+  return dir;
+}
+
+} // namespace
 
 class TestNewRunDialog : public QObject {
   Q_OBJECT
@@ -181,6 +234,36 @@ private slots:
         start = b;
     QVERIFY(start);
     QVERIFY(!start->isEnabled());
+  }
+
+  // A Hugging Face folder, typed or dropped, is described under the field; LoRA reaches the config.
+  void hfFolderIsDescribed() {
+    QTemporaryDir tmp;
+    const QString dir = qwen3Folder(tmp);
+    NewRunDialog d(preflab::ui::MainWindow::embeddedConfig(), QDir::tempPath());
+    d.setField("task", "");
+    d.setField("model_name_or_path", dir);
+    const QString summary = d.modelSummary();
+    for (const char *part : {"qwen3", "Hugging Face", "2 layers", "width 32", "vocabulary 300",
+                             "tokenizer.json, 257 ids", "chat template ("})
+      QVERIFY2(summary.contains(part), qPrintable(part + QStringLiteral(" not in: ") + summary));
+    QVERIFY(!d.errors().contains("model_name_or_path"));
+    d.setField("lora_r", "8");
+    QVERIFY(d.config().usePeft);
+    QCOMPARE(d.config().loraR, std::int64_t(8));
+    QCOMPARE(QString::fromStdString(d.config().modelNameOrPath), dir);
+    // A folder PrefLab cannot train: core's reason beside the field.
+    QFile::remove(dir + "/config.json");
+    std::ofstream((dir + "/config.json").toStdString()) << R"({"model_type": "gemma3"})";
+    d.setField("model_name_or_path", tmp.path());
+    QVERIFY(d.errors().value("model_name_or_path").contains("not a model folder"));
+    // Dropping the folder fills the field; dropping a file fills the training data.
+    d.setField("train_file", "");
+    d.dropPaths({dir, PREFLAB_TEST_DATA_DIR "/tiny_train/pairs.jsonl"});
+    QCOMPARE(QString::fromStdString(d.config().modelNameOrPath), dir);
+    QCOMPARE(QString::fromStdString(d.config().trainFile), PREFLAB_TEST_DATA_DIR "/tiny_train/pairs.jsonl");
+    QVERIFY2(d.errors().value("model_name_or_path").contains("gemma3"),
+             qPrintable(d.errors().value("model_name_or_path")));
   }
 
   void aDatasetRunIsValidWithAnExistingFile() {

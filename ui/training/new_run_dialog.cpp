@@ -4,6 +4,7 @@
 #include "core/api/datasets.h"
 #include "core/api/objectives.h"
 #include "core/api/runs.h"
+#include "ui/training/model_folder_summary.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -11,12 +12,15 @@
 #include <QDialogButtonBox>
 #include <QDir>
 #include <QDoubleSpinBox>
+#include <QDragEnterEvent>
+#include <QDropEvent>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMimeData>
 #include <QPushButton>
 #include <QSignalBlocker>
 #include <QSpinBox>
@@ -34,12 +38,15 @@ QString q(const std::string &s) {
 
 const QString kImageFashion = QStringLiteral("image:fashion-mnist");
 const QString kImageManifest = QStringLiteral("image:manifest");
+const QString kModelFolderText =
+    QObject::tr("Hugging Face folder (GPT-2, Llama, Mistral, Qwen2, Qwen3), PEFT adapter or checkpoint");
 
 } // namespace
 
 NewRunDialog::NewRunDialog(const core::TextTrainConfig &base, const QString &runsRoot, QWidget *parent)
     : QDialog(parent), m_base(base), m_runsRoot(runsRoot) {
   setWindowTitle(tr("New run"));
+  setAcceptDrops(true); // a model folder or a dataset file dropped on the dialog fills its field
   buildForm();
   onTaskChanged();
 }
@@ -103,11 +110,22 @@ void NewRunDialog::buildForm() {
                            .arg(m_base.model.nLayer)
                            .arg(m_base.model.nHead)
                            .arg(m_base.model.nEmbd));
-  m_modelKind->addItem(tr("Checkpoint or Hugging Face GPT-2 folder"));
+  m_modelKind->addItem(kModelFolderText);
   m_modelKind->setCurrentIndex(m_base.modelNameOrPath.empty() ? 0 : 1);
   addRow(tr("Model"), m_modelKind, QStringLiteral("model"));
   m_modelDir = new QLineEdit(q(m_base.modelNameOrPath));
+  m_modelDir->setPlaceholderText(tr("a Hugging Face folder (drop it here), a PEFT adapter or a checkpoint"));
   addRow(tr("Model folder"), browse(m_modelDir, true), QStringLiteral("model_name_or_path"));
+  m_modelSummary = new ModelFolderSummary;
+  form->addRow(QString(), m_modelSummary);
+  m_loraRank = new QSpinBox;
+  m_loraRank->setRange(0, 4096);
+  m_loraRank->setSpecialValueText(tr("off: train every weight"));
+  m_loraRank->setPrefix(tr("rank "));
+  m_loraRank->setValue(m_base.usePeft ? int(m_base.loraR) : 0);
+  m_loraRank->setToolTip(tr("use_peft / lora_r: LoRA adapters on the projections in lora_target_modules; "
+                            "the reference is the base with the adapters off"));
+  addRow(tr("LoRA adapters"), m_loraRank, QStringLiteral("lora_r"));
   m_oracle = new QLineEdit;
   m_oracle->setPlaceholderText(
       tr("none: implicit accuracy only; \"fashion\": the embedded Fashion-MNIST oracle"));
@@ -176,7 +194,7 @@ void NewRunDialog::buildForm() {
   connect(m_task, &QComboBox::currentIndexChanged, this, &NewRunDialog::onTaskChanged);
   for (auto *c : {m_modelKind, m_device})
     connect(c, &QComboBox::currentIndexChanged, this, &NewRunDialog::validate);
-  for (auto *s : {m_maxSteps, m_batchSize, m_accumulation, m_seed, m_threads})
+  for (auto *s : {m_maxSteps, m_batchSize, m_accumulation, m_seed, m_threads, m_loraRank})
     connect(s, &QSpinBox::valueChanged, this, &NewRunDialog::validate);
   connect(m_beta, &QDoubleSpinBox::valueChanged, this, &NewRunDialog::validate);
   connect(m_objective, &QComboBox::currentIndexChanged, this, &NewRunDialog::onObjectiveChanged);
@@ -209,7 +227,7 @@ void NewRunDialog::onTaskChanged() {
                                             .arg(m_base.model.nEmbd));
     m_modelKind->setItemText(
         1, image ? tr("Diffusion model folder (pretrain-diffusion's model/ or a checkpoint)")
-                 : tr("Checkpoint or Hugging Face GPT-2 folder"));
+                 : kModelFolderText);
     m_trainFile->setPlaceholderText(image ? tr("manifest.jsonl (caption, jpg_0, jpg_1, label_0)")
                                           : tr("pairs.jsonl (TRL, HH-RLHF, UltraFeedback or KTO format)"));
   }
@@ -232,7 +250,7 @@ void NewRunDialog::onObjectiveChanged() {
     m_beta->setValue(info.defaultBeta());
   m_beta->setEnabled(info.defaultBeta() > 0);
   rebuildParamRows(found);
-  m_objectiveHelp->setMinimumHeight(m_objectiveHelp->heightForWidth(m_objectiveHelp->minimumWidth()));
+  m_objectiveHelp->setFixedHeight(m_objectiveHelp->heightForWidth(m_objectiveHelp->minimumWidth()));
   const bool nameIsDefault = m_name->text().contains(QLatin1Char('-'));
   if (nameIsDefault) {
     const QString task = m_task->currentData().toString();
@@ -325,6 +343,9 @@ core::TextTrainConfig NewRunDialog::config() const {
   c.trainFile = fileField(m_trainFile).toStdString();
   c.evalFile = fileField(m_evalFile).toStdString();
   c.modelNameOrPath = m_modelKind->currentIndex() == 1 ? fileField(m_modelDir).toStdString() : std::string();
+  c.usePeft = m_loraRank->value() > 0;
+  if (c.usePeft)
+    c.loraR = m_loraRank->value();
   c.lossType = m_objective->currentData().toString().toStdString();
   c.beta = m_beta->value();
   for (const auto &[key, value] : paramValues())
@@ -370,6 +391,10 @@ core::ImageTrainConfig NewRunDialog::imageConfig() const {
   return c;
 }
 
+QString NewRunDialog::modelSummary() const {
+  return m_modelSummary->text();
+}
+
 QString NewRunDialog::label() const {
   return m_name->text().trimmed();
 }
@@ -397,6 +422,8 @@ void NewRunDialog::setField(const QString &key, const QString &value) {
     m_maxSteps->setValue(value.toInt());
   else if (key == QLatin1String("name"))
     m_name->setText(value);
+  else if (key == QLatin1String("lora_r"))
+    m_loraRank->setValue(value.toInt());
   else if (key == QLatin1String("model_name_or_path")) {
     m_modelKind->setCurrentIndex(value.isEmpty() ? 0 : 1);
     m_modelDir->setText(value);
@@ -418,6 +445,7 @@ void NewRunDialog::validate() {
   m_oracle->parentWidget()->setEnabled(m_task->currentData() == kImageManifest);
   m_accumulation->setEnabled(!image);
   m_modelDir->parentWidget()->setEnabled(m_modelKind->currentIndex() == 1);
+  m_loraRank->setEnabled(!image);
   if (label().isEmpty() || label().contains(QLatin1Char('/')))
     showError(QStringLiteral("name"), tr("a name without '/' is needed"));
   if (fromFile) {
@@ -435,10 +463,14 @@ void NewRunDialog::validate() {
     else if (image && !dir.exists(QStringLiteral("diffusion_config.json")))
       showError(QStringLiteral("model_name_or_path"),
                 tr("no diffusion_config.json: not a diffusion model folder"));
-    else if (!image && !dir.exists(QStringLiteral("config.json")) &&
-             !dir.exists(QStringLiteral("trainer_state.json")) && !dir.exists(QStringLiteral("model.json")))
-      showError(QStringLiteral("model_name_or_path"), tr("no config.json: not a model folder"));
+    else if (!image && dir.exists(QStringLiteral("trainer_state.json"))) // a checkpoint: shape in its state
+      m_modelSummary->showFolder(QString());
+    else if (!image)
+      if (const QString error = m_modelSummary->showFolder(dir.path()); !error.isEmpty())
+        showError(QStringLiteral("model_name_or_path"), error);
   }
+  if (image || m_modelKind->currentIndex() != 1)
+    m_modelSummary->showFolder(QString());
   bool lrOk = false;
   m_learningRate->text().toDouble(&lrOk);
   if (!lrOk)
@@ -488,6 +520,34 @@ void NewRunDialog::validate() {
   for (auto *b : m_buttons->buttons())
     if (m_buttons->buttonRole(b) == QDialogButtonBox::AcceptRole)
       b->setEnabled(m_errors.isEmpty());
+}
+
+void NewRunDialog::dragEnterEvent(QDragEnterEvent *event) {
+  if (event->mimeData()->hasUrls())
+    event->acceptProposedAction();
+}
+
+void NewRunDialog::dropEvent(QDropEvent *event) {
+  QStringList paths;
+  for (const QUrl &url : event->mimeData()->urls())
+    if (url.isLocalFile())
+      paths << url.toLocalFile();
+  dropPaths(paths);
+  event->acceptProposedAction();
+}
+
+// A folder is the model; a file the training data (or, once that is set, the evaluation data).
+void NewRunDialog::dropPaths(const QStringList &paths) {
+  for (const QString &name : paths) {
+    const QFileInfo path(name);
+    if (path.isDir()) {
+      m_modelKind->setCurrentIndex(1);
+      m_modelDir->setText(path.absoluteFilePath());
+    } else if (path.isFile() &&
+               (m_task->currentData().toString().isEmpty() || m_task->currentData() == kImageManifest)) {
+      (fileField(m_trainFile).isEmpty() ? m_trainFile : m_evalFile)->setText(path.absoluteFilePath());
+    }
+  }
 }
 
 } // namespace preflab::ui

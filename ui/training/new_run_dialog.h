@@ -19,8 +19,12 @@ class QFormLayout;
 class QLabel;
 class QLineEdit;
 class QSpinBox;
+class QDragEnterEvent;
+class QDropEvent;
 
 namespace preflab::ui {
+
+class ModelFolderSummary;
 
 // Starts from `base` (the embedded sentiment task's config, or the last one used) and lets the
 // user change what a run needs: a text run (embedded task or a preference file) or a text-to-image
@@ -45,6 +49,15 @@ public:
 
   // Test hooks: set a field by its config key as a user would type it.
   void setField(const QString &key, const QString &value);
+  // What the model field's folder is, as shown under it (for tests).
+  QString modelSummary() const;
+  // What dropping these files and folders on the dialog does: a folder becomes the model, a file
+  // the training data (then the evaluation data).
+  void dropPaths(const QStringList &paths);
+
+protected:
+  void dragEnterEvent(QDragEnterEvent *event) override;
+  void dropEvent(QDropEvent *event) override;
 
 private:
   void buildForm();
@@ -68,7 +81,9 @@ private:
   QLineEdit *m_evalFile = nullptr;
   QComboBox *m_modelKind = nullptr;
   QLineEdit *m_modelDir = nullptr;
-  QLineEdit *m_oracle = nullptr; // image runs: the judge of the held-out evaluation
+  ModelFolderSummary *m_modelSummary = nullptr;
+  QSpinBox *m_loraRank = nullptr; // 0: no adapters
+  QLineEdit *m_oracle = nullptr;  // image runs: the judge of the held-out evaluation
   QComboBox *m_objective = nullptr;
   QLabel *m_objectiveHelp = nullptr;
   QDoubleSpinBox *m_beta = nullptr;
