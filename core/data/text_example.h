@@ -24,7 +24,7 @@ struct PairMessages {
 // conversational inputs are rendered by renderConversation() (see text_formats.h) so that
 // prompt ⊕ chosen is exactly the transcript.
 struct TextPair {
-  std::string id;       // from the file's "id"/"prompt_id" when present, else "<line>"
+  std::string id;        // from the file's "id"/"prompt_id" when present, else "<line>"
   std::int64_t line = 0; // 1-based line in the source file
   std::string prompt;
   std::string chosen;
@@ -54,6 +54,9 @@ struct UnpairedExample {
   std::string completion;
   bool desirable = true;
   std::optional<double> refLogp;
+  // Conversational sources only: the prompt messages and the completion's (without the prompt
+  // repeated), for a model's own chat template, as PairMessages are for pairs.
+  std::optional<PairMessages> messages; // prompt; chosen: the completion; rejected: unused
 };
 
 } // namespace preflab::core

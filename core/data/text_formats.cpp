@@ -137,8 +137,7 @@ std::vector<ChatMessage> parseMessages(const json &value, const std::string &key
     const std::string path = key + "[" + std::to_string(i) + "]";
     if (!value[i].is_object())
       fail(path, "expected a message object {\"role\", \"content\"}, got " + describe(value[i]));
-    ChatMessage message{messageField(value[i], path, "role"),
-                        messageField(value[i], path, "content")};
+    ChatMessage message{messageField(value[i], path, "role"), messageField(value[i], path, "content")};
     if (message.role.empty())
       fail(path + ".role", "empty role");
     messages.push_back(std::move(message));
@@ -161,11 +160,10 @@ bool isAssistant(const std::string &role) {
 // "\n\nAssistant:". A list that repeats the prompt messages first has them dropped. Later turns
 // (a multi-turn response) stay in transcript form, so prompt ⊕ response is the whole dialogue;
 // concatenating only the assistant contents was rejected because it silently drops user turns.
-std::string renderResponse(const std::vector<ChatMessage> &prompt,
-                           const std::vector<ChatMessage> &messages, const std::string &key) {
-  const bool repeatsPrompt =
-      !prompt.empty() && messages.size() >= prompt.size() &&
-      std::equal(prompt.begin(), prompt.end(), messages.begin(), sameMessage);
+std::string renderResponse(const std::vector<ChatMessage> &prompt, const std::vector<ChatMessage> &messages,
+                           const std::string &key) {
+  const bool repeatsPrompt = !prompt.empty() && messages.size() >= prompt.size() &&
+                             std::equal(prompt.begin(), prompt.end(), messages.begin(), sameMessage);
   const std::size_t first = repeatsPrompt ? prompt.size() : 0;
   if (first == messages.size())
     fail(key, "no response message after the prompt");
@@ -232,14 +230,17 @@ void parseHhRlhf(const json &record, TextPair &pair) {
   if (rejected.compare(0, end, chosen, 0, end) != 0) {
     // One side has an extra turn: the prompt is what both share, up to the last assistant tag
     // inside that shared text; the rest of each side (further turns included) is its response.
-    const auto common = std::size_t(
-        std::mismatch(chosen.begin(), chosen.begin() + std::ptrdiff_t(std::min(chosen.size(), rejected.size())),
-                      rejected.begin())
-            .first -
-        chosen.begin());
-    const std::size_t shared = common >= tagLength ? chosen.rfind(kAssistantTag, common - tagLength) : std::string::npos;
+    const auto common =
+        std::size_t(std::mismatch(chosen.begin(),
+                                  chosen.begin() + std::ptrdiff_t(std::min(chosen.size(), rejected.size())),
+                                  rejected.begin())
+                        .first -
+                    chosen.begin());
+    const std::size_t shared =
+        common >= tagLength ? chosen.rfind(kAssistantTag, common - tagLength) : std::string::npos;
     if (shared == std::string::npos)
-      fail("rejected", "shares no \"\\n\\nAssistant:\" turn with the chosen transcript: there is no common prompt");
+      fail("rejected",
+           "shares no \"\\n\\nAssistant:\" turn with the chosen transcript: there is no common prompt");
     end = shared + tagLength;
     pair.promptFromCommonPrefix = true;
   }
@@ -470,15 +471,33 @@ TextPair parsePairRecord(const json &record, TextFormat format, std::int64_t lin
   pair.line = line;
   pair.id = recordId(record, line);
   switch (format) {
-  case TextFormat::TrlStandard: parseStandard(record, pair); break;
-  case TextFormat::TrlConversational: parseConversational(record, pair); break;
-  case TextFormat::HhRlhf: parseHhRlhf(record, pair); break;
-  case TextFormat::UltraFeedback: parseUltraFeedback(record, pair); break;
-  case TextFormat::TrlImplicitPrompt: parseImplicitPrompt(record, pair); break;
-  case TextFormat::ShareGpt: parseShareGpt(record, pair); break;
-  case TextFormat::LlamaFactoryV1: parseLlamaFactoryV1(record, pair); break;
-  case TextFormat::Alpaca: parseAlpaca(record, pair); break;
-  case TextFormat::OpenAiDpo: parseOpenAiDpo(record, pair); break;
+  case TextFormat::TrlStandard:
+    parseStandard(record, pair);
+    break;
+  case TextFormat::TrlConversational:
+    parseConversational(record, pair);
+    break;
+  case TextFormat::HhRlhf:
+    parseHhRlhf(record, pair);
+    break;
+  case TextFormat::UltraFeedback:
+    parseUltraFeedback(record, pair);
+    break;
+  case TextFormat::TrlImplicitPrompt:
+    parseImplicitPrompt(record, pair);
+    break;
+  case TextFormat::ShareGpt:
+    parseShareGpt(record, pair);
+    break;
+  case TextFormat::LlamaFactoryV1:
+    parseLlamaFactoryV1(record, pair);
+    break;
+  case TextFormat::Alpaca:
+    parseAlpaca(record, pair);
+    break;
+  case TextFormat::OpenAiDpo:
+    parseOpenAiDpo(record, pair);
+    break;
   case TextFormat::Auto:
   case TextFormat::KtoUnpaired:
   case TextFormat::KtoMessages:
@@ -500,6 +519,7 @@ UnpairedExample parseUnpairedRecord(const json &record, std::int64_t line) {
     const std::vector<ChatMessage> prompt(messages.begin(), messages.end() - 1);
     example.prompt = renderConversation(prompt) + kAssistantTag;
     example.completion = renderResponse(prompt, messages, "messages");
+    example.messages = PairMessages{prompt, {messages.back()}, {}};
   } else {
     std::vector<ChatMessage> prompt;
     if (requireTextOrMessages(record, "prompt").is_array()) {
@@ -509,10 +529,14 @@ UnpairedExample parseUnpairedRecord(const json &record, std::int64_t line) {
       example.prompt = record.at("prompt").get<std::string>();
     }
     const json &completion = requireTextOrMessages(record, "completion");
-    example.completion =
-        completion.is_array()
-            ? renderResponse(prompt, parseMessages(completion, "completion"), "completion")
-            : completion.get<std::string>();
+    if (completion.is_array()) {
+      const auto answer = parseMessages(completion, "completion");
+      example.completion = renderResponse(prompt, answer, "completion");
+      if (!prompt.empty())
+        example.messages = PairMessages{prompt, answerMessages(prompt, answer), {}};
+    } else {
+      example.completion = completion.get<std::string>();
+    }
   }
   const json &label = require(record, "label");
   if (!label.is_boolean())

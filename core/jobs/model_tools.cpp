@@ -131,7 +131,8 @@ nlohmann::json analyzeEvalFile(const std::string &evalPath, const AnalyzeOptions
   if (!o.outPairsPath.empty()) {
     std::error_code ec;
     if (fs::exists(o.outPairsPath) && fs::equivalent(o.outPairsPath, evalPath, ec))
-      throw InputError(o.outPairsPath, 0, "--out", "is the eval file being analysed; choose another output file");
+      throw InputError(o.outPairsPath, 0, "--out",
+                       "is the eval file being analysed; choose another output file");
     writeFileAtomic(o.outPairsPath, lines);
   }
   RankingOptions rank;
@@ -178,10 +179,12 @@ std::string exportModel(const std::string &modelDir, const std::string &outDir, 
     tokenizer = std::make_shared<ByteTokenizer>();
   if (!loraSettingsOf(*model)) {
     model->exportHuggingFace(*tokenizer, outDir);
+    keepGenerationConfig(modelDir, outDir);
     return "config.json and model.safetensors";
   }
   if (merge) {
     mergedCopy(model)->exportHuggingFace(*tokenizer, outDir);
+    keepGenerationConfig(modelDir, outDir);
     return "config.json and model.safetensors (LoRA adapters merged)";
   }
   // An adapter stays an adapter: its base is the adapter's own, or a LoRA run's reference.

@@ -268,6 +268,8 @@ RunSummary executeTextRun(const TextTrainConfig &config, const RunOptions &optio
     saveLoraAdapter(*policy, *in.tokenizer, referenceDir, folder.path("hf"));
   else
     policy->exportHuggingFace(*in.tokenizer, folder.path("hf"));
+  if (!config.modelNameOrPath.empty()) // the original's stop ids and sampling defaults
+    keepGenerationConfig(config.modelNameOrPath, folder.path("hf"));
   if (task && outcome.state == RunState::Finished) {
     folder.writeStatus(RunState::Running, "evaluating", outcome.step, trainer.totalSteps());
     summary.evalSummary = task->evaluate(policy, folder);

@@ -69,7 +69,8 @@ CausalLm loadModelFolder(const std::string &dir, std::shared_ptr<Tokenizer> *tok
                        std::string("must be a string, got ") + config["model_type"].type_name());
     const std::string type = config.value("model_type", causalLmArchitectures().front().name);
     try {
-      return requireFinite(causalLmArchitecture(type).importHuggingFace(dir, tokenizer), dir + "/model.safetensors");
+      return requireFinite(causalLmArchitecture(type).importHuggingFace(dir, tokenizer),
+                           dir + "/model.safetensors");
     } catch (const InputError &e) {
       if (e.file().empty()) // the registry's "unknown architecture": name the file
         throw InputError(dir + "/config.json", 0, e.key(), e.message());
@@ -98,7 +99,8 @@ CausalLm loadModelFolder(const std::string &dir, std::shared_ptr<Tokenizer> *tok
   try {
     torch::load(model, dir + "/model.pt");
   } catch (const c10::Error &e) {
-    throw InputError(dir + "/model.pt", 0, {}, std::string("cannot load weights: ") + e.what_without_backtrace());
+    throw InputError(dir + "/model.pt", 0, {},
+                     std::string("cannot load weights: ") + e.what_without_backtrace());
   }
   if (tokenizer) {
     const auto file = dir + "/tokenizer.json"; // PrefLab's description or a Hugging Face file
@@ -125,6 +127,16 @@ std::vector<std::int64_t> generationStopIds(const std::string &dir) {
     ids.push_back(id.get<std::int64_t>());
   }
   return ids;
+}
+
+void keepGenerationConfig(const std::string &source, const std::string &exported) {
+  std::string folder = source;
+  if (isLoraAdapterFolder(source) && !fs::exists(source + "/generation_config.json"))
+    readLoraAdapterConfig(source, &folder);
+  const auto file = folder + "/generation_config.json";
+  if (!fs::is_regular_file(file) || !fs::is_regular_file(exported + "/generation_config.json"))
+    return;
+  writeFileAtomic(exported + "/generation_config.json", readJsonObjectFile(file).dump(2) + "\n");
 }
 
 CausalLm loadModelOrCheckpoint(const std::string &dir, std::shared_ptr<Tokenizer> *tokenizer) {

@@ -30,4 +30,10 @@ CausalLm loadModelOrCheckpoint(const std::string &dir, std::shared_ptr<Tokenizer
 // an adapter, of its base; empty when there is none. Throws InputError for a malformed file.
 std::vector<std::int64_t> generationStopIds(const std::string &dir);
 
+// Copies the generation_config.json of `source` (a model folder, or an adapter's base) over the
+// one an export wrote into `exported`, so that a tuned folder keeps the original's stop ids (Llama
+// 3's and Qwen's lists) and sampling defaults. Nothing happens when `source` has none. Throws
+// std::runtime_error when the file cannot be written.
+void keepGenerationConfig(const std::string &source, const std::string &exported);
+
 } // namespace preflab::core

@@ -39,34 +39,61 @@ std::string cutAfterFinalMessage(const std::string &rendered, const std::string 
   return rendered.substr(0, at + stripped.size());
 }
 
-TextPair renderPair(const TextPair &pair, const ChatTemplate &t, const nlohmann::json &specialTokens) {
-  const auto &m = *pair.messages;
-  const std::string lastRole = m.prompt.empty() ? std::string() : m.prompt.back().role;
+// TRL's split of a conversation: the prompt rendered (with the generation prompt when its last
+// message is the user's, continued when it is the assistant's), then each answer as what prompt +
+// answer renders after the part the first answer shares with the prompt. An answer whose render
+// differs before that point is refused (key `keys[i]`): TRL would cut it there unchecked and
+// train on misaligned text.
+std::vector<std::string> renderTurns(const ChatTemplate &t, const nlohmann::json &specialTokens,
+                                     const std::vector<ChatMessage> &prompt,
+                                     const std::vector<const std::vector<ChatMessage> *> &answers,
+                                     const std::vector<const char *> &keys, std::int64_t line) {
+  const std::string lastRole = prompt.empty() ? std::string() : prompt.back().role;
   if (lastRole != "user" && lastRole != "assistant")
-    throw InputError({}, pair.line, "prompt",
+    throw InputError({}, line, "prompt",
                      "a conversational prompt must end with a user or an assistant message, got '" +
                          lastRole + "'");
-  std::string prompt = renderMessages(t, specialTokens, messagesJson(m.prompt), lastRole == "user");
+  std::string shared = renderMessages(t, specialTokens, messagesJson(prompt), lastRole == "user");
   if (lastRole == "assistant")
-    prompt = cutAfterFinalMessage(prompt, m.prompt.back().content, pair.line);
-  const auto chosen = renderMessages(t, specialTokens, messagesJson(m.prompt, m.chosen), false);
-  const auto rejected = renderMessages(t, specialTokens, messagesJson(m.prompt, m.rejected), false);
-  // Some templates render the generation prompt unlike the start of the answer turn (a <think>
-  // block): the prompt is what it shares with prompt + chosen, as TRL takes it.
-  std::size_t n = 0;
-  while (n < prompt.size() && n < chosen.size() && prompt[n] == chosen[n])
-    ++n;
-  prompt.resize(n);
-  // TRL would cut the rejected render at the same length unchecked; a render that differs there
-  // would train on misaligned text, so it is refused.
-  if (rejected.compare(0, n, prompt) != 0)
-    throw InputError({}, pair.line, "rejected",
-                     "the chat template renders the conversation before the rejected answer differently "
-                     "from the one before the chosen answer");
+    shared = cutAfterFinalMessage(shared, prompt.back().content, line);
+  std::vector<std::string> out{std::string()};
+  for (std::size_t i = 0; i < answers.size(); ++i) {
+    const auto full = renderMessages(t, specialTokens, messagesJson(prompt, *answers[i]), false);
+    if (i == 0) { // some templates render the generation prompt unlike the answer turn (<think>)
+      std::size_t n = 0;
+      while (n < shared.size() && n < full.size() && shared[n] == full[n])
+        ++n;
+      shared.resize(n);
+    } else if (full.compare(0, shared.size(), shared) != 0) {
+      throw InputError(
+          {}, line, keys[i],
+          "the chat template renders the conversation before this answer differently from the one "
+          "before the first");
+    }
+    out.push_back(full.substr(shared.size()));
+  }
+  out[0] = shared;
+  return out;
+}
+
+TextPair renderPair(const TextPair &pair, const ChatTemplate &t, const nlohmann::json &specialTokens) {
+  const auto &m = *pair.messages;
+  const auto texts =
+      renderTurns(t, specialTokens, m.prompt, {&m.chosen, &m.rejected}, {"chosen", "rejected"}, pair.line);
   TextPair out = pair;
-  out.prompt = prompt;
-  out.chosen = chosen.substr(n);
-  out.rejected = rejected.substr(n);
+  out.prompt = texts[0];
+  out.chosen = texts[1];
+  out.rejected = texts[2];
+  return out;
+}
+
+UnpairedExample renderUnpaired(const UnpairedExample &example, const ChatTemplate &t,
+                               const nlohmann::json &specialTokens) {
+  const auto &m = *example.messages;
+  const auto texts = renderTurns(t, specialTokens, m.prompt, {&m.chosen}, {"completion"}, example.line);
+  UnpairedExample out = example;
+  out.prompt = texts[0];
+  out.completion = texts[1];
   return out;
 }
 
@@ -112,14 +139,16 @@ TokenizedData tokenizeData(const TextPreferenceData &input, const Tokenizer &tok
     const ChatTemplate parsed(chat);
     const auto tokens = chatTemplateTokens(tokenizer);
     rendered = input;
-    for (auto &p : rendered.pairs)
-      if (p.messages) {
-        try {
+    try {
+      for (auto &p : rendered.pairs)
+        if (p.messages)
           p = renderPair(p, parsed, tokens);
-        } catch (const InputError &e) {
-          throw InputError(input.path, p.line, e.key(), e.message());
-        }
-      }
+      for (auto &u : rendered.unpaired)
+        if (u.messages)
+          u = renderUnpaired(u, parsed, tokens);
+    } catch (const InputError &e) {
+      throw InputError(input.path, e.line(), e.key(), e.message());
+    }
     source = &rendered;
   }
   const TextPreferenceData &data = *source;

@@ -27,6 +27,7 @@ namespace preflab_tests {
 
 using namespace preflab::core;
 using preflab::test::inputErrorOf;
+using preflab::test::readJsonFile;
 using preflab::test::readTextFile;
 namespace fs = std::filesystem;
 
@@ -139,6 +140,35 @@ private Q_SLOTS:
     QCOMPARE(plain.pairs[0].prompt, ByteTokenizer().encode(data.pairs[0].prompt));
   }
 
+  // KTO rows with messages (TRL's prompt / completion layout and LLaMA-Factory's) are rendered the
+  // same way: the prompt, and the completion after it.
+  void unpairedRowsUseTheTemplate() {
+    QTemporaryDir tmp;
+    const auto tokenizer = qwen3Tokenizer(fs::path(tmp.path().toStdString()) / "tok");
+    const auto file = tmp.filePath("kto.jsonl").toStdString();
+    std::ofstream(file)
+        << R"({"prompt": [{"role": "user", "content": "What is 2+2?"}], "completion": [{"role": "assistant", "content": "4"}], "label": true})"
+        << "\n"
+        << R"({"messages": [{"role": "user", "content": "What is 2+2?"}, {"role": "assistant", "content": "5"}], "label": false})"
+        << "\n";
+    TextReadOptions options;
+    const auto want = trlRenders("qwen3").at(1);
+    const auto imEnd = tokenizer->eosId();
+    for (const char *format : {"kto", "kto-messages"}) {
+      options.format = parseTextFormat(format);
+      const auto data = readTextPreferences(file, options);
+      QVERIFY(data.isUnpaired());
+      const auto tokenized = tokenizeData(data, *tokenizer, true);
+      QCOMPARE(tokenized.unpaired.size(), std::size_t(2));
+      for (const auto &u : tokenized.unpaired) {
+        QCOMPARE(u.prompt, tokenizer->encode(want["prompt"].get<std::string>()));
+        auto completion = tokenizer->encode(want[u.desirable ? "chosen" : "rejected"].get<std::string>());
+        completion.push_back(imEnd);
+        QCOMPARE(u.completion, completion);
+      }
+    }
+  }
+
   // A prompt ending with an assistant message is continued (no generation prompt, cut after it);
   // one ending with a system message, and a rejected side the template renders differently before
   // the answer, are refused naming the line.
@@ -186,6 +216,9 @@ private Q_SLOTS:
     torch::manual_seed(11);
     const auto baseDir = (root / "qwen3-tiny").string();
     makeLlama(shape)->exportHuggingFace(*tokenizer, baseDir);
+    // Qwen3's own generation_config.json stops at <|im_end|> and <|endoftext|>.
+    std::ofstream(baseDir + "/generation_config.json")
+        << R"({"bos_token_id": 151643, "eos_token_id": [151645, 151643], "temperature": 0.6, "top_p": 0.95})";
     TextTrainConfig c = loadTextTrainConfig(PREFLAB_TEST_DATA_DIR "/tiny_train/config.yaml");
     c.trainFile = kPairs;
     c.evalFile.clear();
