@@ -24,7 +24,8 @@ Action addEvalCommand(CLI::App &app) {
                                          "ranking accuracy (plain and length-normalised).");
   auto o = std::make_shared<core::PairEvalOptions>();
   auto summaryPath = std::make_shared<std::string>();
-  cmd->add_option("--model", o->modelDir, "model folder (Hugging Face GPT-2, native or checkpoint)")
+  cmd->add_option("--model", o->modelDir,
+                  "model folder (Hugging Face GPT-2 or Llama family, PEFT adapter, native or checkpoint)")
       ->required();
   cmd->add_option("--data", o->dataPath, "preference JSONL")->required()->check(CLI::ExistingFile);
   cmd->add_option("--ref", o->refDir, "reference model folder: adds ref_logp_chosen / ref_logp_rejected");

@@ -203,7 +203,7 @@ private Q_SLOTS:
     const auto tokenizer = qwen3Tokenizer(root / "tok");
     LlamaConfig shape;
     shape.family = "qwen3";
-    shape.vocabSize = 151669; // Qwen3's ids reach 151,668
+    shape.vocabSize = 151669; // Qwen3's size (the cut tokenizer uses the first 20,282 ids)
     shape.hiddenSize = 16;
     shape.intermediateSize = 24;
     shape.nHead = 2;
