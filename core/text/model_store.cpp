@@ -109,11 +109,20 @@ CausalLm loadModelFolder(const std::string &dir, std::shared_ptr<Tokenizer> *tok
   return requireFinite(model, dir + "/model.pt");
 }
 
-std::vector<std::int64_t> generationStopIds(const std::string &dir) {
+namespace {
+
+// The generation_config.json that applies to `dir`: its own, or for an adapter without one, its base's.
+std::string generationConfigFile(const std::string &dir) {
   std::string folder = dir;
   if (isLoraAdapterFolder(dir) && !fs::exists(dir + "/generation_config.json"))
     readLoraAdapterConfig(dir, &folder);
-  const auto file = folder + "/generation_config.json";
+  return folder + "/generation_config.json";
+}
+
+} // namespace
+
+std::vector<std::int64_t> generationStopIds(const std::string &dir) {
+  const auto file = generationConfigFile(dir);
   if (!fs::exists(file))
     return {};
   const auto config = readJsonObjectFile(file);
@@ -130,10 +139,7 @@ std::vector<std::int64_t> generationStopIds(const std::string &dir) {
 }
 
 void keepGenerationConfig(const std::string &source, const std::string &exported) {
-  std::string folder = source;
-  if (isLoraAdapterFolder(source) && !fs::exists(source + "/generation_config.json"))
-    readLoraAdapterConfig(source, &folder);
-  const auto file = folder + "/generation_config.json";
+  const auto file = generationConfigFile(source);
   if (!fs::is_regular_file(file) || !fs::is_regular_file(exported + "/generation_config.json"))
     return;
   writeFileAtomic(exported + "/generation_config.json", readJsonObjectFile(file).dump(2) + "\n");

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <memory>
 
 namespace preflab::core {
@@ -135,21 +136,26 @@ TokenizedData tokenizeData(const TextPreferenceData &input, const Tokenizer &tok
   const auto eos = tokenizer.eosId();
   const TextPreferenceData *source = &input;
   TextPreferenceData rendered;
+  const auto conversational = [](const auto &rows) {
+    return std::any_of(rows.begin(), rows.end(), [](const auto &r) { return r.messages.has_value(); });
+  };
   if (const auto chat = tokenizer.chatTemplate(); !chat.empty()) {
-    const ChatTemplate parsed(chat);
-    const auto tokens = chatTemplateTokens(tokenizer);
-    rendered = input;
-    try {
-      for (auto &p : rendered.pairs)
-        if (p.messages)
-          p = renderPair(p, parsed, tokens);
-      for (auto &u : rendered.unpaired)
-        if (u.messages)
-          u = renderUnpaired(u, parsed, tokens);
-    } catch (const InputError &e) {
-      throw InputError(input.path, e.line(), e.key(), e.message());
+    const ChatTemplate parsed(chat); // a template that does not parse is refused either way
+    if (conversational(input.pairs) || conversational(input.unpaired)) { // else nothing to render
+      const auto tokens = chatTemplateTokens(tokenizer);
+      rendered = input;
+      try {
+        for (auto &p : rendered.pairs)
+          if (p.messages)
+            p = renderPair(p, parsed, tokens);
+        for (auto &u : rendered.unpaired)
+          if (u.messages)
+            u = renderUnpaired(u, parsed, tokens);
+      } catch (const InputError &e) {
+        throw InputError(input.path, e.line(), e.key(), e.message());
+      }
+      source = &rendered;
     }
-    source = &rendered;
   }
   const TextPreferenceData &data = *source;
   if (!data.isUnpaired() && !asUnpaired) {
@@ -159,32 +165,25 @@ TokenizedData tokenizeData(const TextPreferenceData &input, const Tokenizer &tok
                            p.refRejectedLogp});
     return out;
   }
+  // One KTO row: the prompt, the completion with EOS, its label and cached reference log-prob.
+  const auto row = [&](std::string id, TokenIds prompt, const std::string &completion, bool desirable,
+                       std::optional<double> ref) {
+    out.unpaired.push_back({std::move(id),
+                            std::move(prompt),
+                            withEos(tokenizer.encode(completion), eos),
+                            {},
+                            desirable,
+                            ref,
+                            std::nullopt});
+  };
   if (data.isUnpaired()) {
     for (const auto &u : data.unpaired)
-      out.unpaired.push_back({u.id,
-                              encodePrompt(tokenizer, u.prompt),
-                              withEos(tokenizer.encode(u.completion), eos),
-                              {},
-                              u.desirable,
-                              u.refLogp,
-                              std::nullopt});
+      row(u.id, encodePrompt(tokenizer, u.prompt), u.completion, u.desirable, u.refLogp);
   } else {
     for (const auto &p : data.pairs) {
       const auto prompt = encodePrompt(tokenizer, p.prompt);
-      out.unpaired.push_back({p.id + "/chosen",
-                              prompt,
-                              withEos(tokenizer.encode(p.chosen), eos),
-                              {},
-                              true,
-                              p.refChosenLogp,
-                              std::nullopt});
-      out.unpaired.push_back({p.id + "/rejected",
-                              prompt,
-                              withEos(tokenizer.encode(p.rejected), eos),
-                              {},
-                              false,
-                              p.refRejectedLogp,
-                              std::nullopt});
+      row(p.id + "/chosen", prompt, p.chosen, true, p.refChosenLogp);
+      row(p.id + "/rejected", prompt, p.rejected, false, p.refRejectedLogp);
     }
   }
   // A fixed rotation (precomputable) that pairs each prompt with another example's completion;
