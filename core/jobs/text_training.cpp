@@ -68,6 +68,7 @@ void loadFromFiles(const TextTrainConfig &config, const TrainerCallbacks &cb, In
   in.train = readData(config.trainFile, config, cb);
   if (!config.evalFile.empty())
     in.eval = readData(config.evalFile, config, cb);
+  const bool reward = objectiveInfo(config.lossType).kind == ObjectiveKind::Reward;
   if (!config.modelNameOrPath.empty()) {
     in.policy = loadModelFolder(config.modelNameOrPath, &in.tokenizer);
     if (config.maxLength > in.policy->blockSize())
@@ -75,10 +76,21 @@ void loadFromFiles(const TextTrainConfig &config, const TrainerCallbacks &cb, In
                        "is " + std::to_string(config.maxLength) + ", more than the " +
                            std::to_string(in.policy->blockSize()) + " positions of " +
                            config.modelNameOrPath);
+    if (reward && (config.usePeft || loraSettingsOf(*in.policy)))
+      throw InputError({}, 0, "use_peft",
+                       "LoRA reward models are not supported: the new score head would stay frozen "
+                       "(train the reward model in full, use_peft: false)");
+    if (reward && !in.policy->hasScoreHead()) {
+      in.policy = withScoreHead(in.policy, config.seed);
+      message(cb, config.modelNameOrPath +
+                      " is a language model: reward training gives it a new score head (one output on the "
+                      "last token, drawn normal(0, 0.02) with the run's seed), as transformers' "
+                      "*ForSequenceClassification does");
+    }
   } else {
     torch::manual_seed(config.seed);
     GptConfig shape = config.model;
-    shape.scoreHead = objectiveInfo(config.lossType).kind == ObjectiveKind::Reward;
+    shape.scoreHead = reward;
     in.policy = makeGpt(shape);
   }
   if (config.usePeft || loraSettingsOf(*in.policy)) {

@@ -69,6 +69,12 @@ struct CausalLmArchitecture {
   std::function<CausalLm(const std::string &dir, std::shared_ptr<Tokenizer> *tokenizer)> importHuggingFace;
 };
 
+// `lm` with a score head, for training a reward model from a language model's folder as
+// transformers' *ForSequenceClassification does from a causal LM: the same weights, a new score
+// head drawn normal(0, 0.02) from a generator seeded with `seed`, and (Llama family, untied) no LM
+// head. `lm` itself when it has a score head. Same device and train/eval mode.
+CausalLm withScoreHead(const CausalLm &lm, std::uint64_t seed);
+
 // Every registered architecture, in a stable order (the first is the default of shapes that name
 // none). Safe from any thread.
 const std::vector<CausalLmArchitecture> &causalLmArchitectures();

@@ -6,6 +6,9 @@
 #include "core/text/hf_llama.h"
 #include "core/text/llama.h"
 
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/torch.h>
+
 namespace preflab::core {
 
 namespace {
@@ -46,6 +49,28 @@ const CausalLmArchitecture &causalLmArchitecture(const std::string &name, const 
     known += (known.empty() ? "" : ", ") + a.name;
   }
   throw InputError({}, 0, key, "unknown model architecture '" + name + "'; known: " + known);
+}
+
+CausalLm withScoreHead(const CausalLm &lm, std::uint64_t seed) {
+  if (lm->hasScoreHead())
+    return lm;
+  auto shape = lm->shapeJson();
+  shape["score_head"] = true;
+  auto out = causalLmArchitecture(lm->architecture()).create(shape);
+  torch::NoGradGuard noGrad;
+  out->to(lm->device());
+  const auto source = lm->named_parameters();
+  auto generator = at::detail::createCPUGenerator(seed);
+  for (auto &item : out->named_parameters()) {
+    if (const auto *p = source.find(item.key())) {
+      item.value().copy_(*p);
+    } else { // the new score head
+      item.value().copy_(at::normal(0.0, 0.02, item.value().sizes(), generator,
+                                    torch::TensorOptions().dtype(torch::kFloat32)));
+    }
+  }
+  out->train(lm->is_training());
+  return out;
 }
 
 } // namespace preflab::core

@@ -164,8 +164,10 @@ torch::Tensor llamaInverseFrequencies(const LlamaConfig &c) {
 LlamaImpl::LlamaImpl(const LlamaConfig &config) : m_config(config) {
   config.validate();
   model = register_module("model", LlamaBody(config));
-  if (!config.tieEmbeddings)
+  if (!config.tieEmbeddings && !config.scoreHead)
     lm_head = register_module("lm_head", makeLinear(config.hiddenSize, config.vocabSize, false));
+  if (config.scoreHead)
+    score_head = register_module("score", makeLinear(config.hiddenSize, 1, false));
   m_invFreq = llamaInverseFrequencies(config);
   torch::NoGradGuard noGrad;
   for (auto &item : named_parameters()) {
@@ -190,18 +192,25 @@ std::pair<torch::Tensor, torch::Tensor> LlamaImpl::rotary(std::int64_t start, st
 }
 
 torch::Tensor LlamaImpl::logits(const torch::Tensor &hidden) {
+  TORCH_CHECK(m_config.tieEmbeddings || !lm_head.is_empty(), "this ", m_config.family,
+              " reward model has a score head and no language-model head: it scores, it does not "
+              "give token logits");
   const auto &head = lm_head.is_empty() ? model->embed_tokens->weight : lm_head->weight;
   return torch::matmul(model->norm(hidden), head.t()); // (B, T, C) x (C, V)
 }
 
-torch::Tensor LlamaImpl::forward(const torch::Tensor &ids) {
+torch::Tensor LlamaImpl::hiddenStates(const torch::Tensor &ids) {
   const auto T = ids.size(1);
   TORCH_CHECK(T <= blockSize(), "sequence length ", T, " exceeds the model's ", blockSize(), " positions");
   const auto [cos, sin] = rotary(0, T);
   auto x = model->embed_tokens(ids);
   for (auto &layer : *model->layers)
     x = layer->as<LlamaLayer>()->forward(x, cos, sin);
-  return logits(x);
+  return x;
+}
+
+torch::Tensor LlamaImpl::forward(const torch::Tensor &ids) {
+  return logits(hiddenStates(ids));
 }
 
 torch::Tensor LlamaImpl::forwardCached(const torch::Tensor &ids, KvCache &cache) {
@@ -223,8 +232,12 @@ torch::Tensor LlamaImpl::forwardCached(const torch::Tensor &ids, KvCache &cache)
   return logits(x);
 }
 
-torch::Tensor LlamaImpl::score(const torch::Tensor &, const torch::Tensor &) {
-  TORCH_CHECK(false, m_config.family, " models have no score head here (reward models use GPT-2)");
+torch::Tensor LlamaImpl::score(const torch::Tensor &ids, const torch::Tensor &lastIndex) {
+  TORCH_CHECK(!score_head.is_empty(), "this ", m_config.family,
+              " model has no score head (not a reward model)");
+  const auto rows = torch::arange(ids.size(0), lastIndex.options());
+  const auto last = hiddenStates(ids).index({rows, lastIndex});  // (B, C)
+  return applyLinear(score_head, model->norm(last)).squeeze(-1); // (B,)
 }
 
 CausalLm LlamaImpl::clone(double dropout) const {
@@ -273,8 +286,10 @@ std::vector<std::pair<std::string, std::vector<std::int64_t>>> llamaParameterSha
     projection("mlp.down_proj", h, i, c.mlpBias);
   }
   out.push_back({"model.norm.weight", {h}});
-  if (!c.tieEmbeddings)
+  if (!c.tieEmbeddings && !c.scoreHead)
     out.push_back({"lm_head.weight", {c.vocabSize, h}});
+  if (c.scoreHead)
+    out.push_back({"score.weight", {1, h}});
   return out;
 }
 

@@ -73,19 +73,20 @@ public:
 TORCH_MODULE(LlamaBody);
 
 // Not thread-safe: one thread drives a model at a time. Device is whatever ->to() set. The output
-// head is model.embed_tokens when the embeddings are tied, else lm_head.
+// head is model.embed_tokens when the embeddings are tied, else lm_head; a reward model
+// (scoreHead) has `score` instead of lm_head, and untied it gives no logits.
 class LlamaImpl : public CausalLmImpl {
 public:
   explicit LlamaImpl(const LlamaConfig &config); // throws InputError for an invalid config
 
   torch::Tensor forward(const torch::Tensor &ids) override;
   torch::Tensor forwardCached(const torch::Tensor &ids, KvCache &cache) override;
-  torch::Tensor score(const torch::Tensor &ids,
-                      const torch::Tensor &lastIndex) override; // throws: no score head
+  // The score head on the final (normed) hidden state at lastIndex; throws without one.
+  torch::Tensor score(const torch::Tensor &ids, const torch::Tensor &lastIndex) override;
 
   std::int64_t blockSize() const override { return m_config.blockSize(); }
   std::int64_t vocabSize() const override { return m_config.vocabSize; }
-  bool hasScoreHead() const override { return false; }
+  bool hasScoreHead() const override { return m_config.scoreHead; }
   double dropout() const override { return m_config.dropout; }
   std::string architecture() const override { return m_config.family; }
   nlohmann::json shapeJson() const override { return toJson(m_config); }
@@ -95,9 +96,11 @@ public:
   const LlamaConfig &config() const { return m_config; }
 
   LlamaBody model{nullptr};
-  torch::nn::Linear lm_head{nullptr}; // untied only
+  torch::nn::Linear lm_head{nullptr};    // untied language models only
+  torch::nn::Linear score_head{nullptr}; // reward models only (scoreHead): "score", (1, hidden), no bias
 
 private:
+  torch::Tensor hiddenStates(const torch::Tensor &ids); // (B, T, C) before the final norm
   // cos, sin: (T, head_dim) for positions start..start+T-1, float32 on the model's device.
   std::pair<torch::Tensor, torch::Tensor> rotary(std::int64_t start, std::int64_t length) const;
   torch::Tensor logits(const torch::Tensor &hidden);

@@ -35,7 +35,8 @@ double LlamaConfig::parameterCount() const {
     layer += 2.0 * i + h;
   if (qkNorm)
     layer += 2.0 * double(headDim);
-  return double(nLayer) * layer + h + double(vocabSize) * h * (tieEmbeddings ? 1.0 : 2.0);
+  const bool lmHead = !tieEmbeddings && !scoreHead;
+  return double(nLayer) * layer + h + double(vocabSize) * h * (lmHead ? 2.0 : 1.0) + (scoreHead ? h : 0.0);
 }
 
 void LlamaConfig::validate() const {
@@ -98,6 +99,7 @@ nlohmann::json toJson(const LlamaConfig &c) {
           {"mlp_bias", c.mlpBias},
           {"qk_norm", c.qkNorm},
           {"dropout", c.dropout},
+          {"score_head", c.scoreHead},
           {"storage_dtype", c.storageDtype}};
 }
 
@@ -139,6 +141,7 @@ LlamaConfig llamaConfigFromJson(const nlohmann::json &j) {
     read("mlp_bias", c.mlpBias);
     read("qk_norm", c.qkNorm);
     read("dropout", c.dropout);
+    read("score_head", c.scoreHead);
     read("storage_dtype", c.storageDtype);
   } catch (const nlohmann::json::exception &) {
     throw InputError({}, 0, key, "has the wrong type");
@@ -258,6 +261,25 @@ public:
       if (!m_used.count(key) && !kMetadataKeys.count(key) && !value.is_null())
         fail(key, "is not supported: PrefLab would compute a different model than the file describes");
   }
+  // Whether `architectures` names the family's *ForSequenceClassification class (a reward model);
+  // it must then have one label, the one score the reward objectives and Compare read.
+  bool scoreHead(const std::string &family) {
+    if (!has("architectures") || !m_j["architectures"].is_array())
+      return false;
+    bool classifier = false;
+    for (const auto &a : m_j["architectures"])
+      if (a.is_string() && a.get<std::string>().find("ForSequenceClassification") != std::string::npos)
+        classifier = true;
+    if (!classifier)
+      return false;
+    if (has("num_labels") && m_j["num_labels"] != 1)
+      fail("num_labels", "must be 1: a reward model gives one score per sequence");
+    m_used.insert("num_labels");
+    if (has("id2label") && (!m_j["id2label"].is_object() || m_j["id2label"].size() != 1))
+      fail("id2label", "must hold one label: a reward model gives one score per sequence (" + family +
+                           "ForSequenceClassification with num_labels 1)");
+    return true;
+  }
   void use(const char *key) { m_used.insert(key); }
   const nlohmann::json &at(const char *key) const { return m_j[key]; }
 
@@ -319,6 +341,7 @@ LlamaConfig llamaConfigFromHf(const nlohmann::json &j, const std::string &file) 
       if (t != "full_attention")
         r.fail("layer_types", "only full_attention layers are supported, got " + t.dump());
   }
+  c.scoreHead = r.scoreHead(c.family);
   if (r.has("torch_dtype") && r.at("torch_dtype").is_string())
     c.storageDtype = r.at("torch_dtype").get<std::string>();
   r.refuseUnused();
@@ -331,12 +354,11 @@ LlamaConfig llamaConfigFromHf(const nlohmann::json &j, const std::string &file) 
 }
 
 nlohmann::json hfConfigJson(const LlamaConfig &c, std::int64_t bosId, std::int64_t eosId) {
-  static const std::map<std::string, std::string> classes = {{"llama", "LlamaForCausalLM"},
-                                                             {"mistral", "MistralForCausalLM"},
-                                                             {"qwen2", "Qwen2ForCausalLM"},
-                                                             {"qwen3", "Qwen3ForCausalLM"}};
+  static const std::map<std::string, std::string> classes = {
+      {"llama", "Llama"}, {"mistral", "Mistral"}, {"qwen2", "Qwen2"}, {"qwen3", "Qwen3"}};
+  const auto className = classes.at(c.family) + (c.scoreHead ? "ForSequenceClassification" : "ForCausalLM");
   nlohmann::json j = {{"model_type", c.family},
-                      {"architectures", {classes.at(c.family)}},
+                      {"architectures", {className}},
                       {"vocab_size", c.vocabSize},
                       {"hidden_size", c.hiddenSize},
                       {"intermediate_size", c.intermediateSize},
@@ -355,6 +377,12 @@ nlohmann::json hfConfigJson(const LlamaConfig &c, std::int64_t bosId, std::int64
     j["bos_token_id"] = bosId;
   if (eosId >= 0)
     j["eos_token_id"] = eosId;
+  if (c.scoreHead) { // one label; transformers scores the last token that is not pad_token_id
+    j["id2label"] = {{"0", "LABEL_0"}};
+    j["label2id"] = {{"LABEL_0", 0}};
+    if (eosId >= 0)
+      j["pad_token_id"] = eosId;
+  }
   if (c.family == "qwen3" || c.headDim * c.nHead != c.hiddenSize)
     j["head_dim"] = c.headDim;
   if (c.family == "llama" || c.family == "qwen3")

@@ -32,6 +32,10 @@ struct LlamaConfig {
   bool qkvBias = false, oBias = false, mlpBias = false; // Qwen2: q/k/v; Llama attention_bias: all four
   bool qkNorm = false;                                  // Qwen3: RMSNorm over each head of q and k
   double dropout = 0.0;                                 // attention_dropout
+  // A reward model (transformers' *ForSequenceClassification with one label): score.weight
+  // (1, hidden) reads the final hidden state of the last token, and there is no lm_head (the
+  // tied embedding still gives logits).
+  bool scoreHead = false;
   std::string storageDtype = "float32";                 // what export writes (the file's own)
 
   // The longest sequence accepted: max_position_embeddings, or the sliding window when shorter.

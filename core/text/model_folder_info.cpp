@@ -110,6 +110,10 @@ void gptShape(const nlohmann::json &config, const std::string &file, const char 
   info.heads = info.kvHeads = integerKey(config, "n_head", file);
   info.contextLength = integerKey(config, positionsKey, file);
   info.vocabSize = integerKey(config, "vocab_size", file);
+  const auto preflab = config.find("preflab");
+  info.rewardModel =
+      (preflab != config.end() && preflab->is_object() && preflab->value("score_head", false)) ||
+      config.value("score_head", false); // an exported folder, or PrefLab's own shape
 }
 
 void llamaShape(const LlamaConfig &c, ModelFolderInfo &info) {
@@ -119,6 +123,7 @@ void llamaShape(const LlamaConfig &c, ModelFolderInfo &info) {
   info.kvHeads = c.nKvHead;
   info.contextLength = c.blockSize();
   info.vocabSize = c.vocabSize;
+  info.rewardModel = c.scoreHead;
 }
 
 void readShape(const nlohmann::json &config, const std::string &file, ModelFolderInfo &info) {
@@ -234,10 +239,10 @@ std::string modelSummaryLine(const ModelFolderInfo &info) {
   if (info.lora)
     return "LoRA r=" + std::to_string(info.lora->rank) + " on " + info.family + " · " +
            roundedCount(double(info.adapterParameters)) + " adapter parameters";
+  const auto family = info.family + (info.rewardModel ? " reward model" : "");
   if (info.parameters == 0) // model.pt: not counted
-    return info.family + " · " + std::to_string(info.layers) + " layers, width " +
-           std::to_string(info.hidden);
-  return info.family + " · " + roundedCount(double(info.parameters)) + " parameters" +
+    return family + " · " + std::to_string(info.layers) + " layers, width " + std::to_string(info.hidden);
+  return family + " · " + roundedCount(double(info.parameters)) + " parameters" +
          (info.dtype.empty() ? std::string() : " (" + info.dtype + ")");
 }
 

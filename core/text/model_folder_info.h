@@ -18,6 +18,7 @@ struct ModelFolderInfo {
   std::int64_t parameters = 0;        // in the weight files (an adapter: its base's; 0 for model.pt)
   std::int64_t adapterParameters = 0; // an adapter's own (lora_A and lora_B)
   std::string dtype;                  // of the stored weights: F32, F16, BF16, "mixed" ("" for model.pt)
+  bool rewardModel = false;           // a score head (*ForSequenceClassification, score_head)
   std::int64_t layers = 0, hidden = 0, heads = 0, kvHeads = 0, contextLength = 0, vocabSize = 0;
   // The tokenizer beside the weights (an adapter: its own, else the base's); empty when none was read.
   std::string tokenizerFile; // "tokenizer.json", "tokenizer.model", "vocab.json + merges.txt", ...
@@ -33,7 +34,8 @@ struct ModelFolderInfo {
 // weights or base).
 ModelFolderInfo inspectModelFolder(const std::string &dir, bool withTokenizer = true);
 
-// One line for lists: "qwen3 · 0.6 B parameters (BF16)" or "LoRA r=16 on qwen3 · 1.1 M parameters".
+// One line for lists: "qwen3 · 0.6 B parameters (BF16)", "qwen3 reward model · ..." or "LoRA r=16 on qwen3
+// · 1.1 M parameters".
 std::string modelSummaryLine(const ModelFolderInfo &info);
 
 } // namespace preflab::core

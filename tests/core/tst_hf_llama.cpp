@@ -227,6 +227,76 @@ private Q_SLOTS:
     QCOMPARE(config.parameterCount(), count);
   }
 
+  // A reward model (LlamaForSequenceClassification, one label): scores at each row's last token
+  // equal the reference's; export writes the same class back; a language model gets a score head
+  // (withScoreHead) that keeps its weights.
+  void rewardModelScores() {
+    const auto j = readJsonFile(kDir + "/llama-score/scores.json");
+    std::vector<std::int64_t> flat, last;
+    for (const auto &row : j["input_ids"])
+      for (const auto &id : row)
+        flat.push_back(id.get<std::int64_t>());
+    for (const auto &i : j["last_index"])
+      last.push_back(i.get<std::int64_t>());
+    const auto ids = torch::tensor(flat).view({std::int64_t(last.size()), -1});
+    const auto lastIndex = torch::tensor(last);
+    auto model = loadModelFolder(kDir + "/llama-score");
+    QVERIFY(model->hasScoreHead());
+    model->eval();
+    torch::NoGradGuard noGrad;
+    const auto scores = model->score(ids, lastIndex);
+    QCOMPARE(scores.size(0), std::int64_t(last.size()));
+    for (std::size_t b = 0; b < last.size(); ++b)
+      QVERIFY2(std::abs(scores[std::int64_t(b)].item<double>() - j["scores"][b].get<double>()) < 1e-4,
+               std::to_string(scores[std::int64_t(b)].item<double>()).c_str());
+    bool refused = false; // no logits without a language-model head
+    try {
+      (void)model->forward(ids);
+    } catch (const c10::Error &e) {
+      refused = std::string(e.what()).find("no language-model head") != std::string::npos;
+    }
+    QVERIFY(refused);
+    // Export: the same class, one label, a pad id, score.weight and no lm_head.
+    QTemporaryDir tmp;
+    const auto out = tmp.filePath("rm").toStdString();
+    model->exportHuggingFace(ByteTokenizer(), out);
+    const auto written = readJsonFile(out + "/config.json");
+    QCOMPARE(written["architectures"][0].get<std::string>(), std::string("LlamaForSequenceClassification"));
+    QCOMPARE(written["id2label"].size(), std::size_t(1));
+    QVERIFY(written.contains("pad_token_id"));
+    const auto tensors = readSafetensors(out + "/model.safetensors");
+    QVERIFY(tensors.count("score.weight") && !tensors.count("lm_head.weight"));
+    QCOMPARE(maxDiff(loadModelFolder(out)->score(ids, lastIndex), scores), 0.0);
+    // Two labels are not a reward model.
+    auto config = readJsonFile(kDir + "/llama-score/config.json");
+    config["id2label"] = {{"0", "NEG"}, {"1", "POS"}};
+    const auto dir = copyCase(tmp, "llama-score");
+    writeFileAtomic((dir / "config.json").string(), config.dump());
+    QVERIFY(inputErrorOf([&] {
+              loadModelFolder(dir.string());
+            }).find("key 'id2label': must hold one label") != std::string::npos);
+    // A language model given a score head: the same body (so the same hidden states), the head new.
+    auto lm = loadModelFolder(kDir + "/qwen3");
+    QVERIFY(!lm->hasScoreHead());
+    auto rm = withScoreHead(lm, 3);
+    QVERIFY(rm->hasScoreHead());
+    QCOMPARE(rm->architecture(), std::string("qwen3"));
+    const auto lmParams = lm->named_parameters();
+    const auto rmParams = rm->named_parameters();
+    QCOMPARE(rmParams.size(), lmParams.size() + 1); // tied: nothing dropped, the score head added
+    for (const auto &item : lmParams)
+      QVERIFY2(torch::equal(rmParams[item.key()], item.value()), item.key().c_str());
+    const auto head = rmParams["score.weight"];
+    QCOMPARE(head.sizes(), torch::IntArrayRef({1, 32}));
+    QVERIFY(head.std().item<double>() > 0.01 && head.std().item<double>() < 0.04);
+    QVERIFY(torch::equal(withScoreHead(lm, 3)->named_parameters()["score.weight"], head)); // seeded
+    QVERIFY(!torch::equal(withScoreHead(lm, 4)->named_parameters()["score.weight"], head));
+    QVERIFY(std::isfinite(rm->score(ids, lastIndex).sum().item<double>()));
+    // An untied language model loses its lm_head, as *ForSequenceClassification has none.
+    const auto untied = withScoreHead(loadModelFolder(kDir + "/mistral"), 3)->named_parameters();
+    QVERIFY(untied.find("score.weight") && !untied.find("lm_head.weight"));
+  }
+
   void missingAndUnexpectedTensors() {
     QTemporaryDir tmp;
     const auto dir = copyCase(tmp, "qwen3");

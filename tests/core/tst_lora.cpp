@@ -56,6 +56,25 @@ double maxDiff(const torch::Tensor &a, const torch::Tensor &b) {
 }
 
 // A copy of lora-qwen3 beside a copy of its base, so that the relative base path still holds.
+// A tiny random Llama with the Mistral tokenizer, exported as a Hugging Face folder at `dir`.
+CausalLm writeTinyLlamaFolder(const std::string &dir) {
+  LlamaConfig shape;
+  shape.family = "llama";
+  shape.vocabSize = 32000; // the Mistral tokenizer's
+  shape.hiddenSize = 16;
+  shape.intermediateSize = 24;
+  shape.nHead = 2;
+  shape.nKvHead = 1;
+  shape.headDim = 8;
+  shape.nLayer = 2;
+  shape.maxPositions = 128;
+  const auto model = makeLlama(shape);
+  const HfTokenizer tokenizer(nlohmann::json::parse(
+      readPossiblyCompressedFile(PREFLAB_TEST_DATA_DIR "/tokenizers/mistral.tokenizer.json.gz")));
+  model->exportHuggingFace(tokenizer, dir);
+  return model;
+}
+
 fs::path adapterCopy(const QTemporaryDir &tmp) {
   const fs::path root(tmp.path().toStdString());
   fs::copy(kDir + "/qwen3", root / "qwen3", fs::copy_options::recursive);
@@ -237,21 +256,8 @@ private Q_SLOTS:
   void dpoRunWithUsePeft() {
     QTemporaryDir tmp;
     const fs::path root(tmp.path().toStdString());
-    LlamaConfig shape;
-    shape.family = "llama";
-    shape.vocabSize = 32000; // the Mistral tokenizer's
-    shape.hiddenSize = 16;
-    shape.intermediateSize = 24;
-    shape.nHead = 2;
-    shape.nKvHead = 1;
-    shape.headDim = 8;
-    shape.nLayer = 2;
-    shape.maxPositions = 128;
-    const auto base = makeLlama(shape);
     const auto baseDir = (root / "base").string();
-    const HfTokenizer tokenizer(nlohmann::json::parse(
-        readPossiblyCompressedFile(PREFLAB_TEST_DATA_DIR "/tokenizers/mistral.tokenizer.json.gz")));
-    base->exportHuggingFace(tokenizer, baseDir);
+    const auto base = writeTinyLlamaFolder(baseDir);
     TextTrainConfig c = loadTextTrainConfig(PREFLAB_TEST_DATA_DIR "/tiny_train/config.yaml");
     c.trainFile = PREFLAB_TEST_DATA_DIR "/tiny_train/pairs.jsonl";
     c.outputDir = (root / "run").string();
@@ -305,6 +311,48 @@ private Q_SLOTS:
     const auto refused = runTextTraining(c, {}, {});
     QVERIFY(refused.state == RunState::Failed);
     QVERIFY2(refused.message.find("ref_model_name_or_path") != std::string::npos, refused.message.c_str());
+  }
+
+  // A reward model trained from a Llama language model's folder: the run adds a score head,
+  // trains it with the body, and exports LlamaForSequenceClassification; LoRA is refused.
+  void rewardRunOnALlamaFolder() {
+    QTemporaryDir tmp;
+    const fs::path root(tmp.path().toStdString());
+    const auto baseDir = (root / "base").string();
+    writeTinyLlamaFolder(baseDir);
+    TextTrainConfig c = loadTextTrainConfig(PREFLAB_TEST_DATA_DIR "/tiny_train/config.yaml");
+    c.trainFile = PREFLAB_TEST_DATA_DIR "/tiny_train/pairs.jsonl";
+    c.outputDir = (root / "run").string();
+    c.modelNameOrPath = baseDir;
+    c.lossType = "reward";
+    c.maxSteps = 4;
+    c.learningRate = 1e-2;
+    std::vector<std::string> messages;
+    TrainerCallbacks cb;
+    cb.onMessage = [&](const std::string &m) { messages.push_back(m); };
+    const auto s = runTextTraining(c, {}, cb);
+    QVERIFY2(s.state == RunState::Finished, s.message.c_str());
+    bool announced = false;
+    for (const auto &m : messages)
+      announced = announced || m.find("a new score head") != std::string::npos;
+    QVERIFY(announced);
+    const auto lines = readMetricsFile(c.outputDir + "/metrics.jsonl");
+    QVERIFY(!lines.empty() && std::isfinite(lines.front()["loss"].get<double>()));
+    const auto hf = c.outputDir + "/hf";
+    QCOMPARE(readJsonFile(hf + "/config.json")["architectures"][0].get<std::string>(),
+             std::string("LlamaForSequenceClassification"));
+    const auto rm = loadModelFolder(hf);
+    QVERIFY(rm->hasScoreHead());
+    rm->eval();
+    torch::NoGradGuard noGrad;
+    const auto scores = rm->score(torch::randint(0, 32000, {2, 9}), torch::tensor({8, 4}));
+    QVERIFY(std::isfinite(scores.sum().item<double>()) &&
+            scores[0].item<double>() != scores[1].item<double>());
+    c.outputDir = (root / "run-lora").string();
+    c.usePeft = true;
+    const auto refused = runTextTraining(c, {}, {});
+    QVERIFY(refused.state == RunState::Failed);
+    QVERIFY2(refused.message.find("use_peft") != std::string::npos, refused.message.c_str());
   }
 
   void configKeysFollowTrl() {

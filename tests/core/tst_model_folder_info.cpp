@@ -45,7 +45,7 @@ class TestModelFolderInfo : public QObject {
 private Q_SLOTS:
   void familiesAndSizes_data() {
     QTest::addColumn<QString>("name");
-    for (const char *name : {"llama", "llama3", "mistral", "qwen2", "qwen3"})
+    for (const char *name : {"llama", "llama3", "mistral", "qwen2", "qwen3", "llama-score"})
       QTest::newRow(name) << name;
   }
 
@@ -72,8 +72,10 @@ private Q_SLOTS:
     QCOMPARE(info.parameters, expected);
     QVERIFY(!info.dtype.empty());
     QVERIFY(!info.lora);
+    const bool reward = name == QLatin1String("llama-score"); // LlamaForSequenceClassification
+    QCOMPARE(info.rewardModel, reward);
     QVERIFY(QString::fromStdString(modelSummaryLine(info))
-                .startsWith(QString::fromStdString(info.family) + " · "));
+                .startsWith(QString::fromStdString(info.family) + (reward ? " reward model · " : " · ")));
   }
 
   // An adapter: its own factors counted, the base's shape and size, the settings it was saved with.

@@ -137,6 +137,14 @@ def rotate_half(x):
 
 def forward(c, w, ids, lora=None):
     """Logits; `lora` maps a projection path to (A, B, scale): y += scale * B A x, as LoRA adds."""
+    x = final_hidden(c, w, ids, lora)
+    w = {k: v.double() for k, v in w.items()}
+    head = w.get("lm_head.weight", w["model.embed_tokens.weight"])
+    return x @ head.t()
+
+
+def final_hidden(c, w, ids, lora=None):
+    """The hidden states after the final RMSNorm, (batch, tokens, hidden), float64."""
     w = {k: v.double() for k, v in w.items()}
     lora = lora or {}
     b, t = ids.shape
@@ -178,9 +186,7 @@ def forward(c, w, ids, lora=None):
         m = rms_norm(x, w[p + "post_attention_layernorm.weight"], eps)
         gate = lin(m, p + "mlp.gate_proj")
         x = x + lin(torch.nn.functional.silu(gate) * lin(m, p + "mlp.up_proj"), p + "mlp.down_proj")
-    x = rms_norm(x, w["model.norm.weight"], eps)
-    head = w.get("lm_head.weight", w["model.embed_tokens.weight"])
-    return x @ head.t()
+    return rms_norm(x, w["model.norm.weight"], eps)
 
 
 def tensor_bytes(t, dtype):
@@ -258,6 +264,37 @@ def make_lora():
     print("lora-" + name, "factors", len(factors), "logit std %.3f" % logits.std().item())
 
 
+SCORE_IDS = [[1, 5, 17, 200, 3, 42, 0, 0, 0, 0], [1, 299, 64, 64, 2, 128, 31, 8, 9, 10], [1, 7, 0, 0, 0, 0, 0, 0, 0, 0]]
+
+
+def make_score():
+    """A reward model: LlamaForSequenceClassification with one label (score.weight, no lm_head),
+    and its scores, read as transformers does at each row's last token that is not pad_token_id."""
+    case = dict(CASES["llama"])
+    case.pop("shards")
+    config = dict(BASE, **case)
+    config.update(architectures=["LlamaForSequenceClassification"], id2label={"0": "LABEL_0"},
+                  label2id={"LABEL_0": 0}, pad_token_id=0, tie_word_embeddings=False)
+    weights = make_weights(config, 200)
+    del weights["lm_head.weight"]
+    weights["score.weight"] = torch.randn(1, config["hidden_size"], generator=torch.Generator().manual_seed(201))
+    folder = os.path.join(HERE, "llama-score")
+    os.makedirs(folder, exist_ok=True)
+    write_safetensors(os.path.join(folder, "model.safetensors"), weights, "F32")
+    with open(os.path.join(folder, "config.json"), "w") as f:
+        json.dump(config, f, indent=2, sort_keys=True)
+        f.write("\n")
+    ids = torch.tensor(SCORE_IDS)
+    hidden = final_hidden(config, weights, ids)
+    last = [max(i for i, t in enumerate(row) if t != config["pad_token_id"]) for row in SCORE_IDS]
+    scores = [(hidden[b, t] @ weights["score.weight"].double()[0]).item() for b, t in enumerate(last)]
+    with open(os.path.join(folder, "scores.json"), "w") as f:
+        json.dump({"input_ids": SCORE_IDS, "last_index": last, "scores": [round(v, 8) for v in scores],
+                   "note": "float64 score.weight . norm(h) at the last non-pad token (pad_token_id 0)"}, f)
+        f.write("\n")
+    print("llama-score", "scores", [round(v, 4) for v in scores])
+
+
 def main():
     for seed, (name, case) in enumerate(sorted(CASES.items())):
         case = dict(case)
@@ -293,3 +330,4 @@ def main():
 if __name__ == "__main__":
     main()
     make_lora()
+    make_score()
