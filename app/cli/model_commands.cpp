@@ -107,6 +107,9 @@ Action addSampleCommand(CLI::App &app) {
       ->check(kPositive);
   cmd->add_option("--device", a->device, "cpu or cuda");
   cmd->add_flag("--json", a->json, "one JSON object per sample");
+  cmd->add_flag("!--no-chat-template", a->sampling.chatTemplate,
+                "give each prompt as it is, not as a user message in the model's chat template "
+                "(tokenizer_config.json's chat_template, used by default when the model has one)");
   return [a]() -> int {
     std::vector<std::string> prompts = a->prompts;
     if (!a->promptsFile.empty()) {

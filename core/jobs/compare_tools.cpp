@@ -13,6 +13,7 @@
 #include "core/text/sampler.h"
 #include "core/text/sequence_batch.h"
 #include "core/text/tokenizer.h"
+#include "core/train/tokenized_data.h"
 
 #include <torch/torch.h>
 
@@ -142,9 +143,11 @@ std::vector<double> rewardModelScores(ModelSet &set, const std::vector<std::stri
                                       const std::vector<std::string> &texts) {
   const auto &tok = *set.scorerTokenizer;
   const auto maxLength = set.scorer->blockSize();
-  std::vector<TokenIds> ps, rs;
+  auto ps = encodeSamplingPrompts(tok, prompts, set.sampling.chatTemplate);
+  std::vector<TokenIds> rs;
   for (std::size_t i = 0; i < prompts.size(); ++i) {
-    ps.push_back(encodePrompt(tok, prompts[i]));
+    if (ps[i].empty())
+      ps[i].push_back(tok.eosId()); // as encodePrompt does
     rs.push_back(tok.encode(texts[i]));
     if (rs.back().empty())
       rs.back().push_back(tok.eosId());
@@ -201,14 +204,12 @@ std::vector<ComparedText> compareSide(ModelSet &set, const CausalLm &model, cons
 }
 
 std::vector<TokenIds> encodePrompts(const Tokenizer &tok, const std::vector<std::string> &prompts,
-                                    std::int64_t blockSize) {
-  std::vector<TokenIds> ids;
+                                    std::int64_t blockSize, bool chatTemplate) {
+  const auto ids = encodeSamplingPrompts(tok, prompts, chatTemplate);
   for (std::size_t i = 0; i < prompts.size(); ++i) {
-    const auto text = tok.encode(prompts[i]);
-    ids.push_back(text.empty() ? text : withBos(tok, text));
-    if (ids.back().empty() || std::int64_t(ids.back().size()) >= blockSize)
+    if (ids[i].empty() || std::int64_t(ids[i].size()) >= blockSize)
       throw InputError({}, 0, "prompt",
-                       "prompt " + std::to_string(i + 1) + " has " + std::to_string(ids.back().size()) +
+                       "prompt " + std::to_string(i + 1) + " has " + std::to_string(ids[i].size()) +
                            " tokens; the models take 1 to " + std::to_string(blockSize - 1));
   }
   return ids;
@@ -312,7 +313,7 @@ std::vector<ComparedPrompt> compareGenerations(const CompareRequest &r, const Co
   auto set = loadModels(r, scorerIsModel(r.scorer));
   const auto &tok = *set.tokenizer;
   const auto blockSize = std::min(set.a->blockSize(), set.b->blockSize());
-  const auto ids = encodePrompts(tok, r.prompts, blockSize);
+  const auto ids = encodePrompts(tok, r.prompts, blockSize, r.sampling.chatTemplate);
   torch::NoGradGuard noGrad;
   auto sample = [&](const CausalLm &model, const std::vector<TokenIds> &promptIds,
                     const std::vector<std::uint64_t> &seeds) {
@@ -349,7 +350,8 @@ std::vector<ComparedPrompt> scoreExistingTexts(const CompareRequest &r,
     progress("loading models", 0.0);
   auto set = loadModels(r, scorerIsModel(r.scorer));
   const auto &tok = *set.tokenizer;
-  const auto ids = encodePrompts(tok, r.prompts, std::min(set.a->blockSize(), set.b->blockSize()));
+  const auto ids = encodePrompts(tok, r.prompts, std::min(set.a->blockSize(), set.b->blockSize()),
+                                 r.sampling.chatTemplate);
   torch::NoGradGuard noGrad;
   auto responses = [&](const std::vector<std::string> &texts, std::size_t begin, std::size_t end) {
     std::vector<Response> out;

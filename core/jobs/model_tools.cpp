@@ -149,16 +149,14 @@ std::vector<std::string> sampleFromModel(const std::string &modelDir, const std:
   std::shared_ptr<Tokenizer> tokenizer;
   auto model = loadModelOrCheckpoint(modelDir, &tokenizer);
   model->to(deviceNamed(device));
-  std::vector<TokenIds> ids;
+  auto ids = encodeSamplingPrompts(*tokenizer, prompts, options.chatTemplate);
   std::vector<std::uint64_t> seeds;
   for (std::size_t i = 0; i < prompts.size(); ++i) {
-    ids.push_back(tokenizer->encode(prompts[i]));
-    if (ids.back().empty())
+    if (ids[i].empty())
       throw InputError({}, 0, "prompt", "prompt " + std::to_string(i + 1) + " is empty");
-    ids.back() = withBos(*tokenizer, ids.back());
-    if (std::int64_t(ids.back().size()) >= model->blockSize())
+    if (std::int64_t(ids[i].size()) >= model->blockSize())
       throw InputError({}, 0, "prompt",
-                       "prompt " + std::to_string(i + 1) + " has " + std::to_string(ids.back().size()) +
+                       "prompt " + std::to_string(i + 1) + " has " + std::to_string(ids[i].size()) +
                            " tokens; the model takes " + std::to_string(model->blockSize()) +
                            " in all (its block size), so a prompt must leave room for at least one more");
     seeds.push_back(seed + i);

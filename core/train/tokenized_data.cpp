@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 
 namespace preflab::core {
 
@@ -192,6 +193,27 @@ TokenizedData tokenizeData(const TextPreferenceData &input, const Tokenizer &tok
   const std::size_t shift = data.isUnpaired() ? 1 : 2;
   for (std::size_t i = 0; i < n; ++i)
     out.unpaired[i].klCompletion = out.unpaired[(i + (n > shift ? shift : 0)) % n].completion;
+  return out;
+}
+
+std::vector<TokenIds> encodeSamplingPrompts(const Tokenizer &tokenizer,
+                                            const std::vector<std::string> &prompts, bool useChatTemplate) {
+  std::vector<TokenIds> out;
+  const auto source = useChatTemplate ? tokenizer.chatTemplate() : std::string();
+  std::optional<ChatTemplate> chat;
+  if (!source.empty())
+    chat.emplace(source);
+  const auto tokens = chat ? chatTemplateTokens(tokenizer) : nlohmann::json();
+  for (const auto &prompt : prompts) {
+    if (prompt.empty()) {
+      out.emplace_back();
+    } else if (chat) {
+      const auto text = renderMessages(*chat, tokens, messagesJson({{"user", prompt}}), true);
+      out.push_back(encodePrompt(tokenizer, text));
+    } else {
+      out.push_back(encodePrompt(tokenizer, prompt));
+    }
+  }
   return out;
 }
 

@@ -58,4 +58,12 @@ TextPair renderWithChatTemplate(const TextPair &pair, const ChatTemplate &chatTe
 // ({"bos_token": ..., "eos_token": ...}; a token the tokenizer lacks is left out).
 nlohmann::json chatTemplateTokens(const Tokenizer &tokenizer);
 
+// The ids of prompts to sample from (sample, Compare). With `useChatTemplate` and a tokenizer that
+// has a chat template, each prompt is one user message rendered with the generation prompt, as a
+// conversational prompt is for training; otherwise the plain text. Either way encodePrompt's BOS
+// rule applies. An empty prompt gives an empty list (the caller names it). Throws InputError (key
+// "chat_template") when the template cannot render a prompt.
+std::vector<TokenIds> encodeSamplingPrompts(const Tokenizer &tokenizer,
+                                            const std::vector<std::string> &prompts, bool useChatTemplate);
+
 } // namespace preflab::core

@@ -195,6 +195,31 @@ private Q_SLOTS:
     QVERIFY2(f.find("line 7") != std::string::npos && f.find("rejected") != std::string::npos, f.c_str());
   }
 
+  // Prompts to sample from (sample, Compare) are one user message with the generation prompt in
+  // the model's template, rendered as jinja2 renders it; plain text without the template.
+  void samplingPromptsUseTheTemplate() {
+    QTemporaryDir tmp;
+    const auto tokenizer = qwen3Tokenizer(fs::path(tmp.path().toStdString()) / "tok");
+    std::string expected; // jinja2's render of [{"role": "user", "content": "Just one message."}]
+    std::ifstream in(kTemplates + "/reference.jsonl");
+    for (std::string line; std::getline(in, line);) {
+      const auto j = nlohmann::json::parse(line);
+      if (j["template"] == "qwen3" && j["conversation"] == 8 && j["add_generation_prompt"] == true)
+        expected = j["text"].get<std::string>();
+    }
+    QVERIFY(expected.find("Just one message.") != std::string::npos);
+    QVERIFY(expected.size() > 30 &&
+            expected.compare(expected.size() - 22, 22, "<|im_start|>assistant\n") == 0);
+    const auto ids = encodeSamplingPrompts(*tokenizer, {"Just one message.", ""}, true);
+    QCOMPARE(ids.size(), std::size_t(2));
+    QCOMPARE(ids[0], tokenizer->encode(expected));
+    QCOMPARE(ids[0].front(), tokenizer->encode("<|im_start|>").front()); // matched as the special token
+    QVERIFY(ids[1].empty());
+    QCOMPARE(encodeSamplingPrompts(*tokenizer, {"Just one message."}, false)[0],
+             tokenizer->encode("Just one message."));
+    QCOMPARE(encodeSamplingPrompts(ByteTokenizer(), {"Hi"}, true)[0], encodePrompt(ByteTokenizer(), "Hi"));
+  }
+
   // A DPO run on a Qwen3-shaped model whose folder carries Qwen3's template trains on the rendered
   // conversations, and the tuned folder keeps the template.
   void qwen3ConversationalRun() {

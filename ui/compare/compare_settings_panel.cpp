@@ -1,6 +1,7 @@
 // CompareSettingsPanel: the folder pickers, scorer choice and sampling spin boxes.
 #include "ui/compare/compare_settings_panel.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
 #include <QDoubleSpinBox>
@@ -110,6 +111,11 @@ QWidget *CompareSettingsPanel::buildSamplingRow() {
   m_topP->setRange(0.01, 1.0);
   m_topP->setSingleStep(0.05);
   m_topP->setToolTip(tr("1: off"));
+  m_chatTemplate = new QCheckBox(tr("Chat template"));
+  m_chatTemplate->setToolTip(tr("Give each prompt as a user message in the model's chat template "
+                                "(tokenizer_config.json), as a chat model is prompted and as "
+                                "conversational data is rendered for training. No effect for a model "
+                                "without one."));
   m_device = new QComboBox;
   m_device->addItems({QStringLiteral("cpu"), QStringLiteral("auto"), QStringLiteral("cuda")});
   setSamplingOptions(core::SamplingOptions{});
@@ -121,6 +127,7 @@ QWidget *CompareSettingsPanel::buildSamplingRow() {
   row->addWidget(m_topK);
   row->addWidget(new QLabel(tr("Top-p")));
   row->addWidget(m_topP);
+  row->addWidget(m_chatTemplate);
   row->addWidget(new QLabel(tr("Device")));
   row->addWidget(m_device);
   row->addStretch(1);
@@ -142,6 +149,7 @@ void CompareSettingsPanel::setSamplingOptions(const core::SamplingOptions &o) {
   m_temperature->setValue(o.temperature);
   m_topK->setValue(int(o.topK));
   m_topP->setValue(o.topP);
+  m_chatTemplate->setChecked(o.chatTemplate);
 }
 
 core::SamplingOptions CompareSettingsPanel::samplingOptions() const {
@@ -150,6 +158,7 @@ core::SamplingOptions CompareSettingsPanel::samplingOptions() const {
   o.temperature = m_temperature->value();
   o.topK = m_topK->value();
   o.topP = m_topP->value();
+  o.chatTemplate = m_chatTemplate->isChecked();
   return o;
 }
 

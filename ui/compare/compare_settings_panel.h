@@ -6,6 +6,7 @@
 
 #include <QWidget>
 
+class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
 class QSpinBox;
@@ -50,6 +51,7 @@ private:
   QDoubleSpinBox *m_temperature = nullptr;
   QSpinBox *m_topK = nullptr;
   QDoubleSpinBox *m_topP = nullptr;
+  QCheckBox *m_chatTemplate = nullptr;
 };
 
 } // namespace preflab::ui
