@@ -92,7 +92,7 @@ Action addSampleCommand(CLI::App &app) {
     std::uint64_t seed = 0;
     std::int64_t numSamples = 1;
     core::SamplingOptions sampling;
-    bool json = false;
+    bool json = false, plainPrompts = false;
   };
   auto a = std::make_shared<Args>();
   cmd->add_option("--model", a->modelDir, "model folder")->required();
@@ -107,7 +107,7 @@ Action addSampleCommand(CLI::App &app) {
       ->check(kPositive);
   cmd->add_option("--device", a->device, "cpu or cuda");
   cmd->add_flag("--json", a->json, "one JSON object per sample");
-  cmd->add_flag("!--no-chat-template", a->sampling.chatTemplate,
+  cmd->add_flag("--no-chat-template", a->plainPrompts,
                 "give each prompt as it is, not as a user message in the model's chat template "
                 "(tokenizer_config.json's chat_template, used by default when the model has one)");
   return [a]() -> int {
@@ -120,6 +120,7 @@ Action addSampleCommand(CLI::App &app) {
     }
     if (prompts.empty())
       throw core::InputError({}, 0, "--prompt", "give at least one prompt (--prompt or --prompts-file)");
+    a->sampling.chatTemplate = !a->plainPrompts;
     std::vector<std::string> expanded;
     for (const auto &p : prompts)
       for (std::int64_t k = 0; k < a->numSamples; ++k)

@@ -335,7 +335,8 @@ private slots:
 
   // Screenshot driver, off by default: PREFLAB_COMPARE_SCREENSHOT=out.png with
   // PREFLAB_COMPARE_RUN=<run folder> and optionally PREFLAB_COMPARE_A / PREFLAB_COMPARE_B (model
-  // folders, for runs without run_info.json) and PREFLAB_COMPARE_PROMPTS (default 8). Run under
+  // folders, for runs without run_info.json), PREFLAB_COMPARE_PROMPTS (default 8),
+  // PREFLAB_COMPARE_ADD="prompt|prompt..." (prompts added) and PREFLAB_COMPARE_SCORER. Run under
   // xvfb-run -a -s '-screen 0 1400x900x24' with QT_QPA_PLATFORM=xcb.
   void screenshot() {
     const QString out = qEnvironmentVariable("PREFLAB_COMPARE_SCREENSHOT");
@@ -356,6 +357,10 @@ private slots:
     for (int row = keep; row < view.model()->rowCount(); ++row)
       extra << row;
     view.model()->removeRowsAt(extra);
+    for (const auto &prompt : qEnvironmentVariable("PREFLAB_COMPARE_ADD").split('|', Qt::SkipEmptyParts))
+      view.addPrompt(prompt);
+    if (qEnvironmentVariableIsSet("PREFLAB_COMPARE_SCORER"))
+      view.setScorer(qEnvironmentVariable("PREFLAB_COMPARE_SCORER"));
     view.show();
     QVERIFY(QTest::qWaitForWindowExposed(&view));
     QSignalSpy finished(&view, &CompareView::finished);
