@@ -24,9 +24,10 @@ QString count(std::int64_t n) {
 }
 
 QString describe(const core::ModelFolderInfo &info) {
-  QString first =
-      QStringLiteral("<b>%1</b> (%2)")
-          .arg(QString::fromStdString(info.family).toHtmlEscaped(), QString::fromStdString(info.format));
+  QString first = QStringLiteral("<b>%1</b>%2 (%3)")
+                      .arg(QString::fromStdString(info.family).toHtmlEscaped(),
+                           info.rewardModel ? ModelFolderSummary::tr(" reward model") : QString(),
+                           QString::fromStdString(info.format));
   if (info.lora) {
     QStringList targets;
     for (const auto &t : info.lora->targetModules)
@@ -89,14 +90,18 @@ QString ModelFolderSummary::showFolder(const QString &dir) {
   m_template.clear();
   if (dir.isEmpty()) {
     m_label->clear();
+    m_label->setMinimumHeight(0);
   } else {
     try {
       const auto info = core::inspectModelFolder(dir.toStdString());
       m_template = QString::fromStdString(info.chatTemplate);
       m_label->setText(describe(info));
+      // Wrapped text in a form row is cut to the row's height: reserve what the narrowest layout needs.
+      m_label->setMinimumHeight(m_label->heightForWidth(m_label->minimumWidth()));
     } catch (const std::exception &e) { // InputError names the file and key
       m_error = QString::fromStdString(e.what());
       m_label->clear();
+      m_label->setMinimumHeight(0);
     }
   }
   m_templateButton->setVisible(!m_template.isEmpty());

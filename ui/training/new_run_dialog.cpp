@@ -138,6 +138,8 @@ void NewRunDialog::buildForm() {
   addRow(tr("Objective"), m_objective, QStringLiteral("loss_type"));
   m_objectiveHelp = new QLabel;
   m_objectiveHelp->setWordWrap(true);
+  m_objectiveHelp->setAlignment(Qt::AlignLeft |
+                                Qt::AlignTop); // its height is reserved for the narrowest width
   m_objectiveHelp->setMinimumWidth(520); // a narrow wrapped label is cut off by the form's row height
   m_objectiveHelp->setStyleSheet(QStringLiteral("color: palette(mid);"));
   form->addRow(QString(), m_objectiveHelp);
