@@ -21,7 +21,8 @@ void addAssumedRaterFractionOption(CLI::App *cmd, std::optional<double> &target)
 
 Action addEvalCommand(CLI::App &app) {
   auto *cmd = app.add_subcommand("eval", "Score every pair of a dataset: log-probs of chosen and rejected, "
-                                         "ranking accuracy (plain and length-normalised).");
+                                         "ranking accuracy (plain and length-normalised); a reward model "
+                                         "(score head): its rewards, accuracy and margin.");
   auto o = std::make_shared<core::PairEvalOptions>();
   auto summaryPath = std::make_shared<std::string>();
   cmd->add_option("--model", o->modelDir,

@@ -12,6 +12,7 @@
 #include "core/text/lora.h"
 #include "core/text/model_store.h"
 #include "core/text/sampler.h"
+#include "core/text/sequence_batch.h"
 #include "core/train/pair_scoring.h"
 #include "core/train/tokenized_data.h"
 
@@ -28,6 +29,69 @@ namespace {
 torch::Device deviceNamed(const std::string &name) {
   setComputeThreads(0);
   return resolveDevice(name);
+}
+
+} // namespace
+
+namespace {
+
+// A reward model's scores of prompt + chosen and prompt + rejected at their last tokens, one line
+// per pair, and the reward objective's own metrics over them (ties count as wrong, as there).
+nlohmann::json evaluateRewardModel(const CausalLm &model, const TokenizedData &tokens,
+                                   const ScoringOptions &so, const PairEvalOptions &o,
+                                   const ProgressFn &progress) {
+  torch::NoGradGuard noGrad;
+  model->eval();
+  const auto n = tokens.pairs.size();
+  const auto step = std::size_t(std::max<std::int64_t>(1, so.batchSize / 2));
+  std::string lines;
+  double correct = 0, margin = 0, chosenSum = 0, rejectedSum = 0;
+  for (std::size_t begin = 0; begin < n; begin += step) {
+    const auto end = std::min(n, begin + step);
+    std::vector<TokenIds> prompts, responses;
+    for (int side = 0; side < 2; ++side)
+      for (auto i = begin; i < end; ++i) {
+        prompts.push_back(tokens.pairs[i].prompt);
+        responses.push_back(side == 0 ? tokens.pairs[i].chosen : tokens.pairs[i].rejected);
+      }
+    const auto batch =
+        buildSequenceBatch(prompts, responses, so.maxLength, so.maxPromptLength, 0, model->device());
+    const auto scores =
+        model->score(batch.ids, batch.lastIndex).to(torch::kCPU, torch::kFloat64).contiguous();
+    const auto lengths = batch.lengths.to(torch::kCPU, torch::kFloat64).contiguous();
+    const auto B = std::int64_t(end - begin);
+    for (std::int64_t k = 0; k < B; ++k) {
+      const auto &pair = tokens.pairs[begin + std::size_t(k)];
+      const double w = scores[k].item<double>(), l = scores[B + k].item<double>();
+      correct += w > l ? 1.0 : 0.0;
+      margin += w - l;
+      chosenSum += w;
+      rejectedSum += l;
+      nlohmann::json j = {{"id", pair.id},
+                          {"reward_chosen", w},
+                          {"reward_rejected", l},
+                          {"len_chosen", lengths[k].item<double>()},
+                          {"len_rejected", lengths[B + k].item<double>()}};
+      if (pair.raterFraction)
+        j["rater_fraction"] = *pair.raterFraction;
+      if (o.dumpTokens) {
+        j["prompt_ids"] = pair.prompt;
+        j["chosen_ids"] = pair.chosen;
+        j["rejected_ids"] = pair.rejected;
+      }
+      lines += j.dump() + "\n";
+    }
+    if (progress)
+      progress("scoring pairs", double(end) / double(n));
+  }
+  if (!o.outPath.empty())
+    writeFileAtomic(o.outPath, lines);
+  const double pairs = std::max<double>(1.0, double(n));
+  return {{"pairs", n},
+          {"rewards/accuracies", correct / pairs},
+          {"rewards/margins", margin / pairs},
+          {"rewards/chosen", chosenSum / pairs},
+          {"rewards/rejected", rejectedSum / pairs}};
 }
 
 } // namespace
@@ -63,6 +127,14 @@ nlohmann::json evaluatePairs(const PairEvalOptions &o, const ProgressFn &progres
   so.batchSize = o.batchSize;
   if (progress)
     progress("scoring pairs", 0.0);
+  if (model->hasScoreHead()) {
+    if (ref)
+      throw InputError({}, 0, "--ref",
+                       o.modelDir + " is a reward model: it is scored alone, without a reference");
+    auto summary = evaluateRewardModel(model, tokens, so, o, progress);
+    summary["skipped"] = data.skipped.size();
+    return summary;
+  }
   const auto scores = scorePairs(model, ref ? &*ref : nullptr, tokens, so);
   std::string lines;
   for (std::size_t i = 0; i < scores.size(); ++i) {

@@ -33,7 +33,10 @@ struct PairEvalOptions {
 
 // Scores every pair: writes one line per pair (id, logp_chosen, logp_rejected, len_chosen,
 // len_rejected, ref_logp_* with a reference, token ids with dumpTokens) and returns the ranking
-// summary (plus "skipped"). Throws InputError for bad files.
+// summary (plus "skipped"). A reward model (score head) is scored alone: reward_chosen,
+// reward_rejected and lengths per line, and the reward objective's metrics ("rewards/accuracies",
+// "rewards/margins", "rewards/chosen", "rewards/rejected", ties wrong) plus "pairs" as the summary.
+// Throws InputError for bad files.
 nlohmann::json evaluatePairs(const PairEvalOptions &options, const ProgressFn &progress = {});
 
 struct AnalyzeOptions {

@@ -348,6 +348,24 @@ private Q_SLOTS:
     const auto scores = rm->score(torch::randint(0, 32000, {2, 9}), torch::tensor({8, 4}));
     QVERIFY(std::isfinite(scores.sum().item<double>()) &&
             scores[0].item<double>() != scores[1].item<double>());
+    // eval scores a reward model with its head: rewards per pair, the reward objective's metrics.
+    PairEvalOptions e;
+    e.modelDir = hf;
+    e.dataPath = c.trainFile;
+    e.outPath = (root / "eval.jsonl").string();
+    e.maxLength = c.maxLength;
+    e.maxPromptLength = c.maxPromptLength;
+    e.batchSize = 3; // pairs split over batches
+    const auto summary = evaluatePairs(e);
+    const auto evalLines = readMetricsFile(e.outPath);
+    QCOMPARE(summary["pairs"].get<std::size_t>(), evalLines.size());
+    double correct = 0;
+    for (const auto &l : evalLines)
+      correct += l["reward_chosen"].get<double>() > l["reward_rejected"].get<double>() ? 1.0 : 0.0;
+    QCOMPARE(summary["rewards/accuracies"].get<double>(), correct / double(evalLines.size()));
+    QVERIFY(summary["rewards/accuracies"].get<double>() > 0.5); // it learned its training pairs
+    e.refDir = baseDir;
+    QVERIFY(inputErrorOf([&] { evaluatePairs(e); }).find("--ref") != std::string::npos);
     c.outputDir = (root / "run-lora").string();
     c.usePeft = true;
     const auto refused = runTextTraining(c, {}, {});
