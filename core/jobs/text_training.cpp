@@ -5,6 +5,7 @@
 #include "core/io/input_error.h"
 #include "core/io/json_file.h"
 #include "core/jobs/run_folder_guard.h"
+#include "core/runtime/autocast.h"
 #include "core/runtime/compute_threads.h"
 #include "core/runtime/device.h"
 #include "core/tasks/sentiment_task.h"
@@ -192,7 +193,10 @@ void attachReference(const TextTrainConfig &config, const std::string &cacheDir,
       cb.onProgress(stage, 0.0);
       opts.progress = [&](double f) { cb.onProgress(stage, f); };
     }
-    computeReferenceLogps(reference, *data, opts);
+    {
+      const CudaAutocastGuard autocast(reference->device(), config.bf16); // as the policy's forwards
+      computeReferenceLogps(reference, *data, opts);
+    }
     opts.progress = nullptr;
     saveReferenceCache(cacheDir, key, *data);
     message(cb, "reference log-probs: computed " + std::to_string(data->size()) + " rows, cached as " + key);

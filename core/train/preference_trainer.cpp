@@ -4,6 +4,7 @@
 #include "core/io/atomic_file.h"
 #include "core/io/content_hash.h"
 #include "core/io/input_error.h"
+#include "core/runtime/autocast.h"
 #include "core/text/lora.h"
 #include "core/text/sequence_batch.h"
 #include "core/train/batch_shards.h"
@@ -230,6 +231,7 @@ ObjectiveInputs PreferenceTrainer::unpairedInputs(const TokenizedData &data,
 
 ObjectiveOutput PreferenceTrainer::computeBatch(const TokenizedData &data,
                                                 const std::vector<std::size_t> &rows) {
+  const CudaAutocastGuard autocast(m_device, m_config.bf16); // the forwards only; ended before backward
   const auto in = data.unpaired.empty() ? pairInputs(data, rows) : unpairedInputs(data, rows);
   return m_objective(in, m_params);
 }

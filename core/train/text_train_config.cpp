@@ -120,6 +120,9 @@ const std::vector<Field> &fields() {
                    "disable_dropout", &C::disableDropout,
                    "train the policy without dropout, as TRL does, so policy and reference agree at step 0"),
                field("device", &C::device, "cpu, cuda or auto"),
+               field("bf16", &C::bf16,
+                     "on CUDA, run the forwards under bfloat16 autocast (weights and optimizer stay "
+                     "float32); ignored on the CPU, which computes in float32"),
                field("threads", &C::threads, "CPU threads, at most the machine's cores; 0: all cores"),
                nested("sentiment.corpus_size", &C::sentiment, &S::corpusSize,
                       "reviews in the built-in corpus the reference is SFT'd on"),

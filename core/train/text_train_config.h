@@ -82,6 +82,7 @@ struct TextTrainConfig {
   bool disableDropout = true; // as TRL: policy and reference log-probs comparable at step 0
   // Execution.
   std::string device = "cpu"; // cpu | cuda | auto
+  bool bf16 = true;           // on CUDA, forwards under bfloat16 autocast (TRL's bf16); no effect on CPU
   std::int64_t threads = 0;   // 0: all cores
   SentimentTaskConfig sentiment;
 

@@ -1,5 +1,6 @@
 // Tests the YAML config: TRL key names, unknown keys, overrides, round trip of the resolved config.
 #include "core/io/input_error.h"
+#include "core/runtime/autocast.h"
 #include "core/train/image_train_config.h"
 #include "core/train/text_train_config.h"
 
@@ -25,6 +26,34 @@ private Q_SLOTS:
     QCOMPARE(c.perDeviceTrainBatchSize, std::int64_t(8));
     QCOMPARE(c.lossType, std::string("ipo"));
     QCOMPARE(c.model.nLayer, std::int64_t(2));
+  }
+
+  // bf16 (TRL's key): on by default, and its guard switches CUDA autocast to bfloat16 for CUDA
+  // devices only, nested, restoring the state it found. (Whether kernels then run in bf16 needs a
+  // GPU; this checks the state LibTorch's dispatcher reads.)
+  void bf16AutocastGuard() {
+    QVERIFY(TextTrainConfig{}.bf16);
+    QVERIFY(!textTrainConfigFromYaml("bf16: false\n", "c.yaml").bf16);
+    QVERIFY(!cudaAutocastEnabled());
+    {
+      const CudaAutocastGuard cpu(c10::Device(c10::DeviceType::CPU), true);
+      QVERIFY(!cpu.active() && !cudaAutocastEnabled());
+      const CudaAutocastGuard off(c10::Device(c10::DeviceType::CUDA), false);
+      QVERIFY(!off.active() && !cudaAutocastEnabled());
+    }
+    const std::string before = cudaAutocastDtypeName();
+    {
+      const CudaAutocastGuard outer(c10::Device(c10::DeviceType::CUDA), true);
+      QVERIFY(outer.active() && cudaAutocastEnabled());
+      QCOMPARE(std::string(cudaAutocastDtypeName()), std::string("BFloat16"));
+      {
+        const CudaAutocastGuard inner(c10::Device(c10::DeviceType::CUDA), true);
+        QVERIFY(cudaAutocastEnabled());
+      }
+      QVERIFY(cudaAutocastEnabled()); // the inner guard restores the outer's state
+    }
+    QVERIFY(!cudaAutocastEnabled());
+    QCOMPARE(std::string(cudaAutocastDtypeName()), before);
   }
 
   void errorsNameFileLineAndKey_data() {
