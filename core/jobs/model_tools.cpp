@@ -102,6 +102,9 @@ nlohmann::json evaluatePairs(const PairEvalOptions &o, const ProgressFn &progres
   auto model = loadModelOrCheckpoint(o.modelDir, &tokenizer);
   model->to(device);
   std::optional<CausalLm> ref;
+  if (!o.refDir.empty() && model->hasScoreHead())
+    throw InputError({}, 0, "--ref",
+                     o.modelDir + " is a reward model: it is scored alone, without a reference");
   if (!o.refDir.empty()) {
     ref = loadModelOrCheckpoint(o.refDir, nullptr);
     (*ref)->to(device);
@@ -128,9 +131,6 @@ nlohmann::json evaluatePairs(const PairEvalOptions &o, const ProgressFn &progres
   if (progress)
     progress("scoring pairs", 0.0);
   if (model->hasScoreHead()) {
-    if (ref)
-      throw InputError({}, 0, "--ref",
-                       o.modelDir + " is a reward model: it is scored alone, without a reference");
     auto summary = evaluateRewardModel(model, tokens, so, o, progress);
     summary["skipped"] = data.skipped.size();
     return summary;

@@ -184,7 +184,8 @@ void attachReference(const TextTrainConfig &config, const std::string &cacheDir,
     const std::string stage = data == &train ? "reference log-probs (train)" : "reference log-probs (eval)";
     if (data->size() == 0)
       continue;
-    const auto key = referenceCacheKey(reference, *data, opts);
+    const bool bf16 = config.bf16 && reference->device().is_cuda(); // bf16 log-probs are other numbers
+    const auto key = referenceCacheKey(reference, *data, opts) + (bf16 ? "-bf16" : "");
     if (loadReferenceCache(cacheDir, key, *data)) {
       message(cb, "reference log-probs: cache hit " + key);
       continue;
@@ -194,7 +195,7 @@ void attachReference(const TextTrainConfig &config, const std::string &cacheDir,
       opts.progress = [&](double f) { cb.onProgress(stage, f); };
     }
     {
-      const CudaAutocastGuard autocast(reference->device(), config.bf16); // as the policy's forwards
+      const CudaAutocastGuard autocast(reference->device(), bf16); // as the policy's forwards
       computeReferenceLogps(reference, *data, opts);
     }
     opts.progress = nullptr;
