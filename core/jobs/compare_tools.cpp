@@ -13,6 +13,7 @@
 #include "core/text/sampler.h"
 #include "core/text/sequence_batch.h"
 #include "core/text/tokenizer.h"
+#include "core/train/pair_scoring.h"
 #include "core/train/tokenized_data.h"
 
 #include <torch/torch.h>
@@ -152,10 +153,13 @@ std::vector<double> rewardModelScores(ModelSet &set, const std::vector<std::stri
     if (rs.back().empty())
       rs.back().push_back(tok.eosId());
   }
-  const auto batch = buildSequenceBatch(ps, rs, maxLength, maxLength / 2, 0, set.device);
-  const auto scores =
-      set.scorer->score(batch.ids, batch.lastIndex).to(torch::kCPU, torch::kFloat64).contiguous();
-  return std::vector<double>(scores.data_ptr<double>(), scores.data_ptr<double>() + scores.numel());
+  std::vector<const TokenIds *> pp, rp;
+  for (std::size_t i = 0; i < ps.size(); ++i) {
+    pp.push_back(&ps[i]);
+    rp.push_back(&rs[i]);
+  }
+  ScoringOptions so{maxLength, maxLength / 2, std::int64_t(ps.size())};
+  return rewardScores(set.scorer, pp, rp, so);
 }
 
 // Scores, token pieces and sums of one side for a chunk of prompts.

@@ -40,49 +40,44 @@ namespace {
 nlohmann::json evaluateRewardModel(const CausalLm &model, const TokenizedData &tokens,
                                    const ScoringOptions &so, const PairEvalOptions &o,
                                    const ProgressFn &progress) {
-  torch::NoGradGuard noGrad;
-  model->eval();
   const auto n = tokens.pairs.size();
-  const auto step = std::size_t(std::max<std::int64_t>(1, so.batchSize / 2));
+  std::vector<const TokenIds *> ps, rs;
+  for (const auto &p : tokens.pairs) {
+    ps.insert(ps.end(), {&p.prompt, &p.prompt});
+    rs.insert(rs.end(), {&p.chosen, &p.rejected});
+  }
+  ScoringOptions scoring = so;
+  if (progress)
+    scoring.progress = [&](double f) { progress("scoring pairs", f); };
+  const auto scores = rewardScores(model, ps, rs, scoring);
+  std::vector<double> lengths; // response tokens kept, as the batches keep them
+  for (std::size_t i = 0; i < ps.size(); ++i) {
+    TokenIds prompt = *ps[i], response = *rs[i];
+    truncateToFit(prompt, response, so.maxLength, so.maxPromptLength);
+    lengths.push_back(double(response.size()));
+  }
   std::string lines;
   double correct = 0, margin = 0, chosenSum = 0, rejectedSum = 0;
-  for (std::size_t begin = 0; begin < n; begin += step) {
-    const auto end = std::min(n, begin + step);
-    std::vector<TokenIds> prompts, responses;
-    for (int side = 0; side < 2; ++side)
-      for (auto i = begin; i < end; ++i) {
-        prompts.push_back(tokens.pairs[i].prompt);
-        responses.push_back(side == 0 ? tokens.pairs[i].chosen : tokens.pairs[i].rejected);
-      }
-    const auto batch =
-        buildSequenceBatch(prompts, responses, so.maxLength, so.maxPromptLength, 0, model->device());
-    const auto scores =
-        model->score(batch.ids, batch.lastIndex).to(torch::kCPU, torch::kFloat64).contiguous();
-    const auto lengths = batch.lengths.to(torch::kCPU, torch::kFloat64).contiguous();
-    const auto B = std::int64_t(end - begin);
-    for (std::int64_t k = 0; k < B; ++k) {
-      const auto &pair = tokens.pairs[begin + std::size_t(k)];
-      const double w = scores[k].item<double>(), l = scores[B + k].item<double>();
-      correct += w > l ? 1.0 : 0.0;
-      margin += w - l;
-      chosenSum += w;
-      rejectedSum += l;
-      nlohmann::json j = {{"id", pair.id},
-                          {"reward_chosen", w},
-                          {"reward_rejected", l},
-                          {"len_chosen", lengths[k].item<double>()},
-                          {"len_rejected", lengths[B + k].item<double>()}};
-      if (pair.raterFraction)
-        j["rater_fraction"] = *pair.raterFraction;
-      if (o.dumpTokens) {
-        j["prompt_ids"] = pair.prompt;
-        j["chosen_ids"] = pair.chosen;
-        j["rejected_ids"] = pair.rejected;
-      }
-      lines += j.dump() + "\n";
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto &pair = tokens.pairs[i];
+    const double w = scores[2 * i], l = scores[2 * i + 1];
+    correct += w > l ? 1.0 : 0.0;
+    margin += w - l;
+    chosenSum += w;
+    rejectedSum += l;
+    nlohmann::json j = {{"id", pair.id},
+                        {"reward_chosen", w},
+                        {"reward_rejected", l},
+                        {"len_chosen", lengths[2 * i]},
+                        {"len_rejected", lengths[2 * i + 1]}};
+    if (pair.raterFraction)
+      j["rater_fraction"] = *pair.raterFraction;
+    if (o.dumpTokens) {
+      j["prompt_ids"] = pair.prompt;
+      j["chosen_ids"] = pair.chosen;
+      j["rejected_ids"] = pair.rejected;
     }
-    if (progress)
-      progress("scoring pairs", double(end) / double(n));
+    lines += j.dump() + "\n";
   }
   if (!o.outPath.empty())
     writeFileAtomic(o.outPath, lines);

@@ -4,6 +4,7 @@
 #include "core/io/atomic_file.h"
 #include "core/io/input_error.h"
 #include "core/io/json_file.h"
+#include "core/jobs/d2po_training.h"
 #include "core/jobs/run_folder_guard.h"
 #include "core/runtime/autocast.h"
 #include "core/runtime/compute_threads.h"
@@ -221,8 +222,15 @@ RunSummary executeTextRun(const TextTrainConfig &config, const RunOptions &optio
       summary.message = "cancelled while preparing the task";
       return summary;
     }
+    if (config.trainer == "d2po")
+      return executeD2poRun(config, options, cb, cancel, pause, folder, *task);
     in.train = readTextPreferences(task->trainPairsPath());
     in.eval = readTextPreferences(task->evalPairsPath());
+    if (config.sentiment.trainPairs > 0 && std::size_t(config.sentiment.trainPairs) < in.train.pairs.size()) {
+      in.train.pairs.resize(std::size_t(config.sentiment.trainPairs));
+      message(cb, "training on the first " + std::to_string(config.sentiment.trainPairs) +
+                      " labelled pairs (sentiment.train_pairs)");
+    }
     in.policy = loadModelFolder(task->sftModelDir());
     in.reference = loadModelFolder(task->sftModelDir());
   } else {

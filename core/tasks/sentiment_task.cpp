@@ -182,10 +182,17 @@ void SentimentTask::makePairs() {
                           " held out) in " + m_dir);
 }
 
-nlohmann::json SentimentTask::evaluate(const CausalLm &policy, RunFolder &folder) {
+CausalLm SentimentTask::reference() {
+  if (!m_reference) {
+    m_reference = loadModelFolder(sftModelDir());
+    m_reference->to(m_device);
+  }
+  return m_reference;
+}
+
+nlohmann::json SentimentTask::policyMetrics(const CausalLm &policy, const std::string &samplesPath) {
   const auto &s = m_config.sentiment;
-  auto reference = loadModelFolder(sftModelDir());
-  reference->to(m_device);
+  auto ref = reference();
   policy->to(m_device);
   // Fixed prompts and seeds: policy and reference answer the same (prompt, seed) pairs.
   const auto prompts =
@@ -199,11 +206,13 @@ nlohmann::json SentimentTask::evaluate(const CausalLm &policy, RunFolder &folder
   SamplingOptions opts;
   opts.temperature = s.sampleTemperature;
   opts.maxNewTokens = std::min(s.maxNewTokens, m_config.maxLength - m_config.maxPromptLength);
-  report("evaluating", 0.0); // samples of the policy, then of the reference, then the scores
+  report("evaluating", 0.0); // samples of the policy, then of the reference (once), then the scores
   const auto pol = generate(policy, ids, seeds, opts, m_tokenizer.eosId(),
                             [&](double f) { report("evaluating", 0.4 * f); });
-  const auto ref = generate(reference, ids, seeds, opts, m_tokenizer.eosId(),
+  if (m_refSamples.empty()) // the reference and its prompts never change within a run
+    m_refSamples = generate(ref, ids, seeds, opts, m_tokenizer.eosId(),
                             [&](double f) { report("evaluating", 0.4 + 0.4 * f); });
+  const auto &refSamples = m_refSamples;
   report("evaluating", 0.8);
   // KL(π‖π_ref) per prompt: Σ_t log π − log π_ref over the policy's own sample (EOS included
   // when the sample ended by itself), both scored at the sampling temperature: the sample comes
@@ -219,16 +228,15 @@ nlohmann::json SentimentTask::evaluate(const CausalLm &policy, RunFolder &folder
     pp.push_back(&ids[i]);
     rr.push_back(&responses[i]);
   }
-  ScoringOptions so{m_config.maxLength, m_config.maxPromptLength, m_config.perDeviceEvalBatchSize};
-  ScoringOptions tempered = so;
+  ScoringOptions tempered{m_config.maxLength, m_config.maxPromptLength, m_config.perDeviceEvalBatchSize};
   tempered.temperature = opts.temperature > 0 ? opts.temperature : 1.0; // greedy: scored as is
   const auto lpPolicy = scoreResponses(policy, pp, rr, tempered);
-  const auto lpRef = scoreResponses(reference, pp, rr, tempered);
+  const auto lpRef = scoreResponses(ref, pp, rr, tempered);
   double rewardPolicy = 0, rewardRef = 0, kl = 0;
   std::vector<double> outcomes;
   std::string sampleLines;
   for (std::size_t i = 0; i < prompts.size(); ++i) {
-    const auto a = m_tokenizer.decode(pol[i]), b = m_tokenizer.decode(ref[i]);
+    const auto a = m_tokenizer.decode(pol[i]), b = m_tokenizer.decode(refSamples[i]);
     const double ra = SentimentOracle::reward(a), rb = SentimentOracle::reward(b);
     const double w = ra > rb ? 1.0 : ra == rb ? 0.5 : 0.0;
     rewardPolicy += ra;
@@ -242,7 +250,22 @@ nlohmann::json SentimentTask::evaluate(const CausalLm &policy, RunFolder &folder
   }
   const double n = double(prompts.size());
   const auto win = winRateWithInterval(outcomes);
-  writeFileAtomic(folder.path("samples/eval_samples.jsonl"), sampleLines);
+  if (!samplesPath.empty())
+    writeFileAtomic(samplesPath, sampleLines);
+  report("evaluating", 1.0);
+  return {{"eval/reward", rewardPolicy / n},
+          {"eval/reward_ref", rewardRef / n},
+          {"eval/kl", kl / n},
+          {"eval/win_rate", win.rate},
+          {"eval/win_rate_ci95", {win.low, win.high}},
+          {"eval/tie_rate", win.ties},
+          {"eval/prompts", prompts.size()}};
+}
+
+nlohmann::json SentimentTask::evaluate(const CausalLm &policy, RunFolder &folder) {
+  const auto sampled = policyMetrics(policy, folder.path("samples/eval_samples.jsonl"));
+  auto reference = this->reference();
+  ScoringOptions so{m_config.maxLength, m_config.maxPromptLength, m_config.perDeviceEvalBatchSize};
   // Ranking metrics on the held-out labelled pairs.
   const auto evalData = readTextPreferences(evalPairsPath());
   const auto tokens = tokenizeData(evalData, m_tokenizer, false);
@@ -291,15 +314,9 @@ nlohmann::json SentimentTask::evaluate(const CausalLm &policy, RunFolder &folder
       ++ranked;
     }
   summary["ranking/accuracy_ref"] = refCorrect / std::max(1.0, ranked);
-  summary["eval/reward"] = rewardPolicy / n;
-  summary["eval/reward_ref"] = rewardRef / n;
-  summary["eval/kl"] = kl / n;
-  summary["eval/win_rate"] = win.rate;
-  summary["eval/win_rate_ci95"] = {win.low, win.high};
-  summary["eval/tie_rate"] = win.ties;
-  summary["eval/prompts"] = prompts.size();
+  for (const auto &[key, value] : sampled.items())
+    summary[key] = value;
   writeFileAtomic(folder.path("eval/summary.json"), summary.dump(2) + "\n");
-  report("evaluating", 1.0);
   return summary;
 }
 

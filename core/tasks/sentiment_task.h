@@ -6,6 +6,7 @@
 #include "core/text/tokenizer.h"
 #include "core/train/run_folder.h"
 #include "core/train/text_train_config.h"
+#include "core/train/tokenized_data.h"
 #include "core/train/trainer_callbacks.h"
 
 #include <c10/core/Device.h>
@@ -36,6 +37,13 @@ public:
   // ranking accuracy, idealised ranking accuracy and alignment gap on the held-out pairs.
   // Writes <run>/eval/summary.json, eval/pairs.jsonl and samples/eval_samples.jsonl.
   nlohmann::json evaluate(const CausalLm &policy, RunFolder &folder);
+  // The sampled part of evaluate: eval/reward, eval/reward_ref, eval/kl, eval/win_rate (with
+  // eval/win_rate_ci95), eval/tie_rate, eval/prompts. With `samplesPath`, the samples are written
+  // there (JSONL). The reference's samples are drawn once and kept, so later calls sample only the
+  // policy.
+  nlohmann::json policyMetrics(const CausalLm &policy, const std::string &samplesPath = {});
+  // The SFT model (the reference), loaded once on the task's device.
+  CausalLm reference();
 
 private:
   void runSft(const std::atomic<bool> *cancel);
@@ -47,6 +55,8 @@ private:
   torch::Device m_device;
   ByteTokenizer m_tokenizer;
   std::string m_dir;
+  CausalLm m_reference;
+  std::vector<TokenIds> m_refSamples; // the reference's evaluation samples, once drawn
 };
 
 } // namespace preflab::core

@@ -41,6 +41,32 @@ ResponseScores scoreResponses(const CausalLm &model, const std::vector<const Tok
   return out;
 }
 
+std::vector<double> rewardScores(const CausalLm &model, const std::vector<const TokenIds *> &prompts,
+                                 const std::vector<const TokenIds *> &responses, const ScoringOptions &o) {
+  torch::NoGradGuard noGrad;
+  const bool wasTraining = model->is_training();
+  model->eval();
+  std::vector<double> out;
+  out.reserve(prompts.size());
+  const auto rows = std::size_t(std::max<std::int64_t>(1, o.batchSize));
+  for (std::size_t start = 0; start < prompts.size(); start += rows) {
+    const auto end = std::min(prompts.size(), start + rows);
+    std::vector<TokenIds> ps, rs;
+    for (auto i = start; i < end; ++i) {
+      ps.push_back(*prompts[i]);
+      rs.push_back(*responses[i]);
+    }
+    const auto batch = buildSequenceBatch(ps, rs, o.maxLength, o.maxPromptLength, 0, model->device());
+    const auto scores =
+        model->score(batch.ids, batch.lastIndex).to(torch::kCPU, torch::kFloat64).contiguous();
+    out.insert(out.end(), scores.data_ptr<double>(), scores.data_ptr<double>() + scores.numel());
+    if (o.progress)
+      o.progress(double(end) / double(prompts.size()));
+  }
+  model->train(wasTraining);
+  return out;
+}
+
 std::vector<PairScore> scorePairs(const CausalLm &policy, const CausalLm *reference,
                                   const TokenizedData &data, const ScoringOptions &options) {
   std::vector<const TokenIds *> ps, rs;

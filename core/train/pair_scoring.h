@@ -31,6 +31,13 @@ struct ResponseScores {
 ResponseScores scoreResponses(const CausalLm &model, const std::vector<const TokenIds *> &prompts,
                               const std::vector<const TokenIds *> &responses, const ScoringOptions &options);
 
+// A reward model's score of prompts[i] ⊕ responses[i] at its last kept token (model->score), in
+// batches of at most options.batchSize rows; truncated as scoreResponses truncates. Eval mode and
+// no grad for the call (the training flag is restored). Needs model->hasScoreHead().
+std::vector<double> rewardScores(const CausalLm &model, const std::vector<const TokenIds *> &prompts,
+                                 const std::vector<const TokenIds *> &responses,
+                                 const ScoringOptions &options);
+
 // Policy scores of every pair (and, when `reference` is given, the reference's); rater
 // fractions carried over.
 std::vector<PairScore> scorePairs(const CausalLm &policy, const CausalLm *reference,

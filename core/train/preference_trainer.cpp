@@ -9,6 +9,7 @@
 #include "core/text/sequence_batch.h"
 #include "core/train/batch_shards.h"
 #include "core/train/lr_schedule.h"
+#include "core/train/objective_inputs.h"
 
 #include <torch/torch.h>
 
@@ -138,55 +139,8 @@ std::vector<std::size_t> PreferenceTrainer::nextRows(std::int64_t microStep) con
 
 ObjectiveInputs PreferenceTrainer::pairInputs(const TokenizedData &data,
                                               const std::vector<std::size_t> &rows) {
-  const bool sft = m_info.kind == ObjectiveKind::Sft;
-  std::vector<TokenIds> prompts, responses;
-  for (auto r : rows) {
-    prompts.push_back(data.pairs[r].prompt);
-    responses.push_back(data.pairs[r].chosen);
-  }
-  if (!sft)
-    for (auto r : rows) {
-      prompts.push_back(data.pairs[r].prompt);
-      responses.push_back(data.pairs[r].rejected);
-    }
-  auto batch =
-      buildSequenceBatch(prompts, responses, m_config.maxLength, m_config.maxPromptLength, 0, m_device);
-  const auto B = std::int64_t(rows.size());
-  ObjectiveInputs in;
-  auto half = [&](const torch::Tensor &t, int i) { return sft ? t : t.narrow(0, i * B, B); };
-  in.lenChosen = half(batch.lengths, 0);
-  if (!sft)
-    in.lenRejected = half(batch.lengths, 1);
-  if (m_info.kind == ObjectiveKind::Reward) {
-    auto scores = m_policy->score(batch.ids, batch.lastIndex);
-    in.rewardChosen = half(scores, 0);
-    in.rewardRejected = half(scores, 1);
-    return in;
-  }
-  auto lp = sequenceLogps(m_policy, batch);
-  in.policyChosen = half(lp.sum, 0);
-  in.policyChosenMean = half(lp.mean, 0);
-  if (!sft) {
-    in.policyRejected = half(lp.sum, 1);
-    in.policyRejectedMean = half(lp.mean, 1);
-  }
-  if (!m_info.needsReference)
-    return in;
-  if (data.hasReference()) {
-    std::vector<double> rc, rr;
-    for (auto r : rows) {
-      rc.push_back(*data.pairs[r].refChosen);
-      rr.push_back(*data.pairs[r].refRejected);
-    }
-    in.refChosen = doubles(rc, m_device);
-    in.refRejected = doubles(rr, m_device);
-  } else if (m_reference) {
-    torch::NoGradGuard noGrad;
-    auto ref = sequenceLogps(*m_reference, batch).sum;
-    in.refChosen = half(ref, 0);
-    in.refRejected = half(ref, 1);
-  }
-  return in;
+  return pairObjectiveInputs(m_policy, m_reference ? &*m_reference : nullptr, m_info, data, rows,
+                             m_config.maxLength, m_config.maxPromptLength, m_device);
 }
 
 ObjectiveInputs PreferenceTrainer::unpairedInputs(const TokenizedData &data,

@@ -28,10 +28,15 @@ using config_table::nested;
 const std::vector<Field> &fields() {
   using C = TextTrainConfig;
   using S = SentimentTaskConfig;
+  using D = D2poConfig;
   static const std::vector<Field> kFields = config_table::withObjectiveParams<C>(
       &C::objectiveParams, Modality::Text,
       config_table::joined<C>(
           {{
+               field("trainer", &C::trainer,
+                     "offline (train on preference pairs) or d2po (online rounds: the policy samples "
+                     "pairs, a discriminator labels them, a gold budget goes to the least certain; "
+                     "needs task: sentiment)"),
                field(
                    "task", &C::task,
                    "embedded task: sentiment (built-in corpus, SFT reference, simulated raters), or empty to "
@@ -143,6 +148,32 @@ const std::vector<Field> &fields() {
                       "sampling temperature of the pairs and of the evaluation"),
                nested("sentiment.max_new_tokens", &C::sentiment, &S::maxNewTokens,
                       "tokens sampled per completion"),
+               nested("sentiment.train_pairs", &C::sentiment, &S::trainPairs,
+                      "train on only the first N labelled pairs (a gold budget for offline runs); 0: all"),
+               nested("d2po.prompts_per_round", &C::d2po, &D::promptsPerRound,
+                      "prompts the policy answers twice in each round (one optimizer step), >= 1"),
+               nested("d2po.gold_budget", &C::d2po, &D::goldBudget,
+                      "gold labels asked over the whole run, initial_gold included, >= 0"),
+               nested("d2po.gold_per_round", &C::d2po, &D::goldPerRound,
+                      "gold labels asked per round until the budget is spent, >= 1"),
+               nested("d2po.gold_selection", &C::d2po, &D::goldSelection,
+                      "which pairs get gold labels: confidence (the discriminator's smallest score gap "
+                      "first) or random"),
+               nested("d2po.silver", &C::d2po, &D::silver,
+                      "train the policy on the discriminator's labels too; false: gold pairs only "
+                      "(online DPO on gold labels)"),
+               nested("d2po.initial_gold", &C::d2po, &D::initialGold,
+                      "labelled task pairs that train the discriminator before the first round (spent "
+                      "from gold_budget), >= 0"),
+               nested("d2po.discriminator_learning_rate", &C::d2po, &D::discriminatorLearningRate,
+                      "AdamW learning rate of the discriminator, > 0"),
+               nested("d2po.discriminator_epochs", &C::d2po, &D::discriminatorEpochs,
+                      "passes over the new gold pairs and the replayed ones after each round with gold, "
+                      ">= 0 (0: the discriminator stays as initialised)"),
+               nested("d2po.discriminator_batch_size", &C::d2po, &D::discriminatorBatchSize,
+                      "pairs per discriminator step, >= 1"),
+               nested("d2po.replay_pairs", &C::d2po, &D::replayPairs,
+                      "earlier gold pairs (the newest) replayed with each discriminator update, >= 0"),
            }}));
   return kFields;
 }
@@ -158,6 +189,11 @@ void TextTrainConfig::validate() const {
   const ObjectiveInfo &info = objectiveInfo(lossType, Modality::Text); // throws for unknown names
   checkObjectiveParams(info, lossParams());
   require(task.empty() || task == "sentiment", "task", "unknown task '" + task + "' (known: sentiment)");
+  require(trainer == "offline" || trainer == "d2po", "trainer",
+          "unknown trainer '" + trainer + "' (known: offline, d2po)");
+  require(sentiment.trainPairs >= 0, "sentiment.train_pairs", "must be >= 0 (0: all)");
+  if (trainer == "d2po")
+    validateD2po();
   require(!task.empty() || !trainFile.empty(), "train_file", "required when no task is set");
   require(task.empty() || (trainFile.empty() && evalFile.empty()),
           trainFile.empty() ? "eval_file" : "train_file",
@@ -201,6 +237,40 @@ void TextTrainConfig::validate() const {
   require(sentiment.raters >= 1, "sentiment.raters", "must be >= 1");
   require(sentiment.evalFraction > 0 && sentiment.evalFraction < 1, "sentiment.eval_fraction",
           "must be in (0, 1)");
+}
+
+void TextTrainConfig::validateD2po() const {
+  auto require = [](bool ok, const char *key, const std::string &what) {
+    if (!ok)
+      throw InputError({}, 0, key, what);
+  };
+  require(task == "sentiment", "task",
+          "trainer: d2po needs task: sentiment (its raters give the gold labels and its prompts are "
+          "sampled)");
+  const auto &info = objectiveInfo(lossType, Modality::Text);
+  require(info.kind == ObjectiveKind::Pairwise, "loss_type",
+          "is '" + lossType + "': trainer: d2po trains the policy on pairs (dpo, ipo, ...)");
+  require(maxSteps > 0, "max_steps", "must be > 0 with trainer: d2po (the number of rounds)");
+  require(gradientAccumulationSteps == 1, "gradient_accumulation_steps",
+          "must be 1 with trainer: d2po (a round's pairs are one batch)");
+  const auto &d = d2po;
+  require(d.promptsPerRound >= 1, "d2po.prompts_per_round", "must be >= 1");
+  checkFitsInMemory("d2po.prompts_per_round", d.promptsPerRound,
+                    2.0 * double(d.promptsPerRound) * double(maxLength) *
+                        double(model.vocabSize + 8 * model.nEmbd * model.nLayer) * 12.0);
+  require(d.goldBudget >= 0, "d2po.gold_budget", "must be >= 0");
+  require(d.goldPerRound >= 1, "d2po.gold_per_round", "must be >= 1");
+  require(d.goldSelection == "confidence" || d.goldSelection == "random", "d2po.gold_selection",
+          "is '" + d.goldSelection + "', must be confidence or random");
+  require(d.initialGold >= 0 && d.initialGold <= d.goldBudget, "d2po.initial_gold",
+          "is " + std::to_string(d.initialGold) + ", must be in 0..gold_budget (" +
+              std::to_string(d.goldBudget) + ")");
+  require(d.discriminatorLearningRate > 0, "d2po.discriminator_learning_rate", "must be > 0");
+  require(d.discriminatorEpochs >= 0, "d2po.discriminator_epochs", "must be >= 0");
+  require(d.discriminatorBatchSize >= 1, "d2po.discriminator_batch_size", "must be >= 1");
+  require(d.replayPairs >= 0, "d2po.replay_pairs", "must be >= 0");
+  require(d.silver || d.goldBudget > 0, "d2po.gold_budget",
+          "is 0 with d2po.silver: false: the policy would have no pairs to train on");
 }
 
 ObjectiveParams TextTrainConfig::lossParams() const {

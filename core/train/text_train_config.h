@@ -27,11 +27,29 @@ struct SentimentTaskConfig {
   std::int64_t evalPrompts = 128; // fixed prompts (each with a fixed seed) for reward / KL / win rate
   double sampleTemperature = 1.0;
   std::int64_t maxNewTokens = 48;
+  std::int64_t trainPairs = 0; // use only the first N labelled training pairs (0: all)
+};
+
+// Settings of online D2PO (trainer == "d2po"): each optimizer step is a round in which the policy
+// samples two responses per prompt, a discriminator (a Bradley–Terry reward model) labels them,
+// and gold labels (the task's raters, or a person) are spent on the pairs it is least sure of.
+struct D2poConfig {
+  std::int64_t promptsPerRound = 32;        // prompts sampled twice per round
+  std::int64_t goldBudget = 128;            // gold labels over the whole run (initial_gold included)
+  std::int64_t goldPerRound = 8;            // gold labels asked per round until the budget is spent
+  std::string goldSelection = "confidence"; // confidence (smallest |score gap| first) | random
+  bool silver = true;                       // false: the policy trains on gold pairs only
+  std::int64_t initialGold = 0;             // labelled task pairs that train the discriminator first
+  double discriminatorLearningRate = 1e-4;
+  std::int64_t discriminatorEpochs = 4; // passes over new gold + replay after each round with gold
+  std::int64_t discriminatorBatchSize = 16;
+  std::int64_t replayPairs = 80; // earlier gold pairs replayed with each update
 };
 
 struct TextTrainConfig {
   // What to train on.
-  std::string task;      // "" or "sentiment"
+  std::string trainer = "offline"; // offline (preference pairs) | d2po (online rounds, see D2poConfig)
+  std::string task;                // "" or "sentiment"
   std::string trainFile; // JSONL pairs (when task is empty)
   std::string evalFile;  // optional held-out JSONL
   std::string datasetFormat = "auto";
@@ -85,9 +103,11 @@ struct TextTrainConfig {
   bool bf16 = true;           // on CUDA, forwards under bfloat16 autocast (TRL's bf16); no effect on CPU
   std::int64_t threads = 0;   // 0: all cores
   SentimentTaskConfig sentiment;
+  D2poConfig d2po;
 
   // Throws InputError naming the key for an out-of-range value or unknown loss_type.
   void validate() const;
+  void validateD2po() const; // the d2po.* keys and what trainer: d2po needs of the others
   // The chosen objective's parameters as this config sets them (beta included).
   ObjectiveParams lossParams() const;
   // cache_dir, or <parent of output_dir>/.cache when it is empty.

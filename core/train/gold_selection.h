@@ -1,0 +1,35 @@
+// Which sampled pairs get gold labels in an online round, and which earlier gold pairs a
+// discriminator update replays. Torch-free.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace preflab::core {
+
+enum class GoldSelection { Confidence, Random };
+
+// "confidence" or "random"; throws InputError (key d2po.gold_selection) otherwise.
+GoldSelection goldSelectionNamed(const std::string &name);
+
+// Up to `quota` pair indices for gold labels, given the discriminator's scores of both sides:
+// Confidence takes the pairs with the smallest |scoreA − scoreB| first (the discriminator is
+// least sure of them; equal gaps in index order), Random a uniform draw without replacement
+// seeded by `seed`. Indices in the order chosen.
+std::vector<std::size_t> selectForGold(const std::vector<double> &scoreA, const std::vector<double> &scoreB,
+                                       std::size_t quota, GoldSelection mode, std::uint64_t seed);
+
+// The rows [first, last) of a gold buffer (oldest first) that one discriminator update trains
+// on: the `fresh` newest, and up to `replay` gold pairs from before them.
+struct BufferRange {
+  std::size_t first = 0, last = 0;
+};
+BufferRange replayRange(std::size_t bufferSize, std::size_t fresh, std::size_t replay);
+
+// A seed for one draw of an online run: mixes the run's seed with a round and an index so that
+// nearby inputs give unrelated seeds (splitmix64).
+std::uint64_t roundSeed(std::uint64_t runSeed, std::uint64_t round, std::uint64_t index);
+
+} // namespace preflab::core
