@@ -21,6 +21,7 @@ Action addExportCommand(CLI::App &app);
 Action addInspectCommand(CLI::App &app);
 Action addTokenizeCommand(CLI::App &app);
 Action addObjectivesCommand(CLI::App &app);
+Action addMixCommand(CLI::App &app);
 Action addPretrainDiffusionCommand(CLI::App &app);
 Action addTrainOracleCommand(CLI::App &app);
 Action addGeneratePairsCommand(CLI::App &app);

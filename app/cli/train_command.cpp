@@ -35,7 +35,21 @@ std::string stepDetail(const core::StepRecord &r) {
     auto it = r.metrics.find(k);
     return it == r.metrics.end() ? 0.0 : it->second;
   };
-  if (r.metrics.count("implicit_acc"))
+  if (r.metrics.count("mpo/objective")) {
+    std::string lambda;
+    for (int k = 1; r.metrics.count("mpo/lambda_avg_" + std::to_string(k)); ++k) {
+      char part[32];
+      std::snprintf(part, sizeof part, "%s%.3f", k > 1 ? ", " : "",
+                    get(("mpo/lambda_avg_" + std::to_string(k)).c_str()));
+      lambda += part;
+    }
+    std::snprintf(buf, sizeof buf, "iteration %lld/%lld F %.4f mean lambda (%s) | %.1f s", (long long)r.step,
+                  (long long)r.maxSteps, get("mpo/objective"), lambda.c_str(), r.elapsedSeconds);
+  } else if (r.metrics.count("d2po/gold_labels"))
+    std::snprintf(buf, sizeof buf, "round %lld/%lld loss %.4f gold %.0f disc acc %.3f | %.1f s",
+                  (long long)r.step, (long long)r.maxSteps, get("loss"), get("d2po/gold_labels"),
+                  get("d2po/discriminator_accuracy"), r.elapsedSeconds);
+  else if (r.metrics.count("implicit_acc"))
     std::snprintf(buf, sizeof buf, "step %lld/%lld loss %.4f implicit acc %.3f mse w %.4f l %.4f | %.1f s",
                   (long long)r.step, (long long)r.maxSteps, get("loss"), get("implicit_acc"),
                   get("mse/model_w"), get("mse/model_l"), r.elapsedSeconds);
@@ -175,6 +189,44 @@ Action addTrainCommand(CLI::App &app) {
         return core::runImageTraining(c, o, cb);
       });
     return runConfig(*args, core::loadTextTrainConfig, [](const auto &c, const auto &o, const auto &cb) {
+      return core::runTextTraining(c, o, cb);
+    });
+  };
+}
+
+Action addMixCommand(CLI::App &app) {
+  auto *cmd = app.add_subcommand(
+      "mix", "MPO: mix policies trained on different rewards (trainer: mpo), weights by mirror descent.");
+  auto args = std::make_shared<TrainArgs>();
+  auto policies = std::make_shared<std::vector<std::string>>();
+  auto weights = std::make_shared<std::string>();
+  cmd->add_option("config", args->config, "YAML config of the task (as for train)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("overrides", args->overrides, "key=value overrides, e.g. mpo.samples_per_prompt=16");
+  cmd->add_option("--policy", *policies, "a policy to mix: model or run folder (repeat; sets mpo.policies)")
+      ->allow_extra_args(false); // one folder per --policy: overrides may follow
+  cmd->add_option("--weights", *weights, "fixed weights, e.g. 0.5,0.5 (sets mpo.weights; default: computed)");
+  cmd->add_option("--output-dir", args->outputDir, "run folder (overrides output_dir)");
+  cmd->add_flag("--overwrite", args->overwrite, "replace an existing run folder");
+  cmd->add_flag("-q,--quiet", args->quiet, "no progress line");
+  cmd->footer(
+      "The run folder gets metrics.jsonl (mpo/lambda_K and their running mean mpo/lambda_avg_K, "
+      "mpo/objective, per iteration), mixture/mixture.json (the time-averaged weights; sample, eval and "
+      "Compare open the folder as a model: logits = sum_k lambda_k log_softmax(logits_k)) and eval/ "
+      "(both rewards' win rates against the reference). max_steps is the number of iterations.");
+  return [args, policies, weights]() -> int {
+    TrainArgs a = *args;
+    a.overrides.insert(a.overrides.begin(), "trainer=mpo");
+    if (!policies->empty()) {
+      std::string joined;
+      for (const auto &p : *policies)
+        joined += (joined.empty() ? "" : ",") + p;
+      a.overrides.push_back("mpo.policies=" + joined);
+    }
+    if (!weights->empty())
+      a.overrides.push_back("mpo.weights=" + *weights);
+    return runConfig(a, core::loadTextTrainConfig, [](const auto &c, const auto &o, const auto &cb) {
       return core::runTextTraining(c, o, cb);
     });
   };

@@ -265,6 +265,17 @@ std::optional<RunInfoRecord> RunReader::runInfo() const {
   info.referenceModel = located(str("reference_model"));
   info.policyFinal = located(str("policy_final"));
   info.oracleModel = located(str("oracle_model"));
+  info.trainer = str("trainer");
+  info.discriminator = located(str("discriminator"));
+  if (const auto it = j.find("components"); it != j.end() && !it->is_null()) {
+    if (!it->is_array())
+      throw InputError(file, 0, "components", "must be a list of model folders");
+    for (const auto &c : *it) {
+      if (!c.is_string())
+        throw InputError(file, 0, "components", "must be a list of model folders");
+      info.components.push_back(located(c.get<std::string>()));
+    }
+  }
   return info;
 }
 

@@ -72,8 +72,8 @@ bool isRunFolder(const std::string &dir) {
 
 const std::vector<std::string> &runFolderEntries() {
   static const std::vector<std::string> kEntries = {
-      "config.yaml", "metrics.jsonl", "status.json", "run_info.json", "checkpoints",
-      "hf",          "reference",     "samples",     "eval",          "model"};
+      "config.yaml", "metrics.jsonl", "status.json", "run_info.json", "checkpoints",  "hf",
+      "reference",   "samples",       "eval",        "model",         "discriminator"};
   return kEntries;
 }
 

@@ -5,6 +5,7 @@
 #include "core/io/input_error.h"
 #include "core/io/json_file.h"
 #include "core/jobs/d2po_training.h"
+#include "core/jobs/mpo_mixing.h"
 #include "core/jobs/run_folder_guard.h"
 #include "core/runtime/autocast.h"
 #include "core/runtime/compute_threads.h"
@@ -224,6 +225,8 @@ RunSummary executeTextRun(const TextTrainConfig &config, const RunOptions &optio
     }
     if (config.trainer == "d2po")
       return executeD2poRun(config, options, cb, cancel, pause, folder, *task);
+    if (config.trainer == "mpo")
+      return executeMpoRun(config, cb, cancel, folder, *task);
     in.train = readTextPreferences(task->trainPairsPath());
     in.eval = readTextPreferences(task->evalPairsPath());
     if (config.sentiment.trainPairs > 0 && std::size_t(config.sentiment.trainPairs) < in.train.pairs.size()) {

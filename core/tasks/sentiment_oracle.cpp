@@ -1,6 +1,7 @@
 // Review templates and the lexicon oracle of the sentiment-steering task.
 #include "core/tasks/sentiment_oracle.h"
 
+#include "core/io/input_error.h"
 #include "core/tasks/raters.h"
 
 #include <algorithm>
@@ -78,6 +79,31 @@ int SentimentOracle::score(const std::string &text) {
 
 double SentimentOracle::reward(const std::string &text) {
   return sigmoid(double(score(text)));
+}
+
+double ConcisenessOracle::score(const std::string &text) {
+  int words = 0;
+  bool inWord = false;
+  for (unsigned char c : text) {
+    const bool space = std::isspace(c) != 0;
+    words += !space && !inWord;
+    inWord = !space;
+  }
+  return -double(words) / 4.0;
+}
+
+double ConcisenessOracle::reward(const std::string &text) {
+  return sigmoid(2.0 + score(text));
+}
+
+TaskReward taskRewardNamed(const std::string &name) {
+  if (name == "sentiment")
+    return TaskReward::Sentiment;
+  if (name == "conciseness")
+    return TaskReward::Conciseness;
+  if (name == "maxmin")
+    return TaskReward::MaxMin;
+  throw InputError({}, 0, "sentiment.reward", "is '" + name + "', must be sentiment, conciseness or maxmin");
 }
 
 int SentimentOracle::rateA(const std::string &a, const std::string &b, int raters, double temperature,

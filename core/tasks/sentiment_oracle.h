@@ -23,6 +23,22 @@ public:
   static const std::vector<std::string> &negativeWords();
 };
 
+// The second objective of the sentiment task (MPO's IMDb setting: sentiment and conciseness pull
+// apart, since praise takes words): shorter continuations score higher. Thread-safe.
+struct ConcisenessOracle {
+  // −(words)/4: four words cost as much as one lexicon word gains. Words are maximal runs of
+  // non-space bytes.
+  static double score(const std::string &text);
+  // σ(2 + score): 0.5 at eight words.
+  static double reward(const std::string &text);
+};
+
+// Which oracle labels the task's pairs (sentiment.reward): the lexicon, conciseness, or the
+// minimum of the two standardised scores (MaxMin-RLHF's target on normalised rewards).
+enum class TaskReward { Sentiment, Conciseness, MaxMin };
+// "sentiment", "conciseness" or "maxmin"; throws InputError (key sentiment.reward) otherwise.
+TaskReward taskRewardNamed(const std::string &name);
+
 // The built-in corpus: short reviews from templates, mixed sentiment, deterministic for a seed.
 struct SentimentCorpus {
   // Prompts of the labelled pairs, or of evaluation: disjoint sets of openers, so evaluation

@@ -50,6 +50,8 @@ std::string stageSettings(const TextTrainConfig &c) {
                       {"max_new", s.maxNewTokens},
                       {"max_length", c.maxLength},
                       {"max_prompt_length", c.maxPromptLength}};
+  if (s.reward != "sentiment") // the default keeps the keys of caches made before this setting
+    j["reward"] = s.reward;
   return j.dump();
 }
 
@@ -150,13 +152,43 @@ void SentimentTask::makePairs() {
     samples.insert(samples.end(), part.begin(), part.end());
     report("sampling pairs", double(end) / double(ids.size()));
   }
+  // What the raters judge: one oracle's score, or for maxmin the lower of the two scores, each
+  // standardised over every sampled completion (so neither scale dominates the minimum).
+  const auto reward = taskRewardNamed(s.reward);
+  std::vector<std::string> texts;
+  for (const auto &sample : samples)
+    texts.push_back(m_tokenizer.decode(sample));
+  auto standardiser = [&](double (*score)(const std::string &)) {
+    double sum = 0, sq = 0;
+    for (const auto &t : texts) {
+      sum += score(t);
+      sq += score(t) * score(t);
+    }
+    const double n = double(std::max<std::size_t>(1, texts.size())), mean = sum / n;
+    const double sd = std::sqrt(std::max(1e-12, sq / n - mean * mean));
+    return std::make_pair(mean, sd);
+  };
+  auto lexicon = [](const std::string &t) { return double(SentimentOracle::score(t)); };
+  const auto zs = standardiser(lexicon), zc = standardiser(&ConcisenessOracle::score);
+  auto judged = [&](const std::string &t) {
+    switch (reward) {
+    case TaskReward::Sentiment:
+      return lexicon(t);
+    case TaskReward::Conciseness:
+      return ConcisenessOracle::score(t);
+    case TaskReward::MaxMin:
+      return std::min((lexicon(t) - zs.first) / zs.second,
+                      (ConcisenessOracle::score(t) - zc.first) / zc.second);
+    }
+    return 0.0;
+  };
   std::mt19937_64 rng(m_config.seed + 17);
   std::vector<std::string> lines;
   for (std::size_t i = 0; i < prompts.size(); ++i) {
-    const auto a = m_tokenizer.decode(samples[2 * i]), b = m_tokenizer.decode(samples[2 * i + 1]);
+    const auto &a = texts[2 * i], &b = texts[2 * i + 1];
     if (a == b || a.empty() || b.empty())
       continue; // identical completions carry no preference
-    const int votesA = SentimentOracle::rateA(a, b, int(s.raters), s.raterTemperature, rng);
+    const int votesA = simulateRaterVotes(judged(a), judged(b), int(s.raters), s.raterTemperature, rng);
     const bool aWins = 2 * votesA > s.raters || (2 * votesA == s.raters && rng() % 2);
     const auto &chosen = aWins ? a : b, &rejected = aWins ? b : a;
     nlohmann::json row = {{"id", "p" + std::to_string(i)},
@@ -166,7 +198,9 @@ void SentimentTask::makePairs() {
                           {"rater_fraction", double(aWins ? votesA : s.raters - votesA) / double(s.raters)},
                           {"rater_count", s.raters},
                           {"oracle_chosen", SentimentOracle::reward(chosen)},
-                          {"oracle_rejected", SentimentOracle::reward(rejected)}};
+                          {"oracle_rejected", SentimentOracle::reward(rejected)},
+                          {"conciseness_chosen", ConcisenessOracle::reward(chosen)},
+                          {"conciseness_rejected", ConcisenessOracle::reward(rejected)}};
     // A byte-level model can emit invalid UTF-8: the file keeps U+FFFD in its place, and training
     // reads the file, so what is trained on is what a user sees.
     lines.push_back(row.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
@@ -232,8 +266,8 @@ nlohmann::json SentimentTask::policyMetrics(const CausalLm &policy, const std::s
   tempered.temperature = opts.temperature > 0 ? opts.temperature : 1.0; // greedy: scored as is
   const auto lpPolicy = scoreResponses(policy, pp, rr, tempered);
   const auto lpRef = scoreResponses(ref, pp, rr, tempered);
-  double rewardPolicy = 0, rewardRef = 0, kl = 0;
-  std::vector<double> outcomes;
+  double rewardPolicy = 0, rewardRef = 0, kl = 0, conciseRef = 0, concisePolicy = 0;
+  std::vector<double> outcomes, conciseOutcomes;
   std::string sampleLines;
   for (std::size_t i = 0; i < prompts.size(); ++i) {
     const auto a = m_tokenizer.decode(pol[i]), b = m_tokenizer.decode(refSamples[i]);
@@ -242,6 +276,10 @@ nlohmann::json SentimentTask::policyMetrics(const CausalLm &policy, const std::s
     rewardPolicy += ra;
     rewardRef += rb;
     outcomes.push_back(w);
+    const double ca = ConcisenessOracle::reward(a), cb = ConcisenessOracle::reward(b);
+    concisePolicy += ca;
+    conciseRef += cb;
+    conciseOutcomes.push_back(ca > cb ? 1.0 : ca == cb ? 0.5 : 0.0);
     kl += lpPolicy.sums[i] - lpRef.sums[i];
     sampleLines += nlohmann::json{{"prompt", prompts[i]}, {"seed", seeds[i]},    {"policy", a},
                                   {"reference", b},       {"reward_policy", ra}, {"reward_reference", rb}}
@@ -249,7 +287,7 @@ nlohmann::json SentimentTask::policyMetrics(const CausalLm &policy, const std::s
                    "\n";
   }
   const double n = double(prompts.size());
-  const auto win = winRateWithInterval(outcomes);
+  const auto win = winRateWithInterval(outcomes), winConcise = winRateWithInterval(conciseOutcomes);
   if (!samplesPath.empty())
     writeFileAtomic(samplesPath, sampleLines);
   report("evaluating", 1.0);
@@ -259,6 +297,11 @@ nlohmann::json SentimentTask::policyMetrics(const CausalLm &policy, const std::s
           {"eval/win_rate", win.rate},
           {"eval/win_rate_ci95", {win.low, win.high}},
           {"eval/tie_rate", win.ties},
+          {"eval/reward_conciseness", concisePolicy / n},
+          {"eval/reward_conciseness_ref", conciseRef / n},
+          {"eval/win_rate_conciseness", winConcise.rate},
+          {"eval/win_rate_conciseness_ci95", {winConcise.low, winConcise.high}},
+          {"eval/win_rate_min", std::min(win.rate, winConcise.rate)},
           {"eval/prompts", prompts.size()}};
 }
 

@@ -1,6 +1,8 @@
 // Model folders: native LibTorch archives for speed, Hugging Face layout for exchange.
 #include "core/text/model_store.h"
 
+#include "core/text/mixture_lm.h"
+
 #include "core/io/atomic_file.h"
 #include "core/io/input_error.h"
 #include "core/io/json_file.h"
@@ -52,6 +54,8 @@ CausalLm loadModelFolder(const std::string &dir, std::shared_ptr<Tokenizer> *tok
                          const nlohmann::json *fallbackShape) {
   if (!fs::is_directory(dir))
     throw InputError(dir, 0, {}, "model folder does not exist");
+  if (fs::exists(dir + "/" + kMixtureFile)) // MPO's mixture of models (mixture_lm.h)
+    return loadMixtureFolder(dir, tokenizer);
   if (isLoraAdapterFolder(dir) && !fs::exists(dir + "/config.json")) { // a PEFT adapter over its base
     std::string base;
     readLoraAdapterConfig(dir, &base);

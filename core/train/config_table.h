@@ -174,7 +174,8 @@ void applyNode(const std::vector<Field<C>> &fields, C &config, const YAML::Node 
         findField(fields, key).set(config, item.second.Scalar());
       } else if (item.second.IsNull()) {
         continue; // "key:" with no value keeps the default
-      } else if (item.second.IsSequence() && key.find("target_modules") != std::string::npos) {
+      } else if (item.second.IsSequence() && (key.find("target_modules") != std::string::npos ||
+                                              key == "mpo.policies" || key == "mpo.weights")) {
         std::string joined; // a list of names, kept comma-separated
         for (const auto &element : item.second) {
           if (!element.IsScalar())

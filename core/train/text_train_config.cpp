@@ -8,6 +8,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -29,14 +30,16 @@ const std::vector<Field> &fields() {
   using C = TextTrainConfig;
   using S = SentimentTaskConfig;
   using D = D2poConfig;
+  using M = MpoConfig;
   static const std::vector<Field> kFields = config_table::withObjectiveParams<C>(
       &C::objectiveParams, Modality::Text,
       config_table::joined<C>(
           {{
                field("trainer", &C::trainer,
-                     "offline (train on preference pairs) or d2po (online rounds: the policy samples "
-                     "pairs, a discriminator labels them, a gold budget goes to the least certain; "
-                     "needs task: sentiment)"),
+                     "offline (train on preference pairs), d2po (online rounds: the policy samples "
+                     "pairs, a discriminator labels them, a gold budget goes to the least certain) or "
+                     "mpo (mix policies trained on different rewards, see mpo.*); d2po and mpo need "
+                     "task: sentiment"),
                field(
                    "task", &C::task,
                    "embedded task: sentiment (built-in corpus, SFT reference, simulated raters), or empty to "
@@ -148,6 +151,10 @@ const std::vector<Field> &fields() {
                       "sampling temperature of the pairs and of the evaluation"),
                nested("sentiment.max_new_tokens", &C::sentiment, &S::maxNewTokens,
                       "tokens sampled per completion"),
+               nested("sentiment.reward", &C::sentiment, &S::reward,
+                      "what the raters judge when labelling pairs: sentiment (the lexicon), conciseness "
+                      "(fewer words) or maxmin (the lower of the two, each standardised on the sampled "
+                      "completions); evaluation reports both"),
                nested("sentiment.train_pairs", &C::sentiment, &S::trainPairs,
                       "train on only the first N labelled pairs (a gold budget for offline runs); 0: all"),
                nested("d2po.prompts_per_round", &C::d2po, &D::promptsPerRound,
@@ -174,6 +181,19 @@ const std::vector<Field> &fields() {
                       "pairs per discriminator step, >= 1"),
                nested("d2po.replay_pairs", &C::d2po, &D::replayPairs,
                       "earlier gold pairs (the newest) replayed with each discriminator update, >= 0"),
+               nested("mpo.policies", &C::mpo, &M::policies,
+                      "policies to mix (model folders, or run folders: their hf/), a list or "
+                      "comma-separated, >= 2, trained from the task's reference with one beta"),
+               nested("mpo.weights", &C::mpo, &M::weights,
+                      "fixed mixing weights, one per policy, summing to 1 (e.g. 0.5,0.5); empty: MPO's "
+                      "weights by mirror descent over max_steps iterations"),
+               nested("mpo.samples_per_prompt", &C::mpo, &M::samplesPerPrompt,
+                      "reference samples per prompt (m: the bias of the nested log-expectation is O(1/m)), "
+                      ">= 1"),
+               nested("mpo.prompts_per_iteration", &C::mpo, &M::promptsPerIteration,
+                      "prompts in each mirror-descent iteration, >= 1"),
+               nested("mpo.step_size", &C::mpo, &M::stepSize,
+                      "c in the mirror-descent step size c / sqrt(max_steps), > 0"),
            }}));
   return kFields;
 }
@@ -189,11 +209,16 @@ void TextTrainConfig::validate() const {
   const ObjectiveInfo &info = objectiveInfo(lossType, Modality::Text); // throws for unknown names
   checkObjectiveParams(info, lossParams());
   require(task.empty() || task == "sentiment", "task", "unknown task '" + task + "' (known: sentiment)");
-  require(trainer == "offline" || trainer == "d2po", "trainer",
-          "unknown trainer '" + trainer + "' (known: offline, d2po)");
+  require(trainer == "offline" || trainer == "d2po" || trainer == "mpo", "trainer",
+          "unknown trainer '" + trainer + "' (known: offline, d2po, mpo)");
+  require(sentiment.reward == "sentiment" || sentiment.reward == "conciseness" ||
+              sentiment.reward == "maxmin",
+          "sentiment.reward", "is '" + sentiment.reward + "', must be sentiment, conciseness or maxmin");
   require(sentiment.trainPairs >= 0, "sentiment.train_pairs", "must be >= 0 (0: all)");
   if (trainer == "d2po")
     validateD2po();
+  if (trainer == "mpo")
+    validateMpo();
   require(!task.empty() || !trainFile.empty(), "train_file", "required when no task is set");
   require(task.empty() || (trainFile.empty() && evalFile.empty()),
           trainFile.empty() ? "eval_file" : "train_file",
@@ -271,6 +296,63 @@ void TextTrainConfig::validateD2po() const {
   require(d.replayPairs >= 0, "d2po.replay_pairs", "must be >= 0");
   require(d.silver || d.goldBudget > 0, "d2po.gold_budget",
           "is 0 with d2po.silver: false: the policy would have no pairs to train on");
+}
+
+void TextTrainConfig::validateMpo() const {
+  auto require = [](bool ok, const char *key, const std::string &what) {
+    if (!ok)
+      throw InputError({}, 0, key, what);
+  };
+  require(task == "sentiment", "task",
+          "trainer: mpo needs task: sentiment (its reference is sampled and its evaluation scores both "
+          "rewards)");
+  const auto policies = splitList(mpo.policies);
+  require(policies.size() >= 2, "mpo.policies", "needs at least two policy folders to mix");
+  if (!mpo.weights.empty()) {
+    const auto weights = mpoWeights();
+    require(weights.size() == policies.size(), "mpo.weights",
+            "has " + std::to_string(weights.size()) + " weight(s) for " + std::to_string(policies.size()) +
+                " policies");
+    double sum = 0;
+    for (double w : weights) {
+      require(w >= 0, "mpo.weights", "must be >= 0");
+      sum += w;
+    }
+    require(std::abs(sum - 1.0) < 1e-6, "mpo.weights", "must sum to 1");
+  } else {
+    require(maxSteps > 0, "max_steps", "must be > 0 with trainer: mpo (the mirror-descent iterations)");
+  }
+  require(mpo.samplesPerPrompt >= 1, "mpo.samples_per_prompt", "must be >= 1");
+  require(mpo.promptsPerIteration >= 1, "mpo.prompts_per_iteration", "must be >= 1");
+  require(mpo.stepSize > 0, "mpo.step_size", "must be > 0");
+}
+
+std::vector<std::string> splitList(const std::string &commaSeparated) {
+  std::vector<std::string> out;
+  std::string item;
+  for (char c : commaSeparated + ",") {
+    if (c == ',') {
+      const auto first = item.find_first_not_of(' '), last = item.find_last_not_of(' ');
+      if (first != std::string::npos)
+        out.push_back(item.substr(first, last - first + 1));
+      item.clear();
+    } else {
+      item += c;
+    }
+  }
+  return out;
+}
+
+std::vector<double> TextTrainConfig::mpoWeights() const {
+  std::vector<double> out;
+  for (const auto &w : splitList(mpo.weights)) {
+    char *end = nullptr;
+    const double v = std::strtod(w.c_str(), &end);
+    if (end == w.c_str() || *end != '\0' || !std::isfinite(v))
+      throw InputError({}, 0, "mpo.weights", "'" + w + "' is not a number");
+    out.push_back(v);
+  }
+  return out;
 }
 
 ObjectiveParams TextTrainConfig::lossParams() const {

@@ -28,6 +28,7 @@ struct SentimentTaskConfig {
   double sampleTemperature = 1.0;
   std::int64_t maxNewTokens = 48;
   std::int64_t trainPairs = 0; // use only the first N labelled training pairs (0: all)
+  std::string reward = "sentiment"; // what labels the pairs: sentiment | conciseness | maxmin
 };
 
 // Settings of online D2PO (trainer == "d2po"): each optimizer step is a round in which the policy
@@ -46,9 +47,20 @@ struct D2poConfig {
   std::int64_t replayPairs = 80; // earlier gold pairs replayed with each update
 };
 
+// Settings of an MPO mixing run (trainer == "mpo"): the weights λ of a log-linear mixture of
+// policies trained on different rewards from one reference, by batch stochastic mirror descent
+// over the reference's samples; max_steps is the number of iterations T.
+struct MpoConfig {
+  std::string policies;                 // comma-separated model or run folders (a YAML list is accepted)
+  std::string weights;                  // comma-separated fixed λ (no optimisation); empty: computed
+  std::int64_t samplesPerPrompt = 8;    // m reference samples per prompt
+  std::int64_t promptsPerIteration = 4; // prompts in each iteration's batch
+  double stepSize = 1.0;                // c in the step size η = c / √T
+};
+
 struct TextTrainConfig {
   // What to train on.
-  std::string trainer = "offline"; // offline (preference pairs) | d2po (online rounds, see D2poConfig)
+  std::string trainer = "offline"; // offline (preference pairs) | d2po (online rounds) | mpo (mixing)
   std::string task;                // "" or "sentiment"
   std::string trainFile; // JSONL pairs (when task is empty)
   std::string evalFile;  // optional held-out JSONL
@@ -104,15 +116,22 @@ struct TextTrainConfig {
   std::int64_t threads = 0;   // 0: all cores
   SentimentTaskConfig sentiment;
   D2poConfig d2po;
+  MpoConfig mpo;
 
   // Throws InputError naming the key for an out-of-range value or unknown loss_type.
   void validate() const;
   void validateD2po() const; // the d2po.* keys and what trainer: d2po needs of the others
+  void validateMpo() const;  // the mpo.* keys and what trainer: mpo needs of the others
+  // mpo.weights as numbers (empty when computed). Throws InputError naming mpo.weights.
+  std::vector<double> mpoWeights() const;
   // The chosen objective's parameters as this config sets them (beta included).
   ObjectiveParams lossParams() const;
   // cache_dir, or <parent of output_dir>/.cache when it is empty.
   std::string resolvedCacheDir() const;
 };
+
+// "a, b,c" -> {"a", "b", "c"} (spaces around items dropped, empty items skipped).
+std::vector<std::string> splitList(const std::string &commaSeparated);
 
 // Parses YAML text; `source` names it in errors. Unknown keys are errors naming the key.
 TextTrainConfig textTrainConfigFromYaml(const std::string &yamlText, const std::string &source);

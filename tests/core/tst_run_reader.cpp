@@ -5,6 +5,7 @@
 #include "core/io/input_error.h"
 #include "core/train/run_folder.h"
 
+#include "tests/core/test_files.h"
 #include "tests/test_main.h"
 
 #include <QtTest/QtTest>
@@ -108,6 +109,25 @@ private Q_SLOTS:
     QCOMPARE(samples.size(), std::size_t(1));
     QCOMPARE(samples[0]["seed"].get<int>(), 7);
     QCOMPARE(samples[0]["reward"].get<double>(), 1.25);
+  }
+
+  // An MPO run names the policies its mixture mixes; relative names are taken from the folder.
+  void mixingRunListsItsComponents() {
+    QTemporaryDir tmp;
+    const auto dir = tmp.filePath("mix").toStdString();
+    fs::create_directories(dir);
+    writeFileAtomic(dir + "/run_info.json",
+                    R"({"task": "sentiment", "trainer": "mpo", "policy_final": "mixture",
+                        "components": ["/abs/a", "b"], "discriminator": null})");
+    const RunReader r(dir);
+    const auto info = r.runInfo();
+    QCOMPARE(info->trainer, std::string("mpo"));
+    QCOMPARE(info->components.size(), std::size_t(2));
+    QCOMPARE(info->components[0], std::string("/abs/a"));
+    QCOMPARE(info->components[1], fs::absolute(dir + "/b").lexically_normal().string());
+    QVERIFY(info->discriminator.empty());
+    writeFileAtomic(dir + "/run_info.json", R"({"components": "a"})");
+    QVERIFY(preflab::test::inputErrorOf([&] { r.runInfo(); }).find("components") != std::string::npos);
   }
 
   void pretrainingFolderHasAFlowMapConfig() {

@@ -130,6 +130,38 @@ private slots:
     QCOMPARE(QString::fromStdString(d.config().lossType), QStringLiteral("dpo"));
   }
 
+  // Online D2PO on the embedded task: its settings appear, core's checks apply to them.
+  void startsD2poRuns() {
+    NewRunDialog d(preflab::ui::MainWindow::embeddedConfig(), QDir::tempPath());
+    d.setField("trainer", "d2po");
+    d.setField("max_steps", "16");
+    QVERIFY2(d.isValid(), qPrintable(QStringList(d.errors().values()).join("; ")));
+    auto c = d.config();
+    QCOMPARE(QString::fromStdString(c.trainer), QStringLiteral("d2po"));
+    QCOMPARE(QString::fromStdString(c.task), QStringLiteral("sentiment"));
+    QCOMPARE(c.maxSteps, std::int64_t(16));
+    d.setField("d2po.gold_budget", "40");
+    d.setField("d2po.initial_gold", "60");
+    QVERIFY(d.errors().contains("d2po.initial_gold"));
+    QVERIFY(!d.isValid());
+    d.setField("d2po.initial_gold", "8");
+    d.setField("d2po.gold_per_round", "2");
+    d.setField("d2po.prompts_per_round", "12");
+    d.setField("d2po.gold_selection", "random");
+    d.setField("d2po.silver", "false");
+    QVERIFY2(d.isValid(), qPrintable(QStringList(d.errors().values()).join("; ")));
+    c = d.config();
+    QCOMPARE(c.d2po.goldBudget, std::int64_t(40));
+    QCOMPARE(c.d2po.initialGold, std::int64_t(8));
+    QCOMPARE(c.d2po.goldPerRound, std::int64_t(2));
+    QCOMPARE(c.d2po.promptsPerRound, std::int64_t(12));
+    QCOMPARE(QString::fromStdString(c.d2po.goldSelection), QStringLiteral("random"));
+    QVERIFY(!c.d2po.silver);
+    QVERIFY(QString::fromStdString(c.outputDir).contains("d2po-dpo"));
+    d.setField("task", "sentiment"); // back to offline pairs
+    QCOMPARE(QString::fromStdString(d.config().trainer), QStringLiteral("offline"));
+  }
+
   // Screenshot driver, off by default: PREFLAB_DIALOG_SCREENSHOT=out.png shows the dialog set up
   // for a text-to-image run on the image-pair test manifest with the embedded oracle (other tasks
   // and fields: PREFLAB_DIALOG_TASK, PREFLAB_DIALOG_ORACLE, PREFLAB_DIALOG_SET). Run under
@@ -161,7 +193,9 @@ private slots:
         if (!spin->toolTip().isEmpty())
           keys << spin->toolTip().section(';', 0, 0);
       for (auto *check : d.findChildren<QCheckBox *>())
-        keys << check->text();
+        if (check->objectName() !=
+            QLatin1String("d2po.silver")) // a row of the D2PO task, not of the objective
+          keys << check->text();
       return keys;
     };
     d.setField("loss_type", "kto");
@@ -184,7 +218,8 @@ private slots:
     d.setField("detach_target", "true");
     QCOMPARE(d.imageConfig().objectiveParams.at("detach_target"), 1.0);
     d.setField("loss_type", "dspo-sdxl-path"); // its detach_target must stay off: no row for it
-    QCOMPARE(d.findChildren<QCheckBox *>().size(), 0);
+    for (auto *check : d.findChildren<QCheckBox *>())
+      QCOMPARE(check->objectName(), QStringLiteral("d2po.silver")); // the D2PO task's row only
     QVERIFY2(d.isValid(), qPrintable(QStringList(d.errors().values()).join("; ")));
   }
 

@@ -122,6 +122,20 @@ void TestRunSeriesStore::xModes() {
   QCOMPARE(store.xValues("r", "eval/loss", XAxisMode::RelativeTime), (QVector<double>{1.5}));
   QVERIFY(store.xValues("r", "missing", XAxisMode::Step).isEmpty());
   QVERIFY(store.values("nope", "loss").isEmpty());
+  // No gold labels logged: no points on that axis.
+  QVERIFY(store.xValues("r", "loss", XAxisMode::GoldLabels).isEmpty());
+  // An online run: each point at the gold labels logged by its step (eval lines share the step of
+  // a training line; a point before the first gold count takes the first).
+  store.appendRecord("g", 1, 1, {{"loss", 0.7}, {"d2po/gold_labels", 8}});
+  store.appendRecord("g", 2, 2, {{"loss", 0.6}, {"d2po/gold_labels", 16}});
+  store.appendRecord("g", 2, 2, {{"eval/reward", 0.55}});
+  store.appendRecord("g", 3, 3, {{"loss", 0.5}, {"d2po/gold_labels", 16}});
+  store.appendRecord("g", 3.5, 3, {{"eval/reward", 0.6}});
+  QCOMPARE(store.xValues("g", "loss", XAxisMode::GoldLabels), (QVector<double>{8, 16, 16}));
+  QCOMPARE(store.xValues("g", "eval/reward", XAxisMode::GoldLabels), (QVector<double>{16, 16}));
+  store.appendRecord("h", 0, 1, {{"eval/reward", 0.5}});
+  store.appendRecord("h", 1, 1, {{"d2po/gold_labels", 4}});
+  QCOMPARE(store.xValues("h", "eval/reward", XAxisMode::GoldLabels), (QVector<double>{4}));
 }
 
 void TestRunSeriesStore::clearAndRemove() {

@@ -193,6 +193,14 @@ void CompareSettingsPanel::offerModelB(const QString &dir) {
   m_modelB->setCurrentText(current);
 }
 
+void CompareSettingsPanel::offerModelA(const QString &dir) {
+  if (m_modelA->findText(dir) >= 0)
+    return;
+  const QString current = m_modelA->currentText();
+  m_modelA->addItem(dir);
+  m_modelA->setCurrentText(current);
+}
+
 QString CompareSettingsPanel::scorer() const {
   return m_scorer->currentData().toString();
 }

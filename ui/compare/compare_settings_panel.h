@@ -30,6 +30,7 @@ public:
   void setReferenceModel(const QString &dir);
   // Offers a folder in B's list without choosing it.
   void offerModelB(const QString &dir);
+  void offerModelA(const QString &dir); // listed in A's menu, A unchanged
 
   QString scorer() const; // "sentiment", "none" or a reward-model folder
   void setScorer(const QString &scorer);

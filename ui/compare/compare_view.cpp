@@ -229,6 +229,12 @@ bool CompareView::offerRunModels(const core::RunReader &run, const core::RunInfo
     m_settings->setModelB(QDir(QString::fromStdString(steps.back().dir)).absolutePath()); // the latest
   if (info && !info->referenceModel.empty())
     m_settings->setModelA(QString::fromStdString(info->referenceModel));
+  // An MPO run's parts, in both menus: the mixture (B) beside each policy it mixes.
+  if (info)
+    for (const auto &part : info->components) {
+      m_settings->offerModelA(QString::fromStdString(part));
+      m_settings->offerModelB(QString::fromStdString(part));
+    }
   return QFileInfo::exists(finalPolicy);
 }
 

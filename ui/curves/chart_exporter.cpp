@@ -39,6 +39,8 @@ QString xColumnName(XAxisMode mode) {
     return QStringLiteral("relative_time_s");
   case XAxisMode::WallTime:
     return QStringLiteral("wall_time_unix_s");
+  case XAxisMode::GoldLabels:
+    return QStringLiteral("gold_labels");
   }
   return {};
 }

@@ -209,7 +209,8 @@ void CurvesPlot::addCurve(const QString &runId, const QString &metric, int runIn
 
 void CurvesPlot::refill(Curve &curve) {
   const QVector<double> x = m_store->xValues(curve.runId, curve.metric, m_xMode);
-  const QVector<double> &y = m_store->values(curve.runId, curve.metric);
+  // A run without the axis' quantity (gold labels) has no points on it.
+  const QVector<double> y = m_store->values(curve.runId, curve.metric).mid(0, x.size());
   curve.ema = EmaSmoother(m_smoothing);
   QVector<double> s(y.size());
   for (int i = 0; i < y.size(); ++i)
@@ -230,6 +231,10 @@ void CurvesPlot::appendPoints(Curve &curve) {
   }
   if (n == curve.pushed)
     return;
+  if (m_xMode == XAxisMode::GoldLabels) { // x is looked up in another series: redo the curve
+    refill(curve);
+    return;
+  }
   const QVector<double> &steps = m_store->steps(curve.runId, curve.metric);
   const QVector<double> &walls = m_store->wallTimes(curve.runId, curve.metric);
   const QVector<double> &y = m_store->values(curve.runId, curve.metric);
@@ -251,7 +256,7 @@ void CurvesPlot::appendPoints(Curve &curve) {
 void CurvesPlot::applyAxes() {
   xAxis->setLabel(xAxisTitle(m_xMode));
   yAxis->setLabel(m_metrics.join(QStringLiteral(", ")));
-  if (m_xMode == XAxisMode::Step) {
+  if (m_xMode == XAxisMode::Step || m_xMode == XAxisMode::GoldLabels) {
     xAxis->setTicker(QSharedPointer<QCPAxisTicker>::create());
   } else if (m_xMode == XAxisMode::RelativeTime) {
     auto ticker = QSharedPointer<QCPAxisTickerTime>::create();

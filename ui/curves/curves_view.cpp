@@ -109,6 +109,9 @@ QWidget *CurvesView::buildToolBar() {
   m_xAxisCombo->addItem(tr("Step"), int(XAxisMode::Step));
   m_xAxisCombo->addItem(tr("Relative time"), int(XAxisMode::RelativeTime));
   m_xAxisCombo->addItem(tr("Wall time"), int(XAxisMode::WallTime));
+  m_xAxisCombo->addItem(tr("Gold labels used"), int(XAxisMode::GoldLabels));
+  m_xAxisCombo->setItemData(3, tr("Online D2PO runs: the gold labels spent by each point's step"),
+                            Qt::ToolTipRole);
   m_logYCheck = new QCheckBox(tr("Log y"), bar);
   m_outlierCheck = new QCheckBox(tr("Ignore outliers"), bar);
   m_outlierCheck->setToolTip(tr("Autoscale the y axis to the 1st..99th percentile of the shown values"));

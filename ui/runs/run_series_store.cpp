@@ -1,6 +1,7 @@
 // RunSeriesStore: per-run metric series, labels and the union of metric names.
 #include "ui/runs/run_series_store.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -152,6 +153,21 @@ QVector<double> RunSeriesStore::xValues(const QString &runId, const QString &met
     const double origin = firstWallTime(runId);
     for (double &v : x)
       v -= origin;
+    return x;
+  }
+  case XAxisMode::GoldLabels: {
+    // The gold labels logged at each point's step: the last value at or before it (eval lines
+    // share their step with a training line).
+    const MetricSeries *gold = series(runId, kGoldLabelsMetric);
+    if (!gold || gold->steps().isEmpty())
+      return {};
+    const QVector<double> &goldSteps = gold->steps();
+    QVector<double> x;
+    for (double step : steps(runId, metric)) {
+      auto it = std::upper_bound(goldSteps.cbegin(), goldSteps.cend(), step);
+      const auto i = it == goldSteps.cbegin() ? 0 : int(it - goldSteps.cbegin()) - 1;
+      x.append(gold->values()[i]);
+    }
     return x;
   }
   }

@@ -5,7 +5,11 @@
 
 namespace preflab::ui {
 
-enum class XAxisMode { Step, RelativeTime, WallTime };
+// GoldLabels: the run's "d2po/gold_labels" at each point's step (online runs that spend a gold
+// budget); runs without that metric have no points on this axis.
+enum class XAxisMode { Step, RelativeTime, WallTime, GoldLabels };
+
+inline const QString kGoldLabelsMetric = QStringLiteral("d2po/gold_labels");
 
 // Axis title shown on charts and used as the x column name of CSV exports.
 inline QString xAxisTitle(XAxisMode mode) {
@@ -16,6 +20,8 @@ inline QString xAxisTitle(XAxisMode mode) {
     return QStringLiteral("relative time (h:mm:ss)");
   case XAxisMode::WallTime:
     return QStringLiteral("wall time");
+  case XAxisMode::GoldLabels:
+    return QStringLiteral("gold labels used");
   }
   return {};
 }

@@ -36,6 +36,7 @@ QString q(const std::string &s) {
   return QString::fromStdString(s);
 }
 
+const QString kSentimentD2po = QStringLiteral("sentiment:d2po");
 const QString kImageFashion = QStringLiteral("image:fashion-mnist");
 const QString kImageManifest = QStringLiteral("image:manifest");
 const QString kModelFolderText =
@@ -93,12 +94,51 @@ void NewRunDialog::buildForm() {
   addRow(tr("Name"), m_name, QStringLiteral("name"));
   m_task = new QComboBox;
   m_task->addItem(tr("Embedded task: sentiment steering (no download)"), QStringLiteral("sentiment"));
+  m_task->addItem(tr("Embedded task: sentiment, online D2PO (the policy's samples, a discriminator, a gold "
+                     "budget)"),
+                  kSentimentD2po);
   m_task->addItem(tr("Preference dataset file (JSONL)"), QString());
   m_task->addItem(tr("Text-to-image: oracle-labelled Fashion-MNIST pairs (no download)"), kImageFashion);
   m_task->addItem(tr("Text-to-image: image-pair manifest (JSONL: caption, jpg_0, jpg_1, label_0)"),
                   kImageManifest);
-  m_task->setCurrentIndex(m_base.task == "sentiment" ? 0 : 1);
+  m_task->setCurrentIndex(
+      std::max(0, m_task->findData(m_base.task != "sentiment" ? QString()
+                                   : m_base.trainer == "d2po" ? kSentimentD2po
+                                                              : QStringLiteral("sentiment"))));
   addRow(tr("Task"), m_task, QStringLiteral("task"));
+  // D2PO's own settings, shown only for it.
+  const auto &d = m_base.d2po;
+  auto spin = [](int low, int high, std::int64_t value, const QString &tip) {
+    auto *s = new QSpinBox;
+    s->setRange(low, high);
+    s->setValue(int(value));
+    s->setToolTip(tip);
+    return s;
+  };
+  m_goldBudget = spin(0, 1000000, d.goldBudget,
+                      tr("d2po.gold_budget: gold labels (the task's raters) asked over the whole run"));
+  addRow(tr("Gold budget"), m_goldBudget, QStringLiteral("d2po.gold_budget"));
+  m_goldPerRound = spin(1, 100000, d.goldPerRound, tr("d2po.gold_per_round: gold labels asked per round"));
+  addRow(tr("Gold labels per round"), m_goldPerRound, QStringLiteral("d2po.gold_per_round"));
+  m_initialGold = spin(0, 1000000, d.initialGold,
+                       tr("d2po.initial_gold: labelled task pairs that train the discriminator before the "
+                          "first round (spent from the budget)"));
+  addRow(tr("Initial gold pairs"), m_initialGold, QStringLiteral("d2po.initial_gold"));
+  m_promptsPerRound = spin(1, 65536, d.promptsPerRound,
+                           tr("d2po.prompts_per_round: prompts the policy answers twice per round (one "
+                              "optimizer step)"));
+  addRow(tr("Prompts per round"), m_promptsPerRound, QStringLiteral("d2po.prompts_per_round"));
+  m_goldSelection = new QComboBox;
+  m_goldSelection->addItem(tr("least confident first (smallest discriminator score gap)"),
+                           QStringLiteral("confidence"));
+  m_goldSelection->addItem(tr("random"), QStringLiteral("random"));
+  m_goldSelection->setCurrentIndex(std::max(0, m_goldSelection->findData(q(d.goldSelection))));
+  addRow(tr("Gold goes to"), m_goldSelection, QStringLiteral("d2po.gold_selection"));
+  m_silver = new QCheckBox(tr("also train the policy on the discriminator's (silver) labels"));
+  m_silver->setChecked(d.silver);
+  m_silver->setObjectName(QStringLiteral("d2po.silver"));
+  m_silver->setToolTip(tr("d2po.silver; off: online DPO on the gold pairs only"));
+  addRow(tr("Silver labels"), m_silver, QStringLiteral("d2po.silver"));
   m_trainFile = new QLineEdit(q(m_base.trainFile));
   m_trainFile->setPlaceholderText(tr("pairs.jsonl (TRL, HH-RLHF, UltraFeedback or KTO format)"));
   addRow(tr("Training data"), browse(m_trainFile, false), QStringLiteral("train_file"));
@@ -199,6 +239,10 @@ void NewRunDialog::buildForm() {
   for (auto *s : {m_maxSteps, m_batchSize, m_accumulation, m_seed, m_threads, m_loraRank})
     connect(s, &QSpinBox::valueChanged, this, &NewRunDialog::validate);
   connect(m_beta, &QDoubleSpinBox::valueChanged, this, &NewRunDialog::validate);
+  for (auto *s : {m_goldBudget, m_goldPerRound, m_initialGold, m_promptsPerRound})
+    connect(s, &QSpinBox::valueChanged, this, &NewRunDialog::validate);
+  connect(m_goldSelection, &QComboBox::currentIndexChanged, this, &NewRunDialog::validate);
+  connect(m_silver, &QCheckBox::toggled, this, &NewRunDialog::validate);
   connect(m_objective, &QComboBox::currentIndexChanged, this, &NewRunDialog::onObjectiveChanged);
 }
 
@@ -210,6 +254,8 @@ bool NewRunDialog::isImage() const {
 // the model choice and the fields that apply follow the task.
 void NewRunDialog::onTaskChanged() {
   const bool image = isImage();
+  if (m_task->currentData() == kSentimentD2po && m_maxSteps->value() == 0)
+    m_maxSteps->setValue(32); // rounds: an online run has no epochs
   const core::ObjectiveInfo *first =
       m_objective->count() > 0 ? core::findObjectiveInfo(m_objective->itemData(0).toString().toStdString())
                                : nullptr;
@@ -258,9 +304,10 @@ void NewRunDialog::onObjectiveChanged() {
     const QString task = m_task->currentData().toString();
     m_name->setText(QStringLiteral("%1-%2").arg(task == QLatin1String("sentiment")
                                                     ? QStringLiteral("sentiment")
-                                                : task == kImageFashion ? QStringLiteral("fashion")
-                                                : isImage()             ? QStringLiteral("images")
-                                                                        : QStringLiteral("run"),
+                                                : task == kSentimentD2po ? QStringLiteral("d2po")
+                                                : task == kImageFashion  ? QStringLiteral("fashion")
+                                                : isImage()              ? QStringLiteral("images")
+                                                                         : QStringLiteral("run"),
                                                 q(info.name)));
   }
   validate();
@@ -341,7 +388,15 @@ QString NewRunDialog::fileField(QLineEdit *edit) const {
 
 core::TextTrainConfig NewRunDialog::config() const {
   core::TextTrainConfig c = m_base;
-  c.task = m_task->currentData().toString().toStdString();
+  const bool d2po = m_task->currentData() == kSentimentD2po;
+  c.task = d2po ? std::string("sentiment") : m_task->currentData().toString().toStdString();
+  c.trainer = d2po ? "d2po" : "offline";
+  c.d2po.goldBudget = m_goldBudget->value();
+  c.d2po.goldPerRound = m_goldPerRound->value();
+  c.d2po.initialGold = m_initialGold->value();
+  c.d2po.promptsPerRound = m_promptsPerRound->value();
+  c.d2po.goldSelection = m_goldSelection->currentData().toString().toStdString();
+  c.d2po.silver = m_silver->isChecked();
   c.trainFile = fileField(m_trainFile).toStdString();
   c.evalFile = fileField(m_evalFile).toStdString();
   c.modelNameOrPath = m_modelKind->currentIndex() == 1 ? fileField(m_modelDir).toStdString() : std::string();
@@ -414,6 +469,20 @@ void NewRunDialog::setField(const QString &key, const QString &value) {
     m_trainFile->setText(value);
   else if (key == QLatin1String("task"))
     m_task->setCurrentIndex(std::max(0, m_task->findData(value)));
+  else if (key == QLatin1String("trainer") && value == QLatin1String("d2po"))
+    m_task->setCurrentIndex(m_task->findData(kSentimentD2po));
+  else if (key == QLatin1String("d2po.gold_budget"))
+    m_goldBudget->setValue(value.toInt());
+  else if (key == QLatin1String("d2po.gold_per_round"))
+    m_goldPerRound->setValue(value.toInt());
+  else if (key == QLatin1String("d2po.initial_gold"))
+    m_initialGold->setValue(value.toInt());
+  else if (key == QLatin1String("d2po.prompts_per_round"))
+    m_promptsPerRound->setValue(value.toInt());
+  else if (key == QLatin1String("d2po.gold_selection"))
+    m_goldSelection->setCurrentIndex(std::max(0, m_goldSelection->findData(value)));
+  else if (key == QLatin1String("d2po.silver"))
+    m_silver->setChecked(value == QLatin1String("true") || value == QLatin1String("1"));
   else if (key == QLatin1String("oracle_model"))
     m_oracle->setText(value);
   else if (key == QLatin1String("loss_type"))
@@ -445,7 +514,14 @@ void NewRunDialog::validate() {
   m_trainFile->parentWidget()->setEnabled(fromFile);
   m_evalFile->parentWidget()->setEnabled(fromFile);
   m_oracle->parentWidget()->setEnabled(m_task->currentData() == kImageManifest);
-  m_accumulation->setEnabled(!image);
+  const bool d2po = m_task->currentData() == kSentimentD2po;
+  for (const char *key : {"d2po.gold_budget", "d2po.gold_per_round", "d2po.initial_gold",
+                          "d2po.prompts_per_round", "d2po.gold_selection", "d2po.silver"})
+    m_form->setRowVisible(m_errorLabels.value(QLatin1String(key))->parentWidget(), d2po);
+  m_goldPerRound->setEnabled(m_goldBudget->value() > 0);
+  m_goldSelection->setEnabled(m_goldBudget->value() > 0);
+  m_batchSize->setEnabled(!d2po); // a round's pairs are its batch
+  m_accumulation->setEnabled(!image && !d2po);
   m_modelDir->parentWidget()->setEnabled(m_modelKind->currentIndex() == 1);
   m_loraRank->setEnabled(!image);
   if (label().isEmpty() || label().contains(QLatin1Char('/')))

@@ -27,7 +27,8 @@ namespace preflab::ui {
 class ModelFolderSummary;
 
 // Starts from `base` (the embedded sentiment task's config, or the last one used) and lets the
-// user change what a run needs: a text run (embedded task or a preference file) or a text-to-image
+// user change what a run needs: a text run (embedded task offline or as online D2PO rounds, or a
+// preference file) or a text-to-image
 // run (oracle-labelled Fashion-MNIST pairs or an image-pair manifest, the image objectives, a
 // reference diffusion model folder, an optional oracle). Every edit re-validates: a field whose value core
 // would reject shows the reason beside it (core's own validation, so the dialog and the CLI agree), and
@@ -77,6 +78,13 @@ private:
 
   QLineEdit *m_name = nullptr;
   QComboBox *m_task = nullptr;
+  // trainer: d2po (the "sentiment, online D2PO" task): its d2po.* keys.
+  QSpinBox *m_goldBudget = nullptr;
+  QSpinBox *m_goldPerRound = nullptr;
+  QSpinBox *m_initialGold = nullptr;
+  QSpinBox *m_promptsPerRound = nullptr;
+  QComboBox *m_goldSelection = nullptr;
+  QCheckBox *m_silver = nullptr;
   QLineEdit *m_trainFile = nullptr;
   QLineEdit *m_evalFile = nullptr;
   QComboBox *m_modelKind = nullptr;
