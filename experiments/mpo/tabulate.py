@@ -109,11 +109,11 @@ def main():
         print("tabulate.py: no matplotlib (apt-get install python3-matplotlib): tables written, plots skipped")
         return
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
-    for r in runs:
-        if r["lambdas"]:
-            steps, last, avg = zip(*r["lambdas"])
-            axes[0].plot(steps, last, alpha=0.35, label=f"λ_t, seed {r['seed']}")
-            axes[0].plot(steps, avg, linewidth=2, label=f"running mean, seed {r['seed']}")
+    for i, r in enumerate([r for r in runs if r["lambdas"]]):
+        steps, last, avg = zip(*r["lambdas"])
+        colour = f"C{i}"
+        axes[0].plot(steps, last, alpha=0.35, color=colour, label=f"λ_t, seed {r['seed']}")
+        axes[0].plot(steps, avg, linewidth=2, color=colour, label=f"running mean, seed {r['seed']}")
     axes[0].set_xlabel("mirror-descent iteration")
     axes[0].set_ylabel("λ on the sentiment policy")
     axes[0].set_ylim(0, 1)

@@ -9,6 +9,7 @@
 #include "core/train/text_train_config.h"
 
 #include "tests/core/test_files.h"
+#include "tests/core/tiny_runs.h"
 #include "tests/test_main.h"
 
 #include <QtTest/QtTest>
@@ -24,26 +25,11 @@ namespace preflab_tests { // one per test file (test_main.h)
 namespace {
 
 TextTrainConfig tinyD2po(const QTemporaryDir &tmp, const std::string &name) {
-  TextTrainConfig c;
-  c.task = "sentiment";
+  auto c =
+      preflab::test::tinySentimentConfig(tmp.filePath(QString::fromStdString("runs/" + name)).toStdString(),
+                                         tmp.filePath("cache").toStdString());
   c.trainer = "d2po";
-  c.outputDir = tmp.filePath(QString::fromStdString("runs/" + name)).toStdString();
-  c.cacheDir = tmp.filePath("cache").toStdString(); // the SFT stage is shared by a test's runs
-  c.lossType = "dpo";
-  c.learningRate = 1e-3;
   c.maxSteps = 4;
-  c.maxLength = 32;
-  c.maxPromptLength = 12;
-  c.threads = 1;
-  c.model.nLayer = 1;
-  c.model.nHead = 2;
-  c.model.nEmbd = 16;
-  c.model.blockSize = 32;
-  c.sentiment.corpusSize = 64;
-  c.sentiment.sftSteps = 2;
-  c.sentiment.sftBatchSize = 8;
-  c.sentiment.numPrompts = 24;
-  c.sentiment.evalPrompts = 4;
   c.sentiment.maxNewTokens = 16;
   c.d2po.promptsPerRound = 6;
   c.d2po.goldBudget = 10;
@@ -56,13 +42,7 @@ TextTrainConfig tinyD2po(const QTemporaryDir &tmp, const std::string &name) {
   return c;
 }
 
-std::vector<nlohmann::json> trainingLines(const std::string &runDir) {
-  std::vector<nlohmann::json> out;
-  for (auto &line : readMetricsFile(runDir + "/metrics.jsonl"))
-    if (line.contains("loss"))
-      out.push_back(line);
-  return out;
-}
+using preflab::test::trainingLines;
 
 } // namespace
 

@@ -15,6 +15,7 @@
 #include <torch/torch.h>
 
 #include "tests/core/test_files.h"
+#include "tests/core/tiny_runs.h"
 #include "tests/test_main.h"
 
 #include <QtTest/QtTest>
@@ -41,27 +42,9 @@ CausalLm tinyGpt(std::uint64_t seed) {
 }
 
 TextTrainConfig tinyTask(const QTemporaryDir &tmp, const std::string &name) {
-  TextTrainConfig c;
-  c.task = "sentiment";
-  c.outputDir = tmp.filePath(QString::fromStdString("runs/" + name)).toStdString();
-  c.cacheDir = tmp.filePath("cache").toStdString();
-  c.maxSteps = 2;
-  c.perDeviceTrainBatchSize = 4;
-  c.learningRate = 1e-3;
-  c.maxLength = 32;
-  c.maxPromptLength = 12;
-  c.threads = 1;
-  c.model.nLayer = 1;
-  c.model.nHead = 2;
-  c.model.nEmbd = 16;
-  c.model.blockSize = 32;
-  c.sentiment.corpusSize = 64;
-  c.sentiment.sftSteps = 2;
-  c.sentiment.sftBatchSize = 8;
-  c.sentiment.numPrompts = 24;
-  c.sentiment.evalPrompts = 4;
-  c.sentiment.maxNewTokens = 12;
-  return c;
+  return preflab::test::tinySentimentConfig(
+      tmp.filePath(QString::fromStdString("runs/" + name)).toStdString(),
+      tmp.filePath("cache").toStdString());
 }
 
 } // namespace

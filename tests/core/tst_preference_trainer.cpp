@@ -5,6 +5,7 @@
 #include "core/train/run_folder.h"
 #include "core/train/text_train_config.h"
 
+#include "tests/core/tiny_runs.h"
 #include "tests/test_main.h"
 
 #include <QtTest/QtTest>
@@ -28,13 +29,7 @@ TextTrainConfig tinyConfig(const QString &dir) {
   return c;
 }
 
-std::vector<nlohmann::json> trainLines(const std::string &runDir) {
-  std::vector<nlohmann::json> out;
-  for (auto &line : readMetricsFile(runDir + "/metrics.jsonl"))
-    if (line.contains("loss"))
-      out.push_back(line);
-  return out;
-}
+using preflab::test::trainingLines;
 
 } // namespace
 
@@ -48,7 +43,7 @@ private Q_SLOTS:
     c.maxSteps = 1;
     const auto s = runTextTraining(c, {}, {});
     QVERIFY2(s.state == RunState::Finished, s.message.c_str());
-    const auto lines = trainLines(c.outputDir);
+    const auto lines = trainingLines(c.outputDir);
     QCOMPARE(lines.size(), std::size_t(1));
     QVERIFY(std::abs(lines[0]["loss"].get<double>() - std::log(2.0)) < 1e-5);
     QCOMPARE(lines[0]["rewards/accuracies"].get<double>(), 0.0); // ties count as wrong
@@ -103,7 +98,7 @@ private Q_SLOTS:
     QVERIFY(QFile::exists(tmp.filePath("b/checkpoints/step-6/trainer_state.json")));
     const auto second = runTextTraining(b, {true, false}, {});
     QVERIFY2(second.state == RunState::Finished, second.message.c_str());
-    const auto la = trainLines(a.outputDir), lb = trainLines(b.outputDir);
+    const auto la = trainingLines(a.outputDir), lb = trainingLines(b.outputDir);
     QCOMPARE(lb.size(), la.size());
     for (std::size_t i = 0; i < la.size(); ++i) {
       QCOMPARE(lb[i]["step"].get<int>(), la[i]["step"].get<int>());
@@ -205,8 +200,8 @@ private Q_SLOTS:
     QVERIFY(std::find(messages.begin(), messages.end(), "training batches split across 2 CPU threads") !=
             messages.end());
     QVERIFY(runTextTraining(again, {}, {}).state == RunState::Finished);
-    const auto l1 = trainLines(one.outputDir), l2 = trainLines(two.outputDir),
-               l3 = trainLines(again.outputDir);
+    const auto l1 = trainingLines(one.outputDir), l2 = trainingLines(two.outputDir),
+               l3 = trainingLines(again.outputDir);
     QCOMPARE(l2.size(), l1.size());
     QCOMPARE(l3.size(), l1.size());
     for (std::size_t i = 0; i < l1.size(); ++i) {

@@ -1,5 +1,6 @@
 // Tests CurvesView/CurvesPlot: EMA debiasing numbers, default metric, throttled redraws, axes, outliers,
 // exports.
+#include "core/api/run_reader.h"
 #include "tests/test_main.h"
 #include "ui/curves/curves_plot.h"
 #include "ui/curves/curves_view.h"
@@ -7,6 +8,7 @@
 #include "ui/runs/run_series_store.h"
 
 #include <QAbstractItemModelTester>
+#include <QFileInfo>
 #include <QImage>
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -34,6 +36,8 @@ private slots:
   void exportChartFormats();
   void exportCsvRows();
   void exportErrorsNamePath();
+  void goldLabelsAxis();
+  void screenshot();
 
 private:
   static void fill(RunSeriesStore &store, const QString &run, int n, double spikeAt = -1);
@@ -312,6 +316,69 @@ void TestCurvesView::exportErrorsNamePath() {
   QVERIFY2(error.contains(missing), qPrintable(error));
   QVERIFY(!view.exportCsv(dir.filePath("no/such/x.csv"), &error));
   QVERIFY2(error.contains("x.csv"), qPrintable(error));
+}
+
+// An online run's curves against the gold labels it spent: points sit at the count logged at their step.
+void TestCurvesView::goldLabelsAxis() {
+  RunSeriesStore store;
+  for (int step = 1; step <= 4; ++step)
+    store.appendRecord("/runs/d2po", step, 1.7e9 + step,
+                       {{"loss", 0.7 - 0.01 * step}, {"d2po/gold_labels", 8.0 * step}});
+  store.appendRecord("/runs/d2po", 4, 1.7e9 + 4, {{"eval/reward", 0.6}});
+  fill(store, "/runs/offline", 4); // no gold labels: nothing on this axis
+  CurvesView view(&store);
+  view.setXAxisMode(XAxisMode::GoldLabels);
+  view.updateNow();
+  QCOMPARE(view.plot()->xAxis->label(), QString("gold labels used"));
+  int drawn = 0;
+  for (const auto &c : view.plot()->curves()) {
+    if (c.runId == QLatin1String("/runs/offline")) {
+      QCOMPARE(c.raw->data()->size(), 0);
+      continue;
+    }
+    ++drawn;
+    QCOMPARE(c.raw->data()->size(), 4);
+    QCOMPARE(c.raw->data()->at(2)->key, 24.0);
+  }
+  QCOMPARE(drawn, 1);
+  view.setMetric("eval/reward");
+  view.updateNow();
+  QCOMPARE(view.plot()->curves().first().raw->data()->at(0)->key, 32.0);
+  // Appending keeps the lookup right (the curve is refilled).
+  store.appendRecord("/runs/d2po", 5, 1.7e9 + 5, {{"loss", 0.6}, {"d2po/gold_labels", 40.0}});
+  view.setMetric("loss");
+  view.updateNow();
+  QCOMPARE(view.plot()->curves().first().raw->data()->at(4)->key, 40.0);
+}
+
+// Screenshot driver, off by default: PREFLAB_CURVES_SCREENSHOT=out.png PREFLAB_CURVES_RUN=<run
+// folder>[,<run folder>...] [PREFLAB_CURVES_METRICS=a,b] [PREFLAB_CURVES_X=gold|step].
+void TestCurvesView::screenshot() {
+  const QString out = qEnvironmentVariable("PREFLAB_CURVES_SCREENSHOT");
+  if (out.isEmpty())
+    QSKIP("set PREFLAB_CURVES_SCREENSHOT=<png> and PREFLAB_CURVES_RUN=<run folders>");
+  RunSeriesStore store;
+  for (const QString &run : qEnvironmentVariable("PREFLAB_CURVES_RUN").split(',', Qt::SkipEmptyParts)) {
+    const preflab::core::RunReader reader(run.toStdString());
+    for (const auto &line : reader.metrics()) {
+      QHash<QString, double> values;
+      for (const auto &[key, value] : line.items())
+        if (value.is_number() && key != "step" && key != "time")
+          values.insert(QString::fromStdString(key), value.get<double>());
+      store.appendRecord(run, line.value("step", 0.0), line.value("time", 0.0), values);
+    }
+    store.setRunLabel(run, QFileInfo(run).fileName());
+  }
+  CurvesView view(&store);
+  view.resize(1100, 620);
+  const QStringList metrics = qEnvironmentVariable("PREFLAB_CURVES_METRICS", "loss").split(',');
+  view.setMetrics(metrics);
+  if (qEnvironmentVariable("PREFLAB_CURVES_X") == QLatin1String("gold"))
+    view.setXAxisMode(XAxisMode::GoldLabels);
+  view.show();
+  view.updateNow();
+  QTest::qWait(300);
+  QVERIFY(view.grab().save(out));
 }
 
 PREFLAB_TEST_MAIN(TestCurvesView)

@@ -397,8 +397,10 @@ core::TextTrainConfig NewRunDialog::config() const {
   c.d2po.promptsPerRound = m_promptsPerRound->value();
   c.d2po.goldSelection = m_goldSelection->currentData().toString().toStdString();
   c.d2po.silver = m_silver->isChecked();
-  c.trainFile = fileField(m_trainFile).toStdString();
-  c.evalFile = fileField(m_evalFile).toStdString();
+  // The data fields are read only for a run on files (they stay filled, greyed, for a switch back).
+  const bool fromFile = c.task.empty();
+  c.trainFile = fromFile ? fileField(m_trainFile).toStdString() : std::string();
+  c.evalFile = fromFile ? fileField(m_evalFile).toStdString() : std::string();
   c.modelNameOrPath = m_modelKind->currentIndex() == 1 ? fileField(m_modelDir).toStdString() : std::string();
   c.usePeft = m_loraRank->value() > 0;
   if (c.usePeft)
