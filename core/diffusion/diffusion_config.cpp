@@ -6,33 +6,29 @@
 namespace preflab::core {
 
 void DiffusionConfig::validate() const {
-  auto require = [](bool ok, const char *key, const std::string &what) {
-    if (!ok)
-      throw InputError({}, 0, key, what);
-  };
-  require(channels >= 1 && channels <= 4, "channels", "must be in 1..4");
-  require(baseChannels >= 1, "base_channels", "must be >= 1");
-  require(!channelMults.empty() && channelMults.size() <= 5, "channel_mults", "needs 1..5 entries");
+  requireInput(channels >= 1 && channels <= 4, "channels", "must be in 1..4");
+  requireInput(baseChannels >= 1, "base_channels", "must be >= 1");
+  requireInput(!channelMults.empty() && channelMults.size() <= 5, "channel_mults", "needs 1..5 entries");
   const auto factor = std::int64_t(1) << (channelMults.size() - 1);
-  require(imageSize >= factor && imageSize % factor == 0, "image_size",
-          "must be divisible by 2^(levels - 1) = " + std::to_string(factor));
-  require(groups >= 1, "groups", "must be >= 1");
+  requireInput(imageSize >= factor && imageSize % factor == 0, "image_size",
+               "must be divisible by 2^(levels - 1) = " + std::to_string(factor));
+  requireInput(groups >= 1, "groups", "must be >= 1");
   for (auto m : channelMults)
-    require(m >= 1 && (baseChannels * m) % groups == 0, "channel_mults",
-            "every base_channels * mult must be a positive multiple of groups");
-  require(resBlocks >= 1 && resBlocks <= 8, "res_blocks", "must be in 1..8");
-  require(dropout >= 0.0 && dropout < 1.0, "dropout", "must be in [0, 1)");
-  require(textDim >= 1 && textHeads >= 1 && textDim % textHeads == 0, "text_dim",
-          "must be a positive multiple of text_heads");
-  require(textLayers >= 0 && textLayers <= 8, "text_layers", "must be in 0..8");
-  require(maxPromptLength >= 1, "max_prompt_length", "must be >= 1");
-  require(timesteps >= 2, "timesteps", "must be >= 2");
-  require(betaSchedule == "linear" || betaSchedule == "cosine", "beta_schedule",
-          "must be \"linear\" or \"cosine\"");
-  require(betaStart > 0.0 && betaEnd < 1.0 && betaStart <= betaEnd, "beta_start",
-          "needs 0 < beta_start <= beta_end < 1");
-  require(promptDropout >= 0.0 && promptDropout <= 1.0, "prompt_dropout", "must be in [0, 1]");
-  require(guidanceScale >= 0.0, "guidance_scale", "must be >= 0");
+    requireInput(m >= 1 && (baseChannels * m) % groups == 0, "channel_mults",
+                 "every base_channels * mult must be a positive multiple of groups");
+  requireInput(resBlocks >= 1 && resBlocks <= 8, "res_blocks", "must be in 1..8");
+  requireInput(dropout >= 0.0 && dropout < 1.0, "dropout", "must be in [0, 1)");
+  requireInput(textDim >= 1 && textHeads >= 1 && textDim % textHeads == 0, "text_dim",
+               "must be a positive multiple of text_heads");
+  requireInput(textLayers >= 0 && textLayers <= 8, "text_layers", "must be in 0..8");
+  requireInput(maxPromptLength >= 1, "max_prompt_length", "must be >= 1");
+  requireInput(timesteps >= 2, "timesteps", "must be >= 2");
+  requireInput(betaSchedule == "linear" || betaSchedule == "cosine", "beta_schedule",
+               "must be \"linear\" or \"cosine\"");
+  requireInput(betaStart > 0.0 && betaEnd < 1.0 && betaStart <= betaEnd, "beta_start",
+               "needs 0 < beta_start <= beta_end < 1");
+  requireInput(promptDropout >= 0.0 && promptDropout <= 1.0, "prompt_dropout", "must be in [0, 1]");
+  requireInput(guidanceScale >= 0.0, "guidance_scale", "must be >= 0");
 }
 
 nlohmann::json toJson(const DiffusionConfig &c) {

@@ -27,4 +27,10 @@ private:
   std::string m_message;
 };
 
+// Throws InputError naming `key` with `what` when a check on a value fails (config checks).
+inline void requireInput(bool ok, const std::string &key, const std::string &what) {
+  if (!ok)
+    throw InputError({}, 0, key, what);
+}
+
 } // namespace preflab::core

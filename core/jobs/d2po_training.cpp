@@ -3,6 +3,7 @@
 #include "core/jobs/d2po_training.h"
 
 #include "core/io/atomic_file.h"
+#include "core/jobs/loop_summary.h"
 #include "core/runtime/device.h"
 #include "core/tasks/rater_labeller.h"
 #include "core/tasks/sentiment_oracle.h"
@@ -79,12 +80,7 @@ RunSummary executeD2poRun(const TextTrainConfig &config, const RunOptions &optio
   }
   summary.maxSteps = trainer.totalSteps();
   const auto outcome = trainer.run();
-  summary.state = outcome.state;
-  summary.message = outcome.message;
-  summary.steps = outcome.step;
-  summary.lastMetrics = outcome.lastMetrics;
-  for (const auto &[k, v] : outcome.lastEval)
-    summary.evalSummary[k] = v;
+  takeLoopOutcome(summary, outcome);
   if (outcome.state == RunState::Failed)
     return summary;
   trainer.policy()->exportHuggingFace(*tokenizer, folder.path("hf"));

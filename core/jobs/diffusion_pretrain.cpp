@@ -123,19 +123,15 @@ private:
 DiffusionPretrainResult pretrainDiffusion(const DiffusionPretrainOptions &options,
                                           const TrainerCallbacks &callbacks,
                                           const std::atomic<bool> *cancel) {
-  auto require = [](bool ok, const char *key, const char *what) {
-    if (!ok)
-      throw InputError({}, 0, key, what);
-  };
-  require(!options.outputDir.empty(), "output_dir", "an output folder is needed");
-  require(options.steps >= 1, "steps", "must be >= 1");
-  require(options.batchSize >= 1, "batch_size", "must be >= 1");
-  require(options.learningRate > 0, "learning_rate", "must be > 0");
-  require(options.emaDecay >= 0 && options.emaDecay < 1, "ema_decay", "must be in [0, 1)");
-  require(options.loggingSteps >= 1, "logging_steps", "must be >= 1");
+  requireInput(!options.outputDir.empty(), "output_dir", "an output folder is needed");
+  requireInput(options.steps >= 1, "steps", "must be >= 1");
+  requireInput(options.batchSize >= 1, "batch_size", "must be >= 1");
+  requireInput(options.learningRate > 0, "learning_rate", "must be > 0");
+  requireInput(options.emaDecay >= 0 && options.emaDecay < 1, "ema_decay", "must be in [0, 1)");
+  requireInput(options.loggingSteps >= 1, "logging_steps", "must be >= 1");
   options.model.validate();
-  require(options.model.imageSize == kFashionMnistSide && options.model.channels == 1, "model.image_size",
-          "Fashion-MNIST pretraining needs image_size 28 and channels 1");
+  requireInput(options.model.imageSize == kFashionMnistSide && options.model.channels == 1,
+               "model.image_size", "Fashion-MNIST pretraining needs image_size 28 and channels 1");
 
   const auto started = std::chrono::steady_clock::now();
   auto elapsed = [&] {

@@ -49,15 +49,11 @@ std::vector<LogRatios> iterationBatch(const TextTrainConfig &config, std::int64_
   sampling.maxNewTokens = std::min(config.sentiment.maxNewTokens, config.maxLength - config.maxPromptLength);
   std::vector<TokenIds> ids;
   std::vector<std::uint64_t> seeds;
+  const auto picked = poolStream(pool.size(), std::size_t(t * mpo.promptsPerIteration),
+                                 std::size_t(mpo.promptsPerIteration), config.seed, 0x3890);
   for (std::int64_t i = 0; i < mpo.promptsPerIteration; ++i) {
-    const auto k = std::size_t(t * mpo.promptsPerIteration + i);
-    const auto pass = k / pool.size();
-    std::vector<std::size_t> order(pool.size());
-    std::iota(order.begin(), order.end(), 0);
-    std::mt19937_64 rng(roundSeed(config.seed, pass, 0x3890));
-    std::shuffle(order.begin(), order.end(), rng);
     for (std::int64_t j = 0; j < mpo.samplesPerPrompt; ++j) {
-      ids.push_back(encodePrompt(tokenizer, pool[order[k % pool.size()]]));
+      ids.push_back(encodePrompt(tokenizer, pool[picked[std::size_t(i)]]));
       // Top bit clear: the evaluation's sampling seeds have it set.
       seeds.push_back(roundSeed(config.seed, std::uint64_t(t), std::uint64_t(i * mpo.samplesPerPrompt + j)) >>
                       1);
@@ -188,7 +184,8 @@ RunSummary executeMpoRun(const TextTrainConfig &config, const TrainerCallbacks &
       weights += (k ? ", " : "") + std::to_string(averaged[k]);
     cb.onMessage("mixture weights (" + method + "): " + weights);
   }
-  auto mix = loadModelFolder(folder.path("mixture"));
+  // The policies are loaded already: the mixture that mixture.json describes, without reading them again.
+  CausalLm mix = std::make_shared<MixtureLmImpl>(policies, averaged);
   folder.writeStatus(RunState::Running, "evaluating", done, summary.maxSteps);
   summary.evalSummary = task.evaluate(mix, folder);
   summary.evalSummary["mpo/weights"] = averaged;

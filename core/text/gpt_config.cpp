@@ -13,29 +13,27 @@ std::int64_t GptConfig::parameterCount() const {
 }
 
 void GptConfig::validate() const {
-  auto require = [](bool ok, const char *key, const std::string &what) {
-    if (!ok)
-      throw InputError({}, 0, key, what);
-  };
-  require(nLayer >= 1 && nLayer <= 256, "n_layer", "must be in 1..256");
-  require(nHead >= 1, "n_head", "must be >= 1");
-  require(nEmbd >= 1 && nEmbd % nHead == 0, "n_embd", "must be a positive multiple of n_head");
-  require(blockSize >= 2, "block_size", "must be >= 2");
-  require(vocabSize >= 2, "vocab_size", "must be >= 2");
-  require(dropout >= 0.0 && dropout < 1.0, "dropout", "must be in [0, 1)");
-  require(nEmbd <= (1 << 16), "n_embd", "is " + std::to_string(nEmbd) + ", at most 65536");
-  require(blockSize <= (1 << 20), "block_size", "is " + std::to_string(blockSize) + ", at most 1048576");
-  require(vocabSize <= (1 << 24), "vocab_size", "is " + std::to_string(vocabSize) + ", at most 16777216");
+  requireInput(nLayer >= 1 && nLayer <= 256, "n_layer", "must be in 1..256");
+  requireInput(nHead >= 1, "n_head", "must be >= 1");
+  requireInput(nEmbd >= 1 && nEmbd % nHead == 0, "n_embd", "must be a positive multiple of n_head");
+  requireInput(blockSize >= 2, "block_size", "must be >= 2");
+  requireInput(vocabSize >= 2, "vocab_size", "must be >= 2");
+  requireInput(dropout >= 0.0 && dropout < 1.0, "dropout", "must be in [0, 1)");
+  requireInput(nEmbd <= (1 << 16), "n_embd", "is " + std::to_string(nEmbd) + ", at most 65536");
+  requireInput(blockSize <= (1 << 20), "block_size", "is " + std::to_string(blockSize) + ", at most 1048576");
+  requireInput(vocabSize <= (1 << 24), "vocab_size",
+               "is " + std::to_string(vocabSize) + ", at most 16777216");
   // Weights, gradients and AdamW's two moments in float32: refuse a model that cannot fit before
   // an allocation fails somewhere inside LibTorch.
   const double e = double(nEmbd);
   const double parameters = double(vocabSize + blockSize) * e + double(nLayer) * 12.0 * e * e;
   const double memory = physicalMemoryBytes();
-  require(memory <= 0 || parameters * 16.0 <= memory, "n_embd",
-          "the model would have " + std::to_string(std::int64_t(parameters)) +
-              " parameters, about " + std::to_string(std::int64_t(parameters * 16.0 / double(1 << 30))) +
-              " GiB to train, and this machine has " + std::to_string(std::int64_t(memory / double(1 << 30))) +
-              " GiB (n_layer, n_embd, vocab_size and block_size set the size)");
+  requireInput(memory <= 0 || parameters * 16.0 <= memory, "n_embd",
+               "the model would have " + std::to_string(std::int64_t(parameters)) + " parameters, about " +
+                   std::to_string(std::int64_t(parameters * 16.0 / double(1 << 30))) +
+                   " GiB to train, and this machine has " +
+                   std::to_string(std::int64_t(memory / double(1 << 30))) +
+                   " GiB (n_layer, n_embd, vocab_size and block_size set the size)");
 }
 
 nlohmann::json toJson(const GptConfig &c) {

@@ -40,39 +40,36 @@ double LlamaConfig::parameterCount() const {
 }
 
 void LlamaConfig::validate() const {
-  auto require = [](bool ok, const char *key, const std::string &what) {
-    if (!ok)
-      throw InputError({}, 0, key, what);
-  };
-  require(kFamilies.count(family) > 0, "model_type",
-          "'" + family + "' is not a Llama-family type (llama, mistral, qwen2, qwen3)");
-  require(nLayer >= 1 && nLayer <= 512, "num_hidden_layers", "must be in 1..512");
-  require(hiddenSize >= 1 && hiddenSize <= (1 << 17), "hidden_size", "must be in 1..131072");
-  require(intermediateSize >= 1 && intermediateSize <= (1 << 20), "intermediate_size",
-          "must be in 1..1048576");
-  require(nHead >= 1 && nHead <= 1024, "num_attention_heads", "must be in 1..1024");
-  require(nKvHead >= 1 && nHead % nKvHead == 0, "num_key_value_heads",
-          "must divide num_attention_heads (" + std::to_string(nHead) + ")");
-  require(headDim >= 2 && headDim % 2 == 0 && headDim <= 1024, "head_dim", "must be even, in 2..1024");
-  require(maxPositions >= 2 && maxPositions <= (1 << 24), "max_position_embeddings",
-          "must be in 2..16777216");
-  require(vocabSize >= 2 && vocabSize <= (1 << 24), "vocab_size", "must be in 2..16777216");
-  require(rmsNormEps > 0.0 && rmsNormEps < 1.0, "rms_norm_eps", "must be in (0, 1)");
-  require(ropeTheta > 1.0, "rope_theta", "must be > 1");
-  require(ropeFactor > 0.0, "rope_scaling.factor", "must be > 0");
-  require(ropeScaling != RopeScaling::Llama3 || (ropeHighFreqFactor > ropeLowFreqFactor &&
-                                                 ropeLowFreqFactor > 0.0 && ropeOriginalMaxPositions >= 1),
-          "rope_scaling",
-          "llama3 scaling needs high_freq_factor > low_freq_factor > 0 and original_max_position_embeddings "
-          ">= 1");
-  require(dropout >= 0.0 && dropout < 1.0, "attention_dropout", "must be in [0, 1)");
+  requireInput(kFamilies.count(family) > 0, "model_type",
+               "'" + family + "' is not a Llama-family type (llama, mistral, qwen2, qwen3)");
+  requireInput(nLayer >= 1 && nLayer <= 512, "num_hidden_layers", "must be in 1..512");
+  requireInput(hiddenSize >= 1 && hiddenSize <= (1 << 17), "hidden_size", "must be in 1..131072");
+  requireInput(intermediateSize >= 1 && intermediateSize <= (1 << 20), "intermediate_size",
+               "must be in 1..1048576");
+  requireInput(nHead >= 1 && nHead <= 1024, "num_attention_heads", "must be in 1..1024");
+  requireInput(nKvHead >= 1 && nHead % nKvHead == 0, "num_key_value_heads",
+               "must divide num_attention_heads (" + std::to_string(nHead) + ")");
+  requireInput(headDim >= 2 && headDim % 2 == 0 && headDim <= 1024, "head_dim", "must be even, in 2..1024");
+  requireInput(maxPositions >= 2 && maxPositions <= (1 << 24), "max_position_embeddings",
+               "must be in 2..16777216");
+  requireInput(vocabSize >= 2 && vocabSize <= (1 << 24), "vocab_size", "must be in 2..16777216");
+  requireInput(rmsNormEps > 0.0 && rmsNormEps < 1.0, "rms_norm_eps", "must be in (0, 1)");
+  requireInput(ropeTheta > 1.0, "rope_theta", "must be > 1");
+  requireInput(ropeFactor > 0.0, "rope_scaling.factor", "must be > 0");
+  requireInput(
+      ropeScaling != RopeScaling::Llama3 || (ropeHighFreqFactor > ropeLowFreqFactor &&
+                                             ropeLowFreqFactor > 0.0 && ropeOriginalMaxPositions >= 1),
+      "rope_scaling",
+      "llama3 scaling needs high_freq_factor > low_freq_factor > 0 and original_max_position_embeddings "
+      ">= 1");
+  requireInput(dropout >= 0.0 && dropout < 1.0, "attention_dropout", "must be in [0, 1)");
   const double parameters = parameterCount();
   const double memory = physicalMemoryBytes();
-  require(memory <= 0 || parameters * 4.0 <= memory, "hidden_size",
-          "the model has " + std::to_string(std::int64_t(parameters)) + " parameters, about " +
-              std::to_string(std::int64_t(parameters * 4.0 / double(1 << 30))) +
-              " GiB in float32, and this machine has " +
-              std::to_string(std::int64_t(memory / double(1 << 30))) + " GiB");
+  requireInput(memory <= 0 || parameters * 4.0 <= memory, "hidden_size",
+               "the model has " + std::to_string(std::int64_t(parameters)) + " parameters, about " +
+                   std::to_string(std::int64_t(parameters * 4.0 / double(1 << 30))) +
+                   " GiB in float32, and this machine has " +
+                   std::to_string(std::int64_t(memory / double(1 << 30))) + " GiB");
 }
 
 nlohmann::json toJson(const LlamaConfig &c) {

@@ -12,11 +12,6 @@ namespace preflab::core {
 
 namespace {
 
-void require(bool ok, const char *key, const std::string &what) {
-  if (!ok)
-    throw InputError({}, 0, key, what);
-}
-
 std::string number(double v) {
   std::ostringstream s;
   s << v;
@@ -26,34 +21,38 @@ std::string number(double v) {
 } // namespace
 
 void checkAdamW(const AdamWKeys &k) {
-  require(k.learningRate > 0, "learning_rate", "is " + number(k.learningRate) + ", must be > 0");
-  require(k.weightDecay >= 0, "weight_decay", "is " + number(k.weightDecay) + ", must be >= 0");
-  require(k.adamBeta1 >= 0 && k.adamBeta1 < 1, "adam_beta1", "is " + number(k.adamBeta1) + ", must be in [0, 1)");
-  require(k.adamBeta2 >= 0 && k.adamBeta2 < 1, "adam_beta2", "is " + number(k.adamBeta2) + ", must be in [0, 1)");
-  require(k.adamEpsilon > 0, "adam_epsilon", "is " + number(k.adamEpsilon) + ", must be > 0");
-  require(k.maxGradNorm >= 0, "max_grad_norm", "is " + number(k.maxGradNorm) + ", must be >= 0 (0: no clipping)");
-  require(k.warmupSteps >= 0, "warmup_steps", "is " + std::to_string(k.warmupSteps) + ", must be >= 0");
+  requireInput(k.learningRate > 0, "learning_rate", "is " + number(k.learningRate) + ", must be > 0");
+  requireInput(k.weightDecay >= 0, "weight_decay", "is " + number(k.weightDecay) + ", must be >= 0");
+  requireInput(k.adamBeta1 >= 0 && k.adamBeta1 < 1, "adam_beta1",
+               "is " + number(k.adamBeta1) + ", must be in [0, 1)");
+  requireInput(k.adamBeta2 >= 0 && k.adamBeta2 < 1, "adam_beta2",
+               "is " + number(k.adamBeta2) + ", must be in [0, 1)");
+  requireInput(k.adamEpsilon > 0, "adam_epsilon", "is " + number(k.adamEpsilon) + ", must be > 0");
+  requireInput(k.maxGradNorm >= 0, "max_grad_norm",
+               "is " + number(k.maxGradNorm) + ", must be >= 0 (0: no clipping)");
+  requireInput(k.warmupSteps >= 0, "warmup_steps", "is " + std::to_string(k.warmupSteps) + ", must be >= 0");
 }
 
 void checkThreads(std::int64_t threads) {
   const auto cores = std::int64_t(std::thread::hardware_concurrency());
-  require(threads >= 0, "threads", "is " + std::to_string(threads) + ", must be >= 0 (0: all cores)");
-  require(cores <= 0 || threads <= cores, "threads",
-          "is " + std::to_string(threads) + ", this machine has " + std::to_string(cores) +
-              " cores (0: all of them)");
+  requireInput(threads >= 0, "threads", "is " + std::to_string(threads) + ", must be >= 0 (0: all cores)");
+  requireInput(cores <= 0 || threads <= cores, "threads",
+               "is " + std::to_string(threads) + ", this machine has " + std::to_string(cores) +
+                   " cores (0: all of them)");
 }
 
 void checkCount(const char *key, std::int64_t value, std::int64_t low, std::int64_t high) {
-  require(value >= low && value <= high, key,
-          "is " + std::to_string(value) + ", must be in " + std::to_string(low) + ".." + std::to_string(high));
+  requireInput(value >= low && value <= high, key,
+               "is " + std::to_string(value) + ", must be in " + std::to_string(low) + ".." +
+                   std::to_string(high));
 }
 
 void checkFitsInMemory(const char *key, std::int64_t value, double bytes) {
   const double memory = physicalMemoryBytes();
-  require(memory <= 0 || bytes <= memory, key,
-          "is " + std::to_string(value) + ": one micro-batch would need about " +
-              number(std::round(bytes / double(1 << 30))) + " GiB, this machine has " +
-              number(std::round(memory / double(1 << 30))) + " GiB");
+  requireInput(memory <= 0 || bytes <= memory, key,
+               "is " + std::to_string(value) + ": one micro-batch would need about " +
+                   number(std::round(bytes / double(1 << 30))) + " GiB, this machine has " +
+                   number(std::round(memory / double(1 << 30))) + " GiB");
 }
 
 } // namespace preflab::core

@@ -107,20 +107,11 @@ D2poTrainer::Round D2poTrainer::sampleRound(std::int64_t round) {
   std::vector<std::string> prompts;
   std::vector<TokenIds> ids;
   std::vector<std::uint64_t> seeds;
-  std::int64_t cachedCycle = -1;
-  std::vector<std::size_t> order;
-  for (std::int64_t i = 0; i < d.promptsPerRound; ++i) {
-    // The pool in a seeded order per pass, so the prompts of a round depend only on its number.
-    const auto k = std::size_t(round * d.promptsPerRound + i);
-    const auto cycle = std::int64_t(k / pool);
-    if (cycle != cachedCycle) {
-      order.resize(pool);
-      std::iota(order.begin(), order.end(), 0);
-      std::mt19937_64 rng(roundSeed(m_config.seed, std::uint64_t(cycle), 0xd290));
-      std::shuffle(order.begin(), order.end(), rng);
-      cachedCycle = cycle;
-    }
-    const auto &prompt = m_sources.prompts[order[k % pool]];
+  // The pool in a seeded order per pass, so the prompts of a round depend only on its number.
+  const auto picked = poolStream(pool, std::size_t(round * d.promptsPerRound), std::size_t(d.promptsPerRound),
+                                 m_config.seed, 0xd290);
+  for (std::size_t i = 0; i < picked.size(); ++i) {
+    const auto &prompt = m_sources.prompts[picked[i]];
     for (std::uint64_t s = 0; s < 2; ++s) {
       prompts.push_back(prompt);
       ids.push_back(encodePrompt(*m_tokenizer, prompt));

@@ -41,6 +41,24 @@ BufferRange replayRange(std::size_t bufferSize, std::size_t fresh, std::size_t r
   return {freshStart - std::min(replay, freshStart), bufferSize};
 }
 
+std::vector<std::size_t> poolStream(std::size_t pool, std::size_t first, std::size_t count,
+                                    std::uint64_t runSeed, std::uint64_t salt) {
+  std::vector<std::size_t> out, order;
+  std::size_t orderPass = ~std::size_t(0);
+  for (auto k = first; k < first + count; ++k) {
+    const auto pass = k / pool;
+    if (pass != orderPass) {
+      order.resize(pool);
+      std::iota(order.begin(), order.end(), 0);
+      std::mt19937_64 rng(roundSeed(runSeed, pass, salt));
+      std::shuffle(order.begin(), order.end(), rng);
+      orderPass = pass;
+    }
+    out.push_back(order[k % pool]);
+  }
+  return out;
+}
+
 std::uint64_t roundSeed(std::uint64_t runSeed, std::uint64_t round, std::uint64_t index) {
   auto mix = [](std::uint64_t z) {
     z += 0x9e3779b97f4a7c15ull;

@@ -28,6 +28,13 @@ struct BufferRange {
 };
 BufferRange replayRange(std::size_t bufferSize, std::size_t fresh, std::size_t replay);
 
+// Positions [first, first + count) of an endless stream over 0..pool-1 that visits the whole pool
+// once per pass, each pass in its own order (shuffled by a generator seeded with
+// roundSeed(runSeed, pass, salt)): which prompts an online round or a mixing iteration takes, a
+// pure function of its position. pool must be > 0.
+std::vector<std::size_t> poolStream(std::size_t pool, std::size_t first, std::size_t count,
+                                    std::uint64_t runSeed, std::uint64_t salt);
+
 // A seed for one draw of an online run: mixes the run's seed with a round and an index so that
 // nearby inputs give unrelated seeds (splitmix64).
 std::uint64_t roundSeed(std::uint64_t runSeed, std::uint64_t round, std::uint64_t index);

@@ -81,33 +81,30 @@ const std::vector<Field> &fields() {
 } // namespace
 
 void ImageTrainConfig::validate() const {
-  auto require = [](bool ok, const char *key, const std::string &what) {
-    if (!ok)
-      throw InputError({}, 0, key, what);
-  };
-  require(task == "text-to-image", "task", "must be text-to-image for an image run");
+  requireInput(task == "text-to-image", "task", "must be text-to-image for an image run");
   checkObjectiveParams(objectiveInfo(lossType, Modality::Image), lossParams()); // unknown names throw
-  require(!trainFile.empty(), "train_file", "a manifest JSONL or fashion-mnist is needed");
-  require(evalFraction >= 0 && evalFraction < 1, "eval_fraction", "must be in [0, 1)");
-  require(ties == "drop" || ties == "keep", "ties", "must be drop or keep");
-  require(fashionPairsPerClass >= 1, "fashion_pairs_per_class", "must be >= 1");
-  require(beta >= 0, "beta", "must be >= 0 (0: the objective's default)");
-  require(promptDropout >= 0 && promptDropout < 1, "prompt_dropout", "must be in [0, 1)");
+  requireInput(!trainFile.empty(), "train_file", "a manifest JSONL or fashion-mnist is needed");
+  requireInput(evalFraction >= 0 && evalFraction < 1, "eval_fraction", "must be in [0, 1)");
+  requireInput(ties == "drop" || ties == "keep", "ties", "must be drop or keep");
+  requireInput(fashionPairsPerClass >= 1, "fashion_pairs_per_class", "must be >= 1");
+  requireInput(beta >= 0, "beta", "must be >= 0 (0: the objective's default)");
+  requireInput(promptDropout >= 0 && promptDropout < 1, "prompt_dropout", "must be in [0, 1)");
   checkAdamW({learningRate, weightDecay, adamBeta1, adamBeta2, adamEpsilon, maxGradNorm, warmupSteps});
-  require(lrSchedulerType == "constant" || lrSchedulerType == "constant_with_warmup" ||
-              lrSchedulerType == "linear" || lrSchedulerType == "cosine",
-          "lr_scheduler_type", "must be constant, constant_with_warmup, linear or cosine");
+  requireInput(lrSchedulerType == "constant" || lrSchedulerType == "constant_with_warmup" ||
+                   lrSchedulerType == "linear" || lrSchedulerType == "cosine",
+               "lr_scheduler_type", "must be constant, constant_with_warmup, linear or cosine");
   checkCount("per_device_train_batch_size", perDeviceTrainBatchSize, 1);
-  require(maxSteps >= 1, "max_steps", "must be >= 1");
-  require(loggingSteps >= 1, "logging_steps", "must be >= 1");
-  require(evalSteps >= 0 && saveSteps >= 0, "eval_steps", "eval_steps and save_steps must be >= 0");
-  require(evalSeedsPerClass >= 1, "eval_seeds_per_class", "must be >= 1");
-  require(evalSampler == "ddim" || evalSampler == "ddpm", "eval_sampler", "must be ddim or ddpm");
-  require(evalSamplingSteps >= 0, "eval_sampling_steps", "must be >= 0 (0: all T)");
-  require(evalTimesteps >= 1, "eval_timesteps", "must be >= 1");
-  require(gridSeeds >= 0, "grid_seeds", "must be >= 0");
-  require(appealWeight >= 0, "appeal_weight", "must be >= 0");
-  require(device == "cpu" || device == "cuda" || device == "auto", "device", "must be cpu, cuda or auto");
+  requireInput(maxSteps >= 1, "max_steps", "must be >= 1");
+  requireInput(loggingSteps >= 1, "logging_steps", "must be >= 1");
+  requireInput(evalSteps >= 0 && saveSteps >= 0, "eval_steps", "eval_steps and save_steps must be >= 0");
+  requireInput(evalSeedsPerClass >= 1, "eval_seeds_per_class", "must be >= 1");
+  requireInput(evalSampler == "ddim" || evalSampler == "ddpm", "eval_sampler", "must be ddim or ddpm");
+  requireInput(evalSamplingSteps >= 0, "eval_sampling_steps", "must be >= 0 (0: all T)");
+  requireInput(evalTimesteps >= 1, "eval_timesteps", "must be >= 1");
+  requireInput(gridSeeds >= 0, "grid_seeds", "must be >= 0");
+  requireInput(appealWeight >= 0, "appeal_weight", "must be >= 0");
+  requireInput(device == "cpu" || device == "cuda" || device == "auto", "device",
+               "must be cpu, cuda or auto");
   checkThreads(threads);
 }
 

@@ -5,6 +5,7 @@
 #include "core/train/run_folder.h"
 #include "core/train/text_train_config.h"
 
+#include "tests/core/tiny_runs.h"
 #include "tests/test_main.h"
 
 #include <QtTest/QtTest>
@@ -55,27 +56,12 @@ private Q_SLOTS:
   // disable_dropout it must train without it, so the first DPO loss is exactly ln 2.
   void disableDropoutAppliesToTheTaskPolicy() {
     QTemporaryDir tmp;
-    TextTrainConfig c;
-    c.task = "sentiment";
-    c.outputDir = tmp.filePath("runs/dpo").toStdString();
-    c.lossType = "dpo";
+    const auto out = tmp.filePath("runs/dpo").toStdString();
+    auto c = preflab::test::tinySentimentConfig(out, tmp.filePath("runs/.cache").toStdString());
+    c.learningRate = TextTrainConfig{}.learningRate;
     c.maxSteps = 1;
-    c.perDeviceTrainBatchSize = 4;
-    c.maxLength = 32;
-    c.maxPromptLength = 12;
-    c.threads = 1;
-    c.model.nLayer = 1;
-    c.model.nHead = 2;
-    c.model.nEmbd = 16;
-    c.model.blockSize = 32;
     c.model.dropout = 0.3;
     c.disableDropout = true;
-    c.sentiment.corpusSize = 64;
-    c.sentiment.sftSteps = 2;
-    c.sentiment.sftBatchSize = 8;
-    c.sentiment.numPrompts = 24;
-    c.sentiment.evalPrompts = 4;
-    c.sentiment.maxNewTokens = 12;
     const auto s = runTextTraining(c, {}, {});
     QVERIFY2(s.state == RunState::Finished, s.message.c_str());
     std::vector<nlohmann::json> lines;
