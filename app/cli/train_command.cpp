@@ -45,7 +45,11 @@ std::string stepDetail(const core::StepRecord &r) {
     }
     std::snprintf(buf, sizeof buf, "iteration %lld/%lld F %.4f mean lambda (%s) | %.1f s", (long long)r.step,
                   (long long)r.maxSteps, get("mpo/objective"), lambda.c_str(), r.elapsedSeconds);
-  } else if (r.metrics.count("d2po/gold_labels"))
+  } else if (r.metrics.count("wro/reward"))
+    std::snprintf(buf, sizeof buf, "step %lld/%lld reward %.4f kl %.3f useful prompts %.2f | %.1f s",
+                  (long long)r.step, (long long)r.maxSteps, get("wro/reward"), get("wro/kl"),
+                  get("wro/useful_prompts"), r.elapsedSeconds);
+  else if (r.metrics.count("d2po/gold_labels"))
     std::snprintf(buf, sizeof buf, "round %lld/%lld loss %.4f gold %.0f disc acc %.3f | %.1f s",
                   (long long)r.step, (long long)r.maxSteps, get("loss"), get("d2po/gold_labels"),
                   get("d2po/discriminator_accuracy"), r.elapsedSeconds);

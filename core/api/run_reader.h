@@ -41,7 +41,7 @@ struct RunInfoRecord {
   std::string referenceModel;
   std::string policyFinal;
   std::string oracleModel; // image runs with an oracle
-  std::string trainer;     // "offline", "d2po", "mpo" ("" in runs written before the key)
+  std::string trainer;     // "offline", "d2po", "mpo", "wro" ("" in runs written before the key)
   std::vector<std::string> components; // mpo: the policies the mixture (policyFinal) mixes
   std::string discriminator;           // d2po: the final discriminator (a reward model folder)
 };

@@ -70,17 +70,7 @@ RunSummary executeD2poRun(const TextTrainConfig &config, const RunOptions &optio
     writeFileAtomic(folder.path("run_info.json"), info.dump(2) + "\n");
   D2poTrainer trainer(config, policy, reference, discriminator, tokenizer, std::move(sources), folder,
                       device);
-  trainer.setCallbacks(cb);
-  trainer.setCancelFlag(cancel);
-  trainer.setPauseFlag(pause);
-  if (options.resume) {
-    const auto from = trainer.resumeLatest();
-    if (from >= 0 && cb.onMessage)
-      cb.onMessage("resumed from checkpoint step-" + std::to_string(from));
-  }
-  summary.maxSteps = trainer.totalSteps();
-  const auto outcome = trainer.run();
-  takeLoopOutcome(summary, outcome);
+  const auto outcome = runOnLoop(trainer, options, cb, cancel, pause, summary);
   if (outcome.state == RunState::Failed)
     return summary;
   trainer.policy()->exportHuggingFace(*tokenizer, folder.path("hf"));

@@ -1,4 +1,5 @@
-// How a run's summary takes over what the training loop ended with (text and D2PO runs).
+// How a text job runs its trainer on the one loop and how the run's summary takes over what the
+// loop ended with (offline text, D2PO and WRO runs).
 #pragma once
 
 #include "core/jobs/text_training.h"
@@ -14,6 +15,27 @@ inline void takeLoopOutcome(RunSummary &summary, const LoopOutcome &outcome) {
   summary.lastMetrics = outcome.lastMetrics;
   for (const auto &[k, v] : outcome.lastEval)
     summary.evalSummary[k] = v;
+}
+
+// Gives `trainer` (PreferenceTrainer, D2poTrainer, WroTrainer: setCallbacks, setCancelFlag,
+// setPauseFlag, resumeLatest, totalSteps, run) the callbacks and flags, resumes from the newest
+// checkpoint when options.resume (said through onMessage), runs it, and takes the outcome into
+// `summary` (maxSteps included).
+template <class Trainer>
+LoopOutcome runOnLoop(Trainer &trainer, const RunOptions &options, const TrainerCallbacks &cb,
+                      const std::atomic<bool> *cancel, const std::atomic<bool> *pause, RunSummary &summary) {
+  trainer.setCallbacks(cb);
+  trainer.setCancelFlag(cancel);
+  trainer.setPauseFlag(pause);
+  if (options.resume) {
+    const auto from = trainer.resumeLatest();
+    if (from >= 0 && cb.onMessage)
+      cb.onMessage("resumed from checkpoint step-" + std::to_string(from));
+  }
+  summary.maxSteps = trainer.totalSteps();
+  auto outcome = trainer.run();
+  takeLoopOutcome(summary, outcome);
+  return outcome;
 }
 
 } // namespace preflab::core

@@ -5,8 +5,10 @@
 #include "core/io/input_error.h"
 #include "core/io/json_file.h"
 #include "core/jobs/d2po_training.h"
+#include "core/jobs/loop_summary.h"
 #include "core/jobs/mpo_mixing.h"
 #include "core/jobs/run_folder_guard.h"
+#include "core/jobs/wro_training.h"
 #include "core/runtime/autocast.h"
 #include "core/runtime/compute_threads.h"
 #include "core/runtime/device.h"
@@ -227,6 +229,8 @@ RunSummary executeTextRun(const TextTrainConfig &config, const RunOptions &optio
       return executeD2poRun(config, options, cb, cancel, pause, folder, *task);
     if (config.trainer == "mpo")
       return executeMpoRun(config, cb, cancel, folder, *task);
+    if (config.trainer == "wro")
+      return executeWroRun(config, options, cb, cancel, pause, folder, *task);
     in.train = readTextPreferences(task->trainPairsPath());
     in.eval = readTextPreferences(task->evalPairsPath());
     if (config.sentiment.trainPairs > 0 && std::size_t(config.sentiment.trainPairs) < in.train.pairs.size()) {
@@ -236,6 +240,11 @@ RunSummary executeTextRun(const TextTrainConfig &config, const RunOptions &optio
     }
     in.policy = loadModelFolder(task->sftModelDir());
     in.reference = loadModelFolder(task->sftModelDir());
+    if (objectiveInfo(config.lossType).kind == ObjectiveKind::Reward) {
+      // A reward model from the task's SFT model: a new score head, as from any language model.
+      in.policy = withScoreHead(in.policy, config.seed);
+      message(cb, "reward model: the task's SFT model with a new score head (one output on the last token)");
+    }
   } else {
     loadFromFiles(config, cb, in);
   }
@@ -271,24 +280,9 @@ RunSummary executeTextRun(const TextTrainConfig &config, const RunOptions &optio
     in.reference.reset();
   PreferenceTrainer trainer(config, in.policy, std::move(train), std::move(eval), folder, device,
                             in.reference);
-  trainer.setCallbacks(cb);
   if (trainer.batchShards() > 1)
     message(cb, "training batches split across " + std::to_string(trainer.batchShards()) + " CPU threads");
-  trainer.setCancelFlag(cancel);
-  trainer.setPauseFlag(pause);
-  if (options.resume) {
-    const auto from = trainer.resumeLatest();
-    if (from >= 0)
-      message(cb, "resumed from checkpoint step-" + std::to_string(from));
-  }
-  summary.maxSteps = trainer.totalSteps();
-  const auto outcome = trainer.run();
-  summary.state = outcome.state;
-  summary.message = outcome.message;
-  summary.steps = outcome.step;
-  summary.lastMetrics = outcome.lastMetrics;
-  for (const auto &[k, v] : outcome.lastEval)
-    summary.evalSummary[k] = v;
+  const auto outcome = runOnLoop(trainer, options, cb, cancel, pause, summary);
   if (outcome.state == RunState::Failed)
     return summary;
   auto policy = trainer.policy();

@@ -13,6 +13,7 @@
 #include "core/text/sequence_batch.h"
 #include "core/train/pair_scoring.h"
 #include "core/train/preference_trainer.h"
+#include "core/train/rloo.h"
 #include "core/train/tokenized_data.h"
 
 #include <torch/torch.h>
@@ -268,6 +269,12 @@ nlohmann::json SentimentTask::policyMetrics(const CausalLm &policy, const std::s
   const auto lpRef = scoreResponses(ref, pp, rr, tempered);
   double rewardPolicy = 0, rewardRef = 0, kl = 0, conciseRef = 0, concisePolicy = 0;
   std::vector<double> outcomes, conciseOutcomes;
+  // The h-win rates against the reference with the raters as the fixed judge: h of the share of
+  // raters expected to prefer the policy's answer, σ((score − score_ref) / rater_temperature),
+  // on the sentiment lexicon (a tie is ½ by construction).
+  const std::vector<WinRateTransform> transforms{WinRateTransform::Identity, WinRateTransform::Log,
+                                                 WinRateTransform::Logit};
+  std::vector<std::vector<double>> hOutcomes(transforms.size());
   std::string sampleLines;
   for (std::size_t i = 0; i < prompts.size(); ++i) {
     const auto a = m_tokenizer.decode(pol[i]), b = m_tokenizer.decode(refSamples[i]);
@@ -276,6 +283,10 @@ nlohmann::json SentimentTask::policyMetrics(const CausalLm &policy, const std::s
     rewardPolicy += ra;
     rewardRef += rb;
     outcomes.push_back(w);
+    const double judged = judgeProbability(double(SentimentOracle::score(a)) / s.raterTemperature,
+                                           double(SentimentOracle::score(b)) / s.raterTemperature);
+    for (std::size_t h = 0; h < transforms.size(); ++h)
+      hOutcomes[h].push_back(applyWinRateTransform(transforms[h], judged));
     const double ca = ConcisenessOracle::reward(a), cb = ConcisenessOracle::reward(b);
     concisePolicy += ca;
     conciseRef += cb;
@@ -291,21 +302,59 @@ nlohmann::json SentimentTask::policyMetrics(const CausalLm &policy, const std::s
   if (!samplesPath.empty())
     writeFileAtomic(samplesPath, sampleLines);
   report("evaluating", 1.0);
-  return {{"eval/reward", rewardPolicy / n},
-          {"eval/reward_ref", rewardRef / n},
-          {"eval/kl", kl / n},
-          {"eval/win_rate", win.rate},
-          {"eval/win_rate_ci95", {win.low, win.high}},
-          {"eval/tie_rate", win.ties},
-          {"eval/reward_conciseness", concisePolicy / n},
-          {"eval/reward_conciseness_ref", conciseRef / n},
-          {"eval/win_rate_conciseness", winConcise.rate},
-          {"eval/win_rate_conciseness_ci95", {winConcise.low, winConcise.high}},
-          {"eval/win_rate_min", std::min(win.rate, winConcise.rate)},
-          {"eval/prompts", prompts.size()}};
+  nlohmann::json out = {{"eval/reward", rewardPolicy / n},
+                        {"eval/reward_ref", rewardRef / n},
+                        {"eval/kl", kl / n},
+                        {"eval/win_rate", win.rate},
+                        {"eval/win_rate_ci95", {win.low, win.high}},
+                        {"eval/tie_rate", win.ties},
+                        {"eval/reward_conciseness", concisePolicy / n},
+                        {"eval/reward_conciseness_ref", conciseRef / n},
+                        {"eval/win_rate_conciseness", winConcise.rate},
+                        {"eval/win_rate_conciseness_ci95", {winConcise.low, winConcise.high}},
+                        {"eval/win_rate_min", std::min(win.rate, winConcise.rate)},
+                        {"eval/prompts", prompts.size()}};
+  const char *hNames[] = {"identity", "log", "logit"};
+  for (std::size_t h = 0; h < transforms.size(); ++h) {
+    const auto m = meanWithInterval(hOutcomes[h]);
+    const std::string key = std::string("eval/h_win_rate_") + hNames[h];
+    out[key] = m.mean;
+    out[key + "_ci95"] = {m.low, m.high};
+  }
+  return out;
+}
+
+nlohmann::json SentimentTask::evaluateRewardModel(const CausalLm &model, RunFolder &folder) {
+  // A reward model is no policy: it is judged by how it orders the held-out labelled pairs.
+  const auto evalData = readTextPreferences(evalPairsPath());
+  const auto tokens = tokenizeData(evalData, m_tokenizer, false);
+  std::vector<const TokenIds *> ps, rs;
+  for (const auto &p : tokens.pairs) {
+    ps.insert(ps.end(), {&p.prompt, &p.prompt});
+    rs.insert(rs.end(), {&p.chosen, &p.rejected});
+  }
+  model->to(m_device);
+  const auto scores = rewardScores(
+      model, ps, rs, {m_config.maxLength, m_config.maxPromptLength, m_config.perDeviceEvalBatchSize});
+  std::vector<double> outcomes;
+  double margin = 0.0;
+  for (std::size_t i = 0; i < tokens.pairs.size(); ++i) {
+    const double gap = scores[2 * i] - scores[2 * i + 1];
+    outcomes.push_back(gap > 0 ? 1.0 : gap == 0 ? 0.5 : 0.0);
+    margin += gap / double(tokens.pairs.size());
+  }
+  const auto acc = winRateWithInterval(outcomes);
+  const nlohmann::json summary = {{"eval/reward_model_accuracy", acc.rate},
+                                  {"eval/reward_model_accuracy_ci95", {acc.low, acc.high}},
+                                  {"eval/reward_model_margin", margin},
+                                  {"eval/pairs", tokens.pairs.size()}};
+  writeFileAtomic(folder.path("eval/summary.json"), summary.dump(2) + "\n");
+  return summary;
 }
 
 nlohmann::json SentimentTask::evaluate(const CausalLm &policy, RunFolder &folder) {
+  if (objectiveInfo(m_config.lossType).kind == ObjectiveKind::Reward && policy->hasScoreHead())
+    return evaluateRewardModel(policy, folder);
   const auto sampled = policyMetrics(policy, folder.path("samples/eval_samples.jsonl"));
   auto reference = this->reference();
   ScoringOptions so{m_config.maxLength, m_config.maxPromptLength, m_config.perDeviceEvalBatchSize};

@@ -35,11 +35,16 @@ public:
 
   // Oracle reward, KL to the reference, win rate vs the reference at fixed prompts and seeds,
   // ranking accuracy, idealised ranking accuracy and alignment gap on the held-out pairs.
-  // Writes <run>/eval/summary.json, eval/pairs.jsonl and samples/eval_samples.jsonl.
+  // Writes <run>/eval/summary.json, eval/pairs.jsonl and samples/eval_samples.jsonl. A reward
+  // model (loss_type: reward, a score head) is evaluated by evaluateRewardModel instead.
   nlohmann::json evaluate(const CausalLm &policy, RunFolder &folder);
+  // A reward model's accuracy on the held-out pairs (ties ½, with its interval) and mean score gap:
+  // eval/reward_model_accuracy(_ci95), eval/reward_model_margin, eval/pairs in eval/summary.json.
+  nlohmann::json evaluateRewardModel(const CausalLm &model, RunFolder &folder);
   // The sampled part of evaluate: eval/reward, eval/reward_ref, eval/kl, eval/win_rate (with
-  // eval/win_rate_ci95), eval/tie_rate, eval/prompts. With `samplesPath`, the samples are written
-  // there (JSONL). The reference's samples are drawn once and kept, so later calls sample only the
+  // eval/win_rate_ci95), eval/tie_rate, eval/prompts, and the h-win rates with the raters as the
+  // judge, eval/h_win_rate_{identity,log,logit} (each with _ci95). With `samplesPath`, the samples are
+  // written there (JSONL). The reference's samples are drawn once and kept, so later calls sample only the
   // policy.
   nlohmann::json policyMetrics(const CausalLm &policy, const std::string &samplesPath = {});
   // The SFT model (the reference), loaded once on the task's device.

@@ -7,9 +7,9 @@
 #include "core/runtime/autocast.h"
 #include "core/text/lora.h"
 #include "core/text/sampler.h"
-#include "core/train/lr_schedule.h"
 #include "core/train/objective_inputs.h"
 #include "core/train/pair_scoring.h"
+#include "core/train/text_loop.h"
 
 #include <torch/torch.h>
 
@@ -69,27 +69,11 @@ D2poTrainer::D2poTrainer(const TextTrainConfig &config, CausalLm policy, CausalL
   m_reference->eval();
   m_discriminator->to(m_device);
   m_discriminator->train();
-  m_optimizer =
-      std::make_unique<torch::optim::AdamW>(parameters(), torch::optim::AdamWOptions(config.learningRate)
-                                                              .betas({config.adamBeta1, config.adamBeta2})
-                                                              .eps(config.adamEpsilon)
-                                                              .weight_decay(config.weightDecay));
+  m_optimizer = textAdamW(parameters(), config);
   m_discOptimizer = std::make_unique<torch::optim::AdamW>(
       m_discriminator->parameters(), torch::optim::AdamWOptions(config.d2po.discriminatorLearningRate));
-  LoopSettings loop;
-  loop.totalSteps = config.maxSteps;
-  loop.loggingSteps = config.loggingSteps;
-  loop.evalSteps = config.evalSteps;
-  loop.saveSteps = config.saveSteps;
-  loop.saveTotalLimit = config.saveTotalLimit;
-  loop.maxGradNorm = config.maxGradNorm;
-  LrSchedule schedule{config.lrSchedulerType, config.learningRate, 0, config.maxSteps};
-  schedule.warmupSteps = config.warmupSteps > 0
-                             ? config.warmupSteps
-                             : std::int64_t(std::ceil(config.warmupRatio * double(config.maxSteps)));
-  loop.learningRate = [schedule](std::int64_t step) { return schedule.at(step); };
+  auto loop = textLoopSettings(config, config.maxSteps);
   loop.activity = "online rounds";
-  loop.failureHint = "lower 'learning_rate' or set 'max_grad_norm'";
   m_loop = std::make_unique<TrainLoop>(std::move(loop), static_cast<TrainStep &>(*this), folder);
 }
 

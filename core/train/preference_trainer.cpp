@@ -8,8 +8,8 @@
 #include "core/text/lora.h"
 #include "core/text/sequence_batch.h"
 #include "core/train/batch_shards.h"
-#include "core/train/lr_schedule.h"
 #include "core/train/objective_inputs.h"
+#include "core/train/text_loop.h"
 
 #include <torch/torch.h>
 
@@ -92,26 +92,10 @@ PreferenceTrainer::PreferenceTrainer(const TextTrainConfig &config, CausalLm pol
   // interleave on the shared generator.
   if (m_device.is_cpu() && m_info.meanOverRows && m_policy->dropout() == 0.0)
     m_shards = std::max(1, at::get_num_threads());
-  m_optimizer =
-      std::make_unique<torch::optim::AdamW>(parameters(), torch::optim::AdamWOptions(config.learningRate)
-                                                              .betas({config.adamBeta1, config.adamBeta2})
-                                                              .eps(config.adamEpsilon)
-                                                              .weight_decay(config.weightDecay));
-  LoopSettings loop;
-  loop.totalSteps = m_totalSteps;
-  loop.loggingSteps = config.loggingSteps;
-  loop.evalSteps = config.evalSteps;
-  loop.saveSteps = config.saveSteps;
-  loop.saveTotalLimit = config.saveTotalLimit;
-  loop.maxGradNorm = config.maxGradNorm;
-  LrSchedule schedule{config.lrSchedulerType, config.learningRate, 0, m_totalSteps};
-  schedule.warmupSteps = config.warmupSteps > 0
-                             ? config.warmupSteps
-                             : std::int64_t(std::ceil(config.warmupRatio * double(m_totalSteps)));
-  loop.learningRate = [schedule](std::int64_t step) { return schedule.at(step); };
+  m_optimizer = textAdamW(parameters(), config);
+  auto loop = textLoopSettings(config, m_totalSteps);
   loop.stepsPerEpoch =
       double(m_train.size()) / double(config.perDeviceTrainBatchSize * config.gradientAccumulationSteps);
-  loop.failureHint = "lower 'learning_rate' or set 'max_grad_norm'";
   m_loop = std::make_unique<TrainLoop>(std::move(loop), static_cast<TrainStep &>(*this), folder);
 }
 

@@ -31,15 +31,17 @@ const std::vector<Field> &fields() {
   using S = SentimentTaskConfig;
   using D = D2poConfig;
   using M = MpoConfig;
+  using W = WroConfig;
   static const std::vector<Field> kFields = config_table::withObjectiveParams<C>(
       &C::objectiveParams, Modality::Text,
       config_table::joined<C>(
           {{
                field("trainer", &C::trainer,
                      "offline (train on preference pairs), d2po (online rounds: the policy samples "
-                     "pairs, a discriminator labels them, a gold budget goes to the least certain) or "
-                     "mpo (mix policies trained on different rewards, see mpo.*); d2po and mpo need "
-                     "task: sentiment"),
+                     "pairs, a discriminator labels them, a gold budget goes to the least certain), "
+                     "mpo (mix policies trained on different rewards, see mpo.*) or wro (win-rate "
+                     "optimisation: RLOO on a judge's h(win probability) against reference samples, "
+                     "see wro.*); d2po, mpo and wro need task: sentiment"),
                field(
                    "task", &C::task,
                    "embedded task: sentiment (built-in corpus, SFT reference, simulated raters), or empty to "
@@ -194,6 +196,23 @@ const std::vector<Field> &fields() {
                       "prompts in each mirror-descent iteration, >= 1"),
                nested("mpo.step_size", &C::mpo, &M::stepSize,
                       "c in the mirror-descent step size c / sqrt(max_steps), > 0"),
+               nested("wro.prompts_per_step", &C::wro, &W::promptsPerStep,
+                      "prompts the policy answers in each optimizer step, >= 1"),
+               nested("wro.samples_per_prompt", &C::wro, &W::samplesPerPrompt,
+                      "policy samples per prompt (K: each one's baseline is the mean reward of the "
+                      "other K - 1), >= 2"),
+               nested("wro.competitors", &C::wro, &W::competitors,
+                      "reference samples per prompt (drawn once) each policy sample is judged "
+                      "against; the reward is the mean of h over them, >= 1"),
+               nested("wro.h", &C::wro, &W::h,
+                      "h applied to the judge's preference probability: identity (win rate), log or "
+                      "logit (logit with a Bradley-Terry judge is the reward gap: RLHF)"),
+               nested("wro.judge", &C::wro, &W::judge,
+                      "the preference classifier of training: oracle (the task's simulated raters) or "
+                      "reward_model (a Bradley-Terry reward model, wro.reward_model)"),
+               nested("wro.reward_model", &C::wro, &W::rewardModel,
+                      "reward model folder (or a loss_type: reward run folder: its hf/) for wro.judge: "
+                      "reward_model"),
            }}));
   return kFields;
 }
@@ -201,28 +220,26 @@ const std::vector<Field> &fields() {
 } // namespace
 
 void TextTrainConfig::validate() const {
-  auto require = [](bool ok, const char *key, const std::string &what) {
-    if (!ok)
-      throw InputError({}, 0, key, what);
-  };
   model.validate(); // first: the batch-memory estimate below uses the model's sizes
   const ObjectiveInfo &info = objectiveInfo(lossType, Modality::Text); // throws for unknown names
   checkObjectiveParams(info, lossParams());
-  require(task.empty() || task == "sentiment", "task", "unknown task '" + task + "' (known: sentiment)");
-  require(trainer == "offline" || trainer == "d2po" || trainer == "mpo", "trainer",
-          "unknown trainer '" + trainer + "' (known: offline, d2po, mpo)");
-  require(sentiment.reward == "sentiment" || sentiment.reward == "conciseness" ||
-              sentiment.reward == "maxmin",
-          "sentiment.reward", "is '" + sentiment.reward + "', must be sentiment, conciseness or maxmin");
-  require(sentiment.trainPairs >= 0, "sentiment.train_pairs", "must be >= 0 (0: all)");
+  requireInput(task.empty() || task == "sentiment", "task", "unknown task '" + task + "' (known: sentiment)");
+  requireInput(trainer == "offline" || trainer == "d2po" || trainer == "mpo" || trainer == "wro", "trainer",
+               "unknown trainer '" + trainer + "' (known: offline, d2po, mpo, wro)");
+  requireInput(sentiment.reward == "sentiment" || sentiment.reward == "conciseness" ||
+                   sentiment.reward == "maxmin",
+               "sentiment.reward", "is '" + sentiment.reward + "', must be sentiment, conciseness or maxmin");
+  requireInput(sentiment.trainPairs >= 0, "sentiment.train_pairs", "must be >= 0 (0: all)");
   if (trainer == "d2po")
     validateD2po();
   if (trainer == "mpo")
     validateMpo();
-  require(!task.empty() || !trainFile.empty(), "train_file", "required when no task is set");
-  require(task.empty() || (trainFile.empty() && evalFile.empty()),
-          trainFile.empty() ? "eval_file" : "train_file",
-          "is not read by task: " + task + " (it makes its own pairs); remove one of the two");
+  if (trainer == "wro")
+    validateWro();
+  requireInput(!task.empty() || !trainFile.empty(), "train_file", "required when no task is set");
+  requireInput(task.empty() || (trainFile.empty() && evalFile.empty()),
+               trainFile.empty() ? "eval_file" : "train_file",
+               "is not read by task: " + task + " (it makes its own pairs); remove one of the two");
   checkAdamW({learningRate, weightDecay, adamBeta1, adamBeta2, adamEpsilon, maxGradNorm, warmupSteps});
   checkCount("per_device_train_batch_size", perDeviceTrainBatchSize, 1);
   checkCount("per_device_eval_batch_size", perDeviceEvalBatchSize, 1);
@@ -234,97 +251,116 @@ void TextTrainConfig::validate() const {
                     2.0 * double(perDeviceTrainBatchSize) * rowBytes);
   checkFitsInMemory("per_device_eval_batch_size", perDeviceEvalBatchSize,
                     2.0 * double(perDeviceEvalBatchSize) * rowBytes / 3.0);
-  require(maxSteps == -1 || maxSteps > 0, "max_steps",
-          "is " + std::to_string(maxSteps) + ", must be > 0, or -1 to train num_train_epochs passes");
-  require(maxSteps > 0 || numTrainEpochs > 0, "num_train_epochs", "must be > 0 when max_steps is -1");
-  require(saveSteps >= 0, "save_steps", "must be >= 0 (0: only at the end)");
-  require(saveTotalLimit >= 0, "save_total_limit", "must be >= 0 (0: keep all)");
-  require(evalSteps >= 0, "eval_steps", "must be >= 0 (0: only at the end)");
+  requireInput(maxSteps == -1 || maxSteps > 0, "max_steps",
+               "is " + std::to_string(maxSteps) + ", must be > 0, or -1 to train num_train_epochs passes");
+  requireInput(maxSteps > 0 || numTrainEpochs > 0, "num_train_epochs", "must be > 0 when max_steps is -1");
+  requireInput(saveSteps >= 0, "save_steps", "must be >= 0 (0: only at the end)");
+  requireInput(saveTotalLimit >= 0, "save_total_limit", "must be >= 0 (0: keep all)");
+  requireInput(evalSteps >= 0, "eval_steps", "must be >= 0 (0: only at the end)");
   // A model folder's own length limit is checked once it is loaded (executeTextRun).
   const std::int64_t longest =
       modelNameOrPath.empty() ? model.blockSize : std::numeric_limits<std::int64_t>::max();
-  require(maxLength >= 2 && maxLength <= longest, "max_length",
-          "is " + std::to_string(maxLength) + ", must be in 2.." + std::to_string(model.blockSize) +
-              " (model.block_size: the longest prompt + response the model accepts)");
-  require(maxPromptLength >= 1 && maxPromptLength < maxLength, "max_prompt_length",
-          "is " + std::to_string(maxPromptLength) + ", must be in 1.." + std::to_string(maxLength - 1) +
-              " (max_length - 1: at least one response token)");
-  require(lrSchedulerType == "constant" || lrSchedulerType == "constant_with_warmup" ||
-              lrSchedulerType == "linear" || lrSchedulerType == "cosine",
-          "lr_scheduler_type", "must be constant, constant_with_warmup, linear or cosine");
-  require(warmupRatio >= 0 && warmupRatio < 1, "warmup_ratio", "must be in [0, 1)");
-  require(loggingSteps >= 1, "logging_steps", "must be >= 1");
-  require(loraR >= 1, "lora_r", "must be >= 1");
-  require(loraAlpha > 0, "lora_alpha", "must be > 0");
-  require(loraDropout >= 0 && loraDropout < 1, "lora_dropout", "must be in [0, 1)");
-  require(device == "cpu" || device == "cuda" || device == "auto", "device", "must be cpu, cuda or auto");
+  requireInput(maxLength >= 2 && maxLength <= longest, "max_length",
+               "is " + std::to_string(maxLength) + ", must be in 2.." + std::to_string(model.blockSize) +
+                   " (model.block_size: the longest prompt + response the model accepts)");
+  requireInput(maxPromptLength >= 1 && maxPromptLength < maxLength, "max_prompt_length",
+               "is " + std::to_string(maxPromptLength) + ", must be in 1.." + std::to_string(maxLength - 1) +
+                   " (max_length - 1: at least one response token)");
+  requireInput(lrSchedulerType == "constant" || lrSchedulerType == "constant_with_warmup" ||
+                   lrSchedulerType == "linear" || lrSchedulerType == "cosine",
+               "lr_scheduler_type", "must be constant, constant_with_warmup, linear or cosine");
+  requireInput(warmupRatio >= 0 && warmupRatio < 1, "warmup_ratio", "must be in [0, 1)");
+  requireInput(loggingSteps >= 1, "logging_steps", "must be >= 1");
+  requireInput(loraR >= 1, "lora_r", "must be >= 1");
+  requireInput(loraAlpha > 0, "lora_alpha", "must be > 0");
+  requireInput(loraDropout >= 0 && loraDropout < 1, "lora_dropout", "must be in [0, 1)");
+  requireInput(device == "cpu" || device == "cuda" || device == "auto", "device",
+               "must be cpu, cuda or auto");
   checkThreads(threads);
-  require(sentiment.raters >= 1, "sentiment.raters", "must be >= 1");
-  require(sentiment.evalFraction > 0 && sentiment.evalFraction < 1, "sentiment.eval_fraction",
-          "must be in (0, 1)");
+  requireInput(sentiment.raters >= 1, "sentiment.raters", "must be >= 1");
+  requireInput(sentiment.evalFraction > 0 && sentiment.evalFraction < 1, "sentiment.eval_fraction",
+               "must be in (0, 1)");
 }
 
 void TextTrainConfig::validateD2po() const {
-  auto require = [](bool ok, const char *key, const std::string &what) {
-    if (!ok)
-      throw InputError({}, 0, key, what);
-  };
-  require(task == "sentiment", "task",
-          "trainer: d2po needs task: sentiment (its raters give the gold labels and its prompts are "
-          "sampled)");
+  requireInput(task == "sentiment", "task",
+               "trainer: d2po needs task: sentiment (its raters give the gold labels and its prompts are "
+               "sampled)");
   const auto &info = objectiveInfo(lossType, Modality::Text);
-  require(info.kind == ObjectiveKind::Pairwise, "loss_type",
-          "is '" + lossType + "': trainer: d2po trains the policy on pairs (dpo, ipo, ...)");
-  require(maxSteps > 0, "max_steps", "must be > 0 with trainer: d2po (the number of rounds)");
-  require(gradientAccumulationSteps == 1, "gradient_accumulation_steps",
-          "must be 1 with trainer: d2po (a round's pairs are one batch)");
+  requireInput(info.kind == ObjectiveKind::Pairwise, "loss_type",
+               "is '" + lossType + "': trainer: d2po trains the policy on pairs (dpo, ipo, ...)");
+  requireInput(maxSteps > 0, "max_steps", "must be > 0 with trainer: d2po (the number of rounds)");
+  requireInput(gradientAccumulationSteps == 1, "gradient_accumulation_steps",
+               "must be 1 with trainer: d2po (a round's pairs are one batch)");
   const auto &d = d2po;
-  require(d.promptsPerRound >= 1, "d2po.prompts_per_round", "must be >= 1");
+  requireInput(d.promptsPerRound >= 1, "d2po.prompts_per_round", "must be >= 1");
   checkFitsInMemory("d2po.prompts_per_round", d.promptsPerRound,
                     2.0 * double(d.promptsPerRound) * double(maxLength) *
                         double(model.vocabSize + 8 * model.nEmbd * model.nLayer) * 12.0);
-  require(d.goldBudget >= 0, "d2po.gold_budget", "must be >= 0");
-  require(d.goldPerRound >= 1, "d2po.gold_per_round", "must be >= 1");
-  require(d.goldSelection == "confidence" || d.goldSelection == "random", "d2po.gold_selection",
-          "is '" + d.goldSelection + "', must be confidence or random");
-  require(d.initialGold >= 0 && d.initialGold <= d.goldBudget, "d2po.initial_gold",
-          "is " + std::to_string(d.initialGold) + ", must be in 0..gold_budget (" +
-              std::to_string(d.goldBudget) + ")");
-  require(d.discriminatorLearningRate > 0, "d2po.discriminator_learning_rate", "must be > 0");
-  require(d.discriminatorEpochs >= 0, "d2po.discriminator_epochs", "must be >= 0");
-  require(d.discriminatorBatchSize >= 1, "d2po.discriminator_batch_size", "must be >= 1");
-  require(d.replayPairs >= 0, "d2po.replay_pairs", "must be >= 0");
-  require(d.silver || d.goldBudget > 0, "d2po.gold_budget",
-          "is 0 with d2po.silver: false: the policy would have no pairs to train on");
+  requireInput(d.goldBudget >= 0, "d2po.gold_budget", "must be >= 0");
+  requireInput(d.goldPerRound >= 1, "d2po.gold_per_round", "must be >= 1");
+  requireInput(d.goldSelection == "confidence" || d.goldSelection == "random", "d2po.gold_selection",
+               "is '" + d.goldSelection + "', must be confidence or random");
+  requireInput(d.initialGold >= 0 && d.initialGold <= d.goldBudget, "d2po.initial_gold",
+               "is " + std::to_string(d.initialGold) + ", must be in 0..gold_budget (" +
+                   std::to_string(d.goldBudget) + ")");
+  requireInput(d.discriminatorLearningRate > 0, "d2po.discriminator_learning_rate", "must be > 0");
+  requireInput(d.discriminatorEpochs >= 0, "d2po.discriminator_epochs", "must be >= 0");
+  requireInput(d.discriminatorBatchSize >= 1, "d2po.discriminator_batch_size", "must be >= 1");
+  requireInput(d.replayPairs >= 0, "d2po.replay_pairs", "must be >= 0");
+  requireInput(d.silver || d.goldBudget > 0, "d2po.gold_budget",
+               "is 0 with d2po.silver: false: the policy would have no pairs to train on");
 }
 
 void TextTrainConfig::validateMpo() const {
-  auto require = [](bool ok, const char *key, const std::string &what) {
-    if (!ok)
-      throw InputError({}, 0, key, what);
-  };
-  require(task == "sentiment", "task",
-          "trainer: mpo needs task: sentiment (its reference is sampled and its evaluation scores both "
-          "rewards)");
+  requireInput(task == "sentiment", "task",
+               "trainer: mpo needs task: sentiment (its reference is sampled and its evaluation scores both "
+               "rewards)");
   const auto policies = splitList(mpo.policies);
-  require(policies.size() >= 2, "mpo.policies", "needs at least two policy folders to mix");
+  requireInput(policies.size() >= 2, "mpo.policies", "needs at least two policy folders to mix");
   if (!mpo.weights.empty()) {
     const auto weights = mpoWeights();
-    require(weights.size() == policies.size(), "mpo.weights",
-            "has " + std::to_string(weights.size()) + " weight(s) for " + std::to_string(policies.size()) +
-                " policies");
+    requireInput(weights.size() == policies.size(), "mpo.weights",
+                 "has " + std::to_string(weights.size()) + " weight(s) for " +
+                     std::to_string(policies.size()) + " policies");
     double sum = 0;
     for (double w : weights) {
-      require(w >= 0, "mpo.weights", "must be >= 0");
+      requireInput(w >= 0, "mpo.weights", "must be >= 0");
       sum += w;
     }
-    require(std::abs(sum - 1.0) < 1e-6, "mpo.weights", "must sum to 1");
+    requireInput(std::abs(sum - 1.0) < 1e-6, "mpo.weights", "must sum to 1");
   } else {
-    require(maxSteps > 0, "max_steps", "must be > 0 with trainer: mpo (the mirror-descent iterations)");
+    requireInput(maxSteps > 0, "max_steps", "must be > 0 with trainer: mpo (the mirror-descent iterations)");
   }
-  require(mpo.samplesPerPrompt >= 1, "mpo.samples_per_prompt", "must be >= 1");
-  require(mpo.promptsPerIteration >= 1, "mpo.prompts_per_iteration", "must be >= 1");
-  require(mpo.stepSize > 0, "mpo.step_size", "must be > 0");
+  requireInput(mpo.samplesPerPrompt >= 1, "mpo.samples_per_prompt", "must be >= 1");
+  requireInput(mpo.promptsPerIteration >= 1, "mpo.prompts_per_iteration", "must be >= 1");
+  requireInput(mpo.stepSize > 0, "mpo.step_size", "must be > 0");
+}
+
+void TextTrainConfig::validateWro() const {
+  requireInput(task == "sentiment", "task",
+               "trainer: wro needs task: sentiment (its prompts are sampled and its raters judge)");
+  requireInput(maxSteps > 0, "max_steps", "must be > 0 with trainer: wro (the number of policy steps)");
+  requireInput(gradientAccumulationSteps == 1, "gradient_accumulation_steps",
+               "must be 1 with trainer: wro (a step's samples are one batch)");
+  const auto &w = wro;
+  requireInput(w.promptsPerStep >= 1, "wro.prompts_per_step", "must be >= 1");
+  requireInput(w.samplesPerPrompt >= 2, "wro.samples_per_prompt",
+               "must be >= 2 (each sample's baseline is the mean of the others')");
+  checkFitsInMemory("wro.prompts_per_step", w.promptsPerStep,
+                    double(w.promptsPerStep * w.samplesPerPrompt) * double(maxLength) *
+                        double(model.vocabSize + 8 * model.nEmbd * model.nLayer) * 12.0);
+  requireInput(w.competitors >= 1, "wro.competitors", "must be >= 1");
+  requireInput(w.h == "identity" || w.h == "log" || w.h == "logit", "wro.h",
+               "is '" + w.h + "', must be identity, log or logit");
+  requireInput(w.judge == "oracle" || w.judge == "reward_model", "wro.judge",
+               "is '" + w.judge + "', must be oracle or reward_model");
+  requireInput(w.judge != "reward_model" || !w.rewardModel.empty(), "wro.reward_model",
+               "is required with wro.judge: reward_model (a reward model folder or run folder)");
+  requireInput(beta >= 0, "beta", "must be >= 0 with trainer: wro (the per-sequence KL penalty)");
+  requireInput(sentiment.sampleTemperature > 0, "sentiment.sample_temperature",
+               "must be > 0 with trainer: wro (greedy answers to one prompt are all the same: no "
+               "leave-one-out advantage)");
 }
 
 std::vector<std::string> splitList(const std::string &commaSeparated) {

@@ -58,9 +58,22 @@ struct MpoConfig {
   double stepSize = 1.0;                // c in the step size η = c / √T
 };
 
+// Settings of win-rate optimisation (trainer == "wro"): each optimizer step the policy answers
+// prompts K times, a judge (a Bradley–Terry scorer: the task's raters or a reward model) compares
+// every answer with cached reference answers, the reward is the mean of h(p̂) over them, and the
+// policy takes an RLOO step on reward − beta · (log π − log π_ref) of each sequence.
+struct WroConfig {
+  std::int64_t promptsPerStep = 8;   // prompts per optimizer step
+  std::int64_t samplesPerPrompt = 4; // K policy samples per prompt (the leave-one-out group), >= 2
+  std::int64_t competitors = 4;      // cached reference samples per prompt each answer is judged against
+  std::string h = "identity";        // identity | log | logit, applied to the judge's probability
+  std::string judge = "oracle";      // oracle (the task's raters) | reward_model (wro.reward_model)
+  std::string rewardModel;           // a reward model folder or run folder (its hf/) for judge: reward_model
+};
+
 struct TextTrainConfig {
   // What to train on.
-  std::string trainer = "offline"; // offline (preference pairs) | d2po (online rounds) | mpo (mixing)
+  std::string trainer = "offline"; // offline (preference pairs) | d2po (online rounds) | mpo (mixing) | wro
   std::string task;                // "" or "sentiment"
   std::string trainFile; // JSONL pairs (when task is empty)
   std::string evalFile;  // optional held-out JSONL
@@ -117,11 +130,13 @@ struct TextTrainConfig {
   SentimentTaskConfig sentiment;
   D2poConfig d2po;
   MpoConfig mpo;
+  WroConfig wro;
 
   // Throws InputError naming the key for an out-of-range value or unknown loss_type.
   void validate() const;
   void validateD2po() const; // the d2po.* keys and what trainer: d2po needs of the others
   void validateMpo() const;  // the mpo.* keys and what trainer: mpo needs of the others
+  void validateWro() const;  // the wro.* keys and what trainer: wro needs of the others
   // mpo.weights as numbers (empty when computed). Throws InputError naming mpo.weights.
   std::vector<double> mpoWeights() const;
   // The chosen objective's parameters as this config sets them (beta included).

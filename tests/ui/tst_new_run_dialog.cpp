@@ -162,6 +162,36 @@ private slots:
     QCOMPARE(QString::fromStdString(d.config().trainer), QStringLiteral("offline"));
   }
 
+  void startsWroRuns() {
+    NewRunDialog d(preflab::ui::MainWindow::embeddedConfig(), QDir::tempPath());
+    d.setField("trainer", "wro");
+    QVERIFY2(d.isValid(), qPrintable(QStringList(d.errors().values()).join("; ")));
+    auto c = d.config();
+    QCOMPARE(QString::fromStdString(c.trainer), QStringLiteral("wro"));
+    QCOMPARE(QString::fromStdString(c.task), QStringLiteral("sentiment"));
+    QVERIFY(c.maxSteps > 0); // steps, not epochs
+    d.setField("wro.h", "logit");
+    d.setField("wro.samples_per_prompt", "6");
+    d.setField("wro.competitors", "3");
+    d.setField("wro.prompts_per_step", "5");
+    d.setField("wro.judge", "reward_model");
+    QVERIFY(d.errors().contains("wro.reward_model")); // none chosen yet
+    QTemporaryDir empty, rm;
+    d.setField("wro.reward_model", empty.path());
+    QVERIFY(d.errors().value("wro.reward_model").contains("config.json"));
+    QFile(rm.filePath("config.json")).open(QIODevice::WriteOnly);
+    d.setField("wro.reward_model", rm.path());
+    QVERIFY2(d.isValid(), qPrintable(QStringList(d.errors().values()).join("; ")));
+    c = d.config();
+    QCOMPARE(QString::fromStdString(c.wro.h), QStringLiteral("logit"));
+    QCOMPARE(QString::fromStdString(c.wro.judge), QStringLiteral("reward_model"));
+    QCOMPARE(QString::fromStdString(c.wro.rewardModel), rm.path());
+    QCOMPARE(c.wro.samplesPerPrompt, std::int64_t(6));
+    QCOMPARE(c.wro.competitors, std::int64_t(3));
+    QCOMPARE(c.wro.promptsPerStep, std::int64_t(5));
+    QVERIFY(QString::fromStdString(c.outputDir).contains("wro-dpo"));
+  }
+
   // Screenshot driver, off by default: PREFLAB_DIALOG_SCREENSHOT=out.png shows the dialog set up
   // for a text-to-image run on the image-pair test manifest with the embedded oracle (other tasks
   // and fields: PREFLAB_DIALOG_TASK, PREFLAB_DIALOG_ORACLE, PREFLAB_DIALOG_SET). Run under

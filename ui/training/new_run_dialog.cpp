@@ -37,6 +37,7 @@ QString q(const std::string &s) {
 }
 
 const QString kSentimentD2po = QStringLiteral("sentiment:d2po");
+const QString kSentimentWro = QStringLiteral("sentiment:wro");
 const QString kImageFashion = QStringLiteral("image:fashion-mnist");
 const QString kImageManifest = QStringLiteral("image:manifest");
 const QString kModelFolderText =
@@ -97,6 +98,9 @@ void NewRunDialog::buildForm() {
   m_task->addItem(tr("Embedded task: sentiment, online D2PO (the policy's samples, a discriminator, a gold "
                      "budget)"),
                   kSentimentD2po);
+  m_task->addItem(tr("Embedded task: sentiment, win-rate optimisation (RLOO on a judge's win probability "
+                     "against reference samples)"),
+                  kSentimentWro);
   m_task->addItem(tr("Preference dataset file (JSONL)"), QString());
   m_task->addItem(tr("Text-to-image: oracle-labelled Fashion-MNIST pairs (no download)"), kImageFashion);
   m_task->addItem(tr("Text-to-image: image-pair manifest (JSONL: caption, jpg_0, jpg_1, label_0)"),
@@ -104,6 +108,7 @@ void NewRunDialog::buildForm() {
   m_task->setCurrentIndex(
       std::max(0, m_task->findData(m_base.task != "sentiment" ? QString()
                                    : m_base.trainer == "d2po" ? kSentimentD2po
+                                   : m_base.trainer == "wro"  ? kSentimentWro
                                                               : QStringLiteral("sentiment"))));
   addRow(tr("Task"), m_task, QStringLiteral("task"));
   // D2PO's own settings, shown only for it.
@@ -139,6 +144,36 @@ void NewRunDialog::buildForm() {
   m_silver->setObjectName(QStringLiteral("d2po.silver"));
   m_silver->setToolTip(tr("d2po.silver; off: online DPO on the gold pairs only"));
   addRow(tr("Silver labels"), m_silver, QStringLiteral("d2po.silver"));
+  // WRO's own settings, shown only for it.
+  const auto &w = m_base.wro;
+  m_wroH = new QComboBox;
+  m_wroH->addItem(tr("identity: the win probability (win rate)"), QStringLiteral("identity"));
+  m_wroH->addItem(tr("log of the win probability"), QStringLiteral("log"));
+  m_wroH->addItem(tr("logit of the win probability (reward gap: RLHF)"), QStringLiteral("logit"));
+  m_wroH->setCurrentIndex(std::max(0, m_wroH->findData(q(w.h))));
+  m_wroH->setToolTip(tr("wro.h: what the reward takes of the judge's preference probability"));
+  addRow(tr("h (reward of a win)"), m_wroH, QStringLiteral("wro.h"));
+  m_wroJudge = new QComboBox;
+  m_wroJudge->addItem(tr("the task's raters (oracle)"), QStringLiteral("oracle"));
+  m_wroJudge->addItem(tr("a reward model trained on the pairs"), QStringLiteral("reward_model"));
+  m_wroJudge->setCurrentIndex(std::max(0, m_wroJudge->findData(q(w.judge))));
+  m_wroJudge->setToolTip(tr("wro.judge: the preference classifier that compares answers during training"));
+  addRow(tr("Judge"), m_wroJudge, QStringLiteral("wro.judge"));
+  m_wroRewardModel = new QLineEdit(q(w.rewardModel));
+  m_wroRewardModel->setPlaceholderText(tr("reward model folder, or a loss_type: reward run folder"));
+  addRow(tr("Reward model"), browse(m_wroRewardModel, true), QStringLiteral("wro.reward_model"));
+  m_wroSamples = spin(2, 1024, w.samplesPerPrompt,
+                      tr("wro.samples_per_prompt: K answers per prompt; each one's baseline is the mean "
+                         "reward of the other K - 1"));
+  addRow(tr("Samples per prompt"), m_wroSamples, QStringLiteral("wro.samples_per_prompt"));
+  m_wroCompetitors = spin(1, 1024, w.competitors,
+                          tr("wro.competitors: reference answers per prompt (drawn once) each answer is "
+                             "judged against"));
+  addRow(tr("Reference answers"), m_wroCompetitors, QStringLiteral("wro.competitors"));
+  m_wroPrompts = spin(1, 65536, w.promptsPerStep, tr("wro.prompts_per_step: prompts per optimizer step"));
+  addRow(tr("Prompts per step"), m_wroPrompts, QStringLiteral("wro.prompts_per_step"));
+  connect(m_wroJudge, &QComboBox::currentIndexChanged, this, &NewRunDialog::validate);
+  connect(m_wroRewardModel, &QLineEdit::textChanged, this, &NewRunDialog::validate);
   m_trainFile = new QLineEdit(q(m_base.trainFile));
   m_trainFile->setPlaceholderText(tr("pairs.jsonl (TRL, HH-RLHF, UltraFeedback or KTO format)"));
   addRow(tr("Training data"), browse(m_trainFile, false), QStringLiteral("train_file"));
@@ -254,7 +289,8 @@ bool NewRunDialog::isImage() const {
 // the model choice and the fields that apply follow the task.
 void NewRunDialog::onTaskChanged() {
   const bool image = isImage();
-  if (m_task->currentData() == kSentimentD2po && m_maxSteps->value() == 0)
+  if ((m_task->currentData() == kSentimentD2po || m_task->currentData() == kSentimentWro) &&
+      m_maxSteps->value() == 0)
     m_maxSteps->setValue(32); // rounds: an online run has no epochs
   const core::ObjectiveInfo *first =
       m_objective->count() > 0 ? core::findObjectiveInfo(m_objective->itemData(0).toString().toStdString())
@@ -305,6 +341,7 @@ void NewRunDialog::onObjectiveChanged() {
     m_name->setText(QStringLiteral("%1-%2").arg(task == QLatin1String("sentiment")
                                                     ? QStringLiteral("sentiment")
                                                 : task == kSentimentD2po ? QStringLiteral("d2po")
+                                                : task == kSentimentWro  ? QStringLiteral("wro")
                                                 : task == kImageFashion  ? QStringLiteral("fashion")
                                                 : isImage()              ? QStringLiteral("images")
                                                                          : QStringLiteral("run"),
@@ -389,8 +426,15 @@ QString NewRunDialog::fileField(QLineEdit *edit) const {
 core::TextTrainConfig NewRunDialog::config() const {
   core::TextTrainConfig c = m_base;
   const bool d2po = m_task->currentData() == kSentimentD2po;
-  c.task = d2po ? std::string("sentiment") : m_task->currentData().toString().toStdString();
-  c.trainer = d2po ? "d2po" : "offline";
+  const bool wro = m_task->currentData() == kSentimentWro;
+  c.task = d2po || wro ? std::string("sentiment") : m_task->currentData().toString().toStdString();
+  c.trainer = d2po ? "d2po" : wro ? "wro" : "offline";
+  c.wro.h = m_wroH->currentData().toString().toStdString();
+  c.wro.judge = m_wroJudge->currentData().toString().toStdString();
+  c.wro.rewardModel = fileField(m_wroRewardModel).toStdString();
+  c.wro.samplesPerPrompt = m_wroSamples->value();
+  c.wro.competitors = m_wroCompetitors->value();
+  c.wro.promptsPerStep = m_wroPrompts->value();
   c.d2po.goldBudget = m_goldBudget->value();
   c.d2po.goldPerRound = m_goldPerRound->value();
   c.d2po.initialGold = m_initialGold->value();
@@ -473,6 +517,20 @@ void NewRunDialog::setField(const QString &key, const QString &value) {
     m_task->setCurrentIndex(std::max(0, m_task->findData(value)));
   else if (key == QLatin1String("trainer") && value == QLatin1String("d2po"))
     m_task->setCurrentIndex(m_task->findData(kSentimentD2po));
+  else if (key == QLatin1String("trainer") && value == QLatin1String("wro"))
+    m_task->setCurrentIndex(m_task->findData(kSentimentWro));
+  else if (key == QLatin1String("wro.h"))
+    m_wroH->setCurrentIndex(std::max(0, m_wroH->findData(value)));
+  else if (key == QLatin1String("wro.judge"))
+    m_wroJudge->setCurrentIndex(std::max(0, m_wroJudge->findData(value)));
+  else if (key == QLatin1String("wro.reward_model"))
+    m_wroRewardModel->setText(value);
+  else if (key == QLatin1String("wro.samples_per_prompt"))
+    m_wroSamples->setValue(value.toInt());
+  else if (key == QLatin1String("wro.competitors"))
+    m_wroCompetitors->setValue(value.toInt());
+  else if (key == QLatin1String("wro.prompts_per_step"))
+    m_wroPrompts->setValue(value.toInt());
   else if (key == QLatin1String("d2po.gold_budget"))
     m_goldBudget->setValue(value.toInt());
   else if (key == QLatin1String("d2po.gold_per_round"))
@@ -520,10 +578,15 @@ void NewRunDialog::validate() {
   for (const char *key : {"d2po.gold_budget", "d2po.gold_per_round", "d2po.initial_gold",
                           "d2po.prompts_per_round", "d2po.gold_selection", "d2po.silver"})
     m_form->setRowVisible(m_errorLabels.value(QLatin1String(key))->parentWidget(), d2po);
+  const bool wro = m_task->currentData() == kSentimentWro;
+  for (const char *key : {"wro.h", "wro.judge", "wro.reward_model", "wro.samples_per_prompt",
+                          "wro.competitors", "wro.prompts_per_step"})
+    m_form->setRowVisible(m_errorLabels.value(QLatin1String(key))->parentWidget(), wro);
+  m_wroRewardModel->parentWidget()->setEnabled(m_wroJudge->currentData() == QLatin1String("reward_model"));
   m_goldPerRound->setEnabled(m_goldBudget->value() > 0);
   m_goldSelection->setEnabled(m_goldBudget->value() > 0);
-  m_batchSize->setEnabled(!d2po); // a round's pairs are its batch
-  m_accumulation->setEnabled(!image && !d2po);
+  m_batchSize->setEnabled(!d2po && !wro); // a round's samples are its batch
+  m_accumulation->setEnabled(!image && !d2po && !wro);
   m_modelDir->parentWidget()->setEnabled(m_modelKind->currentIndex() == 1);
   m_loraRank->setEnabled(!image);
   if (label().isEmpty() || label().contains(QLatin1Char('/')))
@@ -565,6 +628,14 @@ void NewRunDialog::validate() {
               tr("no oracle.json: not an oracle folder (preflab-cli train-oracle)"));
   if (image && m_maxSteps->value() == 0)
     showError(QStringLiteral("max_steps"), tr("image runs need a number of steps"));
+  if (wro && m_wroJudge->currentData() == QLatin1String("reward_model")) {
+    const QDir rm(fileField(m_wroRewardModel));
+    if (fileField(m_wroRewardModel).isEmpty() || !rm.exists())
+      showError(QStringLiteral("wro.reward_model"), tr("choose a reward model folder"));
+    else if (!rm.exists(QStringLiteral("config.json")) && !rm.exists(QStringLiteral("hf/config.json")))
+      showError(QStringLiteral("wro.reward_model"),
+                tr("no config.json (or hf/config.json): not a model folder"));
+  }
   try { // the checks core makes before any run: the same rules as the CLI
     if (image)
       imageConfig().validate();

@@ -85,6 +85,12 @@ private:
   QSpinBox *m_promptsPerRound = nullptr;
   QComboBox *m_goldSelection = nullptr;
   QCheckBox *m_silver = nullptr;
+  QComboBox *m_wroH = nullptr;
+  QComboBox *m_wroJudge = nullptr;
+  QLineEdit *m_wroRewardModel = nullptr;
+  QSpinBox *m_wroSamples = nullptr;
+  QSpinBox *m_wroCompetitors = nullptr;
+  QSpinBox *m_wroPrompts = nullptr;
   QLineEdit *m_trainFile = nullptr;
   QLineEdit *m_evalFile = nullptr;
   QComboBox *m_modelKind = nullptr;
