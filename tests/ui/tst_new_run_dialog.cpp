@@ -189,7 +189,7 @@ private slots:
     QCOMPARE(c.wro.samplesPerPrompt, std::int64_t(6));
     QCOMPARE(c.wro.competitors, std::int64_t(3));
     QCOMPARE(c.wro.promptsPerStep, std::int64_t(5));
-    QVERIFY(QString::fromStdString(c.outputDir).contains("wro-dpo"));
+    QVERIFY(QString::fromStdString(c.outputDir).contains("wro-logit")); // named by h
   }
 
   // Screenshot driver, off by default: PREFLAB_DIALOG_SCREENSHOT=out.png shows the dialog set up

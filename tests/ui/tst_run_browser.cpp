@@ -62,6 +62,7 @@ class TestRunBrowser : public QObject {
 private slots:
   void parseConfigYaml_data();
   void parseConfigYaml();
+  void objectiveLabelNamesTheTrainer();
   void opensRunAndShowsConfig();
   void diffOfTwoConfigs();
   void rejectsNonRunFolders_data();
@@ -100,6 +101,18 @@ void TestRunBrowser::parseConfigYaml() {
   QVERIFY2(values.contains(key), qPrintable(QStringList(values.keys()).join(',')));
   QCOMPARE(values.value(key), value);
   QVERIFY(!values.contains("model")); // a block header is not a value
+}
+
+void TestRunBrowser::objectiveLabelNamesTheTrainer() {
+  using preflab::ui::parseConfigYaml;
+  using preflab::ui::runObjectiveLabel;
+  QCOMPARE(runObjectiveLabel(parseConfigYaml("trainer: offline\nloss_type: ipo\n")), QStringLiteral("ipo"));
+  QCOMPARE(runObjectiveLabel(parseConfigYaml("trainer: wro\nloss_type: dpo\nwro:\n  h: logit\n")),
+           QStringLiteral("wro (h = logit)"));
+  QCOMPARE(runObjectiveLabel(parseConfigYaml("trainer: d2po\nloss_type: dpo\n")),
+           QStringLiteral("d2po (dpo)"));
+  QCOMPARE(runObjectiveLabel(parseConfigYaml("trainer: mpo\nloss_type: dpo\n")), QStringLiteral("mpo"));
+  QCOMPARE(runObjectiveLabel(parseConfigYaml("loss_type: kto\n")), QStringLiteral("kto")); // older runs
 }
 
 void TestRunBrowser::opensRunAndShowsConfig() {

@@ -15,6 +15,19 @@ QMap<QString, QString> parseConfigYaml(const QString &text) {
   return values;
 }
 
+QString runObjectiveLabel(const QMap<QString, QString> &config) {
+  const QString trainer = config.value(QStringLiteral("trainer"));
+  const QString loss = config.value(QStringLiteral("loss_type"));
+  if (trainer == QLatin1String("wro"))
+    return QStringLiteral("wro (h = %1)")
+        .arg(config.value(QStringLiteral("wro.h"), QStringLiteral("identity")));
+  if (trainer == QLatin1String("d2po"))
+    return QStringLiteral("d2po (%1)").arg(loss);
+  if (trainer == QLatin1String("mpo"))
+    return QStringLiteral("mpo");
+  return loss;
+}
+
 bool configValuesEqual(const QString &a, const QString &b) {
   if (a == b)
     return true;

@@ -144,13 +144,13 @@ bool RunBrowser::openRun(const QString &dirPath) {
   RunListModel::Entry entry;
   entry.dir = dir;
   entry.name = folder.dirName();
-  entry.objective = parseConfigYaml(readConfig(dir)).value(QStringLiteral("loss_type"));
+  entry.objective = runObjectiveLabel(parseConfigYaml(readConfig(dir)));
   m_runs->addRun(entry);
   connect(watcher, &RunFolderWatcher::statusChanged, this,
           [this, dir](const QString &state, const QString &message, qint64 step, qint64 maxSteps) {
             m_runs->setStatus(dir, state, message, step, maxSteps);
             if (m_configTexts.value(dir).isEmpty()) // a run that has just started writes it late
-              m_runs->setObjective(dir, parseConfigYaml(readConfig(dir)).value(QStringLiteral("loss_type")));
+              m_runs->setObjective(dir, runObjectiveLabel(parseConfigYaml(readConfig(dir))));
           });
   connect(watcher, &RunFolderWatcher::malformedLine, this,
           [this, watcher, dir](const QString &file, qint64 line, const QString &reason) {

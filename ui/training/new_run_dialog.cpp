@@ -173,6 +173,10 @@ void NewRunDialog::buildForm() {
   m_wroPrompts = spin(1, 65536, w.promptsPerStep, tr("wro.prompts_per_step: prompts per optimizer step"));
   addRow(tr("Prompts per step"), m_wroPrompts, QStringLiteral("wro.prompts_per_step"));
   connect(m_wroJudge, &QComboBox::currentIndexChanged, this, &NewRunDialog::validate);
+  connect(m_wroH, &QComboBox::currentIndexChanged, this, [this] {
+    renameIfDefault();
+    validate();
+  });
   connect(m_wroRewardModel, &QLineEdit::textChanged, this, &NewRunDialog::validate);
   m_trainFile = new QLineEdit(q(m_base.trainFile));
   m_trainFile->setPlaceholderText(tr("pairs.jsonl (TRL, HH-RLHF, UltraFeedback or KTO format)"));
@@ -335,19 +339,26 @@ void NewRunDialog::onObjectiveChanged() {
   m_beta->setEnabled(info.defaultBeta() > 0);
   rebuildParamRows(found);
   m_objectiveHelp->setFixedHeight(m_objectiveHelp->heightForWidth(m_objectiveHelp->minimumWidth()));
-  const bool nameIsDefault = m_name->text().contains(QLatin1Char('-'));
-  if (nameIsDefault) {
-    const QString task = m_task->currentData().toString();
-    m_name->setText(QStringLiteral("%1-%2").arg(task == QLatin1String("sentiment")
-                                                    ? QStringLiteral("sentiment")
-                                                : task == kSentimentD2po ? QStringLiteral("d2po")
-                                                : task == kSentimentWro  ? QStringLiteral("wro")
-                                                : task == kImageFashion  ? QStringLiteral("fashion")
-                                                : isImage()              ? QStringLiteral("images")
-                                                                         : QStringLiteral("run"),
-                                                q(info.name)));
-  }
+  renameIfDefault();
   validate();
+}
+
+// A name the dialog made (task-objective, or wro-h) follows the task and objective; one the user
+// typed (no '-') stays.
+void NewRunDialog::renameIfDefault() {
+  if (!m_name->text().contains(QLatin1Char('-')))
+    return;
+  const QString task = m_task->currentData().toString();
+  if (task == kSentimentWro) { // the objective only ranks the held-out pairs at the end: h names the run
+    m_name->setText(QStringLiteral("wro-%1").arg(m_wroH->currentData().toString()));
+    return;
+  }
+  m_name->setText(QStringLiteral("%1-%2").arg(task == QLatin1String("sentiment") ? QStringLiteral("sentiment")
+                                              : task == kSentimentD2po           ? QStringLiteral("d2po")
+                                              : task == kImageFashion            ? QStringLiteral("fashion")
+                                              : isImage()                        ? QStringLiteral("images")
+                                                                                 : QStringLiteral("run"),
+                                              m_objective->currentData().toString()));
 }
 
 // The objective's own parameters (its declaration: key, default, allowed range, meaning) as
@@ -586,6 +597,9 @@ void NewRunDialog::validate() {
   m_goldPerRound->setEnabled(m_goldBudget->value() > 0);
   m_goldSelection->setEnabled(m_goldBudget->value() > 0);
   m_batchSize->setEnabled(!d2po && !wro); // a round's samples are its batch
+  m_objective->setToolTip(wro ? tr("WRO trains on its own reward; this objective only ranks the held-out "
+                                   "pairs in the final evaluation, and β is the KL penalty's weight")
+                              : QString());
   m_accumulation->setEnabled(!image && !d2po && !wro);
   m_modelDir->parentWidget()->setEnabled(m_modelKind->currentIndex() == 1);
   m_loraRank->setEnabled(!image);

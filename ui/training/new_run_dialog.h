@@ -64,6 +64,7 @@ private:
   void buildForm();
   void onTaskChanged();
   void onObjectiveChanged();
+  void renameIfDefault();
   void rebuildParamRows(const core::ObjectiveInfo *info);
   // The values of the parameter rows, by config key (booleans 0/1).
   std::map<std::string, double> paramValues() const;
