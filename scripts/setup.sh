@@ -9,7 +9,7 @@ packages=(
   nlohmann-json3-dev libyaml-cpp-dev libcli11-dev
   qt6-base-dev qt6-svg-dev libqcustomplot-dev
   libopencv-dev dataset-fashion-mnist zlib1g-dev
-  libpcre2-dev libicu-dev libsentencepiece-dev
+  libpcre2-dev libicu-dev libsentencepiece-dev libsqlite3-dev
   xvfb python3-torch
 )
 missing=()

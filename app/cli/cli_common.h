@@ -25,6 +25,7 @@ Action addMixCommand(CLI::App &app);
 Action addPretrainDiffusionCommand(CLI::App &app);
 Action addTrainOracleCommand(CLI::App &app);
 Action addGeneratePairsCommand(CLI::App &app);
+Action addLabelsCommand(CLI::App &app);
 
 // Progress on stderr: rewrites one line on a terminal, prints a line per 10% otherwise.
 class ProgressLine {

@@ -10,7 +10,8 @@
 namespace preflab::core {
 
 void forEachJsonlObject(const std::string &path,
-                        const std::function<void(nlohmann::json &record, std::int64_t line)> &fn) {
+                        const std::function<void(nlohmann::json &record, std::int64_t line)> &fn,
+                        const std::function<void(std::int64_t line)> &notObject) {
   std::ifstream in(path);
   if (!in)
     throw InputError(path, 0, {}, "cannot open file");
@@ -21,8 +22,12 @@ void forEachJsonlObject(const std::string &path,
     if (text.find_first_not_of(" \t\r") == std::string::npos)
       continue;
     auto record = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-    if (!record.is_object())
-      throw InputError(path, line, {}, "not a JSON object");
+    if (!record.is_object()) {
+      if (!notObject)
+        throw InputError(path, line, {}, "not a JSON object");
+      notObject(line);
+      continue;
+    }
     fn(record, line);
   }
 }
