@@ -10,6 +10,7 @@
 #include "ui/datasets/dataset_view.h"
 #include "ui/diagnostics/diagnostics_panel.h"
 #include "ui/images/image_samples_view.h"
+#include "ui/labels/label_view.h"
 #include "ui/pairs/pairs_inspector.h"
 #include "ui/runs/models_panel.h"
 #include "ui/runs/run_browser.h"
@@ -101,6 +102,13 @@ void MainWindow::buildViews() {
   m_tabs->addTab(m_dataset, tr("Dataset"));
   m_images = new ImageSamplesView;
   m_tabs->addTab(m_images, tr("Images"));
+  m_labels = new LabelView;
+  m_tabs->addTab(m_labels, tr("Label"));
+  connect(m_labels, &LabelView::trainRequested, this, [this](const QString &file, bool images) {
+    newRunDialog({}, {{QStringLiteral("task"), images ? QStringLiteral("image:manifest") : QString()},
+                      {QStringLiteral("train_file"), file},
+                      {QStringLiteral("name"), QFileInfo(file).completeBaseName()}});
+  });
   setCentralWidget(m_tabs);
   connect(m_compare, &CompareView::errorOccurred, this,
           [this](const QString &m) { statusBar()->showMessage(m, 10000); });
@@ -300,13 +308,15 @@ QString MainWindow::startEmbeddedRun() {
   return m_controller->enqueue(request);
 }
 
-void MainWindow::newRunDialog(const QString &model) {
+void MainWindow::newRunDialog(const QString &model, const QList<QPair<QString, QString>> &fields) {
   core::TextTrainConfig base = m_lastConfig;
   if (!model.isEmpty()) {
     base.task.clear();
     base.modelNameOrPath = model.toStdString();
   }
   NewRunDialog dialog(base, runsRoot(), this);
+  for (const auto &[key, value] : fields)
+    dialog.setField(key, value);
   if (dialog.exec() != QDialog::Accepted)
     return;
   RunRequest request;
@@ -352,6 +362,16 @@ QString MainWindow::resumeRunFolder(const QString &dir) {
 }
 
 bool MainWindow::openPath(const QString &path) {
+  if (path.endsWith(QLatin1String(".preflab-labels"))) {
+    QString error;
+    if (!m_labels->openStore(path, &error)) {
+      QMessageBox::warning(this, tr("Open label store"), error);
+      return false;
+    }
+    addRecent(QFileInfo(path).absoluteFilePath());
+    m_tabs->setCurrentWidget(m_labels);
+    return true;
+  }
   if (isRunFolder(path))
     return openRunFolder(path);
   if (ModelsPanel::isModelFolder(path))

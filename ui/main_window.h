@@ -20,6 +20,7 @@ class CompareView;
 class CurvesView;
 class DatasetView;
 class ImageSamplesView;
+class LabelView;
 class ModelsPanel;
 class DiagnosticsPanel;
 class PairsInspector;
@@ -71,7 +72,8 @@ private:
   void addRecent(const QString &path);
   void rebuildRecentMenu();
   void showRun(const QString &dir);
-  void newRunDialog(const QString &model = {}); // `model`: start from this model folder
+  // `model`: start from this model folder; `fields`: NewRunDialog::setField calls, in order.
+  void newRunDialog(const QString &model = {}, const QList<QPair<QString, QString>> &fields = {});
   void exportPlot();
   void exportPlotData();
   void onLogged(const QString &runId, const MetricRecord &record);
@@ -85,6 +87,7 @@ private:
   CompareView *m_compare = nullptr;
   PairsInspector *m_pairs = nullptr;
   ImageSamplesView *m_images = nullptr;
+  LabelView *m_labels = nullptr;
   DatasetView *m_dataset = nullptr;
   RunsPanel *m_runsPanel = nullptr;
   RunBrowser *m_browser = nullptr;

@@ -1,6 +1,7 @@
 // Tests MainWindow wiring: tabs and docks, opening run folders and datasets by path and by drop.
 #include "core/jobs/text_training.h"
 #include "core/train/text_train_config.h"
+#include "ui/labels/label_view.h"
 #include "ui/main_window.h"
 #include "ui/runs/run_series_store.h"
 #include "ui/training/run_controller.h"
@@ -50,7 +51,7 @@ private slots:
     QStringList tabs;
     for (int i = 0; i < w.tabs()->count(); ++i)
       tabs << w.tabs()->tabText(i);
-    QCOMPARE(tabs, (QStringList{"Curves", "Compare", "Pairs", "Dataset", "Images"}));
+    QCOMPARE(tabs, (QStringList{"Curves", "Compare", "Pairs", "Dataset", "Images", "Label"}));
     QStringList docks;
     for (auto *d : w.findChildren<QDockWidget *>())
       docks << d->windowTitle();
@@ -70,6 +71,18 @@ private slots:
     QVERIFY(models);
     QTRY_COMPARE(models->topLevelItemCount(), 1);
     QCOMPARE(models->topLevelItem(0)->childCount(), 1); // checkpoints/step-2
+  }
+
+  void opensALabelStoreInTheLabelTab() {
+    QTemporaryDir tmp;
+    const QString path = tmp.filePath("project.preflab-labels");
+    MainWindow w;
+    QVERIFY(w.openPath(path)); // a new store is created
+    QCOMPARE(w.tabs()->tabText(w.tabs()->currentIndex()), QStringLiteral("Label"));
+    auto *labels = w.findChild<preflab::ui::LabelView *>();
+    QVERIFY(labels);
+    QCOMPARE(labels->storePath(), path);
+    QVERIFY(QFileInfo::exists(path));
   }
 
   void opensADatasetByDrop() {

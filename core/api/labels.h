@@ -1,0 +1,8 @@
+// The facade's labeling: label stores, candidate files, agreement and exports (torch-free).
+#pragma once
+
+#include "core/io/input_error.h"
+#include "core/labels/label_agreement.h"
+#include "core/labels/label_candidates.h"
+#include "core/labels/label_export.h"
+#include "core/labels/label_store.h"

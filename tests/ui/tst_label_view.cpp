@@ -1,0 +1,192 @@
+// Tests LabelView: keys and buttons record decisions in the store in the stored candidates' terms
+// (whatever order the annotator was shown), notes and time go with them, undo goes back, the
+// "not labelled by me" queue shrinks, and nothing is recorded without an annotator.
+#include "tests/test_main.h"
+#include "ui/labels/label_view.h"
+
+#include "core/api/datasets.h"
+#include "core/api/labels.h"
+
+#include <QLineEdit>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QtTest/QtTest>
+
+#include <fstream>
+
+using preflab::ui::LabelView;
+using namespace preflab::core;
+
+namespace {
+
+QString makeLabelStore(const QTemporaryDir &tmp, int n, bool images = false) {
+  const std::string candidates = tmp.filePath("c.jsonl").toStdString();
+  std::ofstream out(candidates);
+  for (int i = 1; i <= n; ++i) {
+    if (images)
+      out << "{\"id\": \"i" << i << "\", \"caption\": \"a " << (i % 2 ? "red" : "green")
+          << " square\", \"image_a\": \"" PREFLAB_TEST_DATA_DIR
+             "/image_pairs/red.jpg\", \"image_b\": \"" PREFLAB_TEST_DATA_DIR "/image_pairs/green.png\"}\n";
+    else
+      out << "{\"id\": \"t" << i << "\", \"prompt\": \"Review " << i
+          << ": the film was\", \"completion_a\": \" a quiet, lovely and moving story " << i
+          << "\", \"completion_b\": \" a quiet, dull and tiring story " << i << "\"}\n";
+  }
+  out.close();
+  const QString store = tmp.filePath("p.preflab-labels");
+  LabelStore s(store.toStdString());
+  s.addItems(readLabelCandidates(candidates));
+  return store;
+}
+
+void pressKey(LabelView &v, int key, Qt::KeyboardModifiers mods = Qt::NoModifier) {
+  QTest::keyClick(&v, Qt::Key(key), mods);
+  QApplication::processEvents();
+}
+
+} // namespace
+
+class TestLabelView : public QObject {
+  Q_OBJECT
+
+private slots:
+  void keysRecordDecisionsInStoredTerms() {
+    QTemporaryDir tmp;
+    const QString path = makeLabelStore(tmp, 6);
+    LabelView v;
+    QVERIFY(v.openStore(path));
+    v.setAnnotator(QStringLiteral("ann"));
+    v.show();
+    v.activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(&v));
+    v.setFocus();
+    QCOMPARE(v.queueSize(), 6);
+    // What is on screen as A is the second stored candidate when the coin says swapped.
+    const bool swapped1 = v.shownSwapped();
+    QVERIFY(v.shownText(0).contains(swapped1 ? "dull" : "lovely"));
+    for (auto *edit : v.findChildren<QLineEdit *>())
+      if (edit->placeholderText().startsWith("optional note"))
+        edit->setText(QStringLiteral("A reads better"));
+    pressKey(v, Qt::Key_1); // A is better
+    QVERIFY2(v.statusText().startsWith("saved"), qPrintable(v.statusText()));
+    QCOMPARE(v.position(), 1);
+    const bool swapped2 = v.shownSwapped();
+    pressKey(v, Qt::Key_Right); // B is better
+    pressKey(v, Qt::Key_T);
+    pressKey(v, Qt::Key_B);
+    pressKey(v, Qt::Key_S);
+    LabelStore store(path.toStdString());
+    auto events = store.events();
+    QCOMPARE(events.size(), std::size_t(5));
+    QCOMPARE(events[0].choice, swapped1 ? LabelChoice::Second : LabelChoice::First);
+    QCOMPARE(events[0].swapped, swapped1);
+    QCOMPARE(QString::fromStdString(events[0].note), QStringLiteral("A reads better"));
+    QVERIFY(events[0].seconds >= 0.0);
+    QCOMPARE(events[1].choice, swapped2 ? LabelChoice::First : LabelChoice::Second);
+    QCOMPARE(events[2].choice, LabelChoice::Tie);
+    QCOMPARE(events[3].choice, LabelChoice::BothBad);
+    QCOMPARE(events[4].choice, LabelChoice::Skip);
+    QCOMPARE(QString::fromStdString(events[1].note), QString()); // a note goes with one decision
+    // Undo twice: the skip, then the both-bad; the view goes back to that item.
+    const auto bothBadItem = events[3].item;
+    pressKey(v, Qt::Key_Z, Qt::ControlModifier);
+    pressKey(v, Qt::Key_Z, Qt::ControlModifier);
+    QCOMPARE(v.currentItem(), bothBadItem);
+    QCOMPARE(store.currentDecisions().size(), std::size_t(3));
+    QCOMPARE(store.events().size(), std::size_t(7)); // undos are events too
+    QVERIFY(v.progressText().contains("3 / 6"));
+    // N / P move without deciding.
+    const int at = v.position();
+    pressKey(v, Qt::Key_N);
+    QCOMPARE(v.position(), at + 1);
+    pressKey(v, Qt::Key_P);
+    QCOMPARE(v.position(), at);
+  }
+
+  void unlabelledQueueShrinksAndNeedsAnAnnotator() {
+    QTemporaryDir tmp;
+    const QString path = makeLabelStore(tmp, 3);
+    LabelView v;
+    QVERIFY(v.openStore(path));
+    v.setAnnotator(QString());
+    v.chooseA();
+    QVERIFY(v.statusText().contains("name"));
+    QCOMPARE(LabelStore(path.toStdString()).events().size(), std::size_t(0));
+    v.setAnnotator(QStringLiteral("bob"));
+    v.setFilter(LabelView::Filter::Unlabelled);
+    QCOMPARE(v.queueSize(), 3);
+    v.chooseB();
+    QCOMPARE(v.queueSize(), 2);
+    v.chooseA();
+    v.chooseTie();
+    QCOMPARE(v.queueSize(), 0);
+    v.setFilter(LabelView::Filter::Mine);
+    QCOMPARE(v.queueSize(), 3);
+    // A second annotator who disagrees on one item makes it show under "disagree".
+    v.setAnnotator(QStringLiteral("cat"));
+    v.setFilter(LabelView::Filter::All);
+    v.skip();
+    v.chooseTie(); // item 2: bob said A (stored first or second), cat says tie
+    v.setFilter(LabelView::Filter::Disagreed);
+    QCOMPARE(v.queueSize(), 1);
+  }
+
+  void trainOnLabelsExportsPairsPrefLabReads() {
+    QTemporaryDir tmp;
+    const QString path = makeLabelStore(tmp, 4);
+    LabelView v;
+    QVERIFY(v.openStore(path));
+    v.setAnnotator(QStringLiteral("ann"));
+    QSignalSpy train(&v, &LabelView::trainRequested);
+    QVERIFY(v.exportForTraining().isEmpty()); // nothing labelled yet
+    QVERIFY(v.statusText().contains("no labelled pairs"));
+    v.chooseA();
+    v.chooseB();
+    v.chooseTie();
+    const QString file = v.exportForTraining();
+    QVERIFY(file.endsWith("p-pairs.jsonl"));
+    QCOMPARE(train.count(), 1);
+    QCOMPARE(train.at(0).at(1).toBool(), false);
+    const auto pairs = readTextPreferences(file.toStdString());
+    QCOMPARE(pairs.pairs.size(), std::size_t(2)); // the tie is not a pair
+    QCOMPARE(*pairs.pairs[0].raterFraction, 1.0);
+  }
+
+  void refusesWhatIsNotAStore() {
+    QTemporaryDir tmp;
+    const QString junk = tmp.filePath("junk.preflab-labels");
+    std::ofstream(junk.toStdString()) << std::string(2048, 'x');
+    LabelView v;
+    QString error;
+    QVERIFY(!v.openStore(junk, &error));
+    QVERIFY2(error.contains("junk.preflab-labels"), qPrintable(error));
+    QVERIFY(!v.importCandidates(tmp.filePath("c.jsonl"), &error)); // no store open
+    QVERIFY(error.contains("store"));
+  }
+
+  // Screenshot driver, off by default: PREFLAB_LABEL_SCREENSHOT=out.png [PREFLAB_LABEL_IMAGES=1].
+  // Run under xvfb-run -a -s '-screen 0 1400x1000x24' with QT_QPA_PLATFORM=xcb.
+  void screenshot() {
+    const QString out = qEnvironmentVariable("PREFLAB_LABEL_SCREENSHOT");
+    if (out.isEmpty())
+      QSKIP("set PREFLAB_LABEL_SCREENSHOT=<png>");
+    QTemporaryDir tmp;
+    const QString path = makeLabelStore(tmp, 50, qEnvironmentVariableIsSet("PREFLAB_LABEL_IMAGES"));
+    LabelView v;
+    v.resize(1200, 700);
+    QVERIFY(v.openStore(path));
+    v.setAnnotator(QStringLiteral("ann"));
+    v.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&v));
+    v.chooseA();
+    v.chooseB();
+    QTest::qWait(300);
+    v.next(); // re-show at the final size
+    v.previous();
+    QTest::qWait(200);
+    QVERIFY(v.grab().save(out));
+  }
+};
+
+PREFLAB_TEST_MAIN(TestLabelView)
+#include "tst_label_view.moc"

@@ -1,0 +1,516 @@
+// LabelView: the queue, the two candidates side by side, keys and buttons, decisions to the store.
+#include "ui/labels/label_view.h"
+
+#include "core/api/labels.h"
+
+#include <QComboBox>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QGridLayout>
+#include <QHBoxLayout>
+#include <QKeySequence>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMessageBox>
+#include <QPainter>
+#include <QPixmap>
+#include <QPushButton>
+#include <QSet>
+#include <QSettings>
+#include <QShortcut>
+#include <QStackedWidget>
+#include <QTextBrowser>
+#include <QVBoxLayout>
+
+#include <algorithm>
+#include <map>
+
+namespace preflab::ui {
+
+namespace {
+
+QString q(const std::string &s) {
+  return QString::fromStdString(s);
+}
+
+// The candidate as HTML with the words the other candidate lacks highlighted, so that two long
+// answers that differ in a few words show where.
+QString highlighted(const QString &text, const QString &other) {
+  const QStringList mine = text.split(QLatin1Char(' '));
+  const QSet<QString> theirs = [&] {
+    const QStringList w = other.split(QLatin1Char(' '));
+    return QSet<QString>(w.begin(), w.end());
+  }();
+  QStringList out;
+  for (const QString &w : mine)
+    out << (theirs.contains(w) || w.isEmpty()
+                ? w.toHtmlEscaped()
+                : QStringLiteral("<span style=\"background:#fff3b0\">%1</span>").arg(w.toHtmlEscaped()));
+  return QStringLiteral("<div style=\"white-space: pre-wrap\">%1</div>").arg(out.join(QLatin1Char(' ')));
+}
+
+} // namespace
+
+LabelView::LabelView(QWidget *parent) : QWidget(parent) {
+  buildUi();
+  m_annotator->setText(QSettings().value(QStringLiteral("labels/annotator")).toString());
+  showCurrent();
+}
+
+LabelView::~LabelView() = default;
+
+void LabelView::buildUi() {
+  auto *layout = new QVBoxLayout(this);
+  auto *top = new QHBoxLayout;
+  auto *open = new QPushButton(tr("Open store…"));
+  open->setToolTip(tr("Open or create a label store (*.preflab-labels)"));
+  auto *import = new QPushButton(tr("Import candidates…"));
+  import->setToolTip(
+      tr("Add the pairs of a candidate file (prompt, completion_a, completion_b; caption, image_a, "
+         "image_b; or any preference file) to the store"));
+  for (auto *b : {open, import})
+    b->setFocusPolicy(Qt::NoFocus);
+  m_storeLabel = new QLabel(tr("no store open"));
+  m_annotator = new QLineEdit;
+  m_annotator->setPlaceholderText(tr("your name"));
+  m_annotator->setMaximumWidth(160);
+  m_filterBox = new QComboBox;
+  m_filterBox->addItem(tr("all items"));
+  m_filterBox->addItem(tr("not labelled by me"));
+  m_filterBox->addItem(tr("annotators disagree"));
+  m_filterBox->addItem(tr("labelled by me"));
+  m_filterBox->setFocusPolicy(Qt::NoFocus);
+  m_progress = new QLabel;
+  top->addWidget(open);
+  top->addWidget(import);
+  top->addWidget(m_storeLabel, 1);
+  top->addWidget(new QLabel(tr("Annotator")));
+  top->addWidget(m_annotator);
+  top->addWidget(new QLabel(tr("Show")));
+  top->addWidget(m_filterBox);
+  top->addWidget(m_progress);
+  layout->addLayout(top);
+  m_itemLabel = new QLabel;
+  m_itemLabel->setStyleSheet(QStringLiteral("color: palette(mid);"));
+  layout->addWidget(m_itemLabel);
+  m_prompt = new QTextBrowser; // a long transcript scrolls instead of pushing the candidates away
+  m_prompt->setFocusPolicy(Qt::NoFocus);
+  m_prompt->setMaximumHeight(150);
+  m_prompt->setStyleSheet(QStringLiteral("font-weight: bold;"));
+  layout->addWidget(m_prompt);
+  auto *grid = new QGridLayout;
+  for (int side = 0; side < 2; ++side) {
+    auto *head = new QLabel(side == 0 ? tr("A  (1 or ←)") : tr("B  (2 or →)"));
+    head->setAlignment(Qt::AlignCenter);
+    head->setStyleSheet(QStringLiteral("font-weight: bold;"));
+    m_texts[side] = new QTextBrowser;
+    m_texts[side]->setFocusPolicy(Qt::NoFocus); // the keys stay with the view
+    m_texts[side]->setOpenLinks(false);
+    m_images[side] = new QLabel;
+    m_images[side]->setAlignment(Qt::AlignCenter);
+    m_images[side]->setMinimumSize(64, 64);
+    m_images[side]->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Ignored);
+    m_sides[side] = new QStackedWidget;
+    m_sides[side]->addWidget(m_texts[side]);
+    m_sides[side]->addWidget(m_images[side]);
+    grid->addWidget(head, 0, side);
+    grid->addWidget(m_sides[side], 1, side);
+  }
+  grid->setRowStretch(1, 1);
+  layout->addLayout(grid, 1);
+  auto *noteRow = new QHBoxLayout;
+  m_note = new QLineEdit;
+  m_note->setPlaceholderText(
+      tr("optional note, saved with the next decision (Enter or Esc returns to the keys)"));
+  noteRow->addWidget(new QLabel(tr("Note")));
+  noteRow->addWidget(m_note, 1);
+  layout->addLayout(noteRow);
+  auto *buttons = new QHBoxLayout;
+  struct Action {
+    QString text;
+    QList<QKeySequence> keys;
+    void (LabelView::*slot)();
+  };
+  const QList<Action> actions = {
+      {tr("A is better (1)"), {QKeySequence(Qt::Key_1), QKeySequence(Qt::Key_Left)}, &LabelView::chooseA},
+      {tr("B is better (2)"), {QKeySequence(Qt::Key_2), QKeySequence(Qt::Key_Right)}, &LabelView::chooseB},
+      {tr("Tie (T)"), {QKeySequence(Qt::Key_T)}, &LabelView::chooseTie},
+      {tr("Both bad (B)"), {QKeySequence(Qt::Key_B)}, &LabelView::chooseBothBad},
+      {tr("Skip (S)"), {QKeySequence(Qt::Key_S)}, &LabelView::skip},
+      {tr("Undo (Ctrl+Z)"), {QKeySequence::Undo}, &LabelView::undo},
+      {tr("◀ Previous (P)"), {QKeySequence(Qt::Key_P)}, &LabelView::previous},
+      {tr("Next (N) ▶"), {QKeySequence(Qt::Key_N)}, &LabelView::next},
+      {tr("Keys (?)"), {QKeySequence(Qt::Key_Question)}, &LabelView::showKeys},
+  };
+  for (const auto &a : actions) {
+    auto *b = new QPushButton(a.text);
+    b->setFocusPolicy(Qt::NoFocus);
+    connect(b, &QPushButton::clicked, this, a.slot);
+    buttons->addWidget(b);
+    for (const auto &key : a.keys) {
+      auto *s = new QShortcut(key, this);
+      s->setContext(Qt::WidgetWithChildrenShortcut);
+      connect(s, &QShortcut::activated, this, a.slot);
+    }
+  }
+  layout->addLayout(buttons);
+  auto *bottom = new QHBoxLayout;
+  m_status = new QLabel;
+  auto *train = new QPushButton(tr("Train on these labels…"));
+  train->setFocusPolicy(Qt::NoFocus);
+  train->setToolTip(tr("Export the decisions (TRL pairs with rater fractions, or a Pick-a-Pic manifest for "
+                       "images) next to the store and open the New run dialog on them"));
+  connect(train, &QPushButton::clicked, this, [this] { exportForTraining(); });
+  bottom->addWidget(m_status, 1);
+  bottom->addWidget(train);
+  layout->addLayout(bottom);
+  connect(open, &QPushButton::clicked, this, [this] {
+    const QString path = QFileDialog::getSaveFileName(this, tr("Open or create a label store"), storePath(),
+                                                      tr("Label stores (*.preflab-labels);;All files (*)"),
+                                                      nullptr, QFileDialog::DontConfirmOverwrite);
+    QString error;
+    if (!path.isEmpty() && !openStore(path, &error))
+      QMessageBox::warning(this, tr("Open store"), error);
+  });
+  connect(import, &QPushButton::clicked, this, [this] {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Import candidates"), QString(),
+                                                      tr("JSON Lines (*.jsonl *.json);;All files (*)"));
+    QString error;
+    if (!path.isEmpty() && !importCandidates(path, &error))
+      QMessageBox::warning(this, tr("Import candidates"), error);
+  });
+  connect(m_annotator, &QLineEdit::editingFinished, this, [this] {
+    QSettings().setValue(QStringLiteral("labels/annotator"), annotator());
+    rebuildQueue(currentItem());
+    setFocus();
+  });
+  connect(m_note, &QLineEdit::returnPressed, this, [this] { setFocus(); });
+  auto *escape = new QShortcut(QKeySequence(Qt::Key_Escape), m_note);
+  escape->setContext(Qt::WidgetShortcut);
+  connect(escape, &QShortcut::activated, this, [this] { setFocus(); });
+  connect(m_filterBox, &QComboBox::currentIndexChanged, this, [this](int i) {
+    m_filter = Filter(i);
+    rebuildQueue(currentItem());
+    setFocus();
+  });
+  setFocusPolicy(Qt::StrongFocus);
+}
+
+bool LabelView::openStore(const QString &path, QString *error) {
+  try {
+    m_store = std::make_unique<core::LabelStore>(path.toStdString());
+  } catch (const std::exception &e) {
+    if (error)
+      *error = QString::fromUtf8(e.what());
+    return false;
+  }
+  m_storeLabel->setText(QFileInfo(path).fileName());
+  m_storeLabel->setToolTip(path);
+  m_pos = 0;
+  rebuildQueue();
+  emit storeChanged(path);
+  return true;
+}
+
+bool LabelView::importCandidates(const QString &path, QString *error) {
+  if (!m_store) {
+    if (error)
+      *error = tr("open or create a label store first");
+    return false;
+  }
+  try {
+    const auto n = m_store->addItems(core::readLabelCandidates(path.toStdString()));
+    m_status->setText(tr("%1: %2 item(s) added, %3 already in the store")
+                          .arg(QFileInfo(path).fileName())
+                          .arg(n.added)
+                          .arg(n.alreadyThere));
+  } catch (const std::exception &e) {
+    if (error)
+      *error = QString::fromUtf8(e.what()); // nothing was added: the import is one transaction
+    return false;
+  }
+  rebuildQueue(currentItem());
+  return true;
+}
+
+void LabelView::setAnnotator(const QString &name) {
+  m_annotator->setText(name);
+  rebuildQueue(currentItem());
+}
+
+void LabelView::setFilter(Filter filter) {
+  m_filterBox->setCurrentIndex(int(filter)); // rebuilds through the signal
+  m_filter = filter;
+  rebuildQueue(currentItem());
+}
+
+QString LabelView::storePath() const {
+  return m_store ? q(m_store->path()) : QString();
+}
+
+QString LabelView::annotator() const {
+  return m_annotator->text().trimmed();
+}
+
+std::int64_t LabelView::currentItem() const {
+  return m_pos >= 0 && m_pos < m_queue.size() ? m_queue[m_pos] : 0;
+}
+
+QString LabelView::progressText() const {
+  return m_progress->text();
+}
+
+QString LabelView::statusText() const {
+  return m_status->text();
+}
+
+QString LabelView::shownText(int side) const {
+  return m_texts[side]->toPlainText();
+}
+
+void LabelView::rebuildQueue(std::int64_t keep) {
+  m_queue.clear();
+  if (m_store) {
+    const auto me = annotator().toStdString();
+    std::map<std::int64_t, bool> mine;
+    for (const auto &d : m_store->currentDecisions())
+      if (d.annotator == me)
+        mine[d.item] = true;
+    std::map<std::int64_t, const core::ItemAgreement *> agreement;
+    const auto summary = core::computeAgreement(m_store->currentDecisions());
+    for (const auto &a : summary.items)
+      agreement[a.item] = &a;
+    for (const auto &s : m_store->items()) {
+      const bool labelled = mine.count(s.key) > 0;
+      const auto a = agreement.find(s.key);
+      const bool disagreed = a != agreement.end() && a->second->annotators >= 2 && a->second->share < 1.0;
+      if (m_filter == Filter::All || (m_filter == Filter::Unlabelled && !labelled) ||
+          (m_filter == Filter::Mine && labelled) || (m_filter == Filter::Disagreed && disagreed))
+        m_queue.push_back(s.key);
+    }
+  }
+  if (keep != 0) {
+    const int at = int(m_queue.indexOf(keep));
+    if (at >= 0)
+      m_pos = at;
+  }
+  m_pos = std::clamp(m_pos, 0, std::max(0, int(m_queue.size()) - 1));
+  showCurrent();
+}
+
+void LabelView::showCurrent() {
+  refreshProgress();
+  const auto key = currentItem();
+  if (!m_store || key == 0) {
+    m_prompt->setPlainText(m_store ? tr("Nothing to label here: import candidates, or show other items.")
+                                   : tr("Open or create a label store, then import candidate pairs "
+                                        "(preflab-cli labels import does the same)."));
+    m_itemLabel->clear();
+    for (auto *t : m_texts)
+      t->clear();
+    for (auto *s : m_sides)
+      s->setCurrentIndex(0);
+    return;
+  }
+  core::StoredItem item;
+  for (auto &s : m_store->items())
+    if (s.key == key)
+      item = s;
+  m_swapped = !annotator().isEmpty() && m_store->shownSwapped(key, annotator().toStdString());
+  m_itemLabel->setText(tr("item %1 · %2 of %3 · from %4:%5")
+                           .arg(q(item.item.id))
+                           .arg(m_pos + 1)
+                           .arg(m_queue.size())
+                           .arg(QFileInfo(q(item.item.source)).fileName())
+                           .arg(item.item.line));
+  m_prompt->setPlainText(q(item.item.prompt).trimmed().isEmpty() ? tr("(no prompt)")
+                                                                 : q(item.item.prompt).trimmed());
+  const bool image = item.item.kind == "image";
+  for (int side = 0; side < 2; ++side) {
+    const int slot = m_swapped ? 1 - side : side;
+    m_sides[side]->setCurrentIndex(image ? 1 : 0);
+    if (image) {
+      const QPixmap pix(q(item.item.candidates[slot]));
+      // Both on canvases of one size (the smaller pane), each scaled to fit it and centred.
+      const QSize box = m_images[0]->size().boundedTo(m_images[1]->size()).expandedTo(QSize(64, 64));
+      QPixmap canvas(box);
+      canvas.fill(palette().color(QPalette::Base));
+      if (!pix.isNull()) {
+        const QPixmap scaled = pix.scaled(box, Qt::KeepAspectRatio, Qt::SmoothTransformation);
+        QPainter painter(&canvas);
+        painter.drawPixmap((box.width() - scaled.width()) / 2, (box.height() - scaled.height()) / 2, scaled);
+      }
+      m_images[side]->setPixmap(pix.isNull() ? QPixmap() : canvas);
+      if (pix.isNull())
+        m_images[side]->setText(tr("cannot read %1").arg(q(item.item.candidates[slot])));
+    } else {
+      m_texts[side]->setHtml(highlighted(q(item.item.candidates[slot]), q(item.item.candidates[1 - slot])));
+    }
+  }
+  m_shownFor.restart();
+}
+
+void LabelView::refreshProgress() {
+  if (!m_store) {
+    m_progress->clear();
+    return;
+  }
+  const auto items = m_store->items().size();
+  std::map<std::int64_t, int> labelled;
+  int mine = 0;
+  const auto me = annotator().toStdString();
+  for (const auto &d : m_store->currentDecisions()) {
+    ++labelled[d.item];
+    mine += d.annotator == me;
+  }
+  m_progress->setText(
+      annotator().isEmpty()
+          ? tr("%1 / %2 labelled · type your name to start").arg(labelled.size()).arg(items)
+          : tr("%1 / %2 labelled · %3: %4").arg(labelled.size()).arg(items).arg(annotator()).arg(mine));
+}
+
+bool LabelView::ready() {
+  if (!m_store) {
+    m_status->setText(tr("open a label store first"));
+    return false;
+  }
+  if (annotator().isEmpty()) {
+    m_status->setText(tr("type your name in Annotator first: every decision is stored with it"));
+    m_annotator->setFocus();
+    return false;
+  }
+  if (currentItem() == 0) {
+    m_status->setText(tr("no item to label"));
+    return false;
+  }
+  return true;
+}
+
+void LabelView::record(core::LabelChoice choice) {
+  if (!ready())
+    return;
+  const auto key = currentItem();
+  const double seconds = double(m_shownFor.elapsed()) / 1000.0;
+  std::int64_t event = 0;
+  try {
+    event = m_store->decide(key, annotator().toStdString(), choice, m_swapped, m_note->text().toStdString(),
+                            seconds);
+  } catch (const std::exception &e) {
+    m_status->setText(tr("NOT saved: %1").arg(QString::fromUtf8(e.what())));
+    return;
+  }
+  // Committed: only now does the view say so.
+  const QString said =
+      choice == core::LabelChoice::First    ? (m_swapped ? tr("B is better") : tr("A is better"))
+      : choice == core::LabelChoice::Second ? (m_swapped ? tr("A is better") : tr("B is better"))
+                                            : q(core::labelChoiceName(choice));
+  m_status->setText(tr("saved: %1 (event %2, %3 s)").arg(said).arg(event).arg(seconds, 0, 'f', 1));
+  m_note->clear();
+  const int before = m_pos;
+  rebuildQueue();
+  // In "not labelled by me" the item leaves the queue and the next one takes its place.
+  if (m_queue.indexOf(key) >= 0) {
+    m_pos = std::min(int(m_queue.size()) - 1, int(m_queue.indexOf(key)) + 1);
+  } else {
+    m_pos = std::min(before, std::max(0, int(m_queue.size()) - 1));
+  }
+  showCurrent();
+}
+
+void LabelView::chooseA() {
+  record(m_swapped ? core::LabelChoice::Second : core::LabelChoice::First);
+}
+
+void LabelView::chooseB() {
+  record(m_swapped ? core::LabelChoice::First : core::LabelChoice::Second);
+}
+
+void LabelView::chooseTie() {
+  record(core::LabelChoice::Tie);
+}
+
+void LabelView::chooseBothBad() {
+  record(core::LabelChoice::BothBad);
+}
+
+void LabelView::skip() {
+  record(core::LabelChoice::Skip);
+}
+
+void LabelView::undo() {
+  if (!m_store || annotator().isEmpty())
+    return;
+  std::int64_t undone = 0;
+  try {
+    undone = m_store->undo(annotator().toStdString());
+  } catch (const std::exception &e) {
+    m_status->setText(tr("NOT undone: %1").arg(QString::fromUtf8(e.what())));
+    return;
+  }
+  if (undone == 0) {
+    m_status->setText(tr("nothing to undo"));
+    return;
+  }
+  std::int64_t item = 0;
+  for (const auto &e : m_store->events())
+    if (e.id == undone)
+      item = e.item;
+  m_status->setText(tr("undone: event %1 (saved as one more event)").arg(undone));
+  rebuildQueue(item);
+}
+
+void LabelView::next() {
+  if (m_pos + 1 < m_queue.size()) {
+    ++m_pos;
+    showCurrent();
+  }
+}
+
+void LabelView::previous() {
+  if (m_pos > 0) {
+    --m_pos;
+    showCurrent();
+  }
+}
+
+QString LabelView::exportForTraining() {
+  if (!m_store) {
+    m_status->setText(tr("open a label store first"));
+    return {};
+  }
+  int images = 0, texts = 0;
+  for (const auto &s : m_store->items())
+    ++(s.item.kind == "image" ? images : texts);
+  const bool image = images > texts;
+  const QFileInfo store(storePath());
+  const QString out =
+      store.dir().filePath(store.completeBaseName() +
+                           (image ? QStringLiteral("-manifest.jsonl") : QStringLiteral("-pairs.jsonl")));
+  core::LabelExportOptions options;
+  options.format = image ? core::LabelExportFormat::PickAPic : core::LabelExportFormat::Trl;
+  try {
+    const auto n = core::exportLabels(*m_store, out.toStdString(), options);
+    if (n.written == 0) {
+      m_status->setText(tr("no labelled pairs to train on yet (%1 unlabelled, %2 tied, %3 both bad)")
+                            .arg(n.unlabelled)
+                            .arg(n.tied)
+                            .arg(n.bothBad));
+      return {};
+    }
+    m_status->setText(tr("exported %1 pair(s) to %2").arg(n.written).arg(QFileInfo(out).fileName()));
+  } catch (const std::exception &e) {
+    m_status->setText(tr("NOT exported: %1").arg(QString::fromUtf8(e.what())));
+    return {};
+  }
+  emit trainRequested(out, image);
+  return out;
+}
+
+void LabelView::showKeys() {
+  QMessageBox::information(this, tr("Labeling keys"),
+                           tr("1 or ←  A is better\n2 or →  B is better\nT  tie\nB  both bad\nS  skip\n"
+                              "Ctrl+Z  undo (again and again)\nN / P  next / previous item\n?  these keys\n\n"
+                              "Every decision is saved to the store before the status line says \"saved\"."));
+}
+
+} // namespace preflab::ui
