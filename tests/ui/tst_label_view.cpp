@@ -129,6 +129,8 @@ private slots:
     v.chooseTie(); // item 2: bob said A (stored first or second), cat says tie
     v.setFilter(LabelView::Filter::Disagreed);
     QCOMPARE(v.queueSize(), 1);
+    QVERIFY2(v.agreementText().contains("Krippendorff") && v.agreementText().contains("bob ~ cat"),
+             qPrintable(v.agreementText()));
   }
 
   void trainOnLabelsExportsPairsPrefLabReads() {

@@ -23,6 +23,7 @@
 #include <QVBoxLayout>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 namespace preflab::ui {
@@ -93,6 +94,9 @@ void LabelView::buildUi() {
   m_itemLabel = new QLabel;
   m_itemLabel->setStyleSheet(QStringLiteral("color: palette(mid);"));
   layout->addWidget(m_itemLabel);
+  m_agreement = new QLabel;
+  m_agreement->setWordWrap(true);
+  m_agreement->setStyleSheet(QStringLiteral("color: palette(mid);"));
   m_prompt = new QTextBrowser; // a long transcript scrolls instead of pushing the candidates away
   m_prompt->setFocusPolicy(Qt::NoFocus);
   m_prompt->setMaximumHeight(150);
@@ -162,6 +166,7 @@ void LabelView::buildUi() {
                        "images) next to the store and open the New run dialog on them"));
   connect(train, &QPushButton::clicked, this, [this] { exportForTraining(); });
   bottom->addWidget(m_status, 1);
+  bottom->addWidget(m_agreement, 1);
   bottom->addWidget(train);
   layout->addLayout(bottom);
   connect(open, &QPushButton::clicked, this, [this] {
@@ -260,6 +265,10 @@ QString LabelView::progressText() const {
   return m_progress->text();
 }
 
+QString LabelView::agreementText() const {
+  return m_agreement->text();
+}
+
 QString LabelView::statusText() const {
   return m_status->text();
 }
@@ -317,12 +326,22 @@ void LabelView::showCurrent() {
     if (s.key == key)
       item = s;
   m_swapped = !annotator().isEmpty() && m_store->shownSwapped(key, annotator().toStdString());
-  m_itemLabel->setText(tr("item %1 · %2 of %3 · from %4:%5")
+  QString mine;
+  for (const auto &d : m_store->currentDecisions())
+    if (d.item == key && q(d.annotator) == annotator()) {
+      // In what this annotator is shown now: the stored candidate they preferred, as A or B.
+      const bool firstIsA = !m_swapped;
+      mine = d.choice == core::LabelChoice::First    ? (firstIsA ? tr("A is better") : tr("B is better"))
+             : d.choice == core::LabelChoice::Second ? (firstIsA ? tr("B is better") : tr("A is better"))
+                                                     : q(core::labelChoiceName(d.choice));
+    }
+  m_itemLabel->setText(tr("item %1 · %2 of %3 · from %4:%5%6")
                            .arg(q(item.item.id))
                            .arg(m_pos + 1)
                            .arg(m_queue.size())
                            .arg(QFileInfo(q(item.item.source)).fileName())
-                           .arg(item.item.line));
+                           .arg(item.item.line)
+                           .arg(mine.isEmpty() ? QString() : tr(" · you said: %1").arg(mine)));
   m_prompt->setPlainText(q(item.item.prompt).trimmed().isEmpty() ? tr("(no prompt)")
                                                                  : q(item.item.prompt).trimmed());
   const bool image = item.item.kind == "image";
@@ -363,6 +382,22 @@ void LabelView::refreshProgress() {
     ++labelled[d.item];
     mine += d.annotator == me;
   }
+  const auto agreement = core::computeAgreement(m_store->currentDecisions());
+  QStringList parts;
+  if (agreement.itemsWithTwoOrMore > 0) {
+    auto value = [](double v) {
+      return std::isfinite(v) ? QString::number(v, 'f', 2) : QStringLiteral("undefined");
+    };
+    parts << tr("Krippendorff's α %1 over %2 items with two or more annotators")
+                 .arg(value(agreement.krippendorffAlpha))
+                 .arg(agreement.itemsWithTwoOrMore);
+    if (agreement.fleissKappa)
+      parts << tr("Fleiss' κ %1").arg(value(*agreement.fleissKappa));
+    for (const auto &p : agreement.pairs)
+      parts << tr("κ %1 ~ %2: %3 (%4 items)").arg(q(p.a), q(p.b), value(p.cohenKappa)).arg(p.items);
+  }
+  m_agreement->setText(parts.isEmpty() ? tr("agreement: needs two annotators on an item")
+                                       : parts.join(QStringLiteral(" · ")));
   m_progress->setText(
       annotator().isEmpty()
           ? tr("%1 / %2 labelled · type your name to start").arg(labelled.size()).arg(items)

@@ -51,6 +51,7 @@ public:
   std::int64_t currentItem() const; // the store's key, 0 when none
   bool shownSwapped() const { return m_swapped; }
   QString progressText() const;
+  QString agreementText() const;
   QString statusText() const;
   QString shownText(int side) const; // side 0 = A, 1 = B (text items)
 
@@ -100,6 +101,7 @@ private:
   QLineEdit *m_note = nullptr;
   QLabel *m_status = nullptr;
   QLabel *m_itemLabel = nullptr;
+  QLabel *m_agreement = nullptr;
 };
 
 } // namespace preflab::ui
