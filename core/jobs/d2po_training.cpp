@@ -45,14 +45,7 @@ RunSummary executeD2poRun(const TextTrainConfig &config, const RunOptions &optio
   sources.sampleReward = [](const std::string &, const std::string &text) {
     return SentimentOracle::reward(text);
   };
-  sources.evaluatePolicy = [&task](const CausalLm &p) {
-    std::map<std::string, double> out;
-    const auto metrics = task.policyMetrics(p);
-    for (const auto &[key, value] : metrics.items())
-      if (value.is_number())
-        out[key] = value.get<double>();
-    return out;
-  };
+  sources.evaluatePolicy = [&task](const CausalLm &p) { return task.policyMetricValues(p); };
   if (cb.onMessage)
     cb.onMessage("D2PO: gold labels from " + sources.gold->name() + ", budget " +
                  std::to_string(config.d2po.goldBudget) + " (" + std::to_string(config.d2po.goldPerRound) +

@@ -93,14 +93,7 @@ RunSummary executeWroRun(const TextTrainConfig &config, const RunOptions &option
   sources.sampleReward = [](const std::string &, const std::string &text) {
     return SentimentOracle::reward(text);
   };
-  sources.evaluatePolicy = [&task](const CausalLm &p) {
-    std::map<std::string, double> out;
-    const auto metrics = task.policyMetrics(p); // items() refers to it: it must outlive the loop
-    for (const auto &[key, value] : metrics.items())
-      if (value.is_number())
-        out[key] = value.get<double>();
-    return out;
-  };
+  sources.evaluatePolicy = [&task](const CausalLm &p) { return task.policyMetricValues(p); };
   if (cb.onMessage)
     cb.onMessage("WRO: h = " + w.h + ", judge " + sources.judgeName + ", " +
                  std::to_string(w.samplesPerPrompt) + " samples per prompt against " +

@@ -324,6 +324,15 @@ nlohmann::json SentimentTask::policyMetrics(const CausalLm &policy, const std::s
   return out;
 }
 
+std::map<std::string, double> SentimentTask::policyMetricValues(const CausalLm &policy) {
+  std::map<std::string, double> out;
+  const auto metrics = policyMetrics(policy); // items() refers to it: it must outlive the loop
+  for (const auto &[key, value] : metrics.items())
+    if (value.is_number())
+      out[key] = value.get<double>();
+  return out;
+}
+
 nlohmann::json SentimentTask::evaluateRewardModel(const CausalLm &model, RunFolder &folder) {
   // A reward model is no policy: it is judged by how it orders the held-out labelled pairs.
   const auto evalData = readTextPreferences(evalPairsPath());

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <map>
 #include <string>
 
 namespace preflab::core {
@@ -47,6 +48,8 @@ public:
   // written there (JSONL). The reference's samples are drawn once and kept, so later calls sample only the
   // policy.
   nlohmann::json policyMetrics(const CausalLm &policy, const std::string &samplesPath = {});
+  // policyMetrics' numbers (the intervals left out), as an online trainer's evaluatePolicy takes them.
+  std::map<std::string, double> policyMetricValues(const CausalLm &policy);
   // The SFT model (the reference), loaded once on the task's device.
   CausalLm reference();
 

@@ -26,12 +26,6 @@ torch::Tensor scalar(double value) {
   return torch::tensor(value, torch::kFloat64);
 }
 
-// Sampling seeds with the top bit clear: the embedded task's evaluation seeds have it set, so an
-// online round never draws the evaluation's samples.
-std::uint64_t sampleSeed(std::uint64_t runSeed, std::int64_t round, std::uint64_t index) {
-  return roundSeed(runSeed, std::uint64_t(round), index) >> 1;
-}
-
 } // namespace
 
 struct D2poTrainer::Round {
@@ -78,11 +72,7 @@ D2poTrainer::D2poTrainer(const TextTrainConfig &config, CausalLm policy, CausalL
 }
 
 std::vector<torch::Tensor> D2poTrainer::parameters() {
-  std::vector<torch::Tensor> out;
-  for (auto &p : m_policy->parameters())
-    if (p.requires_grad())
-      out.push_back(p);
-  return out;
+  return trainableParameters(m_policy);
 }
 
 D2poTrainer::Round D2poTrainer::sampleRound(std::int64_t round) {
@@ -99,7 +89,7 @@ D2poTrainer::Round D2poTrainer::sampleRound(std::int64_t round) {
     for (std::uint64_t s = 0; s < 2; ++s) {
       prompts.push_back(prompt);
       ids.push_back(encodePrompt(*m_tokenizer, prompt));
-      seeds.push_back(sampleSeed(m_config.seed, round, 2 * std::uint64_t(i) + s));
+      seeds.push_back(onlineSampleSeed(m_config.seed, std::uint64_t(round), 2 * std::uint64_t(i) + s));
     }
   }
   const auto samples = generate(m_policy, ids, seeds, m_sampling, m_tokenizer->eosId());

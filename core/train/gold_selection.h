@@ -39,4 +39,10 @@ std::vector<std::size_t> poolStream(std::size_t pool, std::size_t first, std::si
 // nearby inputs give unrelated seeds (splitmix64).
 std::uint64_t roundSeed(std::uint64_t runSeed, std::uint64_t round, std::uint64_t index);
 
+// A sampling seed of an online run (D2PO rounds, WRO steps): roundSeed with the top bit clear.
+// The embedded task's evaluation seeds have it set, so training never draws the evaluation's samples.
+inline std::uint64_t onlineSampleSeed(std::uint64_t runSeed, std::uint64_t round, std::uint64_t index) {
+  return roundSeed(runSeed, round, index) >> 1;
+}
+
 } // namespace preflab::core

@@ -263,11 +263,7 @@ std::map<std::string, double> PreferenceTrainer::evaluate() {
 }
 
 std::vector<torch::Tensor> PreferenceTrainer::parameters() {
-  std::vector<torch::Tensor> out;
-  for (auto &p : m_policy->parameters())
-    if (p.requires_grad())
-      out.push_back(p);
-  return out;
+  return trainableParameters(m_policy);
 }
 
 void PreferenceTrainer::save(const std::string &dir) {

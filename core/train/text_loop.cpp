@@ -9,6 +9,14 @@
 
 namespace preflab::core {
 
+std::vector<torch::Tensor> trainableParameters(const CausalLm &model) {
+  std::vector<torch::Tensor> out;
+  for (auto &p : model->parameters())
+    if (p.requires_grad())
+      out.push_back(p);
+  return out;
+}
+
 std::unique_ptr<torch::optim::AdamW> textAdamW(std::vector<torch::Tensor> parameters,
                                                const TextTrainConfig &config) {
   return std::make_unique<torch::optim::AdamW>(std::move(parameters),

@@ -3,6 +3,7 @@
 // learning-rate schedule with its warmup).
 #pragma once
 
+#include "core/text/causal_lm.h"
 #include "core/train/text_train_config.h"
 #include "core/train/train_loop.h"
 
@@ -12,6 +13,9 @@
 #include <vector>
 
 namespace preflab::core {
+
+// The parameters of `model` that train (requires_grad): all of them, or a LoRA run's adapters.
+std::vector<torch::Tensor> trainableParameters(const CausalLm &model);
 
 // AdamW over `parameters` at learning_rate with adam_beta1/2, adam_epsilon and weight_decay.
 std::unique_ptr<torch::optim::AdamW> textAdamW(std::vector<torch::Tensor> parameters,

@@ -23,12 +23,6 @@ torch::Tensor wroScalar(double value) {
   return torch::tensor(value, torch::kFloat64);
 }
 
-// Sampling seeds with the top bit clear: the embedded task's evaluation seeds have it set, so a
-// training step never draws the evaluation's samples.
-std::uint64_t wroSampleSeed(std::uint64_t runSeed, std::uint64_t round, std::uint64_t index) {
-  return roundSeed(runSeed, round, index) >> 1;
-}
-
 constexpr std::uint64_t kPromptSalt = 0x3a01;
 constexpr std::uint64_t kCompetitorSalt = 0xc0de5eedull;
 
@@ -59,11 +53,7 @@ WroTrainer::WroTrainer(const TextTrainConfig &config, CausalLm policy, CausalLm 
 }
 
 std::vector<torch::Tensor> WroTrainer::parameters() {
-  std::vector<torch::Tensor> out;
-  for (auto &p : m_policy->parameters())
-    if (p.requires_grad())
-      out.push_back(p);
-  return out;
+  return trainableParameters(m_policy);
 }
 
 const std::vector<double> &WroTrainer::competitorScores(std::size_t index) {
@@ -74,7 +64,7 @@ const std::vector<double> &WroTrainer::competitorScores(std::size_t index) {
   const std::vector<TokenIds> ids(count, encodePrompt(*m_tokenizer, prompt));
   std::vector<std::uint64_t> seeds;
   for (std::size_t k = 0; k < count; ++k)
-    seeds.push_back(wroSampleSeed(m_config.seed ^ kCompetitorSalt, index, k));
+    seeds.push_back(onlineSampleSeed(m_config.seed ^ kCompetitorSalt, index, k));
   const auto samples = generate(m_reference, ids, seeds, m_sampling, m_tokenizer->eosId());
   std::vector<std::string> texts;
   for (const auto &s : samples)
@@ -96,7 +86,7 @@ std::map<std::string, torch::Tensor> WroTrainer::compute(std::int64_t step) {
     for (std::size_t k = 0; k < K; ++k) {
       ids.push_back(encoded);
       promptTexts.push_back(prompt);
-      seeds.push_back(wroSampleSeed(m_config.seed, std::uint64_t(step), K * i + k));
+      seeds.push_back(onlineSampleSeed(m_config.seed, std::uint64_t(step), K * i + k));
     }
   }
   const auto samples = generate(m_policy, ids, seeds, m_sampling, m_tokenizer->eosId());
