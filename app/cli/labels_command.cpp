@@ -2,6 +2,7 @@
 // statistics and export to TRL / KTO / Pick-a-Pic files.
 #include "cli/cli_common.h"
 
+#include "core/jobs/label_generation.h"
 #include "core/labels/label_agreement.h"
 #include "core/labels/label_candidates.h"
 #include "core/labels/label_export.h"
@@ -9,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -61,6 +63,14 @@ Action addLabelsCommand(CLI::App &app) {
   struct Args {
     std::string store, candidates, out, format = "trl", item, annotator, choice, note;
     bool json = false, tiesHalf = false, skipInvalid = false;
+    // generate
+    std::string model, prompts, device = "cpu";
+    std::int64_t count = 20, maxNewTokens = 48, steps = 50, top = 20;
+    std::uint64_t seed = 0;
+    double temperature = 1.0, topP = 1.0, guidance = 3.0;
+    // rank
+    std::string policy, reference, by = "margin";
+    double beta = 0.1;
   };
   auto a = std::make_shared<Args>();
   auto *imp =
@@ -102,8 +112,116 @@ Action addLabelsCommand(CLI::App &app) {
       cmd->add_subcommand("undo", "Undo an annotator's newest decision (recorded as one more event).");
   und->add_option("store", a->store, "label store")->required();
   und->add_option("--annotator", a->annotator, "whose decision")->required();
-  return [a, imp, exp, agr, st, dec, und]() -> int {
+  auto *gen = cmd->add_subcommand(
+      "generate",
+      "Sample two candidates per prompt from a text model (seeds seed+2i, seed+2i+1), or two "
+      "images per caption from a diffusion model, into a candidate file; with --store, import it.");
+  gen->add_option("--model", a->model,
+                  "a text model folder (native, Hugging Face or a checkpoint) or a "
+                  "diffusion model folder (diffusion_config.json)")
+      ->required();
+  gen->add_option("--prompts", a->prompts,
+                  "prompts or captions, one per line (text, or JSON with \"prompt\"/\"caption\"); default: "
+                  "--count of the built-in task's (sentiment openers, Fashion-MNIST captions)");
+  gen->add_option("--count", a->count, "built-in prompts to use without --prompts (default 20)");
+  gen->add_option("--out", a->out, "the candidate file to write (JSONL); images go to <stem>-images/")
+      ->required();
+  gen->add_option("--store", a->store, "also import the candidates into this label store");
+  gen->add_option("--seed", a->seed, "first sampling seed (default 0)");
+  gen->add_option("--max-new-tokens", a->maxNewTokens, "text: tokens per sample (default 48)");
+  gen->add_option("--temperature", a->temperature, "text: sampling temperature, > 0 (default 1)");
+  gen->add_option("--top-p", a->topP, "text: nucleus sampling (default 1: off)");
+  gen->add_option("--steps", a->steps, "images: DDIM steps (default 50)");
+  gen->add_option("--guidance", a->guidance, "images: classifier-free guidance scale (default 3)");
+  gen->add_option("--device", a->device, "cpu, cuda or auto (default cpu)");
+  auto *rnk = cmd->add_subcommand(
+      "rank", "Active selection: how informative a label on each text pair would be for a policy and its "
+              "reference: |DPO implicit reward margin| (closest to 0 first) or the difficulty "
+              "softplus(-beta c) (hardest, i.e. lowest, first).");
+  rnk->add_option("store", a->store, "label store")->required();
+  rnk->add_option("--policy", a->policy, "the model being trained (folder)")->required();
+  rnk->add_option("--reference", a->reference, "its reference model (folder; default: the policy)");
+  rnk->add_option("--beta", a->beta, "beta of the margin and the difficulty (default 0.1)");
+  rnk->add_option("--by", a->by, "margin (default) or difficulty")
+      ->check(CLI::IsMember({"margin", "difficulty"}));
+  rnk->add_option("--top", a->top, "items to print (default 20; all with --json)");
+  rnk->add_flag("--json", a->json, "print every item as JSON");
+  return [a, imp, exp, agr, st, dec, und, gen, rnk]() -> int {
+    if (gen->parsed()) {
+      core::CandidateGenerationRequest r;
+      r.model = a->model;
+      const bool images = core::isDiffusionModelFolder(a->model);
+      r.prompts = a->prompts.empty() ? core::builtInLabelPrompts(images, a->count, a->seed)
+                                     : core::readPromptList(a->prompts);
+      r.seed = a->seed;
+      r.sampling.maxNewTokens = a->maxNewTokens;
+      r.sampling.temperature = a->temperature;
+      r.sampling.topP = a->topP;
+      r.imageSampling.steps = a->steps;
+      r.imageSampling.guidanceScale = a->guidance;
+      r.device = a->device;
+      r.out = a->out;
+      const auto res = core::generateLabelCandidates(r, [](const std::string &stage, double f) {
+        std::fprintf(stderr, "\r%s %3.0f%%", stage.c_str(), 100.0 * f);
+        if (f >= 1.0)
+          std::fprintf(stderr, "\n");
+      });
+      for (const auto &l : res.left)
+        std::fprintf(stderr, "left out %s\n", l.c_str());
+      std::printf("%s: %lld %s pair(s) from %zu prompt(s), %lld left out\n", res.path.c_str(),
+                  (long long)res.items, res.images ? "image" : "text", r.prompts.size(),
+                  (long long)res.identical);
+      if (!a->store.empty()) {
+        core::LabelStore store(a->store);
+        const auto n = store.addItems(core::readLabelCandidates(res.path));
+        std::printf("%s: %lld item(s) added, %lld already in the store\n", a->store.c_str(),
+                    (long long)n.added, (long long)n.alreadyThere);
+      }
+      return kOk;
+    }
     core::LabelStore store(a->store);
+    if (rnk->parsed()) {
+      std::vector<core::StoredItem> text;
+      std::vector<core::LabelItem> items;
+      for (const auto &s : store.items())
+        if (s.item.kind == "text") {
+          text.push_back(s);
+          items.push_back(s.item);
+        }
+      core::InformativenessRequest r;
+      r.policy = a->policy;
+      r.reference = a->reference;
+      r.beta = a->beta;
+      const auto scores =
+          core::scoreInformativeness(r, items, core::presumedFirstWins(text, store.currentDecisions()));
+      std::vector<std::size_t> order(scores.size());
+      for (std::size_t i = 0; i < order.size(); ++i)
+        order[i] = i;
+      const bool byMargin = a->by == "margin";
+      std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
+        return byMargin ? std::abs(scores[x].margin) < std::abs(scores[y].margin)
+                        : scores[x].difficulty < scores[y].difficulty;
+      });
+      if (a->json) {
+        nlohmann::json out = nlohmann::json::array();
+        for (auto i : order)
+          out.push_back({{"id", text[i].item.id},
+                         {"margin", number(scores[i].margin)},
+                         {"c", number(scores[i].c)},
+                         {"difficulty", number(scores[i].difficulty)}});
+        std::cout << out.dump(2) << "\n";
+        return kOk;
+      }
+      std::printf("%zu text item(s), most informative first (by %s; beta %g)\n", order.size(), a->by.c_str(),
+                  a->beta);
+      std::printf("%-24s %12s %12s %12s\n", "id", "margin", "c", "difficulty");
+      for (std::size_t k = 0; k < order.size() && std::int64_t(k) < a->top; ++k) {
+        const auto &s = scores[order[k]];
+        std::printf("%-24s %12.5f %12.5f %12.5f\n", text[order[k]].item.id.c_str(), s.margin, s.c,
+                    s.difficulty);
+      }
+      return kOk;
+    }
     if (imp->parsed()) {
       std::vector<core::SkippedCandidate> skipped;
       const auto items = core::readLabelCandidates(a->candidates, a->skipInvalid ? &skipped : nullptr);

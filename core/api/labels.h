@@ -1,7 +1,9 @@
-// The facade's labeling: label stores, candidate files, agreement and exports (torch-free).
+// The facade's labeling: label stores, candidate files, agreement, exports, generated candidates and active
+// selection (torch-free).
 #pragma once
 
 #include "core/io/input_error.h"
+#include "core/jobs/label_generation.h"
 #include "core/labels/label_agreement.h"
 #include "core/labels/label_candidates.h"
 #include "core/labels/label_export.h"

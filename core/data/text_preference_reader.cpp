@@ -88,18 +88,6 @@ bool isBlank(const std::string &text) {
   return text.find_first_not_of(" \t\r") == std::string::npos;
 }
 
-// Offset of the first byte of the first ill-formed UTF-8 sequence, or npos. Rejects overlong
-// forms, surrogates and code points above U+10FFFF, as the Unicode standard's table 3-7 does.
-std::size_t invalidUtf8Offset(const std::string &text) {
-  for (std::size_t i = 0; i < text.size();) {
-    const std::size_t end = utf8CharEnd(text, i);
-    if (end == std::string::npos || end == i) // truncated or malformed character
-      return i;
-    i = end;
-  }
-  return std::string::npos;
-}
-
 [[noreturn]] void fail(const std::string &key, const std::string &message) {
   throw InputError({}, 0, key, message);
 }

@@ -31,4 +31,29 @@ std::size_t utf8CharEnd(const std::string &s, std::size_t i) {
   return i + len;
 }
 
+std::size_t invalidUtf8Offset(const std::string &text) {
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t end = utf8CharEnd(text, i);
+    if (end == std::string::npos || end == i) // truncated or malformed character
+      return i;
+    i = end;
+  }
+  return std::string::npos;
+}
+
+std::string sanitizedUtf8(const std::string &text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size();) {
+    const auto end = utf8CharEnd(text, i);
+    if (end == std::string::npos || end == i) {
+      out += "\xEF\xBF\xBD"; // U+FFFD for one bad byte, then resynchronise
+      ++i;
+    } else {
+      out.append(text, i, end - i);
+      i = end;
+    }
+  }
+  return out;
+}
+
 } // namespace preflab::core

@@ -12,4 +12,11 @@ namespace preflab::core {
 // ends inside an otherwise valid character.
 std::size_t utf8CharEnd(const std::string &s, std::size_t i);
 
+// Offset of the first byte of the first ill-formed (or truncated) character, or npos when the
+// whole string is well-formed UTF-8.
+std::size_t invalidUtf8Offset(const std::string &text);
+
+// `text` with each byte that does not belong to a well-formed character replaced by U+FFFD.
+std::string sanitizedUtf8(const std::string &text);
+
 } // namespace preflab::core

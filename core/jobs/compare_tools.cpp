@@ -96,6 +96,10 @@ void validateRequest(const CompareRequest &r) {
     throw InputError({}, 0, "seeds",
                      std::to_string(r.prompts.size()) + " prompts but " + std::to_string(r.seeds.size()) +
                          " seeds");
+  if (!r.seedsB.empty() && r.seedsB.size() != r.prompts.size())
+    throw InputError({}, 0, "seeds_b",
+                     std::to_string(r.prompts.size()) + " prompts but " + std::to_string(r.seedsB.size()) +
+                         " seeds for B");
   for (std::size_t i = 0; i < r.prompts.size(); ++i)
     if (r.prompts[i].empty())
       throw InputError({}, 0, "prompt", "prompt " + std::to_string(i + 1) + " is empty");
@@ -261,21 +265,6 @@ int utf8State(const std::string &s) {
   return 1;
 }
 
-std::string sanitizeUtf8(const std::string &s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size();) {
-    const auto end = utf8CharEnd(s, i);
-    if (end == std::string::npos || end == i) {
-      out += "\xEF\xBF\xBD"; // U+FFFD for one bad byte, then resynchronise
-      ++i;
-    } else {
-      out.append(s, i, end - i);
-      i = end;
-    }
-  }
-  return out;
-}
-
 } // namespace
 
 std::vector<TokenDelta> mergeUtf8Pieces(const std::vector<TokenDelta> &pieces) {
@@ -283,7 +272,7 @@ std::vector<TokenDelta> mergeUtf8Pieces(const std::vector<TokenDelta> &pieces) {
   std::optional<TokenDelta> pending;
   auto flush = [&] {
     if (pending) {
-      pending->text = sanitizeUtf8(pending->text);
+      pending->text = sanitizedUtf8(pending->text);
       out.push_back(*pending);
       pending.reset();
     }
@@ -335,7 +324,8 @@ std::vector<ComparedPrompt> compareGenerations(const CompareRequest &r, const Co
     const auto seeds = slice(r.seeds, begin, end);
     const auto prompts = slice(r.prompts, begin, end);
     const auto a = compareSide(set, set.a, r.scorer, prompts, promptIds, sample(set.a, promptIds, seeds));
-    const auto b = compareSide(set, set.b, r.scorer, prompts, promptIds, sample(set.b, promptIds, seeds));
+    const auto seedsB = r.seedsB.empty() ? seeds : slice(r.seedsB, begin, end);
+    const auto b = compareSide(set, set.b, r.scorer, prompts, promptIds, sample(set.b, promptIds, seedsB));
     appendChunk(r, begin, a, b, out);
   });
 }

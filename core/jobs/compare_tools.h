@@ -47,6 +47,9 @@ struct CompareRequest {
   std::string referenceDir; // π_ref of the colouring; empty: modelA
   std::vector<std::string> prompts;
   std::vector<std::uint64_t> seeds; // one per prompt; A and B draw from the same seed
+  // When not empty (one per prompt), B draws from seedsB[i] instead: two samples of one model
+  // (modelA == modelB) for labeling.
+  std::vector<std::uint64_t> seedsB;
   SamplingOptions sampling;
   // "sentiment" (the built-in lexicon oracle's reward in (0, 1)), "none", or the folder of a
   // reward model with a score head (score of prompt ⊕ response at its last token).

@@ -4,10 +4,12 @@
 #include "core/data/text_preference_reader.h"
 #include "core/io/input_error.h"
 #include "core/io/jsonl.h"
+#include "core/io/utf8.h"
 
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <fstream>
 #include <set>
 
 namespace fs = std::filesystem;
@@ -174,6 +176,38 @@ std::vector<LabelItem> readLabelCandidates(const std::string &path, std::vector<
         skipped->push_back({line, InputError(path, line, {}, "not a JSON object").what()});
       });
   return out;
+}
+
+std::vector<std::string> readPromptList(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw InputError(path, 0, {}, "cannot open file");
+  std::vector<std::string> prompts;
+  std::string text;
+  for (std::int64_t line = 1; std::getline(in, text); ++line) {
+    if (!text.empty() && text.back() == '\r')
+      text.pop_back();
+    if (text.find_first_not_of(" \t") == std::string::npos)
+      continue;
+    if (invalidUtf8Offset(text) != std::string::npos)
+      throw InputError(path, line, {}, "is not valid UTF-8");
+    if (text.front() == '{') {
+      const auto r = nlohmann::json::parse(text, nullptr, false);
+      if (r.is_discarded() || !r.is_object())
+        throw InputError(path, line, {}, "starts with '{' but is not a JSON object");
+      std::string key;
+      auto p = stringField(r, {"prompt", "caption"}, &key, path, line);
+      if (p.empty())
+        throw InputError(path, line, "prompt",
+                         "a JSON line needs a non-empty string \"prompt\" or \"caption\"");
+      prompts.push_back(std::move(p));
+    } else {
+      prompts.push_back(text);
+    }
+  }
+  if (prompts.empty())
+    throw InputError(path, 0, {}, "holds no prompt");
+  return prompts;
 }
 
 } // namespace preflab::core

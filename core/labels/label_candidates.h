@@ -35,4 +35,10 @@ struct SkippedCandidate {
 std::vector<LabelItem> readLabelCandidates(const std::string &path,
                                            std::vector<SkippedCandidate> *skipped = nullptr);
 
+// Prompts (or captions) to generate candidates for, one per line: plain text, or a JSON object
+// with a string "prompt" or "caption" (so a preference or candidate file serves too). Blank lines
+// are skipped. Throws InputError naming the file and line for a JSON line without either key, a
+// line that is not valid UTF-8, or a file without a prompt.
+std::vector<std::string> readPromptList(const std::string &path);
+
 } // namespace preflab::core
