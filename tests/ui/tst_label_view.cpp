@@ -6,7 +6,9 @@
 
 #include "core/api/datasets.h"
 #include "core/api/labels.h"
+#include "core/io/resource_paths.h"
 
+#include <QFileInfo>
 #include <QLineEdit>
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -149,6 +151,7 @@ private slots:
     QVERIFY(file.endsWith("p-pairs.jsonl"));
     QCOMPARE(train.count(), 1);
     QCOMPARE(train.at(0).at(1).toBool(), false);
+    QCOMPARE(train.at(0).at(2).toString(), QString()); // hand-written candidates name no model
     const auto pairs = readTextPreferences(file.toStdString());
     QCOMPARE(pairs.pairs.size(), std::size_t(2)); // the tie is not a pair
     QCOMPARE(*pairs.pairs[0].raterFraction, 1.0);
@@ -164,6 +167,107 @@ private slots:
     QVERIFY2(error.contains("junk.preflab-labels"), qPrintable(error));
     QVERIFY(!v.importCandidates(tmp.filePath("c.jsonl"), &error)); // no store open
     QVERIFY(error.contains("store"));
+  }
+
+  // Generate in the app: two samples per prompt in a worker thread, imported into the store when
+  // done; labeling goes on meanwhile.
+  void generatesTextCandidatesInAWorker() {
+    QTemporaryDir tmp;
+    LabelView v;
+    QVERIFY(v.openStore(tmp.filePath("gen.preflab-labels")));
+    QCOMPARE(v.queueSize(), 0);
+    CandidateGenerationRequest r;
+    r.model = PREFLAB_TEST_DATA_DIR "/ui_compare/model_a";
+    r.prompts = {"the film was", "this story", "a movie about", "the plot"};
+    r.seed = 3;
+    r.sampling.maxNewTokens = 10;
+    r.batchSize = 2;
+    QSignalSpy done(&v, &LabelView::jobFinished);
+    QVERIFY(v.generateCandidates(r));
+    QVERIFY(v.busy());
+    QVERIFY(!v.generateCandidates(r)); // one job at a time
+    QVERIFY(done.wait(60000));
+    QVERIFY2(done.takeFirst().at(0).toString().isEmpty(), qPrintable(v.statusText()));
+    QVERIFY(!v.busy());
+    QVERIFY2(v.statusText().startsWith("generated"), qPrintable(v.statusText()));
+    QVERIFY(QFileInfo::exists(tmp.filePath("gen-gen1.jsonl")));
+    QCOMPARE(v.nextGeneratedPath(), tmp.filePath("gen-gen2.jsonl"));
+    LabelStore store(v.storePath().toStdString());
+    const auto items = store.items();
+    QVERIFY(items.size() >= 3);
+    QCOMPARE(v.queueSize(), int(items.size()));
+    QCOMPARE(items[0].item.prompt, std::string("the film was"));
+    QVERIFY(items[0].item.candidates[0] != items[0].item.candidates[1]);
+    QCOMPARE(v.queueCell(0, 1), QString::fromStdString(items[0].item.id));
+    // Training on generated pairs proposes the model they came from.
+    v.setAnnotator(QStringLiteral("ann"));
+    v.chooseA();
+    v.chooseB();
+    QSignalSpy train(&v, &LabelView::trainRequested);
+    QVERIFY(!v.exportForTraining().isEmpty());
+    QCOMPARE(train.at(0).at(2).toString(), QString::fromStdString(r.model));
+  }
+
+  // Two images per caption from the embedded diffusion model.
+  void generatesImageCandidates() {
+    QTemporaryDir tmp;
+    LabelView v;
+    QVERIFY(v.openStore(tmp.filePath("img.preflab-labels")));
+    CandidateGenerationRequest r;
+    r.model = embeddedResource("fashion-reference");
+    r.prompts = builtInLabelPrompts(true, 2, 0);
+    r.imageSampling.steps = 2;
+    QSignalSpy done(&v, &LabelView::jobFinished);
+    QVERIFY(v.generateCandidates(r));
+    QVERIFY(done.wait(60000));
+    QVERIFY2(v.statusText().contains("2 image pair"), qPrintable(v.statusText()));
+    LabelStore store(v.storePath().toStdString());
+    QCOMPARE(store.items().size(), std::size_t(2));
+    QCOMPARE(store.items()[1].item.kind, std::string("image"));
+    QVERIFY(QFileInfo::exists(QString::fromStdString(store.items()[1].item.candidates[1])));
+  }
+
+  // Rank by models: each text pair gets |margin| and difficulty, and the queue follows the order.
+  void ranksTheQueueByInformativeness() {
+    QTemporaryDir tmp;
+    const QString path = makeLabelStore(tmp, 6);
+    LabelView v;
+    QVERIFY(v.openStore(path));
+    v.setAnnotator(QStringLiteral("ann"));
+    InformativenessRequest r;
+    r.policy = PREFLAB_TEST_DATA_DIR "/ui_compare/model_a";
+    r.reference = PREFLAB_TEST_DATA_DIR "/ui_compare/model_b";
+    r.beta = 0.1;
+    QSignalSpy done(&v, &LabelView::jobFinished);
+    QVERIFY(v.rankItems(r));
+    QVERIFY(done.wait(60000));
+    QVERIFY2(done.takeFirst().at(0).toString().isEmpty(), qPrintable(v.statusText()));
+    const auto queue = v.queue();
+    QCOMPARE(queue.size(), 6);
+    double last = -1;
+    for (auto key : queue) {
+      const auto s = v.score(key);
+      QVERIFY(s.has_value());
+      QVERIFY(std::abs(s->margin) >= last);
+      last = std::abs(s->margin);
+    }
+    QVERIFY(std::abs(v.score(queue[0])->margin) < std::abs(v.score(queue[5])->margin));
+    QCOMPARE(v.queueCell(0, 4), QString::number(std::abs(v.score(queue[0])->margin), 'f', 4));
+    v.setOrder(LabelView::Order::Difficulty);
+    last = -1e300;
+    for (auto key : v.queue()) {
+      QVERIFY(v.score(key)->difficulty >= last);
+      last = v.score(key)->difficulty;
+    }
+    v.setOrder(LabelView::Order::Stored);
+    QCOMPARE(v.queueCell(0, 1), QStringLiteral("t1"));
+    // A model folder that is not there: an error in the status line, nothing scored anew.
+    r.policy = tmp.filePath("missing").toStdString();
+    QVERIFY(v.rankItems(r));
+    QVERIFY(done.wait(60000));
+    QVERIFY(!done.takeFirst().at(0).toString().isEmpty());
+    QVERIFY2(v.statusText().startsWith("NOT ranked"), qPrintable(v.statusText()));
+    QVERIFY(v.score(queue[0]).has_value());
   }
 
   // Screenshot driver, off by default: PREFLAB_LABEL_SCREENSHOT=out.png [PREFLAB_LABEL_IMAGES=1].

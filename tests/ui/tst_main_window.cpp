@@ -67,7 +67,10 @@ private slots:
     QVERIFY(w.openPath(run));
     QTRY_VERIFY(w.store()->hasRun(run));
     QTRY_COMPARE(w.store()->pointCount(run, "loss"), 2);
-    auto *models = w.findChild<QTreeWidget *>();
+    QTreeWidget *models = nullptr; // the Models dock's tree (the Label tab has a tree too)
+    for (auto *d : w.findChildren<QDockWidget *>())
+      if (d->windowTitle() == QLatin1String("Models"))
+        models = d->findChild<QTreeWidget *>();
     QVERIFY(models);
     QTRY_COMPARE(models->topLevelItemCount(), 1);
     QCOMPARE(models->topLevelItem(0)->childCount(), 1); // checkpoints/step-2

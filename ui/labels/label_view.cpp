@@ -2,28 +2,39 @@
 #include "ui/labels/label_view.h"
 
 #include "core/api/labels.h"
+#include "ui/labels/label_dialogs.h"
 
 #include <QComboBox>
+#include <QDir>
+#include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QGridLayout>
 #include <QHBoxLayout>
+#include <QHeaderView>
 #include <QKeySequence>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMessageBox>
 #include <QPainter>
 #include <QPixmap>
+#include <QProgressBar>
 #include <QPushButton>
 #include <QSet>
 #include <QSettings>
 #include <QShortcut>
+#include <QSplitter>
 #include <QStackedWidget>
 #include <QTextBrowser>
+#include <QThread>
+#include <QTreeWidget>
 #include <QVBoxLayout>
+
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 
 namespace preflab::ui {
@@ -58,7 +69,15 @@ LabelView::LabelView(QWidget *parent) : QWidget(parent) {
   showCurrent();
 }
 
-LabelView::~LabelView() = default;
+LabelView::~LabelView() {
+  if (m_thread) {
+    m_worker->cancel();
+    m_thread->quit();
+    m_thread->wait();
+    delete m_worker;
+    delete m_thread;
+  }
+}
 
 void LabelView::buildUi() {
   auto *layout = new QVBoxLayout(this);
@@ -69,8 +88,17 @@ void LabelView::buildUi() {
   import->setToolTip(
       tr("Add the pairs of a candidate file (prompt, completion_a, completion_b; caption, image_a, "
          "image_b; or any preference file) to the store"));
-  for (auto *b : {open, import})
+  auto *generate = new QPushButton(tr("Generate…"));
+  generate->setToolTip(
+      tr("Sample two candidates per prompt from a text model, or two images per caption from "
+         "a diffusion model, and add them to the store (Ctrl+G)"));
+  auto *rank = new QPushButton(tr("Rank by models…"));
+  rank->setToolTip(tr("Score each text pair under a policy and its reference and order the queue by how "
+                      "informative a label would be (Ctrl+K)"));
+  for (auto *b : {open, import, generate, rank})
     b->setFocusPolicy(Qt::NoFocus);
+  connect(generate, &QPushButton::clicked, this, &LabelView::openGenerateDialog);
+  connect(rank, &QPushButton::clicked, this, &LabelView::openRankDialog);
   m_storeLabel = new QLabel(tr("no store open"));
   m_annotator = new QLineEdit;
   m_annotator->setPlaceholderText(tr("your name"));
@@ -84,24 +112,67 @@ void LabelView::buildUi() {
   m_progress = new QLabel;
   top->addWidget(open);
   top->addWidget(import);
+  top->addWidget(generate);
+  top->addWidget(rank);
   top->addWidget(m_storeLabel, 1);
-  top->addWidget(new QLabel(tr("Annotator")));
+  auto *annotatorLabel = new QLabel(tr("&Annotator")); // Alt+A: change who is labeling
+  annotatorLabel->setBuddy(m_annotator);
+  top->addWidget(annotatorLabel);
   top->addWidget(m_annotator);
   top->addWidget(new QLabel(tr("Show")));
   top->addWidget(m_filterBox);
+  m_orderBox = new QComboBox;
+  m_orderBox->addItem(tr("store order"));
+  m_orderBox->addItem(tr("|margin| closest to 0"));
+  m_orderBox->addItem(tr("hardest (lowest softplus(−βc))"));
+  m_orderBox->setFocusPolicy(Qt::NoFocus);
+  m_orderBox->setToolTip(tr("Order of the queue; the two model orders need Rank by models first"));
+  top->addWidget(new QLabel(tr("Order")));
+  top->addWidget(m_orderBox);
   top->addWidget(m_progress);
   layout->addLayout(top);
   m_itemLabel = new QLabel;
   m_itemLabel->setStyleSheet(QStringLiteral("color: palette(mid);"));
   layout->addWidget(m_itemLabel);
+  m_request = new QLabel;
+  m_request->setWordWrap(true);
+  m_request->setStyleSheet(QStringLiteral("background: #fff3b0; padding: 4px; font-weight: bold;"));
+  m_request->hide();
+  layout->addWidget(m_request);
   m_agreement = new QLabel;
   m_agreement->setWordWrap(true);
   m_agreement->setStyleSheet(QStringLiteral("color: palette(mid);"));
+  auto *splitter = new QSplitter(Qt::Horizontal);
+  m_queueTable = new QTreeWidget;
+  m_queueTable->setObjectName(QStringLiteral("labelQueue"));
+  m_queueTable->setHeaderLabels(
+      {tr("#"), tr("item"), tr("you"), tr("votes"), tr("|margin|"), tr("difficulty")});
+  m_queueTable->setRootIsDecorated(false);
+  m_queueTable->setUniformRowHeights(true);
+  m_queueTable->setFocusPolicy(Qt::NoFocus); // the keys stay with the view
+  m_queueTable->header()->setStretchLastSection(false);
+  m_queueTable->setToolTip(
+      tr("The queue in its order. |margin|: the DPO implicit reward margin's size "
+         "(near 0: the policy has no opinion); difficulty: softplus(−βc), lower = harder. "
+         "Click a row to go there."));
+  connect(m_queueTable, &QTreeWidget::itemClicked, this, [this](QTreeWidgetItem *row, int) {
+    m_pos = m_queueTable->indexOfTopLevelItem(row);
+    showCurrent();
+    setFocus();
+  });
+  splitter->addWidget(m_queueTable);
+  auto *body = new QWidget;
+  auto *bodyLayout = new QVBoxLayout(body);
+  bodyLayout->setContentsMargins(0, 0, 0, 0);
+  splitter->addWidget(body);
+  splitter->setStretchFactor(0, 0);
+  splitter->setStretchFactor(1, 1);
+  splitter->setSizes({330, 1000});
   m_prompt = new QTextBrowser; // a long transcript scrolls instead of pushing the candidates away
   m_prompt->setFocusPolicy(Qt::NoFocus);
   m_prompt->setMaximumHeight(150);
   m_prompt->setStyleSheet(QStringLiteral("font-weight: bold;"));
-  layout->addWidget(m_prompt);
+  bodyLayout->addWidget(m_prompt);
   auto *grid = new QGridLayout;
   for (int side = 0; side < 2; ++side) {
     auto *head = new QLabel(side == 0 ? tr("A  (1 or ←)") : tr("B  (2 or →)"));
@@ -121,7 +192,8 @@ void LabelView::buildUi() {
     grid->addWidget(m_sides[side], 1, side);
   }
   grid->setRowStretch(1, 1);
-  layout->addLayout(grid, 1);
+  bodyLayout->addLayout(grid, 1);
+  layout->addWidget(splitter, 1);
   auto *noteRow = new QHBoxLayout;
   m_note = new QLineEdit;
   m_note->setPlaceholderText(
@@ -146,6 +218,18 @@ void LabelView::buildUi() {
       {tr("Next (N) ▶"), {QKeySequence(Qt::Key_N)}, &LabelView::next},
       {tr("Keys (?)"), {QKeySequence(Qt::Key_Question)}, &LabelView::showKeys},
   };
+  const QList<Action> hidden = {
+      {{}, {QKeySequence(QStringLiteral("Ctrl+G"))}, &LabelView::openGenerateDialog},
+      {{}, {QKeySequence(QStringLiteral("Ctrl+K"))}, &LabelView::openRankDialog},
+      {{}, {QKeySequence(QStringLiteral("Ctrl+I"))}, &LabelView::openImportDialog},
+      {{}, {QKeySequence(QStringLiteral("Ctrl+T"))}, &LabelView::trainOnLabels},
+  };
+  for (const auto &a : hidden)
+    for (const auto &key : a.keys) {
+      auto *sc = new QShortcut(key, this);
+      sc->setContext(Qt::WidgetWithChildrenShortcut);
+      connect(sc, &QShortcut::activated, this, a.slot);
+    }
   for (const auto &a : actions) {
     auto *b = new QPushButton(a.text);
     b->setFocusPolicy(Qt::NoFocus);
@@ -164,8 +248,18 @@ void LabelView::buildUi() {
   train->setFocusPolicy(Qt::NoFocus);
   train->setToolTip(tr("Export the decisions (TRL pairs with rater fractions, or a Pick-a-Pic manifest for "
                        "images) next to the store and open the New run dialog on them"));
-  connect(train, &QPushButton::clicked, this, [this] { exportForTraining(); });
+  connect(train, &QPushButton::clicked, this, &LabelView::trainOnLabels);
+  m_jobProgress = new QProgressBar;
+  m_jobProgress->setRange(0, 1000);
+  m_jobProgress->setMaximumWidth(220);
+  m_jobProgress->hide();
+  m_cancelJob = new QPushButton(tr("Cancel"));
+  m_cancelJob->setFocusPolicy(Qt::NoFocus);
+  m_cancelJob->hide();
+  connect(m_cancelJob, &QPushButton::clicked, this, &LabelView::cancelJob);
   bottom->addWidget(m_status, 1);
+  bottom->addWidget(m_jobProgress);
+  bottom->addWidget(m_cancelJob);
   bottom->addWidget(m_agreement, 1);
   bottom->addWidget(train);
   layout->addLayout(bottom);
@@ -177,13 +271,7 @@ void LabelView::buildUi() {
     if (!path.isEmpty() && !openStore(path, &error))
       QMessageBox::warning(this, tr("Open store"), error);
   });
-  connect(import, &QPushButton::clicked, this, [this] {
-    const QString path = QFileDialog::getOpenFileName(this, tr("Import candidates"), QString(),
-                                                      tr("JSON Lines (*.jsonl *.json);;All files (*)"));
-    QString error;
-    if (!path.isEmpty() && !importCandidates(path, &error))
-      QMessageBox::warning(this, tr("Import candidates"), error);
-  });
+  connect(import, &QPushButton::clicked, this, &LabelView::openImportDialog);
   connect(m_annotator, &QLineEdit::editingFinished, this, [this] {
     QSettings().setValue(QStringLiteral("labels/annotator"), annotator());
     rebuildQueue(currentItem());
@@ -193,6 +281,11 @@ void LabelView::buildUi() {
   auto *escape = new QShortcut(QKeySequence(Qt::Key_Escape), m_note);
   escape->setContext(Qt::WidgetShortcut);
   connect(escape, &QShortcut::activated, this, [this] { setFocus(); });
+  connect(m_orderBox, &QComboBox::currentIndexChanged, this, [this](int i) {
+    m_order = Order(i);
+    rebuildQueue(currentItem());
+    setFocus();
+  });
   connect(m_filterBox, &QComboBox::currentIndexChanged, this, [this](int i) {
     m_filter = Filter(i);
     rebuildQueue(currentItem());
@@ -297,7 +390,18 @@ void LabelView::rebuildQueue(std::int64_t keep) {
           (m_filter == Filter::Mine && labelled) || (m_filter == Filter::Disagreed && disagreed))
         m_queue.push_back(s.key);
     }
+    if (m_order != Order::Stored) {
+      auto key = [this](std::int64_t item) {
+        const auto it = m_scores.find(item);
+        if (it == m_scores.end())
+          return std::numeric_limits<double>::infinity(); // unscored (image) items last
+        return m_order == Order::Margin ? std::abs(it->second.margin) : it->second.difficulty;
+      };
+      std::stable_sort(m_queue.begin(), m_queue.end(),
+                       [&](std::int64_t x, std::int64_t y) { return key(x) < key(y); });
+    }
   }
+  fillQueueTable();
   if (keep != 0) {
     const int at = int(m_queue.indexOf(keep));
     if (at >= 0)
@@ -307,9 +411,259 @@ void LabelView::rebuildQueue(std::int64_t keep) {
   showCurrent();
 }
 
+void LabelView::fillQueueTable() {
+  m_queueTable->clear();
+  if (!m_store)
+    return;
+  std::map<std::int64_t, const core::StoredItem *> byKey;
+  const auto items = m_store->items();
+  for (const auto &s : items)
+    byKey[s.key] = &s;
+  const auto current = m_store->currentDecisions();
+  const auto me = annotator().toStdString();
+  std::map<std::int64_t, int> votes;
+  std::map<std::int64_t, QString> mine;
+  for (const auto &d : current) {
+    ++votes[d.item];
+    if (d.annotator == me)
+      mine[d.item] = q(core::labelChoiceName(d.choice));
+  }
+  QList<QTreeWidgetItem *> rows;
+  for (int i = 0; i < m_queue.size(); ++i) {
+    const auto key = m_queue[i];
+    const auto said = mine.find(key);
+    QStringList cells{QString::number(i + 1), q(byKey.at(key)->item.id),
+                      said == mine.end() ? QString() : said->second,
+                      votes.count(key) ? QString::number(votes[key]) : QString()};
+    const auto sc = m_scores.find(key);
+    if (sc != m_scores.end())
+      cells << QString::number(std::abs(sc->second.margin), 'f', 4)
+            << QString::number(sc->second.difficulty, 'f', 4);
+    auto *row = new QTreeWidgetItem(cells);
+    row->setToolTip(1, q(byKey.at(key)->item.prompt).left(300));
+    for (int c : {0, 3, 4, 5})
+      row->setTextAlignment(c, Qt::AlignRight | Qt::AlignVCenter);
+    rows << row;
+  }
+  m_queueTable->addTopLevelItems(rows);
+  for (int c = 0; c < m_queueTable->columnCount(); ++c)
+    m_queueTable->resizeColumnToContents(c);
+}
+
+void LabelView::refresh() {
+  rebuildQueue(currentItem());
+}
+
+void LabelView::setRequestText(const QString &text) {
+  m_request->setText(text);
+  m_request->setVisible(!text.isEmpty());
+}
+
+QString LabelView::queueCell(int row, int column) const {
+  const auto *item = m_queueTable->topLevelItem(row);
+  return item ? item->text(column) : QString();
+}
+
+void LabelView::setOrder(Order order) {
+  m_orderBox->setCurrentIndex(int(order)); // rebuilds through the signal
+  m_order = order;
+  rebuildQueue(currentItem());
+}
+
+std::optional<core::PairInformativeness> LabelView::score(std::int64_t item) const {
+  const auto it = m_scores.find(item);
+  if (it == m_scores.end())
+    return std::nullopt;
+  return it->second;
+}
+
+QString LabelView::nextGeneratedPath() const {
+  if (!m_store)
+    return {};
+  const QFileInfo store(storePath());
+  for (int n = 1;; ++n) {
+    const QString path =
+        store.dir().filePath(QStringLiteral("%1-gen%2.jsonl").arg(store.completeBaseName()).arg(n));
+    if (!QFileInfo::exists(path))
+      return path;
+  }
+}
+
+bool LabelView::startJob(const QString &what, LabelWorker::Job job, JobDone done) {
+  if (m_thread) {
+    m_status->setText(tr("%1: another job is running (Cancel it first)").arg(what));
+    return false;
+  }
+  m_jobDone = std::move(done);
+  m_thread = new QThread;
+  m_worker = new LabelWorker(std::move(job));
+  m_worker->moveToThread(m_thread);
+  connect(m_thread, &QThread::started, m_worker, &LabelWorker::run);
+  connect(m_worker, &LabelWorker::progressed, this, [this, what](const QString &stage, double fraction) {
+    m_jobProgress->setValue(int(fraction * 1000));
+    m_jobProgress->setFormat(QStringLiteral("%1: %p%").arg(stage));
+    m_status->setText(tr("%1: %2…").arg(what, stage));
+  });
+  connect(m_worker, &LabelWorker::finished, this, [this](const QString &error) {
+    const bool cancelled = m_worker->cancelled();
+    m_thread->quit();
+    m_thread->wait();
+    delete m_worker;
+    delete m_thread;
+    m_worker = nullptr;
+    m_thread = nullptr;
+    m_jobProgress->hide();
+    m_cancelJob->hide();
+    auto done = std::move(m_jobDone);
+    m_jobDone = nullptr;
+    if (done)
+      done(error, cancelled);
+    emit jobFinished(error);
+  });
+  m_jobProgress->setValue(0);
+  m_jobProgress->setFormat(QStringLiteral("%p%"));
+  m_jobProgress->show();
+  m_cancelJob->show();
+  m_status->setText(tr("%1…").arg(what));
+  m_thread->start();
+  return true;
+}
+
+void LabelView::cancelJob() {
+  if (m_worker) {
+    m_worker->cancel();
+    m_status->setText(tr("cancelling after the current batch…"));
+  }
+}
+
+bool LabelView::generateCandidates(core::CandidateGenerationRequest request) {
+  if (!m_store) {
+    m_status->setText(tr("open or create a label store first: generated candidates go into it"));
+    return false;
+  }
+  request.out = nextGeneratedPath().toStdString();
+  auto result = std::make_shared<core::CandidateGenerationResult>();
+  const QString file = QFileInfo(q(request.out)).fileName();
+  return startJob(
+      tr("generating %1 pair(s)").arg(request.prompts.size()),
+      [request, result](const LabelWorker::Progress &progress, const std::atomic<bool> *cancel) {
+        *result = core::generateLabelCandidates(request, progress, cancel);
+        return QString();
+      },
+      [this, result, file](const QString &error, bool) {
+        if (!error.isEmpty()) {
+          m_status->setText(tr("NOT generated: %1").arg(error));
+          return;
+        }
+        QString importError;
+        const QString left = result->identical > 0
+                                 ? tr(", %1 left out (identical samples)").arg(result->identical)
+                                 : QString();
+        if (result->items > 0 && !importCandidates(q(result->path), &importError)) {
+          m_status->setText(tr("generated %1 but NOT imported: %2").arg(file, importError));
+          return;
+        }
+        m_status->setText(tr("%1: %2 %3 pair(s) into %4%5")
+                              .arg(result->cancelled ? tr("cancelled, kept what was done") : tr("generated"))
+                              .arg(result->items)
+                              .arg(result->images ? tr("image") : tr("text"))
+                              .arg(file)
+                              .arg(left));
+      });
+}
+
+bool LabelView::rankItems(const core::InformativenessRequest &request) {
+  if (!m_store) {
+    m_status->setText(tr("open a label store first"));
+    return false;
+  }
+  std::vector<core::StoredItem> text;
+  std::vector<core::LabelItem> items;
+  for (const auto &s : m_store->items())
+    if (s.item.kind == "text") {
+      text.push_back(s);
+      items.push_back(s.item);
+    }
+  if (items.empty()) {
+    m_status->setText(tr("no text pairs to rank (informativeness scores text pairs)"));
+    return false;
+  }
+  const auto firstWins = core::presumedFirstWins(text, m_store->currentDecisions());
+  auto scores = std::make_shared<std::vector<core::PairInformativeness>>();
+  return startJob(
+      tr("scoring %1 pair(s)").arg(items.size()),
+      [request, items, firstWins, scores](const LabelWorker::Progress &progress,
+                                          const std::atomic<bool> *cancel) {
+        *scores = core::scoreInformativeness(request, items, firstWins, progress, cancel);
+        return QString();
+      },
+      [this, text, scores](const QString &error, bool cancelled) {
+        if (!error.isEmpty()) {
+          m_status->setText(tr("NOT ranked: %1").arg(error));
+          return;
+        }
+        m_scores.clear();
+        for (std::size_t i = 0; i < scores->size(); ++i)
+          m_scores[text[i].key] = (*scores)[i];
+        m_status->setText(tr("%1 %2 of %3 text pair(s)")
+                              .arg(cancelled ? tr("cancelled: scored") : tr("scored"))
+                              .arg(scores->size())
+                              .arg(text.size()));
+        if (m_order == Order::Stored)
+          setOrder(Order::Margin);
+        else
+          rebuildQueue(currentItem());
+      });
+}
+
+void LabelView::openGenerateDialog() {
+  if (!m_store) {
+    m_status->setText(tr("open or create a label store first: generated candidates go into it"));
+    return;
+  }
+  GenerateCandidatesDialog dialog(this);
+  if (dialog.exec() != QDialog::Accepted)
+    return;
+  try {
+    generateCandidates(dialog.request(QString()));
+  } catch (const std::exception &e) {
+    m_status->setText(tr("NOT generated: %1").arg(QString::fromUtf8(e.what())));
+  }
+  setFocus();
+}
+
+void LabelView::openImportDialog() {
+  if (!m_store) {
+    m_status->setText(tr("open or create a label store first"));
+    return;
+  }
+  const QString path =
+      QFileDialog::getOpenFileName(this, tr("Import candidates"), QFileInfo(storePath()).path(),
+                                   tr("JSON Lines (*.jsonl *.json);;All files (*)"));
+  QString error;
+  if (!path.isEmpty() && !importCandidates(path, &error))
+    QMessageBox::warning(this, tr("Import candidates"), error);
+  setFocus();
+}
+
+void LabelView::trainOnLabels() {
+  exportForTraining();
+}
+
+void LabelView::openRankDialog() {
+  RankItemsDialog dialog(this);
+  if (dialog.exec() == QDialog::Accepted)
+    rankItems(dialog.request());
+  setFocus();
+}
+
 void LabelView::showCurrent() {
   refreshProgress();
   const auto key = currentItem();
+  if (auto *row = m_queueTable->topLevelItem(m_pos)) {
+    m_queueTable->setCurrentItem(row);
+    m_queueTable->scrollToItem(row);
+  }
   if (!m_store || key == 0) {
     m_prompt->setPlainText(m_store ? tr("Nothing to label here: import candidates, or show other items.")
                                    : tr("Open or create a label store, then import candidate pairs "
@@ -335,13 +689,19 @@ void LabelView::showCurrent() {
              : d.choice == core::LabelChoice::Second ? (firstIsA ? tr("B is better") : tr("A is better"))
                                                      : q(core::labelChoiceName(d.choice));
     }
-  m_itemLabel->setText(tr("item %1 · %2 of %3 · from %4:%5%6")
+  const auto sc = m_scores.find(key);
+  const QString scored = sc == m_scores.end() ? QString()
+                                              : tr(" · margin %1, difficulty %2")
+                                                    .arg(sc->second.margin, 0, 'f', 4)
+                                                    .arg(sc->second.difficulty, 0, 'f', 4);
+  m_itemLabel->setText(tr("item %1 · %2 of %3 · from %4:%5%6%7")
                            .arg(q(item.item.id))
                            .arg(m_pos + 1)
                            .arg(m_queue.size())
                            .arg(QFileInfo(q(item.item.source)).fileName())
                            .arg(item.item.line)
-                           .arg(mine.isEmpty() ? QString() : tr(" · you said: %1").arg(mine)));
+                           .arg(mine.isEmpty() ? QString() : tr(" · you said: %1").arg(mine))
+                           .arg(scored));
   m_prompt->setPlainText(q(item.item.prompt).trimmed().isEmpty() ? tr("(no prompt)")
                                                                  : q(item.item.prompt).trimmed());
   const bool image = item.item.kind == "image";
@@ -449,6 +809,9 @@ void LabelView::record(core::LabelChoice choice) {
   } else {
     m_pos = std::min(before, std::max(0, int(m_queue.size()) - 1));
   }
+  if (m_request->isVisible() && m_filter == Filter::Unlabelled && m_queue.isEmpty())
+    setRequestText(tr("Every question is answered: the run goes on. The next round's questions will appear "
+                      "here."));
   showCurrent();
 }
 
@@ -537,15 +900,39 @@ QString LabelView::exportForTraining() {
     m_status->setText(tr("NOT exported: %1").arg(QString::fromUtf8(e.what())));
     return {};
   }
-  emit trainRequested(out, image);
+  // Generated candidates name their model: train that one, the reference they were sampled from.
+  QSet<QString> models;
+  std::map<std::string, QString> modelOf;
+  for (const auto &s : m_store->items()) {
+    if ((s.item.kind == "image") != image)
+      continue;
+    auto it = modelOf.find(s.item.source);
+    if (it == modelOf.end()) {
+      QString model;
+      QFile file(q(s.item.source));
+      if (file.open(QIODevice::ReadOnly)) {
+        const auto first = nlohmann::json::parse(file.readLine().toStdString(), nullptr, false);
+        if (first.is_object() && first.contains("model") && first["model"].is_string())
+          model = q(first["model"].get<std::string>());
+      }
+      it = modelOf.emplace(s.item.source, model).first;
+    }
+    models.insert(it->second);
+  }
+  emit trainRequested(out, image, models.size() == 1 ? *models.begin() : QString());
   return out;
 }
 
 void LabelView::showKeys() {
-  QMessageBox::information(this, tr("Labeling keys"),
-                           tr("1 or ←  A is better\n2 or →  B is better\nT  tie\nB  both bad\nS  skip\n"
-                              "Ctrl+Z  undo (again and again)\nN / P  next / previous item\n?  these keys\n\n"
-                              "Every decision is saved to the store before the status line says \"saved\"."));
+  QMessageBox::information(
+      this, tr("Labeling keys"),
+      tr("1 or ←  A is better\n2 or →  B is better\nT  tie\nB  both bad\nS  skip\n"
+         "Ctrl+Z  undo (again and again)\nN / P  next / previous item\n?  these keys\n"
+         "Ctrl+G  generate candidates from a model\nCtrl+K  rank the queue by a policy and "
+         "its reference\nCtrl+I  import candidates\nCtrl+T  train on these labels\nAlt+A  change the "
+         "annotator "
+         "(Enter returns to the keys)\n\n"
+         "Every decision is saved to the store before the status line says \"saved\"."));
 }
 
 } // namespace preflab::ui
