@@ -104,11 +104,14 @@ void MainWindow::buildViews() {
   m_tabs->addTab(m_images, tr("Images"));
   m_labels = new LabelView;
   m_tabs->addTab(m_labels, tr("Label"));
-  connect(m_labels, &LabelView::trainRequested, this, [this](const QString &file, bool images) {
-    newRunDialog({}, {{QStringLiteral("task"), images ? QStringLiteral("image:manifest") : QString()},
-                      {QStringLiteral("train_file"), file},
-                      {QStringLiteral("name"), QFileInfo(file).completeBaseName()}});
-  });
+  connect(m_labels, &LabelView::trainRequested, this,
+          [this](const QString &file, bool images, const QString &model) {
+            // Text pairs generated from a model train that model (it is also their reference).
+            newRunDialog(images ? QString() : model,
+                         {{QStringLiteral("task"), images ? QStringLiteral("image:manifest") : QString()},
+                          {QStringLiteral("train_file"), file},
+                          {QStringLiteral("name"), QFileInfo(file).completeBaseName()}});
+          });
   setCentralWidget(m_tabs);
   connect(m_compare, &CompareView::errorOccurred, this,
           [this](const QString &m) { statusBar()->showMessage(m, 10000); });
@@ -252,6 +255,25 @@ void MainWindow::connectRuns() {
     }
   });
   connect(m_controller, &RunController::finished, this, &MainWindow::onFinished);
+  // D2PO with a person as the gold labeller: the run waits for the round's labels in a store.
+  connect(m_controller, &RunController::labelsWanted, this,
+          [this](const QString &, const QString &store, qint64 asked, qint64 open) {
+            QString error;
+            if (QFileInfo(m_labels->storePath()) != QFileInfo(store) && !m_labels->openStore(store, &error)) {
+              m_statusText->setText(
+                  tr("The run waits for gold labels in %1, which does not open: %2").arg(store, error));
+              return;
+            }
+            m_labels->refresh();
+            m_labels->setFilter(LabelView::Filter::Unlabelled);
+            m_labels->setRequestText(
+                tr("The run waits for your gold labels: %1 of %2 questions of this round are "
+                   "open. It goes on when each has a decision.")
+                    .arg(open)
+                    .arg(asked));
+            m_tabs->setCurrentWidget(m_labels);
+            m_labels->setFocus();
+          });
   // Diagnostics of the live run: metrics.jsonl is re-read every few seconds, not per step.
   m_diagnosticsTimer = new QTimer(this);
   m_diagnosticsTimer->setInterval(3000);

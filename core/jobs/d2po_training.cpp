@@ -4,6 +4,7 @@
 
 #include "core/io/atomic_file.h"
 #include "core/jobs/loop_summary.h"
+#include "core/labels/store_labeller.h"
 #include "core/runtime/device.h"
 #include "core/tasks/rater_labeller.h"
 #include "core/tasks/sentiment_oracle.h"
@@ -37,7 +38,20 @@ RunSummary executeD2poRun(const TextTrainConfig &config, const RunOptions &optio
   const auto &s = config.sentiment;
   sources.prompts =
       SentimentCorpus::prompts(s.numPrompts, config.seed + 1, SentimentCorpus::PromptSet::Pairs);
-  sources.gold = std::make_shared<RaterLabeller>(int(s.raters), s.raterTemperature);
+  if (config.d2po.goldLabeller == "person") {
+    const auto store =
+        config.d2po.goldStore.empty() ? folder.path("gold.preflab-labels") : config.d2po.goldStore;
+    auto onAsk = [cb](const std::string &path, std::int64_t asked, std::int64_t open) {
+      if (cb.onLabelsWanted)
+        cb.onLabelsWanted(path, asked, open);
+      if (cb.onMessage)
+        cb.onMessage("D2PO: waiting for " + std::to_string(open) + " of " + std::to_string(asked) +
+                     " gold labels in " + path + " (the app's Label tab, or preflab-cli labels decide)");
+    };
+    sources.gold = std::make_shared<StoreLabeller>(store, config.d2po.goldAnnotator, onAsk);
+  } else {
+    sources.gold = std::make_shared<RaterLabeller>(int(s.raters), s.raterTemperature);
+  }
   auto labelled = readTextPreferences(task.trainPairsPath());
   labelled.pairs.resize(std::min<std::size_t>(labelled.pairs.size(), std::size_t(config.d2po.initialGold)));
   sources.initialGold = std::move(labelled);

@@ -168,6 +168,15 @@ const std::vector<Field> &fields() {
                nested("d2po.gold_selection", &C::d2po, &D::goldSelection,
                       "which pairs get gold labels: confidence (the discriminator's smallest score gap "
                       "first) or random"),
+               nested("d2po.gold_labeller", &C::d2po, &D::goldLabeller,
+                      "who gives the gold labels: raters (the task's simulated raters) or person (each "
+                      "round's questions go into d2po.gold_store and the run waits for the decisions, made "
+                      "in the app's Label tab or with preflab-cli labels decide)"),
+               nested("d2po.gold_store", &C::d2po, &D::goldStore,
+                      "gold_labeller person: the label store the questions go into; empty: "
+                      "<output_dir>/gold.preflab-labels"),
+               nested("d2po.gold_annotator", &C::d2po, &D::goldAnnotator,
+                      "gold_labeller person: whose decisions answer; empty: anyone's (the majority)"),
                nested("d2po.silver", &C::d2po, &D::silver,
                       "train the policy on the discriminator's labels too; false: gold pairs only "
                       "(online DPO on gold labels)"),
@@ -301,6 +310,8 @@ void TextTrainConfig::validateD2po() const {
   requireInput(d.goldPerRound >= 1, "d2po.gold_per_round", "must be >= 1");
   requireInput(d.goldSelection == "confidence" || d.goldSelection == "random", "d2po.gold_selection",
                "is '" + d.goldSelection + "', must be confidence or random");
+  requireInput(d.goldLabeller == "raters" || d.goldLabeller == "person", "d2po.gold_labeller",
+               "is '" + d.goldLabeller + "', must be raters or person");
   requireInput(d.initialGold >= 0 && d.initialGold <= d.goldBudget, "d2po.initial_gold",
                "is " + std::to_string(d.initialGold) + ", must be in 0..gold_budget (" +
                    std::to_string(d.goldBudget) + ")");

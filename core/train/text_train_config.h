@@ -45,6 +45,12 @@ struct D2poConfig {
   std::int64_t discriminatorEpochs = 4; // passes over new gold + replay after each round with gold
   std::int64_t discriminatorBatchSize = 16;
   std::int64_t replayPairs = 80; // earlier gold pairs replayed with each update
+  // Who gives the gold labels: raters (the task's simulated raters) | person (questions go into a
+  // label store and the run waits for the decisions, made in the app's Label tab or with
+  // preflab-cli labels decide).
+  std::string goldLabeller = "raters";
+  std::string goldStore;     // person: the label store; empty: <output_dir>/gold.preflab-labels
+  std::string goldAnnotator; // person: whose decisions answer; empty: anyone's (the majority)
 };
 
 // Settings of an MPO mixing run (trainer == "mpo"): the weights λ of a log-linear mixture of

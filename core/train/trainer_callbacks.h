@@ -24,6 +24,9 @@ struct TrainerCallbacks {
   std::function<void(std::int64_t step, const std::string &dir)> onCheckpoint;
   std::function<void(const std::string &stage, double fraction)> onProgress; // long stages
   std::function<void(const std::string &message)> onMessage;                 // human-readable
+  // A person's labels are wanted: `open` of `asked` questions wait in the label store `store`
+  // (D2PO with d2po.gold_labeller: person); the run blocks until they are decided.
+  std::function<void(const std::string &store, std::int64_t asked, std::int64_t open)> onLabelsWanted;
 };
 
 } // namespace preflab::core

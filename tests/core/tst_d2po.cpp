@@ -2,6 +2,8 @@
 // the rater labeller, and end-to-end rounds on a tiny sentiment task: the gold budget is spent as
 // configured, gold-only runs train on gold pairs alone, and a resumed run continues exactly.
 #include "core/jobs/text_training.h"
+#include "core/labels/label_store.h"
+#include "core/labels/store_labeller.h"
 #include "core/tasks/rater_labeller.h"
 #include "core/tasks/sentiment_oracle.h"
 #include "core/train/gold_selection.h"
@@ -17,6 +19,7 @@
 #include <cmath>
 #include <filesystem>
 #include <set>
+#include <thread>
 
 using namespace preflab::core;
 
@@ -195,6 +198,87 @@ private Q_SLOTS:
                                   .arg(a[k][key].get<double>(), 0, 'g', 10)
                                   .arg(b[k][key].get<double>(), 0, 'g', 10)));
       }
+  }
+
+  // A person as the gold labeller: each round's questions wait in the run's label store until
+  // someone decides them (here another thread acting as the person, through its own connection);
+  // their answers are what the rounds spend.
+  void personGivesGoldThroughALabelStore() {
+    QTemporaryDir tmp;
+    auto c = tinyD2po(tmp, "person");
+    c.d2po.goldLabeller = "person";
+    c.d2po.goldAnnotator = "me";
+    const std::string store = c.outputDir + "/gold.preflab-labels";
+    std::atomic<int> asks{0}, badAsks{0};
+    TrainerCallbacks cb; // called on the run's thread: count here, check on this one
+    cb.onLabelsWanted = [&](const std::string &path, std::int64_t asked, std::int64_t open) {
+      ++asks;
+      if (path != store || open < 1 || open > asked || asked > 3)
+        ++badAsks;
+    };
+    RunSummary s;
+    std::atomic<bool> ended{false};
+    std::thread run([&] {
+      s = runTextTraining(c, {}, cb);
+      ended = true;
+    });
+    std::set<std::int64_t> decided;
+    std::int64_t others = 0;
+    for (int tick = 0; tick < 2400 && !ended; ++tick) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      if (!std::filesystem::exists(store))
+        continue;
+      LabelStore person(store);
+      for (const auto &item : person.items())
+        if (!decided.count(item.key)) {
+          decided.insert(item.key);
+          // Someone else's decision does not answer: only "me" counts here.
+          if (others++ == 0)
+            person.decide(item.key, "someone else", LabelChoice::First, false);
+          person.decide(item.key, "me", LabelChoice::Second, false);
+        }
+    }
+    run.join();
+    QVERIFY2(s.state == RunState::Finished, s.message.c_str());
+    QVERIFY(asks >= 1);
+    QCOMPARE(badAsks.load(), 0);
+    const auto lines = trainingLines(c.outputDir);
+    QCOMPARE(lines.size(), std::size_t(4));
+    // Every answered question was spent: 2 initial gold labels plus the person's.
+    QCOMPARE(lines.back()["d2po/gold_labels"].get<double>(), double(2 + decided.size()));
+    QVERIFY(decided.size() >= 6 && decided.size() <= 8);
+    const auto info = preflab::test::readJsonFile(c.outputDir + "/run_info.json");
+    QVERIFY(info["gold_labeller"].get<std::string>().find("gold.preflab-labels") != std::string::npos);
+    // The questions are stored with their source; asking one again is answered from the store.
+    LabelStore check(store);
+    const auto items = check.items();
+    StoreLabeller again(store, "me");
+    const auto answers = again.label(
+        {{items[0].item.prompt, items[0].item.candidates[0], items[0].item.candidates[1], 0}}, nullptr);
+    QCOMPARE(int(answers[0]), int(Preference::B));
+  }
+
+  void personLabellerStopsWhenCancelled() {
+    QTemporaryDir tmp;
+    const std::string store = tmp.filePath("g.preflab-labels").toStdString();
+    std::atomic<bool> cancel{false};
+    std::int64_t asked = 0, open = 0;
+    StoreLabeller labeller(
+        store, {},
+        [&](const std::string &, std::int64_t a, std::int64_t o) {
+          asked = a;
+          open = o;
+          cancel = true;
+        },
+        0.01);
+    const auto answers =
+        labeller.label({{"p", "one", "two", 0}, {"p", "same", "same", 0}, {"q", "x", "y", 0}}, &cancel);
+    QCOMPARE(answers.size(), std::size_t(3));
+    for (auto a : answers)
+      QCOMPARE(int(a), int(Preference::Skip));
+    QCOMPARE(asked, std::int64_t(2));
+    QCOMPARE(open, std::int64_t(2));
+    QCOMPARE(LabelStore(store).items().size(), std::size_t(2)); // one text twice is not asked
   }
 
   void configRefusesWhatD2poCannotRun() {

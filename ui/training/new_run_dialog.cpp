@@ -139,6 +139,14 @@ void NewRunDialog::buildForm() {
   m_goldSelection->addItem(tr("random"), QStringLiteral("random"));
   m_goldSelection->setCurrentIndex(std::max(0, m_goldSelection->findData(q(d.goldSelection))));
   addRow(tr("Gold goes to"), m_goldSelection, QStringLiteral("d2po.gold_selection"));
+  m_goldLabeller = new QComboBox;
+  m_goldLabeller->addItem(tr("the task's simulated raters"), QStringLiteral("raters"));
+  m_goldLabeller->addItem(tr("you, in the Label tab (the run waits for each round's labels)"),
+                          QStringLiteral("person"));
+  m_goldLabeller->setCurrentIndex(std::max(0, m_goldLabeller->findData(q(d.goldLabeller))));
+  m_goldLabeller->setToolTip(tr("d2po.gold_labeller: with you, each round's questions go into "
+                                "<run>/gold.preflab-labels and the Label tab opens on them"));
+  addRow(tr("Gold labels from"), m_goldLabeller, QStringLiteral("d2po.gold_labeller"));
   m_silver = new QCheckBox(tr("also train the policy on the discriminator's (silver) labels"));
   m_silver->setChecked(d.silver);
   m_silver->setObjectName(QStringLiteral("d2po.silver"));
@@ -451,6 +459,7 @@ core::TextTrainConfig NewRunDialog::config() const {
   c.d2po.initialGold = m_initialGold->value();
   c.d2po.promptsPerRound = m_promptsPerRound->value();
   c.d2po.goldSelection = m_goldSelection->currentData().toString().toStdString();
+  c.d2po.goldLabeller = m_goldLabeller->currentData().toString().toStdString();
   c.d2po.silver = m_silver->isChecked();
   // The data fields are read only for a run on files (they stay filled, greyed, for a switch back).
   const bool fromFile = c.task.empty();
@@ -552,6 +561,8 @@ void NewRunDialog::setField(const QString &key, const QString &value) {
     m_promptsPerRound->setValue(value.toInt());
   else if (key == QLatin1String("d2po.gold_selection"))
     m_goldSelection->setCurrentIndex(std::max(0, m_goldSelection->findData(value)));
+  else if (key == QLatin1String("d2po.gold_labeller"))
+    m_goldLabeller->setCurrentIndex(std::max(0, m_goldLabeller->findData(value)));
   else if (key == QLatin1String("d2po.silver"))
     m_silver->setChecked(value == QLatin1String("true") || value == QLatin1String("1"));
   else if (key == QLatin1String("oracle_model"))
@@ -586,8 +597,9 @@ void NewRunDialog::validate() {
   m_evalFile->parentWidget()->setEnabled(fromFile);
   m_oracle->parentWidget()->setEnabled(m_task->currentData() == kImageManifest);
   const bool d2po = m_task->currentData() == kSentimentD2po;
-  for (const char *key : {"d2po.gold_budget", "d2po.gold_per_round", "d2po.initial_gold",
-                          "d2po.prompts_per_round", "d2po.gold_selection", "d2po.silver"})
+  for (const char *key :
+       {"d2po.gold_budget", "d2po.gold_per_round", "d2po.initial_gold", "d2po.prompts_per_round",
+        "d2po.gold_selection", "d2po.gold_labeller", "d2po.silver"})
     m_form->setRowVisible(m_errorLabels.value(QLatin1String(key))->parentWidget(), d2po);
   const bool wro = m_task->currentData() == kSentimentWro;
   for (const char *key : {"wro.h", "wro.judge", "wro.reward_model", "wro.samples_per_prompt",
@@ -596,6 +608,7 @@ void NewRunDialog::validate() {
   m_wroRewardModel->parentWidget()->setEnabled(m_wroJudge->currentData() == QLatin1String("reward_model"));
   m_goldPerRound->setEnabled(m_goldBudget->value() > 0);
   m_goldSelection->setEnabled(m_goldBudget->value() > 0);
+  m_goldLabeller->setEnabled(m_goldBudget->value() > 0);
   m_batchSize->setEnabled(!d2po && !wro); // a round's samples are its batch
   m_objective->setToolTip(wro ? tr("WRO trains on its own reward; this objective only ranks the held-out "
                                    "pairs in the final evaluation, and β is the KL penalty's weight")

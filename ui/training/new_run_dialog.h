@@ -85,6 +85,7 @@ private:
   QSpinBox *m_initialGold = nullptr;
   QSpinBox *m_promptsPerRound = nullptr;
   QComboBox *m_goldSelection = nullptr;
+  QComboBox *m_goldLabeller = nullptr;
   QCheckBox *m_silver = nullptr;
   QComboBox *m_wroH = nullptr;
   QComboBox *m_wroJudge = nullptr;

@@ -26,6 +26,7 @@ RunController::RunController(QObject *parent) : QObject(parent) {
       setPhase(id, RunPhase::Paused);
     emit message(id, text);
   });
+  connect(m_worker, &RunWorker::labelsWanted, this, &RunController::labelsWanted);
   connect(m_worker, &RunWorker::finished, this, &RunController::onWorkerFinished);
   m_thread.start();
 }
