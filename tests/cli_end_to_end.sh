@@ -109,6 +109,25 @@ cp "$work/out.txt" "$work/sample1.txt"
 "$cli" sample --model "$run/hf" -p "the film" --seed 5 --max-new-tokens 12 >"$work/sample2.txt"
 check "sample is deterministic for a seed" cmp -s "$work/sample1.txt" "$work/sample2.txt"
 
+# labels: generate candidates from the trained model into a store, label, rank, export.
+printf 'the film\n{"prompt": "this story"}\nthe plot\n' >"$work/prompts.txt"
+store="$work/project.preflab-labels"
+check "labels generate" expect_exit 0 "$cli" labels generate --model "$run/hf" --prompts "$work/prompts.txt" \
+  --out "$work/gen.jsonl" --store "$store" --seed 7 --max-new-tokens 8
+check "generated lines record seeds" contains "$work/gen.jsonl" '"seed_b":8'
+check "generated pairs imported" contains "$work/out.txt" "item(s) added"
+check "labels decide" expect_exit 0 "$cli" labels decide "$store" --item gen-1 --annotator ann --choice second
+check "labels rank" expect_exit 0 "$cli" labels rank "$store" --policy "$run/hf" --reference "$run/checkpoints/step-4" --json
+check "rank gives margins" contains "$work/out.txt" '"difficulty"'
+check "labels export" expect_exit 0 "$cli" labels export "$store" --format trl --out "$work/labelled.jsonl"
+check "exported pair readable" expect_exit 0 "$cli" inspect "$work/labelled.jsonl" --json
+check "greedy generation refused" expect_exit 1 "$cli" labels generate --model "$run/hf" --count 2 \
+  --out "$work/greedy.jsonl" --temperature 0
+check "naming temperature" contains "$work/err.txt" "temperature"
+check "a bad prompt list names its line" expect_exit 1 "$cli" labels generate --model "$run/hf" \
+  --prompts "$data/wrong_types/input.jsonl" --out "$work/bad.jsonl"
+check "naming the line" contains "$work/err.txt" "input.jsonl:[0-9]"
+
 # export a checkpoint; a corrupt safetensors file is rejected with its name.
 check "export checkpoint" expect_exit 0 "$cli" export "$run/checkpoints/step-4" --out "$work/exported"
 check "exported folder" test -f "$work/exported/model.safetensors"
