@@ -17,6 +17,7 @@
 #include "core/text/lora.h"
 #include "core/text/model_store.h"
 #include "core/train/config_checks.h"
+#include "core/train/pair_scoring.h"
 #include "core/train/preference_trainer.h"
 #include "core/train/reference_logps.h"
 
@@ -179,6 +180,43 @@ std::string writeRunInfo(const TextTrainConfig &config, const std::string &taskR
   return reference;
 }
 
+// eval/pairs.jsonl of a run on files: how the trained policy ranks the held-out pairs or, without
+// an eval_file, the training pairs (labels exported from the Label tab, say), against the
+// reference, for the Pairs inspector. Pairwise objectives only; skipped above kMaxReportedPairs
+// (a large training set is better analysed with preflab-cli eval and analyze).
+constexpr std::size_t kMaxReportedPairs = 5000;
+
+nlohmann::json writeFilePairReport(const TextTrainConfig &config, const Inputs &in, const CausalLm &policy,
+                                   const std::string &referenceDir, RunFolder &folder,
+                                   const TrainerCallbacks &cb, torch::Device device) {
+  const auto &objective = objectiveInfo(config.lossType);
+  const auto &data = in.eval.pairs.empty() ? in.train : in.eval;
+  if (objective.kind != ObjectiveKind::Pairwise || referenceDir.empty() || data.pairs.empty())
+    return {};
+  if (data.pairs.size() > kMaxReportedPairs) {
+    message(cb, "eval/pairs.jsonl not written: " + std::to_string(data.pairs.size()) +
+                    " pairs (preflab-cli eval and analyze score any number)");
+    return {};
+  }
+  CausalLm reference = loadModelFolder(referenceDir);
+  reference->to(device);
+  reference->eval();
+  policy->eval();
+  torch::NoGradGuard noGrad;
+  const auto tokens = tokenizeData(data, *in.tokenizer, false);
+  ScoringOptions so{config.maxLength, config.maxPromptLength, config.perDeviceEvalBatchSize};
+  const auto scores = scorePairs(policy, &reference, tokens, so);
+  writeFileAtomic(folder.path("eval/pairs.jsonl"),
+                  pairAnalysisLines(scores, pairTexts(data), objective, config.lossParams()));
+  const auto summary = summarizeRanking(scores);
+  message(cb, "eval/pairs.jsonl: ranking accuracy " + std::to_string(summary.accuracy) + " on " +
+                  std::to_string(scores.size()) + (in.eval.pairs.empty() ? " training" : " held-out") +
+                  " pairs");
+  auto out = toJson(summary);
+  out["pairs_file"] = in.eval.pairs.empty() ? config.trainFile : config.evalFile;
+  return out;
+}
+
 // Reference log-probs for train and eval, from the cache when the same reference scored the
 // same tokens before; the reference model is released afterwards.
 void attachReference(const TextTrainConfig &config, const std::string &cacheDir, CausalLm reference,
@@ -292,6 +330,12 @@ RunSummary executeTextRun(const TextTrainConfig &config, const RunOptions &optio
     policy->exportHuggingFace(*in.tokenizer, folder.path("hf"));
   if (!config.modelNameOrPath.empty()) // the original's stop ids and sampling defaults
     keepGenerationConfig(config.modelNameOrPath, folder.path("hf"));
+  if (!task && outcome.state == RunState::Finished) {
+    folder.writeStatus(RunState::Running, "evaluating", outcome.step, trainer.totalSteps());
+    const auto ranking = writeFilePairReport(config, in, policy, referenceDir, folder, cb, device);
+    for (const auto &[key, value] : ranking.items()) // beside the eval metrics, when there are some
+      summary.evalSummary[key] = value;
+  }
   if (task && outcome.state == RunState::Finished) {
     folder.writeStatus(RunState::Running, "evaluating", outcome.step, trainer.totalSteps());
     summary.evalSummary = task->evaluate(policy, folder);

@@ -185,4 +185,19 @@ nlohmann::json pairAnalysis(const PairScore &p, const ObjectiveInfo &objective, 
   return j;
 }
 
+std::string pairAnalysisLines(const std::vector<PairScore> &scores, const std::vector<PairTexts> &texts,
+                              const ObjectiveInfo &objective, const ObjectiveParams &params) {
+  std::string lines;
+  for (std::size_t i = 0; i < scores.size(); ++i) {
+    auto line = pairAnalysis(scores[i], objective, params);
+    if (i < texts.size() && texts[i].id == scores[i].id) {
+      line["prompt"] = texts[i].prompt;
+      line["chosen"] = texts[i].chosen;
+      line["rejected"] = texts[i].rejected;
+    }
+    lines += line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  }
+  return lines;
+}
+
 } // namespace preflab::core

@@ -86,5 +86,12 @@ nlohmann::json toJson(const RankingSummary &summary);
 // idealised (DPO, β grid) and optimum (`objective`) correct flags, "tie" for ties.
 nlohmann::json pairAnalysis(const PairScore &p, const ObjectiveInfo &objective, const ObjectiveParams &params,
                             std::optional<double> assumedRaterFraction = std::nullopt);
+// eval/pairs.jsonl: pairAnalysis of each score, one JSON line each, with the pair's prompt, chosen
+// and rejected texts (for the Pairs inspector) where texts[i] is the pair scores[i] names.
+struct PairTexts {
+  std::string id, prompt, chosen, rejected;
+};
+std::string pairAnalysisLines(const std::vector<PairScore> &scores, const std::vector<PairTexts> &texts,
+                              const ObjectiveInfo &objective, const ObjectiveParams &params);
 
 } // namespace preflab::core

@@ -373,17 +373,8 @@ nlohmann::json SentimentTask::evaluate(const CausalLm &policy, RunFolder &folder
   const auto scores = scorePairs(policy, &reference, tokens, so);
   const auto &objective = objectiveInfo(m_config.lossType);
   const auto params = m_config.lossParams();
-  std::string pairLines;
-  for (std::size_t i = 0; i < scores.size(); ++i) {
-    auto line = pairAnalysis(scores[i], objective, params);
-    if (i < evalData.pairs.size() && evalData.pairs[i].id == scores[i].id) { // texts for the pairs inspector
-      line["prompt"] = evalData.pairs[i].prompt;
-      line["chosen"] = evalData.pairs[i].chosen;
-      line["rejected"] = evalData.pairs[i].rejected;
-    }
-    pairLines += line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-  }
-  writeFileAtomic(folder.path("eval/pairs.jsonl"), pairLines);
+  writeFileAtomic(folder.path("eval/pairs.jsonl"),
+                  pairAnalysisLines(scores, pairTexts(evalData), objective, params));
   auto summary = toJson(summarizeRanking(scores));
   // The paper's idealised accuracy is DPO's optimum, a median over a fixed β grid (the same for
   // every run on these pairs); what one run should be compared with is its own objective's

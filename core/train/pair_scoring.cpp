@@ -99,4 +99,11 @@ std::vector<PairScore> scorePairs(const CausalLm &policy, const CausalLm *refere
   return out;
 }
 
+std::vector<PairTexts> pairTexts(const TextPreferenceData &data) {
+  std::vector<PairTexts> out;
+  for (const auto &p : data.pairs)
+    out.push_back({p.id, p.prompt, p.chosen, p.rejected});
+  return out;
+}
+
 } // namespace preflab::core

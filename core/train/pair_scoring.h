@@ -43,4 +43,7 @@ std::vector<double> rewardScores(const CausalLm &model, const std::vector<const 
 std::vector<PairScore> scorePairs(const CausalLm &policy, const CausalLm *reference,
                                   const TokenizedData &data, const ScoringOptions &options);
 
+// Each pair's id and texts, for pairAnalysisLines (eval/pairs.jsonl with texts).
+std::vector<PairTexts> pairTexts(const TextPreferenceData &data);
+
 } // namespace preflab::core

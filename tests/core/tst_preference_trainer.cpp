@@ -1,10 +1,12 @@
 // Tests training runs in-process: step-0 invariant, learning, exact resume, NaN stop, every objective.
+#include "core/data/text_preference_reader.h"
 #include "core/io/atomic_file.h"
 #include "core/jobs/text_training.h"
 #include "core/objectives/objective_info.h"
 #include "core/train/run_folder.h"
 #include "core/train/text_train_config.h"
 
+#include "tests/core/test_files.h"
 #include "tests/core/tiny_runs.h"
 #include "tests/test_main.h"
 
@@ -79,6 +81,19 @@ private Q_SLOTS:
     QVERIFY2(s.state == RunState::Finished, s.message.c_str());
     QVERIFY2(s.evalSummary["eval/loss"].get<double>() < 0.4, s.evalSummary.dump().c_str());
     QVERIFY(s.evalSummary["eval/rewards/accuracies"].get<double>() >= 0.9);
+    // A run on files writes how the policy ranks its held-out pairs, with texts, for the Pairs
+    // inspector; the summary's ranking accuracy counts those lines.
+    const auto lines = preflab::test::nonEmptyLines(c.outputDir + "/eval/pairs.jsonl");
+    const auto data = readTextPreferences(c.evalFile);
+    QCOMPARE(lines.size(), data.pairs.size());
+    double correct = 0;
+    for (const auto &l : lines) {
+      const auto j = nlohmann::json::parse(l);
+      QVERIFY(j.contains("prompt") && j.contains("chosen") && j.contains("implicit_reward_margin"));
+      correct += j["ranked_correctly"].get<bool>();
+    }
+    QCOMPARE(s.evalSummary["ranking/accuracy"].get<double>(), correct / double(lines.size()));
+    QCOMPARE(s.evalSummary["pairs_file"].get<std::string>(), c.evalFile);
   }
 
   void resumeReproducesTheLossCurve() {

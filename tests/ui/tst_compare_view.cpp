@@ -297,6 +297,35 @@ private slots:
     QVERIFY(!view.isBusy());
   }
 
+  // A run on files (labels exported from the Label tab) has no eval samples: its training
+  // prompts become the fixed rows, each prompt once.
+  void runOnFilesComparesItsOwnPrompts() {
+    QTemporaryDir run;
+    const QByteArray info =
+        QStringLiteral(R"({"task":"","loss_type":"dpo","reference_model":"%1","policy_final":"%2"})")
+            .arg(fixtureModel("model_a"), fixtureModel("model_b"))
+            .toUtf8();
+    QVERIFY(writeFile(run.filePath("run_info.json"), info));
+    QVERIFY(writeFile(run.filePath("pairs.jsonl"),
+                      R"({"prompt":"the film","chosen":" good","rejected":" bad"})"
+                      "\n"
+                      R"({"prompt":"the film","chosen":" fine","rejected":" dull"})"
+                      "\n"
+                      R"({"prompt":"the plot","chosen":" neat","rejected":" messy"})"
+                      "\n"));
+    QVERIFY(writeFile(
+        run.filePath("config.yaml"),
+        QStringLiteral("train_file: %1\nloss_type: dpo\n").arg(run.filePath("pairs.jsonl")).toUtf8()));
+    CompareView view;
+    QString error;
+    QVERIFY2(view.openRunFolder(run.path(), &error), qPrintable(error));
+    QCOMPARE(view.model()->rowCount(), 2);
+    QCOMPARE(view.model()->row(0).prompt, QStringLiteral("the film"));
+    QCOMPARE(view.model()->row(1).prompt, QStringLiteral("the plot"));
+    QVERIFY(view.model()->row(1).fixed);
+    QVERIFY2(view.statusText().contains("train_file pairs.jsonl"), qPrintable(view.statusText()));
+  }
+
   // An older run (no run_info.json) still opens: fixed prompts, B's checkpoints, A by hand.
   void opensRunWithoutRunInfo() {
     QTemporaryDir run;

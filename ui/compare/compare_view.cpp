@@ -2,6 +2,7 @@
 #include "ui/compare/compare_view.h"
 
 #include "core/api/compare.h"
+#include "core/api/datasets.h"
 #include "ui/compare/compare_settings_panel.h"
 #include "ui/compare/compare_table_model.h"
 #include "ui/compare/compare_worker.h"
@@ -202,7 +203,36 @@ bool CompareView::openRunFolder(const QString &runDir, QString *error) {
   if (!info && !hasSamples)
     return fail(tr("%1 has neither run_info.json nor samples/eval_samples.jsonl").arg(runDir), error);
   const bool hasPolicy = offerRunModels(run, info ? &*info : nullptr);
-  if (hasSamples)
+  QString promptSource;
+  if (!hasSamples) {
+    // A run on files (labels exported from the Label tab, say): its own prompts, held-out first.
+    const auto config = run.configValues();
+    for (const char *key : {"eval_file", "train_file"}) {
+      const auto it = config.find(key);
+      if (it == config.end() || it->second.empty() || !samples.empty())
+        continue;
+      try {
+        std::vector<std::string> seen;
+        for (const auto &p : core::readTextPreferences(it->second).pairs) {
+          if (std::find(seen.begin(), seen.end(), p.prompt) != seen.end() || p.prompt.empty())
+            continue;
+          seen.push_back(p.prompt);
+          core::EvalSample s;
+          s.prompt = p.prompt;
+          s.seed = seen.size() - 1;
+          samples.push_back(std::move(s));
+          if (samples.size() == kFilePrompts)
+            break;
+        }
+        promptSource =
+            tr(" (the first prompts of %1 %2)")
+                .arg(QString::fromLatin1(key), QFileInfo(QString::fromStdString(it->second)).fileName());
+      } catch (const std::exception &) {
+        samples.clear(); // a file that no longer reads: no fixed prompts, as before
+      }
+    }
+  }
+  if (!samples.empty())
     setFixedPrompts(samples);
   loadSamplingFromConfig(run);
   QStringList notes;
@@ -211,7 +241,7 @@ bool CompareView::openRunFolder(const QString &runDir, QString *error) {
   if (!hasPolicy)
     notes << tr("no final policy yet: B is %1")
                  .arg(modelB().isEmpty() ? tr("not chosen") : shortName(modelB()));
-  m_status->setText(tr("Opened %1: %2 fixed prompts").arg(runDir).arg(samples.size()) +
+  m_status->setText(tr("Opened %1: %2 fixed prompts%3").arg(runDir).arg(samples.size()).arg(promptSource) +
                     (notes.isEmpty() ? QString() : QStringLiteral("; ") + notes.join(QStringLiteral("; "))));
   updateButtons();
   return true;

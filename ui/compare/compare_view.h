@@ -45,8 +45,10 @@ public:
   // for B) and samples/eval_samples.jsonl (the fixed prompts and seeds with the run's saved
   // samples; they replace the table's fixed rows, prompts the user added stay), and the sampling
   // settings from config.yaml. A run without run_info.json sets B to <run>/hf and keeps model A
-  // (pick it by hand). Returns false with *error set when the folder has neither file or one is
-  // unreadable; the view is then unchanged.
+  // (pick it by hand). A run without eval samples that trained on files (eval_file, else
+  // train_file: labels exported from the Label tab, say) gets the first 32 distinct prompts of
+  // that file as fixed rows, seeds 0, 1, ... Returns false with *error set when the folder has neither file
+  // or one is unreadable; the view is then unchanged.
   bool openRunFolder(const QString &runDir, QString *error = nullptr);
   void setModels(const QString &modelA, const QString &modelB);
   QString modelA() const;
@@ -92,6 +94,7 @@ private:
   // Sets A/B from the run (models: null without run_info.json); false when B's final policy is missing.
   bool offerRunModels(const core::RunReader &run, const core::RunInfoRecord *info);
   void setFixedPrompts(const std::vector<core::EvalSample> &samples);
+  static constexpr std::size_t kFilePrompts = 32; // fixed prompts taken from a run's data file
   void loadSamplingFromConfig(const core::RunReader &run);
   core::CompareRequest baseRequest(const std::vector<int> &rows) const;
 
