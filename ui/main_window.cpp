@@ -42,6 +42,8 @@
 #include <QTimer>
 #include <QTreeWidget>
 
+#include <utility>
+
 // Resources of a static library must be registered by name, outside any namespace.
 static void initPreflabResources() {
   Q_INIT_RESOURCE(preflab);
@@ -50,6 +52,17 @@ static void initPreflabResources() {
 namespace preflab::ui {
 
 namespace {
+
+// Steps for ten passes over a small training file (at least 10), at the base config's batch size.
+std::int64_t labelRunSteps(const QString &file, const core::TextTrainConfig &base) {
+  QFile f(file);
+  std::int64_t lines = 0;
+  if (f.open(QIODevice::ReadOnly))
+    while (!f.atEnd())
+      lines += !f.readLine().trimmed().isEmpty();
+  const auto batch = std::max<std::int64_t>(1, base.perDeviceTrainBatchSize);
+  return std::max<std::int64_t>(10, (10 * lines + batch - 1) / batch);
+}
 
 constexpr int kMaxRecent = 10;
 
@@ -104,14 +117,21 @@ void MainWindow::buildViews() {
   m_tabs->addTab(m_images, tr("Images"));
   m_labels = new LabelView;
   m_tabs->addTab(m_labels, tr("Label"));
-  connect(m_labels, &LabelView::trainRequested, this,
-          [this](const QString &file, bool images, const QString &model) {
-            // Text pairs generated from a model train that model (it is also their reference).
-            newRunDialog(images ? QString() : model,
-                         {{QStringLiteral("task"), images ? QStringLiteral("image:manifest") : QString()},
-                          {QStringLiteral("train_file"), file},
-                          {QStringLiteral("name"), QFileInfo(file).completeBaseName()}});
-          });
+  connect(
+      m_labels, &LabelView::trainRequested, this,
+      [this](const QString &file, bool images, const QString &model) {
+        // Text pairs generated from a model train that model (it is also their reference).
+        // When the run ends, Compare generates reference and tuned answers to the labelled
+        // prompts.
+        m_labelRunPending = true;
+        QList<QPair<QString, QString>> fields = {
+            {QStringLiteral("task"), images ? QStringLiteral("image:manifest") : QString()},
+            {QStringLiteral("train_file"), file},
+            {QStringLiteral("name"), QFileInfo(file).completeBaseName()}};
+        if (!images) // a few dozen labels: ten passes, not the embedded task's step count
+          fields.append({QStringLiteral("max_steps"), QString::number(labelRunSteps(file, m_lastConfig))});
+        newRunDialog(images ? QString() : model, fields);
+      });
   setCentralWidget(m_tabs);
   connect(m_compare, &CompareView::errorOccurred, this,
           [this](const QString &m) { statusBar()->showMessage(m, 10000); });
@@ -216,6 +236,13 @@ void MainWindow::buildMenus() {
                  [this] { m_controller->cancel(m_runsPanel->selectedRun()); });
 
   m_viewMenu = menuBar()->addMenu(tr("&View"));
+  for (int i = 0; i < m_tabs->count(); ++i) // Ctrl+1 … Ctrl+6: the tabs, from the keyboard
+    m_viewMenu->addAction(m_tabs->tabText(i), QKeySequence(QStringLiteral("Ctrl+%1").arg(i + 1)), this,
+                          [this, i] {
+                            m_tabs->setCurrentIndex(i);
+                            m_tabs->currentWidget()->setFocus();
+                          });
+  m_viewMenu->addSeparator();
   for (auto *d : findChildren<QDockWidget *>())
     m_viewMenu->addAction(d->toggleViewAction());
   auto *help = menuBar()->addMenu(tr("&Help"));
@@ -309,6 +336,17 @@ void MainWindow::onFinished(const QString &runId, const RunResult &result) {
   m_browser->openRun(dir);
   m_browser->selectRuns({dir});
   m_liveRunDir.clear();
+  // A run on labels from the Label tab: reference and tuned answers to the labelled prompts
+  // (Compare), or its reference and tuned images (Images); the Pairs tab has how it ranks them.
+  if (m_labelRuns.remove(runId) && result.phase == RunPhase::Finished) {
+    if (core::RunReader(dir.toStdString()).isImageRun()) {
+      m_tabs->setCurrentWidget(m_images);
+    } else {
+      QString error;
+      if (!m_compare->isBusy() && m_compare->openRunFolder(dir, &error) && m_compare->generate())
+        m_tabs->setCurrentWidget(m_compare);
+    }
+  }
 }
 
 QString MainWindow::runsRoot() const {
@@ -339,8 +377,10 @@ void MainWindow::newRunDialog(const QString &model, const QList<QPair<QString, Q
   NewRunDialog dialog(base, runsRoot(), this);
   for (const auto &[key, value] : fields)
     dialog.setField(key, value);
-  if (dialog.exec() != QDialog::Accepted)
+  if (dialog.exec() != QDialog::Accepted) {
+    m_labelRunPending = false;
     return;
+  }
   RunRequest request;
   if (dialog.isImage()) {
     request.image = dialog.imageConfig();
@@ -350,7 +390,9 @@ void MainWindow::newRunDialog(const QString &model, const QList<QPair<QString, Q
   }
   request.label = dialog.label();
   m_tabs->setCurrentWidget(m_curves);
-  m_controller->enqueue(request);
+  const QString id = m_controller->enqueue(request);
+  if (std::exchange(m_labelRunPending, false))
+    m_labelRuns.insert(id);
 }
 
 QString MainWindow::resumeRunFolder(const QString &dir) {

@@ -5,6 +5,7 @@
 
 #include <QHash>
 #include <QMainWindow>
+#include <QSet>
 
 class QLabel;
 class QListWidget;
@@ -101,6 +102,8 @@ private:
   QTimer *m_diagnosticsTimer = nullptr;
   QString m_liveRunDir;              // folder of the run this window is training, for live diagnostics
   QHash<QString, QString> m_runDirs; // controller run id → absolute run folder (the store's id)
+  QSet<QString> m_labelRuns;         // runs started by Train on these labels (Label tab)
+  bool m_labelRunPending = false;    // the New run dialog was opened by Train on these labels
   core::TextTrainConfig m_lastConfig;
 };
 

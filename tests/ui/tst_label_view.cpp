@@ -21,8 +21,8 @@ using namespace preflab::core;
 
 namespace {
 
-QString makeLabelStore(const QTemporaryDir &tmp, int n, bool images = false) {
-  const std::string candidates = tmp.filePath("c.jsonl").toStdString();
+QString makeLabelStore(const QTemporaryDir &tmp, int n, bool images = false, const QString &stem = "p") {
+  const std::string candidates = tmp.filePath(stem + "-c.jsonl").toStdString();
   std::ofstream out(candidates);
   for (int i = 1; i <= n; ++i) {
     if (images)
@@ -35,7 +35,7 @@ QString makeLabelStore(const QTemporaryDir &tmp, int n, bool images = false) {
           << "\", \"completion_b\": \" a quiet, dull and tiring story " << i << "\"}\n";
   }
   out.close();
-  const QString store = tmp.filePath("p.preflab-labels");
+  const QString store = tmp.filePath(stem + ".preflab-labels");
   LabelStore s(store.toStdString());
   s.addItems(readLabelCandidates(candidates));
   return store;
@@ -268,6 +268,10 @@ private slots:
     QVERIFY(!done.takeFirst().at(0).toString().isEmpty());
     QVERIFY2(v.statusText().startsWith("NOT ranked"), qPrintable(v.statusText()));
     QVERIFY(v.score(queue[0]).has_value());
+    // Another store: its items are not the ranked ones, whatever their row ids.
+    QVERIFY(v.openStore(makeLabelStore(tmp, 3, false, "other")));
+    QVERIFY(!v.score(v.queue()[0]).has_value());
+    QCOMPARE(v.queueCell(0, 4), QString());
   }
 
   // Screenshot driver, off by default: PREFLAB_LABEL_SCREENSHOT=out.png [PREFLAB_LABEL_IMAGES=1].

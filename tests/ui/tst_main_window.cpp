@@ -1,5 +1,6 @@
 // Tests MainWindow wiring: tabs and docks, opening run folders and datasets by path and by drop.
 #include "core/jobs/text_training.h"
+#include "core/labels/label_store.h"
 #include "core/train/text_train_config.h"
 #include "ui/labels/label_view.h"
 #include "ui/main_window.h"
@@ -8,6 +9,7 @@
 
 #include "tests/test_main.h"
 #include <QDockWidget>
+#include <QLabel>
 #include <QListWidget>
 #include <QMimeData>
 #include <QStandardPaths>
@@ -86,6 +88,40 @@ private slots:
     QVERIFY(labels);
     QCOMPARE(labels->storePath(), path);
     QVERIFY(QFileInfo::exists(path));
+  }
+
+  // A D2PO run with a person as its gold labeller asks for labels: the Label tab opens on the
+  // run's store, shows only the open questions and says the run waits; answering them all says
+  // the run goes on.
+  void aRunWaitingForGoldLabelsOpensTheLabelTab() {
+    QTemporaryDir tmp;
+    const QString path = tmp.filePath("gold.preflab-labels");
+    {
+      preflab::core::LabelStore store(path.toStdString());
+      std::vector<preflab::core::LabelItem> items(2);
+      items[0] = {"gold-1", "text", "the film", {" was good", " was bad"}, "gold batch 1", 1};
+      items[1] = {"gold-2", "text", "the plot", {" is fine", " is dull"}, "gold batch 1", 2};
+      store.addItems(items);
+    }
+    MainWindow w;
+    auto *labels = w.findChild<preflab::ui::LabelView *>();
+    QVERIFY(labels);
+    labels->setAnnotator(QStringLiteral("ann"));
+    emit w.controller()->labelsWanted(QStringLiteral("run-1"), path, 2, 2);
+    QCOMPARE(w.tabs()->tabText(w.tabs()->currentIndex()), QStringLiteral("Label"));
+    QCOMPARE(labels->storePath(), path);
+    QCOMPARE(labels->queueSize(), 2);
+    QLabel *banner = nullptr;
+    for (auto *l : labels->findChildren<QLabel *>())
+      if (l->text().startsWith("The run waits"))
+        banner = l;
+    QVERIFY(banner);
+    QVERIFY(banner->text().contains("2 of 2"));
+    labels->chooseA();
+    labels->chooseB();
+    QCOMPARE(labels->queueSize(), 0);
+    QVERIFY2(banner->text().startsWith("Every question is answered"), qPrintable(banner->text()));
+    QCOMPARE(preflab::core::LabelStore(path.toStdString()).currentDecisions().size(), std::size_t(2));
   }
 
   void opensADatasetByDrop() {

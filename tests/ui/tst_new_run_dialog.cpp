@@ -342,6 +342,21 @@ private slots:
     QCOMPARE(QString::fromStdString(c.lossType), QStringLiteral("simpo"));
     QCOMPARE(c.beta, preflab::core::objectiveInfo("simpo").defaultBeta()); // the objective's default
   }
+
+  // Enter starts the run from any field (the keyboard path of Train on these labels).
+  void enterStartsTheRun() {
+    NewRunDialog d(preflab::ui::MainWindow::embeddedConfig(), QDir::tempPath());
+    d.setField("task", "");
+    d.setField("train_file", PREFLAB_TEST_DATA_DIR "/tiny_train/pairs.jsonl");
+    d.setField("name", "from-labels");
+    QVERIFY2(d.isValid(), qPrintable(QStringList(d.errors().values()).join("; ")));
+    d.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&d));
+    QWidget *focus = QApplication::focusWidget();
+    QVERIFY(focus);
+    QTest::keyClick(focus, Qt::Key_Return);
+    QCOMPARE(d.result(), int(QDialog::Accepted));
+  }
 };
 
 PREFLAB_TEST_MAIN(TestNewRunDialog)

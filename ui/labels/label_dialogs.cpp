@@ -21,13 +21,16 @@ namespace preflab::ui {
 namespace {
 
 // A line edit with a Browse… button for a folder (or a file).
-QWidget *pathRow(QLineEdit *edit, bool folder, const QString &title, QWidget *parent) {
+QWidget *pathRow(QLineEdit *edit, bool folder, const QString &title, QWidget *parent,
+                 QList<QWidget *> &tabOrder) {
   auto *row = new QWidget(parent);
   auto *h = new QHBoxLayout(row);
   h->setContentsMargins(0, 0, 0, 0);
   auto *browse = new QPushButton(QObject::tr("Browse…"), row);
+  browse->setAutoDefault(false); // Enter in the form is the dialog's OK, never Browse
   h->addWidget(edit, 1);
   h->addWidget(browse);
+  tabOrder << edit << browse;
   QObject::connect(browse, &QPushButton::clicked, row, [=] {
     const QString path = folder ? QFileDialog::getExistingDirectory(parent, title, edit->text())
                                 : QFileDialog::getOpenFileName(parent, title, edit->text());
@@ -57,6 +60,7 @@ QLabel *errorLabel(QWidget *parent) {
 
 GenerateCandidatesDialog::GenerateCandidatesDialog(QWidget *parent) : QDialog(parent) {
   setWindowTitle(tr("Generate candidates to label"));
+  setMinimumWidth(640);
   auto *layout = new QVBoxLayout(this);
   auto *intro = new QLabel(tr("Two samples per prompt from a text model, or two images per caption from a "
                               "diffusion model. Item i uses seeds seed + 2i and seed + 2i + 1; the seeds are "
@@ -90,9 +94,10 @@ GenerateCandidatesDialog::GenerateCandidatesDialog(QWidget *parent) : QDialog(pa
   m_guidance->setValue(3.0);
   m_device = new QComboBox;
   m_device->addItems({QStringLiteral("cpu"), QStringLiteral("auto"), QStringLiteral("cuda")});
-  form->addRow(tr("Model folder"), pathRow(m_model, true, tr("Model folder"), this));
+  QList<QWidget *> order;
+  form->addRow(tr("Model folder"), pathRow(m_model, true, tr("Model folder"), this, order));
   form->addRow(QString(), m_kind);
-  form->addRow(tr("Prompts file"), pathRow(m_prompts, false, tr("Prompts, one per line"), this));
+  form->addRow(tr("Prompts file"), pathRow(m_prompts, false, tr("Prompts, one per line"), this, order));
   form->addRow(tr("Built-in prompts"), m_count);
   form->addRow(tr("First seed"), m_seed);
   form->addRow(tr("Text: new tokens"), m_maxNewTokens);
@@ -104,9 +109,14 @@ GenerateCandidatesDialog::GenerateCandidatesDialog(QWidget *parent) : QDialog(pa
   m_error = errorLabel(this);
   layout->addWidget(m_error);
   layout->addWidget(okCancel(this, tr("Generate")));
+  // Tab goes down the form: folder, Browse, prompts, Browse, then each setting in turn.
+  order << m_count << m_seed << m_maxNewTokens << m_temperature << m_steps << m_guidance << m_device;
+  for (int i = 0; i + 1 < order.size(); ++i)
+    setTabOrder(order[i], order[i + 1]);
   connect(m_model, &QLineEdit::textChanged, this, &GenerateCandidatesDialog::updateKind);
   connect(m_prompts, &QLineEdit::textChanged, this, &GenerateCandidatesDialog::updateKind);
   updateKind();
+  m_model->setFocus(); // type the folder at once
 }
 
 void GenerateCandidatesDialog::setModel(const QString &dir) {
@@ -179,6 +189,7 @@ void GenerateCandidatesDialog::accept() {
 
 RankItemsDialog::RankItemsDialog(QWidget *parent) : QDialog(parent) {
   setWindowTitle(tr("Rank the queue by informativeness"));
+  setMinimumWidth(640);
   auto *layout = new QVBoxLayout(this);
   auto *intro = new QLabel(
       tr("Scores every text pair under a policy and its reference. |margin| is the DPO implicit reward "
@@ -197,13 +208,18 @@ RankItemsDialog::RankItemsDialog(QWidget *parent) : QDialog(parent) {
   m_beta->setDecimals(3);
   m_beta->setRange(0.001, 100.0);
   m_beta->setValue(0.1);
-  form->addRow(tr("Policy folder"), pathRow(m_policy, true, tr("Policy folder"), this));
-  form->addRow(tr("Reference folder"), pathRow(m_reference, true, tr("Reference folder"), this));
+  QList<QWidget *> order;
+  form->addRow(tr("Policy folder"), pathRow(m_policy, true, tr("Policy folder"), this, order));
+  form->addRow(tr("Reference folder"), pathRow(m_reference, true, tr("Reference folder"), this, order));
   form->addRow(tr("β"), m_beta);
   layout->addLayout(form);
   m_error = errorLabel(this);
   layout->addWidget(m_error);
   layout->addWidget(okCancel(this, tr("Score")));
+  order << m_beta;
+  for (int i = 0; i + 1 < order.size(); ++i)
+    setTabOrder(order[i], order[i + 1]);
+  m_policy->setFocus();
 }
 
 void RankItemsDialog::setPolicy(const QString &dir) {

@@ -83,7 +83,7 @@ void LabelView::buildUi() {
   auto *layout = new QVBoxLayout(this);
   auto *top = new QHBoxLayout;
   auto *open = new QPushButton(tr("Open store…"));
-  open->setToolTip(tr("Open or create a label store (*.preflab-labels)"));
+  open->setToolTip(tr("Open or create a label store (*.preflab-labels) (Ctrl+L)"));
   auto *import = new QPushButton(tr("Import candidates…"));
   import->setToolTip(
       tr("Add the pairs of a candidate file (prompt, completion_a, completion_b; caption, image_a, "
@@ -102,7 +102,8 @@ void LabelView::buildUi() {
   m_storeLabel = new QLabel(tr("no store open"));
   m_annotator = new QLineEdit;
   m_annotator->setPlaceholderText(tr("your name"));
-  m_annotator->setMaximumWidth(160);
+  m_annotator->setMinimumWidth(140);
+  m_annotator->setMaximumWidth(200);
   m_filterBox = new QComboBox;
   m_filterBox->addItem(tr("all items"));
   m_filterBox->addItem(tr("not labelled by me"));
@@ -115,22 +116,25 @@ void LabelView::buildUi() {
   top->addWidget(generate);
   top->addWidget(rank);
   top->addWidget(m_storeLabel, 1);
+  top->addWidget(m_progress);
+  layout->addLayout(top);
+  auto *who = new QHBoxLayout;                         // a second row: who labels, which items, in what order
   auto *annotatorLabel = new QLabel(tr("&Annotator")); // Alt+A: change who is labeling
   annotatorLabel->setBuddy(m_annotator);
-  top->addWidget(annotatorLabel);
-  top->addWidget(m_annotator);
-  top->addWidget(new QLabel(tr("Show")));
-  top->addWidget(m_filterBox);
+  who->addWidget(annotatorLabel);
+  who->addWidget(m_annotator);
+  who->addWidget(new QLabel(tr("Show")));
+  who->addWidget(m_filterBox);
   m_orderBox = new QComboBox;
   m_orderBox->addItem(tr("store order"));
   m_orderBox->addItem(tr("|margin| closest to 0"));
   m_orderBox->addItem(tr("hardest (lowest softplus(−βc))"));
   m_orderBox->setFocusPolicy(Qt::NoFocus);
   m_orderBox->setToolTip(tr("Order of the queue; the two model orders need Rank by models first"));
-  top->addWidget(new QLabel(tr("Order")));
-  top->addWidget(m_orderBox);
-  top->addWidget(m_progress);
-  layout->addLayout(top);
+  who->addWidget(new QLabel(tr("Order")));
+  who->addWidget(m_orderBox);
+  who->addStretch(1);
+  layout->addLayout(who);
   m_itemLabel = new QLabel;
   m_itemLabel->setStyleSheet(QStringLiteral("color: palette(mid);"));
   layout->addWidget(m_itemLabel);
@@ -167,7 +171,7 @@ void LabelView::buildUi() {
   splitter->addWidget(body);
   splitter->setStretchFactor(0, 0);
   splitter->setStretchFactor(1, 1);
-  splitter->setSizes({330, 1000});
+  splitter->setSizes({400, 1000});
   m_prompt = new QTextBrowser; // a long transcript scrolls instead of pushing the candidates away
   m_prompt->setFocusPolicy(Qt::NoFocus);
   m_prompt->setMaximumHeight(150);
@@ -222,6 +226,7 @@ void LabelView::buildUi() {
       {{}, {QKeySequence(QStringLiteral("Ctrl+G"))}, &LabelView::openGenerateDialog},
       {{}, {QKeySequence(QStringLiteral("Ctrl+K"))}, &LabelView::openRankDialog},
       {{}, {QKeySequence(QStringLiteral("Ctrl+I"))}, &LabelView::openImportDialog},
+      {{}, {QKeySequence(QStringLiteral("Ctrl+L"))}, &LabelView::openStoreDialog},
       {{}, {QKeySequence(QStringLiteral("Ctrl+T"))}, &LabelView::trainOnLabels},
   };
   for (const auto &a : hidden)
@@ -263,14 +268,7 @@ void LabelView::buildUi() {
   bottom->addWidget(m_agreement, 1);
   bottom->addWidget(train);
   layout->addLayout(bottom);
-  connect(open, &QPushButton::clicked, this, [this] {
-    const QString path = QFileDialog::getSaveFileName(this, tr("Open or create a label store"), storePath(),
-                                                      tr("Label stores (*.preflab-labels);;All files (*)"),
-                                                      nullptr, QFileDialog::DontConfirmOverwrite);
-    QString error;
-    if (!path.isEmpty() && !openStore(path, &error))
-      QMessageBox::warning(this, tr("Open store"), error);
-  });
+  connect(open, &QPushButton::clicked, this, &LabelView::openStoreDialog);
   connect(import, &QPushButton::clicked, this, &LabelView::openImportDialog);
   connect(m_annotator, &QLineEdit::editingFinished, this, [this] {
     QSettings().setValue(QStringLiteral("labels/annotator"), annotator());
@@ -305,6 +303,10 @@ bool LabelView::openStore(const QString &path, QString *error) {
   m_storeLabel->setText(QFileInfo(path).fileName());
   m_storeLabel->setToolTip(path);
   m_pos = 0;
+  m_scores.clear(); // the scores were of another store's items
+  m_orderBox->setCurrentIndex(int(Order::Stored));
+  m_order = Order::Stored;
+  setRequestText({});
   rebuildQueue();
   emit storeChanged(path);
   return true;
@@ -425,8 +427,11 @@ void LabelView::fillQueueTable() {
   std::map<std::int64_t, QString> mine;
   for (const auto &d : current) {
     ++votes[d.item];
-    if (d.annotator == me)
-      mine[d.item] = q(core::labelChoiceName(d.choice));
+    if (d.annotator == me) // as this annotator saw it: A or B, in the order stored with the decision
+      mine[d.item] = d.choice == core::LabelChoice::First    ? (d.swapped ? tr("B") : tr("A"))
+                     : d.choice == core::LabelChoice::Second ? (d.swapped ? tr("A") : tr("B"))
+                     : d.choice == core::LabelChoice::Tie    ? tr("tie")
+                                                             : tr("both bad");
   }
   QList<QTreeWidgetItem *> rows;
   for (int i = 0; i < m_queue.size(); ++i) {
@@ -550,9 +555,14 @@ bool LabelView::generateCandidates(core::CandidateGenerationRequest request) {
         *result = core::generateLabelCandidates(request, progress, cancel);
         return QString();
       },
-      [this, result, file](const QString &error, bool) {
+      [this, result, file, store = storePath()](const QString &error, bool) {
         if (!error.isEmpty()) {
           m_status->setText(tr("NOT generated: %1").arg(error));
+          return;
+        }
+        if (storePath() != store) {
+          m_status->setText(
+              tr("generated %1, not imported: another store is open now (Ctrl+I imports it)").arg(file));
           return;
         }
         QString importError;
@@ -597,9 +607,13 @@ bool LabelView::rankItems(const core::InformativenessRequest &request) {
         *scores = core::scoreInformativeness(request, items, firstWins, progress, cancel);
         return QString();
       },
-      [this, text, scores](const QString &error, bool cancelled) {
+      [this, text, scores, store = storePath()](const QString &error, bool cancelled) {
         if (!error.isEmpty()) {
           m_status->setText(tr("NOT ranked: %1").arg(error));
+          return;
+        }
+        if (storePath() != store) {
+          m_status->setText(tr("ranking left out: another store is open now"));
           return;
         }
         m_scores.clear();
@@ -629,6 +643,18 @@ void LabelView::openGenerateDialog() {
   } catch (const std::exception &e) {
     m_status->setText(tr("NOT generated: %1").arg(QString::fromUtf8(e.what())));
   }
+  setFocus();
+}
+
+void LabelView::openStoreDialog() {
+  QString path = QFileDialog::getSaveFileName(this, tr("Open or create a label store"), storePath(),
+                                              tr("Label stores (*.preflab-labels);;All files (*)"), nullptr,
+                                              QFileDialog::DontConfirmOverwrite);
+  if (!path.isEmpty() && QFileInfo(path).suffix().isEmpty())
+    path += QStringLiteral(".preflab-labels");
+  QString error;
+  if (!path.isEmpty() && !openStore(path, &error))
+    QMessageBox::warning(this, tr("Open store"), error);
   setFocus();
 }
 
@@ -809,7 +835,7 @@ void LabelView::record(core::LabelChoice choice) {
   } else {
     m_pos = std::min(before, std::max(0, int(m_queue.size()) - 1));
   }
-  if (m_request->isVisible() && m_filter == Filter::Unlabelled && m_queue.isEmpty())
+  if (!m_request->isHidden() && m_filter == Filter::Unlabelled && m_queue.isEmpty())
     setRequestText(tr("Every question is answered: the run goes on. The next round's questions will appear "
                       "here."));
   showCurrent();
@@ -929,7 +955,8 @@ void LabelView::showKeys() {
       tr("1 or ←  A is better\n2 or →  B is better\nT  tie\nB  both bad\nS  skip\n"
          "Ctrl+Z  undo (again and again)\nN / P  next / previous item\n?  these keys\n"
          "Ctrl+G  generate candidates from a model\nCtrl+K  rank the queue by a policy and "
-         "its reference\nCtrl+I  import candidates\nCtrl+T  train on these labels\nAlt+A  change the "
+         "its reference\nCtrl+L  open or create a store\nCtrl+I  import candidates\nCtrl+T  train on these "
+         "labels\nAlt+A  change the "
          "annotator "
          "(Enter returns to the keys)\n\n"
          "Every decision is saved to the store before the status line says \"saved\"."));

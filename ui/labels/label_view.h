@@ -96,6 +96,7 @@ public Q_SLOTS:
   void openGenerateDialog();
   void openRankDialog();
   void openImportDialog();
+  void openStoreDialog();
   void trainOnLabels(); // exportForTraining, as a slot
   void cancelJob();
 

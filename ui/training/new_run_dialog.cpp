@@ -695,9 +695,17 @@ void NewRunDialog::validate() {
       if (!bad && !p.boolean)
         label->setText(q(p.help));
     }
-  for (auto *b : m_buttons->buttons())
-    if (m_buttons->buttonRole(b) == QDialogButtonBox::AcceptRole)
+  for (auto *b : m_buttons->buttons()) {
+    auto *button = qobject_cast<QPushButton *>(b);
+    if (m_buttons->buttonRole(b) == QDialogButtonBox::AcceptRole) {
       b->setEnabled(m_errors.isEmpty());
+      // Disabling the default button hands the default to Cancel: Enter must start, never cancel.
+      if (button && m_errors.isEmpty())
+        button->setDefault(true);
+    } else if (button) {
+      button->setAutoDefault(false);
+    }
+  }
 }
 
 void NewRunDialog::dragEnterEvent(QDragEnterEvent *event) {
