@@ -7,6 +7,7 @@
 
 #include <torch/torch.h>
 
+#include "tests/core/tiny_runs.h"
 #include "tests/test_main.h"
 
 #include <QtTest/QtTest>
@@ -18,16 +19,7 @@ namespace preflab_tests { // one per test file (test_main.h)
 namespace {
 
 DiffusionConfig tinyConfig() {
-  DiffusionConfig c;
-  c.baseChannels = 8;
-  c.channelMults = {1, 2};
-  c.groups = 4;
-  c.textDim = 16;
-  c.textHeads = 2;
-  c.textLayers = 1;
-  c.maxPromptLength = 16;
-  c.timesteps = 100;
-  return c;
+  return preflab::test::tinyDiffusionConfig(100);
 }
 
 // A fresh UNet predicts zero (its output convolution starts at zero); perturb every parameter so

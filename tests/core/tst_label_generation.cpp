@@ -13,6 +13,7 @@
 
 #include <torch/torch.h>
 
+#include "tests/core/tiny_runs.h"
 #include "tests/test_main.h"
 
 #include <QtTest/QtTest>
@@ -42,17 +43,8 @@ std::string saveTinyText(const QString &dir, std::uint64_t seed) {
 }
 
 std::string saveTinyDiffusion(const QString &dir) {
-  DiffusionConfig c;
-  c.baseChannels = 8;
-  c.channelMults = {1, 2};
-  c.groups = 4;
-  c.textDim = 16;
-  c.textHeads = 2;
-  c.textLayers = 1;
-  c.maxPromptLength = 16;
-  c.timesteps = 50;
   torch::manual_seed(4);
-  UNet model(c);
+  UNet model(preflab::test::tinyDiffusionConfig(50));
   {
     torch::NoGradGuard g;
     for (auto &p : model->parameters())
