@@ -53,14 +53,15 @@ namespace preflab::ui {
 
 namespace {
 
-// Steps for ten passes over a small training file (at least 10), at the base config's batch size.
+// Optimizer steps for ten passes over a small training file (at least 10), at the base config's
+// batch size and gradient accumulation.
 std::int64_t labelRunSteps(const QString &file, const core::TextTrainConfig &base) {
   QFile f(file);
   std::int64_t lines = 0;
   if (f.open(QIODevice::ReadOnly))
     while (!f.atEnd())
       lines += !f.readLine().trimmed().isEmpty();
-  const auto batch = std::max<std::int64_t>(1, base.perDeviceTrainBatchSize);
+  const auto batch = std::max<std::int64_t>(1, base.perDeviceTrainBatchSize * base.gradientAccumulationSteps);
   return std::max<std::int64_t>(10, (10 * lines + batch - 1) / batch);
 }
 
@@ -284,13 +285,15 @@ void MainWindow::connectRuns() {
   connect(m_controller, &RunController::finished, this, &MainWindow::onFinished);
   // D2PO with a person as the gold labeller: the run waits for the round's labels in a store.
   connect(m_controller, &RunController::labelsWanted, this,
-          [this](const QString &, const QString &store, qint64 asked, qint64 open) {
+          [this](const QString &, const QString &store, const QString &annotator, qint64 asked, qint64 open) {
             QString error;
             if (QFileInfo(m_labels->storePath()) != QFileInfo(store) && !m_labels->openStore(store, &error)) {
               m_statusText->setText(
                   tr("The run waits for gold labels in %1, which does not open: %2").arg(store, error));
               return;
             }
+            if (!annotator.isEmpty()) // the run counts only this annotator's decisions
+              m_labels->setAnnotator(annotator);
             m_labels->refresh();
             m_labels->setFilter(LabelView::Filter::Unlabelled);
             m_labels->setRequestText(
@@ -373,6 +376,7 @@ void MainWindow::newRunDialog(const QString &model, const QList<QPair<QString, Q
   if (!model.isEmpty()) {
     base.task.clear();
     base.modelNameOrPath = model.toStdString();
+    base.refModelNameOrPath.clear(); // a new model is its own reference, not the last run's
   }
   NewRunDialog dialog(base, runsRoot(), this);
   for (const auto &[key, value] : fields)

@@ -194,9 +194,13 @@ Action addLabelsCommand(CLI::App &app) {
       r.beta = a->beta;
       const auto scores =
           core::scoreInformativeness(r, items, core::presumedFirstWins(text, store.currentDecisions()));
-      std::vector<std::size_t> order(scores.size());
-      for (std::size_t i = 0; i < order.size(); ++i)
-        order[i] = i;
+      std::vector<std::size_t> order;
+      for (std::size_t i = 0; i < scores.size(); ++i) {
+        if (scores[i].scored())
+          order.push_back(i);
+        else
+          std::fprintf(stderr, "not scored: %s\n", scores[i].error.c_str());
+      }
       const bool byMargin = a->by == "margin";
       std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
         return byMargin ? std::abs(scores[x].margin) < std::abs(scores[y].margin)

@@ -41,9 +41,10 @@ RunSummary executeD2poRun(const TextTrainConfig &config, const RunOptions &optio
   if (config.d2po.goldLabeller == "person") {
     const auto store =
         config.d2po.goldStore.empty() ? folder.path("gold.preflab-labels") : config.d2po.goldStore;
-    auto onAsk = [cb](const std::string &path, std::int64_t asked, std::int64_t open) {
+    auto onAsk = [cb, who = config.d2po.goldAnnotator](const std::string &path, std::int64_t asked,
+                                                       std::int64_t open) {
       if (cb.onLabelsWanted)
-        cb.onLabelsWanted(path, asked, open);
+        cb.onLabelsWanted(path, who, asked, open);
       if (cb.onMessage)
         cb.onMessage("D2PO: waiting for " + std::to_string(open) + " of " + std::to_string(asked) +
                      " gold labels in " + path + " (the app's Label tab, or preflab-cli labels decide)");

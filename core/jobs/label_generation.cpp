@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 
@@ -32,6 +33,14 @@ void checkGenerationRequest(const CandidateGenerationRequest &r, bool images) {
   for (std::size_t i = 0; i < r.prompts.size(); ++i)
     if (r.prompts[i].empty())
       throw InputError({}, 0, "prompts", "prompt " + std::to_string(i + 1) + " is empty");
+  // Items of a store point at these files: never write over a file or images of an earlier run.
+  const auto stem = fs::path(r.out).stem().string();
+  const auto imagesDir = fs::path(r.out).parent_path() / (stem + "-images");
+  if (fs::exists(r.out))
+    throw InputError(r.out, 0, "out", "exists: candidates are never written over (a store may hold them)");
+  if (images && fs::exists(imagesDir))
+    throw InputError(imagesDir.string(), 0, "out",
+                     "exists: images are never written over (a store may show them)");
   if (!images && !(r.sampling.temperature > 0.0))
     throw InputError({}, 0, "temperature", "must be > 0: two greedy samples of one prompt are the same text");
 }
@@ -168,6 +177,9 @@ std::vector<PairInformativeness> scoreInformativeness(const InformativenessReque
                                                       const std::atomic<bool> *cancel) {
   if (firstWins.size() != items.size())
     throw InputError({}, 0, "first_wins", "one presumed winner per item is needed");
+  for (const auto *dir : {&r.policy, &r.reference})
+    if (!dir->empty() && !fs::is_directory(*dir))
+      throw InputError(*dir, 0, "model", "is not a model folder");
   CompareRequest c;
   c.modelA = c.modelB = r.policy;
   c.referenceDir = r.reference;
@@ -185,17 +197,48 @@ std::vector<PairInformativeness> scoreInformativeness(const InformativenessReque
     winners.push_back(item.candidates[firstWins[i] ? 0 : 1]);
     losers.push_back(item.candidates[firstWins[i] ? 1 : 0]);
   }
-  for (const auto *dir : {&r.policy, &r.reference})
-    if (!dir->empty() && !fs::is_directory(*dir))
-      throw InputError(*dir, 0, "model", "is not a model folder");
-  const auto scored = scoreExistingTexts(c, winners, losers, progress, cancel);
-  std::vector<PairInformativeness> out;
-  for (const auto &p : scored) {
+  auto fromScores = [&r](const ComparedPrompt &p) {
     PairInformativeness s;
     s.margin = r.beta * ((p.a.logpModel - p.a.logpReference) - (p.b.logpModel - p.b.logpReference));
     s.c = p.b.logpReference - p.a.logpReference;
     s.difficulty = difficultyThreshold(s.c, r.beta);
-    out.push_back(s);
+    return s;
+  };
+  // An item whose prompt cannot be scored (empty, or longer than the models take) is set aside
+  // with its reason and the rest scored again: the reason names the first such prompt.
+  std::vector<PairInformativeness> out(items.size());
+  std::vector<std::size_t> left;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (items[i].prompt.empty())
+      out[i].error = "item " + items[i].id + ": empty prompt";
+    else
+      left.push_back(i);
+  }
+  while (!left.empty()) {
+    auto some = c;
+    some.prompts.clear();
+    some.seeds.assign(left.size(), 0);
+    std::vector<std::string> w, l;
+    for (auto i : left) {
+      some.prompts.push_back(c.prompts[i]);
+      w.push_back(winners[i]);
+      l.push_back(losers[i]);
+    }
+    try {
+      const auto scored = scoreExistingTexts(some, w, l, progress, cancel);
+      for (std::size_t k = 0; k < scored.size(); ++k)
+        out[left[k]] = fromScores(scored[k]);
+      out.resize(scored.size() == left.size() ? out.size() : left[scored.size()]); // cancelled: what was done
+      return out;
+    } catch (const InputError &e) {
+      // "prompt K has N tokens; ...": K counts the prompts of this call from 1.
+      std::size_t k = 0;
+      if (e.key() != "prompt" || std::sscanf(e.message().c_str(), "prompt %zu", &k) != 1 || k < 1 ||
+          k > left.size())
+        throw; // the models, not an item
+      out[left[k - 1]].error = "item " + items[left[k - 1]].id + ": " + e.message();
+      left.erase(left.begin() + std::ptrdiff_t(k - 1));
+    }
   }
   return out;
 }

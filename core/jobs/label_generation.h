@@ -50,7 +50,7 @@ struct CandidateGenerationResult {
 // identical is left out and counted. The file is written atomically at the end, also when cancelled (with
 // what was done). Progress stages: "loading model", "generating". Any thread; slow.
 // Throws InputError for a missing model folder, no prompts, an empty prompt, a temperature of 0,
-// or an empty output path.
+// an empty output path, or an output file (or, for images, an images folder) that exists.
 CandidateGenerationResult generateLabelCandidates(const CandidateGenerationRequest &request,
                                                   const CompareProgressFn &progress = {},
                                                   const std::atomic<bool> *cancel = nullptr);
@@ -79,12 +79,17 @@ struct PairInformativeness {
   // harder the pair is to learn.
   double c = 0.0;
   double difficulty = 0.0;
+  // Not empty: this item was not scored (an empty prompt, or one longer than the models take);
+  // the numbers are then meaningless.
+  std::string error;
+  bool scored() const { return error.empty(); }
 };
 
 // Scores each text item's two candidates under the policy and the reference (summed response
-// log-probs; no sampling). Returns one entry per item, fewer when cancelled. Throws InputError
-// for an image item (only text pairs are scored), a missing model folder, or models with
-// different tokenizers.
+// log-probs; no sampling). Returns one entry per item, fewer when cancelled; an item whose prompt
+// cannot be scored has its reason in `error` and the others are scored. Throws InputError for an
+// image item (only text pairs are scored), a missing model folder, or models with different
+// tokenizers.
 std::vector<PairInformativeness> scoreInformativeness(const InformativenessRequest &request,
                                                       const std::vector<LabelItem> &items,
                                                       const std::vector<bool> &firstWins,

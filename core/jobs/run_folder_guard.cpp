@@ -72,8 +72,11 @@ bool isRunFolder(const std::string &dir) {
 
 const std::vector<std::string> &runFolderEntries() {
   static const std::vector<std::string> kEntries = {
-      "config.yaml", "metrics.jsonl", "status.json", "run_info.json", "checkpoints",  "hf",
-      "reference",   "samples",       "eval",        "model",         "discriminator"};
+      "config.yaml", "metrics.jsonl", "status.json", "run_info.json", "checkpoints", "hf", "reference",
+      "samples", "eval", "model", "discriminator",
+      // D2PO's gold questions and a person's answers (d2po.gold_labeller: person), with SQLite's
+      // write-ahead log: an overwritten run asks afresh.
+      "gold.preflab-labels", "gold.preflab-labels-wal", "gold.preflab-labels-shm"};
   return kEntries;
 }
 

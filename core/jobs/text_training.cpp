@@ -25,6 +25,7 @@
 
 #include <filesystem>
 #include <new>
+#include <optional>
 #include <thread>
 
 namespace fs = std::filesystem;
@@ -316,28 +317,39 @@ RunSummary executeTextRun(const TextTrainConfig &config, const RunOptions &optio
   }
   if (!info.needsReference)
     in.reference.reset();
-  PreferenceTrainer trainer(config, in.policy, std::move(train), std::move(eval), folder, device,
-                            in.reference);
-  if (trainer.batchShards() > 1)
-    message(cb, "training batches split across " + std::to_string(trainer.batchShards()) + " CPU threads");
-  const auto outcome = runOnLoop(trainer, options, cb, cancel, pause, summary);
+  // Optional so that its optimizer state is released before the files' pair report loads a
+  // reference of its own.
+  std::optional<PreferenceTrainer> trainer;
+  trainer.emplace(config, in.policy, std::move(train), std::move(eval), folder, device, in.reference);
+  if (trainer->batchShards() > 1)
+    message(cb, "training batches split across " + std::to_string(trainer->batchShards()) + " CPU threads");
+  const auto outcome = runOnLoop(*trainer, options, cb, cancel, pause, summary);
   if (outcome.state == RunState::Failed)
     return summary;
-  auto policy = trainer.policy();
+  auto policy = trainer->policy();
+  const auto totalSteps = trainer->totalSteps();
   if (loraSettingsOf(*policy))
     saveLoraAdapter(*policy, *in.tokenizer, referenceDir, folder.path("hf"));
   else
     policy->exportHuggingFace(*in.tokenizer, folder.path("hf"));
   if (!config.modelNameOrPath.empty()) // the original's stop ids and sampling defaults
     keepGenerationConfig(config.modelNameOrPath, folder.path("hf"));
-  if (!task && outcome.state == RunState::Finished) {
-    folder.writeStatus(RunState::Running, "evaluating", outcome.step, trainer.totalSteps());
-    const auto ranking = writeFilePairReport(config, in, policy, referenceDir, folder, cb, device);
-    for (const auto &[key, value] : ranking.items()) // beside the eval metrics, when there are some
-      summary.evalSummary[key] = value;
+  if (!task && outcome.state == RunState::Finished && info.needsReference) {
+    folder.writeStatus(RunState::Running, "evaluating", outcome.step, totalSteps);
+    trainer.reset();
+    in.reference.reset();
+    // A report, not part of the training: a failure (memory, a reference that no longer loads)
+    // is said, and the finished run stays finished.
+    try {
+      const auto ranking = writeFilePairReport(config, in, policy, referenceDir, folder, cb, device);
+      for (const auto &[key, value] : ranking.items()) // beside the eval metrics, when there are some
+        summary.evalSummary[key] = value;
+    } catch (const std::exception &e) {
+      message(cb, std::string("eval/pairs.jsonl not written: ") + e.what());
+    }
   }
   if (task && outcome.state == RunState::Finished) {
-    folder.writeStatus(RunState::Running, "evaluating", outcome.step, trainer.totalSteps());
+    folder.writeStatus(RunState::Running, "evaluating", outcome.step, totalSteps);
     summary.evalSummary = task->evaluate(policy, folder);
   }
   if (summary.message.empty())

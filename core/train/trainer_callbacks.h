@@ -25,8 +25,11 @@ struct TrainerCallbacks {
   std::function<void(const std::string &stage, double fraction)> onProgress; // long stages
   std::function<void(const std::string &message)> onMessage;                 // human-readable
   // A person's labels are wanted: `open` of `asked` questions wait in the label store `store`
-  // (D2PO with d2po.gold_labeller: person); the run blocks until they are decided.
-  std::function<void(const std::string &store, std::int64_t asked, std::int64_t open)> onLabelsWanted;
+  // for `annotator`'s decisions ("": anyone's) (D2PO with d2po.gold_labeller: person); the run
+  // blocks until they are decided.
+  std::function<void(const std::string &store, const std::string &annotator, std::int64_t asked,
+                     std::int64_t open)>
+      onLabelsWanted;
 };
 
 } // namespace preflab::core

@@ -210,6 +210,15 @@ private Q_SLOTS:
     QCOMPARE(store.addItems(items).added, std::int64_t(3));
     const auto stored = store.items();
     QVERIFY(stored[0].candidateHash[0] != stored[0].candidateHash[1]);
+    // Generating into the same name again would change what the stored items show: refused.
+    QVERIFY(std::filesystem::remove(r.out));
+    r.seed = 7;
+    try {
+      generateLabelCandidates(r);
+      QFAIL("an existing images folder should be refused");
+    } catch (const InputError &e) {
+      QVERIFY(std::string(e.what()).find("pics-images") != std::string::npos);
+    }
   }
 
   void promptListsReadTextAndJsonLines() {
@@ -257,8 +266,18 @@ private Q_SLOTS:
     r.reference.clear();
     for (const auto &x : scoreInformativeness(r, items, {true, true}))
       QCOMPARE(x.margin, 0.0);
+    // A prompt the models cannot take is set aside with its reason; the others are scored.
+    items.push_back({"p3", "text", "", {" a", " b"}, "x", 3});
+    items.push_back({"p4", "text", std::string(80, 'x'), {" a", " b"}, "x", 4}); // past 64 positions
+    const auto some = scoreInformativeness(r, items, {true, true, true, true});
+    QCOMPARE(some.size(), std::size_t(4));
+    QVERIFY(some[0].scored() && some[1].scored());
+    QVERIFY2(some[2].error.find("p3: empty prompt") != std::string::npos, some[2].error.c_str());
+    QVERIFY2(some[3].error.find("p4") != std::string::npos &&
+                 some[3].error.find("tokens") != std::string::npos,
+             some[3].error.c_str());
     items[1].kind = "image";
-    QVERIFY_THROWS_EXCEPTION(InputError, scoreInformativeness(r, items, {true, true}));
+    QVERIFY_THROWS_EXCEPTION(InputError, scoreInformativeness(r, items, {true, true, true, true}));
   }
 
   // The presumed winner follows the majority where it says second.

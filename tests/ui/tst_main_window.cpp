@@ -106,8 +106,9 @@ private slots:
     MainWindow w;
     auto *labels = w.findChild<preflab::ui::LabelView *>();
     QVERIFY(labels);
-    labels->setAnnotator(QStringLiteral("ann"));
-    emit w.controller()->labelsWanted(QStringLiteral("run-1"), path, 2, 2);
+    labels->setAnnotator(QStringLiteral("someone"));
+    emit w.controller()->labelsWanted(QStringLiteral("run-1"), path, QStringLiteral("ann"), 2, 2);
+    QCOMPARE(labels->annotator(), QStringLiteral("ann")); // the one whose decisions the run counts
     QCOMPARE(w.tabs()->tabText(w.tabs()->currentIndex()), QStringLiteral("Label"));
     QCOMPARE(labels->storePath(), path);
     QCOMPARE(labels->queueSize(), 2);
@@ -121,7 +122,9 @@ private slots:
     labels->chooseB();
     QCOMPARE(labels->queueSize(), 0);
     QVERIFY2(banner->text().startsWith("Every question is answered"), qPrintable(banner->text()));
-    QCOMPARE(preflab::core::LabelStore(path.toStdString()).currentDecisions().size(), std::size_t(2));
+    const auto decided = preflab::core::LabelStore(path.toStdString()).currentDecisions();
+    QCOMPARE(decided.size(), std::size_t(2));
+    QCOMPARE(decided[0].annotator, std::string("ann"));
   }
 
   void opensADatasetByDrop() {

@@ -487,9 +487,10 @@ QString LabelView::nextGeneratedPath() const {
     return {};
   const QFileInfo store(storePath());
   for (int n = 1;; ++n) {
-    const QString path =
-        store.dir().filePath(QStringLiteral("%1-gen%2.jsonl").arg(store.completeBaseName()).arg(n));
-    if (!QFileInfo::exists(path))
+    const QString stem = QStringLiteral("%1-gen%2").arg(store.completeBaseName()).arg(n);
+    const QString path = store.dir().filePath(stem + QStringLiteral(".jsonl"));
+    if (!QFileInfo::exists(path) &&
+        !QFileInfo::exists(store.dir().filePath(stem + QStringLiteral("-images"))))
       return path;
   }
 }
@@ -617,12 +618,20 @@ bool LabelView::rankItems(const core::InformativenessRequest &request) {
           return;
         }
         m_scores.clear();
-        for (std::size_t i = 0; i < scores->size(); ++i)
-          m_scores[text[i].key] = (*scores)[i];
-        m_status->setText(tr("%1 %2 of %3 text pair(s)")
+        QStringList unscored;
+        for (std::size_t i = 0; i < scores->size(); ++i) {
+          if ((*scores)[i].scored())
+            m_scores[text[i].key] = (*scores)[i];
+          else
+            unscored << q((*scores)[i].error);
+        }
+        m_status->setText(tr("%1 %2 of %3 text pair(s)%4")
                               .arg(cancelled ? tr("cancelled: scored") : tr("scored"))
-                              .arg(scores->size())
-                              .arg(text.size()));
+                              .arg(m_scores.size())
+                              .arg(text.size())
+                              .arg(unscored.isEmpty()
+                                       ? QString()
+                                       : tr("; not scored: %1").arg(unscored.join(QStringLiteral("; ")))));
         if (m_order == Order::Stored)
           setOrder(Order::Margin);
         else

@@ -47,7 +47,8 @@ signals:
   void evaluated(const QString &runId, const preflab::ui::MetricRecord &record);
   void progress(const QString &runId, const QString &stage, double fraction);
   void message(const QString &runId, const QString &text);
-  void labelsWanted(const QString &runId, const QString &store, qint64 asked, qint64 open);
+  void labelsWanted(const QString &runId, const QString &store, const QString &annotator, qint64 asked,
+                    qint64 open);
   void finished(const QString &runId, const preflab::ui::RunResult &result);
   void startRequested(const preflab::ui::RunRequest &request); // internal: to the worker
 

@@ -51,8 +51,9 @@ void RunWorker::start(const RunRequest &request) {
     emit progress(id, QString::fromStdString(stage), fraction);
   };
   cb.onMessage = [this, id](const std::string &text) { emit message(id, QString::fromStdString(text)); };
-  cb.onLabelsWanted = [this, id](const std::string &store, std::int64_t asked, std::int64_t open) {
-    emit labelsWanted(id, QString::fromStdString(store), asked, open);
+  cb.onLabelsWanted = [this, id](const std::string &store, const std::string &annotator, std::int64_t asked,
+                                 std::int64_t open) {
+    emit labelsWanted(id, QString::fromStdString(store), QString::fromStdString(annotator), asked, open);
   };
   emit started(id, QString::fromStdString(request.outputDir()));
   core::RunOptions options;

@@ -33,7 +33,8 @@ signals:
   void progress(const QString &runId, const QString &stage, double fraction);
   void message(const QString &runId, const QString &text);
   // The run waits for a person's labels: `open` of `asked` questions in the label store `store`.
-  void labelsWanted(const QString &runId, const QString &store, qint64 asked, qint64 open);
+  void labelsWanted(const QString &runId, const QString &store, const QString &annotator, qint64 asked,
+                    qint64 open);
   void finished(const QString &runId, const preflab::ui::RunResult &result);
 
 private:
