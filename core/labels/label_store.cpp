@@ -395,6 +395,11 @@ std::vector<LabelEvent> LabelStore::currentDecisions() const {
   return out;
 }
 
+std::int64_t LabelStore::changesByOthers() const {
+  Statement q(m_db, "PRAGMA data_version", m_path);
+  return q.step() ? q.integer(0) : 0;
+}
+
 std::vector<std::string> LabelStore::annotators() const {
   std::vector<std::string> out;
   Statement q(m_db, "SELECT DISTINCT annotator FROM events ORDER BY annotator", m_path);

@@ -78,6 +78,10 @@ public:
   // annotator.
   std::vector<LabelEvent> currentDecisions() const;
   std::vector<std::string> annotators() const;
+  // A number that changes when another connection (a run asking for gold labels, a second
+  // annotator's process, preflab-cli labels) has committed to the store since the last call
+  // (SQLite's data_version): poll it to show their items and decisions.
+  std::int64_t changesByOthers() const;
 
 private:
   void exec(const char *sql) const;

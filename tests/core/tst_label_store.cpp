@@ -179,6 +179,22 @@ private Q_SLOTS:
             }).find("annotator") != std::string::npos);
   }
 
+  // changesByOthers moves when another connection commits, not for the store's own commits.
+  void changesByOthersSeesOtherConnections() {
+    QTemporaryDir tmp;
+    const fs::path dir = tmp.path().toStdString();
+    writeText(dir / "c.jsonl", textCandidates(2));
+    const auto path = (dir / "p.preflab-labels").string();
+    LabelStore mine(path), theirs(path);
+    mine.addItems(readLabelCandidates((dir / "c.jsonl").string()));
+    const auto before = mine.changesByOthers();
+    mine.decide(mine.items()[0].key, "me", LabelChoice::First, false);
+    QCOMPARE(mine.changesByOthers(), before);
+    theirs.decide(theirs.items()[1].key, "them", LabelChoice::Second, false);
+    QVERIFY(mine.changesByOthers() != before);
+    QCOMPARE(mine.currentDecisions().size(), std::size_t(2));
+  }
+
   void shownOrderIsAFixedCoinPerItemAndAnnotator() {
     QTemporaryDir tmp;
     const fs::path dir = tmp.path().toStdString();

@@ -169,6 +169,32 @@ private slots:
     QVERIFY(error.contains("store"));
   }
 
+  // Items and decisions another connection commits (a run asking for gold labels, a second
+  // annotator's process) appear without reopening the store.
+  void showsWhatOtherProcessesAdd() {
+    QTemporaryDir tmp;
+    const QString path = makeLabelStore(tmp, 2);
+    LabelView v;
+    QVERIFY(v.openStore(path));
+    v.setAnnotator(QStringLiteral("ann"));
+    QCOMPARE(v.queueSize(), 2);
+    LabelStore other(path.toStdString());
+    std::vector<LabelItem> more(1);
+    other.decide(other.items()[0].key, "bob", LabelChoice::First, false);
+    v.next();
+    v.chooseA(); // the annotator decides the last item and stays on it
+    const auto last = v.currentItem();
+    more[0] = {"late", "text", "a late prompt", {" one", " two"}, "elsewhere", 1};
+    other.addItems(more);
+    QTRY_COMPARE_WITH_TIMEOUT(v.queueSize(), 3, 5000);
+    QTRY_COMPARE_WITH_TIMEOUT(v.queueCell(0, 3), QStringLiteral("1"), 5000); // bob's vote
+    // The next key goes to an item not decided yet, not back to the decided one.
+    QVERIFY(v.currentItem() != last);
+    v.chooseB();
+    LabelStore check(path.toStdString());
+    QCOMPARE(check.currentDecisions().size(), std::size_t(3)); // bob's, and ann's two
+  }
+
   // Generate in the app: two samples per prompt in a worker thread, imported into the store when
   // done; labeling goes on meanwhile.
   void generatesTextCandidatesInAWorker() {

@@ -27,6 +27,7 @@
 #include <QStackedWidget>
 #include <QTextBrowser>
 #include <QThread>
+#include <QTimer>
 #include <QTreeWidget>
 #include <QVBoxLayout>
 
@@ -67,6 +68,25 @@ LabelView::LabelView(QWidget *parent) : QWidget(parent) {
   buildUi();
   m_annotator->setText(QSettings().value(QStringLiteral("labels/annotator")).toString());
   showCurrent();
+  // Items and decisions other processes add (a run asking for gold labels, a second annotator)
+  // appear within a second.
+  auto *poll = new QTimer(this);
+  poll->setInterval(1000);
+  connect(poll, &QTimer::timeout, this, [this] {
+    if (!m_store)
+      return;
+    try {
+      const auto version = m_store->changesByOthers();
+      if (version != m_seenVersion) {
+        m_seenVersion = version;
+        rebuildQueue(currentItem());
+        moveToOpenItem();
+      }
+    } catch (const std::exception &) {
+      // a store busy for longer than its timeout: the next tick reads it
+    }
+  });
+  poll->start();
 }
 
 LabelView::~LabelView() {
@@ -304,6 +324,7 @@ bool LabelView::openStore(const QString &path, QString *error) {
   m_storeLabel->setToolTip(path);
   m_pos = 0;
   m_scores.clear(); // the scores were of another store's items
+  m_seenVersion = m_store->changesByOthers();
   m_orderBox->setCurrentIndex(int(Order::Stored));
   m_order = Order::Stored;
   setRequestText({});
@@ -457,6 +478,27 @@ void LabelView::fillQueueTable() {
 
 void LabelView::refresh() {
   rebuildQueue(currentItem());
+  moveToOpenItem();
+}
+
+void LabelView::moveToOpenItem() {
+  // Someone else added items while the annotator sat on one they have decided (the end of the
+  // queue, say): the next key goes to the first item they have not decided, not to a changed
+  // mind.
+  if (!m_store || annotator().isEmpty())
+    return;
+  std::map<std::int64_t, bool> mine;
+  for (const auto &d : m_store->currentDecisions())
+    if (q(d.annotator) == annotator())
+      mine[d.item] = true;
+  if (!mine.count(currentItem()))
+    return;
+  for (int i = 0; i < m_queue.size(); ++i)
+    if (!mine.count(m_queue[i])) {
+      m_pos = i;
+      showCurrent();
+      return;
+    }
 }
 
 void LabelView::setRequestText(const QString &text) {
@@ -761,7 +803,10 @@ void LabelView::showCurrent() {
       m_texts[side]->setHtml(highlighted(q(item.item.candidates[slot]), q(item.item.candidates[1 - slot])));
     }
   }
-  m_shownFor.restart();
+  if (key != m_shownItem) { // time per item: from when it was first shown, not from a refresh
+    m_shownItem = key;
+    m_shownFor.restart();
+  }
 }
 
 void LabelView::refreshProgress() {
@@ -835,6 +880,7 @@ void LabelView::record(core::LabelChoice choice) {
       : choice == core::LabelChoice::Second ? (m_swapped ? tr("A is better") : tr("B is better"))
                                             : q(core::labelChoiceName(choice));
   m_status->setText(tr("saved: %1 (event %2, %3 s)").arg(said).arg(event).arg(seconds, 0, 'f', 1));
+  m_shownItem = 0; // whatever comes next, its time starts now
   m_note->clear();
   const int before = m_pos;
   rebuildQueue();

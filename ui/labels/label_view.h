@@ -123,6 +123,7 @@ private:
   using JobDone = std::function<void(const QString &error, bool cancelled)>;
   bool startJob(const QString &what, LabelWorker::Job job, JobDone done);
   void fillQueueTable();
+  void moveToOpenItem(); // from an item the annotator decided to the first they have not
 
   std::unique_ptr<core::LabelStore> m_store;
   QVector<std::int64_t> m_queue; // item keys in the filtered queue
@@ -152,6 +153,8 @@ private:
   JobDone m_jobDone;
   Order m_order = Order::Stored;
   std::map<std::int64_t, core::PairInformativeness> m_scores;
+  std::int64_t m_seenVersion = 0; // the store's changesByOthers() when last read
+  std::int64_t m_shownItem = 0;   // the item m_shownFor times
 };
 
 } // namespace preflab::ui
