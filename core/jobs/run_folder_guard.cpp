@@ -145,6 +145,12 @@ std::unique_ptr<FolderLock> claimOutputDir(const std::string &outputDir, const R
   } else if (options.overwrite) {
     for (const auto &entry : runFolderEntries())
       fs::remove_all(dir / entry, ec);
+    std::vector<fs::path> events; // TensorBoard's files, one per process that wrote
+    for (const auto &file : fs::directory_iterator(dir, ec))
+      if (file.path().filename().string().rfind("events.out.tfevents.", 0) == 0)
+        events.push_back(file.path());
+    for (const auto &file : events)
+      fs::remove(file, ec);
   }
   return lock;
 }

@@ -71,9 +71,16 @@ void RunFolder::appendMetrics(std::int64_t step, const std::map<std::string, dou
   nlohmann::json line = {{"step", step}};
   for (const auto &[name, value] : metrics)
     line[name] = std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr);
-  line["time"] = unixNow();
+  const double now = unixNow();
+  line["time"] = now;
   m_metrics << line.dump() << '\n';
   m_metrics.flush();
+  if (!m_events) {
+    m_events = std::make_unique<EventFileWriter>(m_root);
+    if (m_resumedAt)
+      m_events->writeSessionStart(*m_resumedAt, now);
+  }
+  m_events->writeScalars(step, now, metrics);
 }
 
 void RunFolder::writeStatus(RunState state, const std::string &message, std::int64_t step,
@@ -99,6 +106,8 @@ void RunFolder::truncateMetricsAfter(std::int64_t step, bool evaluationRedone) {
   }
   m_metrics.close();
   writeFileAtomic(file, kept);
+  m_events.reset(); // the next line opens a new event file that starts at the resumed step
+  m_resumedAt = step;
 }
 
 std::vector<std::int64_t> RunFolder::checkpointSteps() const {

@@ -1,11 +1,15 @@
 // RunFolder: the on-disk layout of one run (config, metrics, status, checkpoints, samples, eval).
 #pragma once
 
+#include "core/io/tensorboard_events.h"
+
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
 #include <fstream>
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,7 +20,8 @@ std::string runStateName(RunState state); // "running", "finished", "failed", "c
 
 // Owns the writers of one run folder. Paths:
 //   config.yaml, metrics.jsonl (one JSON object per logged step, flushed per line),
-//   status.json (state, message, step, updated_at), checkpoints/step-N/, samples/, eval/, hf/.
+//   status.json (state, message, step, updated_at), checkpoints/step-N/, samples/, eval/, hf/,
+//   and events.out.tfevents.* (the same metrics for TensorBoard, one file per process that wrote).
 // One thread writes to a RunFolder at a time; readers in other processes see whole lines and
 // whole files (status.json is replaced atomically).
 class RunFolder {
@@ -29,7 +34,8 @@ public:
   std::string checkpointDir(std::int64_t step) const;
 
   void writeConfig(const std::string &yaml);
-  // Appends {"step": step, ...metrics, "time": unix seconds} and flushes.
+  // Appends {"step": step, ...metrics, "time": unix seconds} and flushes; the finite metrics also
+  // go to this process's TensorBoard event file.
   void appendMetrics(std::int64_t step, const std::map<std::string, double> &metrics);
   void writeStatus(RunState state, const std::string &message, std::int64_t step,
                    std::int64_t maxSteps);
@@ -52,6 +58,8 @@ public:
 private:
   std::string m_root;
   std::ofstream m_metrics;
+  std::unique_ptr<EventFileWriter> m_events;
+  std::optional<std::int64_t> m_resumedAt; // the step a resume truncated to: the events say so
   bool m_holding = false;
   std::string m_heldConfig;
   std::string m_heldStatus;

@@ -1,0 +1,145 @@
+// EventFileWriter: Event protos encoded by hand (wire types 0, 1, 2 and 5) in TFRecord framing.
+#include "core/io/tensorboard_events.h"
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
+
+#include <unistd.h>
+
+namespace preflab::core {
+
+namespace {
+
+const std::array<std::uint32_t, 256> &crcTable() {
+  static const auto table = [] {
+    std::array<std::uint32_t, 256> t{};
+    for (std::uint32_t i = 0; i < 256; ++i) {
+      std::uint32_t c = i;
+      for (int k = 0; k < 8; ++k)
+        c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
+      t[i] = c;
+    }
+    return t;
+  }();
+  return table;
+}
+
+// Protocol buffer wire format: varints, keys (field << 3 | wire type), little-endian fixed sizes.
+void varint(std::string &out, std::uint64_t v) {
+  while (v >= 0x80) {
+    out += char(std::uint8_t(v) | 0x80);
+    v >>= 7;
+  }
+  out += char(std::uint8_t(v));
+}
+
+void key(std::string &out, int field, int wireType) {
+  varint(out, std::uint64_t(field) << 3 | std::uint64_t(wireType));
+}
+
+template <typename T> void fixed(std::string &out, T v) {
+  char bytes[sizeof(T)];
+  std::memcpy(bytes, &v, sizeof(T)); // little-endian hosts only (x86-64, aarch64)
+  out.append(bytes, sizeof(T));
+}
+
+void bytesField(std::string &out, int field, const std::string &bytes) {
+  key(out, field, 2);
+  varint(out, bytes.size());
+  out += bytes;
+}
+
+// Event: wall_time = 1 (double), step = 2 (int64), file_version = 3, summary = 5, session_log = 6.
+std::string eventHead(double wallTime, std::int64_t step) {
+  std::string e;
+  key(e, 1, 1);
+  fixed(e, wallTime);
+  if (step != 0) {
+    key(e, 2, 0);
+    varint(e, std::uint64_t(step));
+  }
+  return e;
+}
+
+std::string hostName() {
+  char name[256] = {0};
+  if (gethostname(name, sizeof name - 1) != 0 || name[0] == 0)
+    return "localhost";
+  return name;
+}
+
+} // namespace
+
+std::uint32_t crc32c(const void *data, std::size_t size) {
+  const auto &table = crcTable();
+  const auto *p = static_cast<const unsigned char *>(data);
+  std::uint32_t c = 0xFFFFFFFFu;
+  for (std::size_t i = 0; i < size; ++i)
+    c = table[(c ^ p[i]) & 0xFF] ^ (c >> 8);
+  return c ^ 0xFFFFFFFFu;
+}
+
+std::uint32_t maskedCrc32c(const void *data, std::size_t size) {
+  const std::uint32_t c = crc32c(data, size);
+  return ((c >> 15) | (c << 17)) + 0xa282ead8u;
+}
+
+EventFileWriter::EventFileWriter(const std::string &dir) {
+  static std::atomic<int> opened{0};
+  const auto now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  m_path = dir + "/events.out.tfevents." + std::to_string(std::int64_t(now)) + "." + hostName() + "." +
+           std::to_string(getpid()) + "." + std::to_string(opened++) + ".preflab";
+  m_out.open(m_path, std::ios::binary | std::ios::trunc);
+  if (!m_out)
+    throw std::runtime_error(m_path + ": cannot create the TensorBoard event file");
+  std::string e = eventHead(now, 0);
+  bytesField(e, 3, "brain.Event:2");
+  writeRecord(e);
+}
+
+void EventFileWriter::writeScalars(std::int64_t step, double wallTime,
+                                   const std::map<std::string, double> &metrics) {
+  // Summary { repeated Value value = 1 }, Value { string tag = 1; float simple_value = 2 }.
+  std::string summary;
+  for (const auto &[name, v] : metrics) {
+    if (!std::isfinite(v))
+      continue; // TensorBoard shows a gap for a missing point; NaN would poison its axes
+    std::string value;
+    bytesField(value, 1, name);
+    key(value, 2, 5);
+    fixed(value, float(v));
+    bytesField(summary, 1, value);
+  }
+  if (summary.empty())
+    return;
+  std::string e = eventHead(wallTime, step);
+  bytesField(e, 5, summary);
+  writeRecord(e);
+}
+
+void EventFileWriter::writeSessionStart(std::int64_t step, double wallTime) {
+  // SessionLog { SessionStatus status = 1 } with START = 1.
+  std::string log;
+  key(log, 1, 0);
+  varint(log, 1);
+  std::string e = eventHead(wallTime, step);
+  bytesField(e, 6, log);
+  writeRecord(e);
+}
+
+void EventFileWriter::writeRecord(const std::string &payload) {
+  std::string record;
+  fixed(record, std::uint64_t(payload.size()));
+  fixed(record, maskedCrc32c(record.data(), 8));
+  record += payload;
+  fixed(record, maskedCrc32c(payload.data(), payload.size()));
+  m_out.write(record.data(), std::streamsize(record.size()));
+  m_out.flush();
+}
+
+} // namespace preflab::core

@@ -1,0 +1,40 @@
+// TensorBoard event files: the TFRecord framing (length, masked CRC-32C, payload, masked CRC-32C)
+// around hand-encoded Event protocol buffers, so `tensorboard --logdir` shows PrefLab runs. Scalars
+// only for now. No LibTorch, no protobuf library.
+#pragma once
+
+#include <cstdint>
+#include <fstream>
+#include <map>
+#include <string>
+
+namespace preflab::core {
+
+// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), and TFRecord's masked form
+// ((crc >> 15 | crc << 17) + 0xa282ead8).
+std::uint32_t crc32c(const void *data, std::size_t size);
+std::uint32_t maskedCrc32c(const void *data, std::size_t size);
+
+// One event file, created at construction in `dir` as events.out.tfevents.<unix time>.<host>.<pid>
+// .<n>.preflab, starting with the file_version event ("brain.Event:2"). Each write is flushed, so a
+// reader in another process sees whole records.
+class EventFileWriter {
+public:
+  // Throws std::runtime_error when the file cannot be created.
+  explicit EventFileWriter(const std::string &dir);
+  const std::string &path() const { return m_path; }
+
+  // One Event per call: its summary holds a simple_value per finite metric, tagged by the
+  // metric's name (TRL's names, "eval/..." for evaluation).
+  void writeScalars(std::int64_t step, double wallTime, const std::map<std::string, double> &metrics);
+  // A SessionLog START at `step`: TensorBoard then drops what earlier files logged after it (a run
+  // resumed from a checkpoint).
+  void writeSessionStart(std::int64_t step, double wallTime);
+
+private:
+  void writeRecord(const std::string &payload);
+  std::string m_path;
+  std::ofstream m_out;
+};
+
+} // namespace preflab::core

@@ -1,0 +1,68 @@
+// Tests the TensorBoard event writer's framing: CRC-32C against its published check value, the
+// masked form, and the records of a file read back by length and checksum.
+#include "core/io/tensorboard_events.h"
+
+#include "tests/test_main.h"
+
+#include <QtTest/QtTest>
+
+#include <cstring>
+#include <fstream>
+#include <iterator>
+
+using namespace preflab::core;
+
+namespace preflab_tests { // one per test file (test_main.h)
+
+class TestTensorBoardEvents : public QObject {
+  Q_OBJECT
+
+private Q_SLOTS:
+  void crc32cMatchesItsCheckValue() {
+    // The CRC-32C check value of "123456789" (RFC 3720, appendix B.4).
+    QCOMPARE(crc32c("123456789", 9), std::uint32_t(0xE3069283u));
+    QCOMPARE(crc32c("", 0), std::uint32_t(0));
+    const std::uint32_t c = crc32c("abc", 3);
+    QCOMPARE(maskedCrc32c("abc", 3), std::uint32_t(((c >> 15) | (c << 17)) + 0xa282ead8u));
+  }
+
+  // Every record: its length, the masked CRC of the length, the payload, the masked CRC of the
+  // payload; the first is the file_version event, non-finite metrics are left out.
+  void recordsAreFramedAndChecksummed() {
+    QTemporaryDir dir;
+    std::string path;
+    {
+      EventFileWriter w(dir.path().toStdString());
+      path = w.path();
+      QVERIFY(QFileInfo(QString::fromStdString(path)).fileName().startsWith("events.out.tfevents."));
+      w.writeScalars(3, 1.5e9, {{"loss", 0.69}, {"bad", std::nan("")}});
+      w.writeScalars(4, 1.5e9, {{"bad", std::nan("")}}); // nothing finite: no event
+      w.writeSessionStart(2, 1.5e9);
+    }
+    std::ifstream in(path, std::ios::binary);
+    const std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::vector<std::string> payloads;
+    for (std::size_t i = 0; i < data.size();) {
+      QVERIFY(i + 12 <= data.size());
+      std::uint64_t length = 0;
+      std::uint32_t crcLength = 0, crcData = 0;
+      std::memcpy(&length, data.data() + i, 8);
+      std::memcpy(&crcLength, data.data() + i + 8, 4);
+      QCOMPARE(crcLength, maskedCrc32c(data.data() + i, 8));
+      QVERIFY(i + 16 + length <= data.size());
+      std::memcpy(&crcData, data.data() + i + 12 + length, 4);
+      QCOMPARE(crcData, maskedCrc32c(data.data() + i + 12, length));
+      payloads.push_back(data.substr(i + 12, length));
+      i += 16 + length;
+    }
+    QCOMPARE(payloads.size(), std::size_t(3));
+    QVERIFY(payloads[0].find("brain.Event:2") != std::string::npos);
+    QVERIFY(payloads[1].find("loss") != std::string::npos);
+    QVERIFY(payloads[1].find("bad") == std::string::npos);
+  }
+};
+
+PREFLAB_TEST_MAIN(TestTensorBoardEvents)
+
+} // namespace preflab_tests
+#include "tst_tensorboard_events.moc"
