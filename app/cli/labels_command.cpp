@@ -181,19 +181,12 @@ Action addLabelsCommand(CLI::App &app) {
     }
     core::LabelStore store(a->store);
     if (rnk->parsed()) {
-      std::vector<core::StoredItem> text;
-      std::vector<core::LabelItem> items;
-      for (const auto &s : store.items())
-        if (s.item.kind == "text") {
-          text.push_back(s);
-          items.push_back(s.item);
-        }
+      const auto text = core::rankableItems(store.items(), store.currentDecisions());
       core::InformativenessRequest r;
       r.policy = a->policy;
       r.reference = a->reference;
       r.beta = a->beta;
-      const auto scores =
-          core::scoreInformativeness(r, items, core::presumedFirstWins(text, store.currentDecisions()));
+      const auto scores = core::scoreInformativeness(r, text.items, text.firstWins);
       std::vector<std::size_t> order;
       for (std::size_t i = 0; i < scores.size(); ++i) {
         if (scores[i].scored())
@@ -209,7 +202,7 @@ Action addLabelsCommand(CLI::App &app) {
       if (a->json) {
         nlohmann::json out = nlohmann::json::array();
         for (auto i : order)
-          out.push_back({{"id", text[i].item.id},
+          out.push_back({{"id", text.items[i].id},
                          {"margin", number(scores[i].margin)},
                          {"c", number(scores[i].c)},
                          {"difficulty", number(scores[i].difficulty)}});
@@ -221,7 +214,7 @@ Action addLabelsCommand(CLI::App &app) {
       std::printf("%-24s %12s %12s %12s\n", "id", "margin", "c", "difficulty");
       for (std::size_t k = 0; k < order.size() && std::int64_t(k) < a->top; ++k) {
         const auto &s = scores[order[k]];
-        std::printf("%-24s %12.5f %12.5f %12.5f\n", text[order[k]].item.id.c_str(), s.margin, s.c,
+        std::printf("%-24s %12.5f %12.5f %12.5f\n", text.items[order[k]].id.c_str(), s.margin, s.c,
                     s.difficulty);
       }
       return kOk;

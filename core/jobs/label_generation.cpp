@@ -23,6 +23,11 @@ namespace preflab::core {
 
 namespace {
 
+// Where a candidate file's images go: <out stem>-images/ beside it.
+fs::path imagesFolder(const std::string &out) {
+  return fs::path(out).parent_path() / (fs::path(out).stem().string() + "-images");
+}
+
 void checkGenerationRequest(const CandidateGenerationRequest &r, bool images) {
   if (r.out.empty())
     throw InputError({}, 0, "out", "a candidate file to write is needed");
@@ -34,8 +39,7 @@ void checkGenerationRequest(const CandidateGenerationRequest &r, bool images) {
     if (r.prompts[i].empty())
       throw InputError({}, 0, "prompts", "prompt " + std::to_string(i + 1) + " is empty");
   // Items of a store point at these files: never write over a file or images of an earlier run.
-  const auto stem = fs::path(r.out).stem().string();
-  const auto imagesDir = fs::path(r.out).parent_path() / (stem + "-images");
+  const auto imagesDir = imagesFolder(r.out);
   if (fs::exists(r.out))
     throw InputError(r.out, 0, "out", "exists: candidates are never written over (a store may hold them)");
   if (images && fs::exists(imagesDir))
@@ -92,7 +96,7 @@ void generateImageLines(const CandidateGenerationRequest &r, const CompareProgre
   if (progress)
     progress("loading model", 0.0);
   DiffusionGenerator generator(r.model, r.device);
-  const auto folder = fs::path(r.out).parent_path() / (stem + "-images");
+  const auto folder = imagesFolder(r.out);
   fs::create_directories(folder);
   const auto n = r.prompts.size();
   const auto step = std::size_t(std::max<std::int64_t>(1, r.batchSize));
@@ -118,10 +122,11 @@ void generateImageLines(const CandidateGenerationRequest &r, const CompareProgre
         continue;
       }
       const auto id = itemId(stem, i);
-      const std::string nameA = stem + "-images/" + id + "_a.png", nameB = stem + "-images/" + id + "_b.png";
-      const auto dir = fs::path(r.out).parent_path();
-      writePngFile((dir / nameA).string(), toImageBuffer(a));
-      writePngFile((dir / nameB).string(), toImageBuffer(b));
+      // Paths in the file are relative to its folder, as readLabelCandidates resolves them.
+      const auto relative = folder.filename().string() + "/" + id;
+      const std::string nameA = relative + "_a.png", nameB = relative + "_b.png";
+      writePngFile((folder / (id + "_a.png")).string(), toImageBuffer(a));
+      writePngFile((folder / (id + "_b.png")).string(), toImageBuffer(b));
       nlohmann::json line = {
           {"id", id},         {"caption", r.prompts[i]},          {"image_a", nameA},
           {"image_b", nameB}, {"seed_a", seeds[2 * (i - begin)]}, {"seed_b", seeds[2 * (i - begin) + 1]},
@@ -252,6 +257,20 @@ std::vector<bool> presumedFirstWins(const std::vector<StoredItem> &items,
   std::vector<bool> out;
   for (const auto &s : items)
     out.push_back(secondWins.count(s.key) == 0);
+  return out;
+}
+
+RankableItems rankableItems(const std::vector<StoredItem> &stored, const std::vector<LabelEvent> &current) {
+  std::vector<StoredItem> text;
+  for (const auto &s : stored)
+    if (s.item.kind == "text")
+      text.push_back(s);
+  RankableItems out;
+  out.firstWins = presumedFirstWins(text, current);
+  for (const auto &s : text) {
+    out.keys.push_back(s.key);
+    out.items.push_back(s.item);
+  }
   return out;
 }
 

@@ -101,4 +101,13 @@ std::vector<PairInformativeness> scoreInformativeness(const InformativenessReque
 std::vector<bool> presumedFirstWins(const std::vector<StoredItem> &items,
                                     const std::vector<LabelEvent> &current);
 
+// What scoreInformativeness takes from a store: its text items (image pairs are not scored), their
+// store keys, and their presumed winners.
+struct RankableItems {
+  std::vector<std::int64_t> keys;
+  std::vector<LabelItem> items;
+  std::vector<bool> firstWins;
+};
+RankableItems rankableItems(const std::vector<StoredItem> &stored, const std::vector<LabelEvent> &current);
+
 } // namespace preflab::core

@@ -81,11 +81,10 @@ std::vector<Preference> StoreLabeller::label(const std::vector<LabelRequest> &re
     for (std::size_t i = 0; i < requests.size(); ++i) {
       if (requests[i].a == requests[i].b)
         continue;
+      // Read afresh each pass: an answer undone since the last one is open again.
       const auto answer = answerOf(byItem[keyOf[ids[i]]]);
-      if (answer)
-        out[i] = *answer;
-      else
-        ++open;
+      out[i] = answer.value_or(Preference::Skip);
+      open += !answer;
     }
     if (open == 0)
       return out;
@@ -93,12 +92,8 @@ std::vector<Preference> StoreLabeller::label(const std::vector<LabelRequest> &re
       m_onAsk(m_store, std::int64_t(items.size()), open);
       announced = true;
     }
-    if (cancel && cancel->load()) {
-      for (std::size_t i = 0; i < requests.size(); ++i)
-        if (requests[i].a != requests[i].b && !answerOf(byItem[keyOf[ids[i]]]))
-          out[i] = Preference::Skip;
-      return out;
-    }
+    if (cancel && cancel->load())
+      return out; // the open questions are Skip
     std::this_thread::sleep_for(std::chrono::duration<double>(m_pollSeconds));
   }
 }

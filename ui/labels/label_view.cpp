@@ -37,6 +37,8 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <optional>
+#include <set>
 
 namespace preflab::ui {
 
@@ -62,6 +64,22 @@ QString highlighted(const QString &text, const QString &other) {
   return QStringLiteral("<div style=\"white-space: pre-wrap\">%1</div>").arg(out.join(QLatin1Char(' ')));
 }
 
+// The side a stored choice took in the order the annotator was shown (`swapped`: the second
+// candidate as A): 'A' or 'B' for first / second, none for tie, both bad and skip.
+std::optional<QChar> shownSide(core::LabelChoice choice, bool swapped) {
+  if (choice == core::LabelChoice::First)
+    return QChar(swapped ? 'B' : 'A');
+  if (choice == core::LabelChoice::Second)
+    return QChar(swapped ? 'A' : 'B');
+  return std::nullopt;
+}
+
+// "A is better" / "B is better" as shown, else the choice's name.
+QString shownChoice(core::LabelChoice choice, bool swapped) {
+  const auto side = shownSide(choice, swapped);
+  return side ? LabelView::tr("%1 is better").arg(*side) : q(core::labelChoiceName(choice));
+}
+
 } // namespace
 
 LabelView::LabelView(QWidget *parent) : QWidget(parent) {
@@ -79,8 +97,7 @@ LabelView::LabelView(QWidget *parent) : QWidget(parent) {
       const auto version = m_store->changesByOthers();
       if (version != m_seenVersion) {
         m_seenVersion = version;
-        rebuildQueue(currentItem());
-        moveToOpenItem();
+        refresh();
       }
     } catch (const std::exception &) {
       // a store busy for longer than its timeout: the next tick reads it
@@ -397,15 +414,17 @@ void LabelView::rebuildQueue(std::int64_t keep) {
   m_queue.clear();
   if (m_store) {
     const auto me = annotator().toStdString();
-    std::map<std::int64_t, bool> mine;
-    for (const auto &d : m_store->currentDecisions())
+    const auto items = m_store->items();
+    const auto current = m_store->currentDecisions();
+    std::set<std::int64_t> mine;
+    for (const auto &d : current)
       if (d.annotator == me)
-        mine[d.item] = true;
+        mine.insert(d.item);
     std::map<std::int64_t, const core::ItemAgreement *> agreement;
-    const auto summary = core::computeAgreement(m_store->currentDecisions());
+    const auto summary = core::computeAgreement(current);
     for (const auto &a : summary.items)
       agreement[a.item] = &a;
-    for (const auto &s : m_store->items()) {
+    for (const auto &s : items) {
       const bool labelled = mine.count(s.key) > 0;
       const auto a = agreement.find(s.key);
       const bool disagreed = a != agreement.end() && a->second->annotators >= 2 && a->second->share < 1.0;
@@ -423,8 +442,10 @@ void LabelView::rebuildQueue(std::int64_t keep) {
       std::stable_sort(m_queue.begin(), m_queue.end(),
                        [&](std::int64_t x, std::int64_t y) { return key(x) < key(y); });
     }
+    fillQueueTable(items, current);
+  } else {
+    m_queueTable->clear();
   }
-  fillQueueTable();
   if (keep != 0) {
     const int at = int(m_queue.indexOf(keep));
     if (at >= 0)
@@ -434,25 +455,21 @@ void LabelView::rebuildQueue(std::int64_t keep) {
   showCurrent();
 }
 
-void LabelView::fillQueueTable() {
+void LabelView::fillQueueTable(const std::vector<core::StoredItem> &items,
+                               const std::vector<core::LabelEvent> &current) {
   m_queueTable->clear();
-  if (!m_store)
-    return;
   std::map<std::int64_t, const core::StoredItem *> byKey;
-  const auto items = m_store->items();
   for (const auto &s : items)
     byKey[s.key] = &s;
-  const auto current = m_store->currentDecisions();
   const auto me = annotator().toStdString();
   std::map<std::int64_t, int> votes;
   std::map<std::int64_t, QString> mine;
   for (const auto &d : current) {
     ++votes[d.item];
-    if (d.annotator == me) // as this annotator saw it: A or B, in the order stored with the decision
-      mine[d.item] = d.choice == core::LabelChoice::First    ? (d.swapped ? tr("B") : tr("A"))
-                     : d.choice == core::LabelChoice::Second ? (d.swapped ? tr("A") : tr("B"))
-                     : d.choice == core::LabelChoice::Tie    ? tr("tie")
-                                                             : tr("both bad");
+    if (d.annotator == me) { // as this annotator saw it: A or B, in the order stored with the decision
+      const auto side = shownSide(d.choice, d.swapped);
+      mine[d.item] = side ? QString(*side) : d.choice == core::LabelChoice::Tie ? tr("tie") : tr("both bad");
+    }
   }
   QList<QTreeWidgetItem *> rows;
   for (int i = 0; i < m_queue.size(); ++i) {
@@ -487,10 +504,10 @@ void LabelView::moveToOpenItem() {
   // mind.
   if (!m_store || annotator().isEmpty())
     return;
-  std::map<std::int64_t, bool> mine;
+  std::set<std::int64_t> mine;
   for (const auto &d : m_store->currentDecisions())
     if (q(d.annotator) == annotator())
-      mine[d.item] = true;
+      mine.insert(d.item);
   if (!mine.count(currentItem()))
     return;
   for (int i = 0; i < m_queue.size(); ++i)
@@ -630,24 +647,16 @@ bool LabelView::rankItems(const core::InformativenessRequest &request) {
     m_status->setText(tr("open a label store first"));
     return false;
   }
-  std::vector<core::StoredItem> text;
-  std::vector<core::LabelItem> items;
-  for (const auto &s : m_store->items())
-    if (s.item.kind == "text") {
-      text.push_back(s);
-      items.push_back(s.item);
-    }
-  if (items.empty()) {
+  const auto text = core::rankableItems(m_store->items(), m_store->currentDecisions());
+  if (text.items.empty()) {
     m_status->setText(tr("no text pairs to rank (informativeness scores text pairs)"));
     return false;
   }
-  const auto firstWins = core::presumedFirstWins(text, m_store->currentDecisions());
   auto scores = std::make_shared<std::vector<core::PairInformativeness>>();
   return startJob(
-      tr("scoring %1 pair(s)").arg(items.size()),
-      [request, items, firstWins, scores](const LabelWorker::Progress &progress,
-                                          const std::atomic<bool> *cancel) {
-        *scores = core::scoreInformativeness(request, items, firstWins, progress, cancel);
+      tr("scoring %1 pair(s)").arg(text.items.size()),
+      [request, text, scores](const LabelWorker::Progress &progress, const std::atomic<bool> *cancel) {
+        *scores = core::scoreInformativeness(request, text.items, text.firstWins, progress, cancel);
         return QString();
       },
       [this, text, scores, store = storePath()](const QString &error, bool cancelled) {
@@ -663,14 +672,14 @@ bool LabelView::rankItems(const core::InformativenessRequest &request) {
         QStringList unscored;
         for (std::size_t i = 0; i < scores->size(); ++i) {
           if ((*scores)[i].scored())
-            m_scores[text[i].key] = (*scores)[i];
+            m_scores[text.keys[i]] = (*scores)[i];
           else
             unscored << q((*scores)[i].error);
         }
         m_status->setText(tr("%1 %2 of %3 text pair(s)%4")
                               .arg(cancelled ? tr("cancelled: scored") : tr("scored"))
                               .arg(m_scores.size())
-                              .arg(text.size())
+                              .arg(text.items.size())
                               .arg(unscored.isEmpty()
                                        ? QString()
                                        : tr("; not scored: %1").arg(unscored.join(QStringLiteral("; ")))));
@@ -761,10 +770,7 @@ void LabelView::showCurrent() {
   for (const auto &d : m_store->currentDecisions())
     if (d.item == key && q(d.annotator) == annotator()) {
       // In what this annotator is shown now: the stored candidate they preferred, as A or B.
-      const bool firstIsA = !m_swapped;
-      mine = d.choice == core::LabelChoice::First    ? (firstIsA ? tr("A is better") : tr("B is better"))
-             : d.choice == core::LabelChoice::Second ? (firstIsA ? tr("B is better") : tr("A is better"))
-                                                     : q(core::labelChoiceName(d.choice));
+      mine = shownChoice(d.choice, m_swapped);
     }
   const auto sc = m_scores.find(key);
   const QString scored = sc == m_scores.end() ? QString()
@@ -818,11 +824,12 @@ void LabelView::refreshProgress() {
   std::map<std::int64_t, int> labelled;
   int mine = 0;
   const auto me = annotator().toStdString();
-  for (const auto &d : m_store->currentDecisions()) {
+  const auto current = m_store->currentDecisions();
+  for (const auto &d : current) {
     ++labelled[d.item];
     mine += d.annotator == me;
   }
-  const auto agreement = core::computeAgreement(m_store->currentDecisions());
+  const auto agreement = core::computeAgreement(current);
   QStringList parts;
   if (agreement.itemsWithTwoOrMore > 0) {
     auto value = [](double v) {
@@ -875,10 +882,7 @@ void LabelView::record(core::LabelChoice choice) {
     return;
   }
   // Committed: only now does the view say so.
-  const QString said =
-      choice == core::LabelChoice::First    ? (m_swapped ? tr("B is better") : tr("A is better"))
-      : choice == core::LabelChoice::Second ? (m_swapped ? tr("A is better") : tr("B is better"))
-                                            : q(core::labelChoiceName(choice));
+  const QString said = shownChoice(choice, m_swapped);
   m_status->setText(tr("saved: %1 (event %2, %3 s)").arg(said).arg(event).arg(seconds, 0, 'f', 1));
   m_shownItem = 0; // whatever comes next, its time starts now
   m_note->clear();

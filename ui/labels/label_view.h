@@ -122,7 +122,9 @@ private:
   bool ready(); // a store, an item and an annotator; says what is missing otherwise
   using JobDone = std::function<void(const QString &error, bool cancelled)>;
   bool startJob(const QString &what, LabelWorker::Job job, JobDone done);
-  void fillQueueTable();
+  // The queue's rows, from the store's items and current decisions rebuildQueue has read.
+  void fillQueueTable(const std::vector<core::StoredItem> &items,
+                      const std::vector<core::LabelEvent> &current);
   void moveToOpenItem(); // from an item the annotator decided to the first they have not
 
   std::unique_ptr<core::LabelStore> m_store;
