@@ -1,11 +1,14 @@
 // Times one DPO training step (forward, log-probs, loss, backward, clip, AdamW) in PrefLab's core.
+#include "core/jobs/text_training.h"
 #include "core/objectives/objective.h"
 #include "core/runtime/compute_threads.h"
+#include "core/runtime/launch_env.h"
 #include "core/text/gpt.h"
 #include "core/text/llama.h"
 #include "core/text/lora.h"
 #include "core/text/sequence_batch.h"
 #include "core/train/batch_shards.h"
+#include "core/train/data_parallel.h"
 
 #include <torch/torch.h>
 
@@ -17,6 +20,7 @@
 #include <cstdint>
 #include <ctime>
 #include <iostream>
+#include <map>
 #include <random>
 #include <vector>
 
@@ -113,6 +117,11 @@ int main(int argc, char **argv) {
   CLI11_PARSE(app, argc, argv);
 
   core::setComputeThreads(a.threads);
+  // Started as a rank of a data-parallel group (RANK, WORLD_SIZE, ...: see README): this process
+  // takes its contiguous share of the pairs and the loss and gradients are summed over the group
+  // before the update, as the trainer does.
+  const auto launch = core::launchEnvFromEnvironment();
+  const auto group = launch.distributed() ? core::joinDataParallelGroup(launch) : nullptr;
   torch::manual_seed(0);
   core::CausalLm policy;
   if (a.arch == "llama") {
@@ -157,7 +166,11 @@ int main(int argc, char **argv) {
       trainable.push_back(p);
   // As PreferenceTrainer on CPU: the pairs split into one contiguous shard per thread.
   const auto pairs = makePairs(a);
-  const auto bounds = core::shardBounds(std::size_t(a.pairs), a.shards < 0 ? a.threads : a.shards);
+  const auto ranks = core::shardBounds(std::size_t(a.pairs), launch.worldSize);
+  const auto first = ranks[std::size_t(launch.rank)], local = ranks[std::size_t(launch.rank) + 1] - first;
+  auto bounds = core::shardBounds(local, a.shards < 0 ? a.threads : a.shards);
+  for (auto &b : bounds)
+    b += first; // pair indices of this rank's shards
   const int shards = int(bounds.size()) - 1;
   std::vector<core::SequenceBatch> batches;
   for (int s = 0; s < shards; ++s)
@@ -221,11 +234,16 @@ int main(int argc, char **argv) {
       });
       core::addShardGradients(weights, grads);
     }
-    torch::nn::utils::clip_grad_norm_(trainable, 1.0);
-    optimizer.step();
     torch::Tensor loss = losses[0].detach();
     for (int s = 1; s < shards; ++s)
       loss = loss + losses[s].detach();
+    if (group) { // the trainer's sum of gradients and metrics over the ranks
+      std::map<std::string, torch::Tensor> metrics{{"loss", loss}};
+      core::sumStepAcrossRanks(*group, trainable, metrics);
+      loss = metrics.at("loss");
+    }
+    torch::nn::utils::clip_grad_norm_(trainable, 1.0);
+    optimizer.step();
     lastLoss = loss.item<double>(); // the trainer's one sync per step (NaN guard)
   };
 
@@ -262,10 +280,12 @@ int main(int argc, char **argv) {
                                  {"vocab", a.vocab},
                                  {"threads", a.threads},
                                  {"shards", shards},
+                                 {"processes", launch.worldSize},
                                  {"steps", a.steps},
                                  {"warmup", a.warmup},
                                  {"cached_ref", a.cachedRef},
                                  {"lora", a.lora}};
-  std::cout << result.dump() << std::endl;
+  if (launch.rank == 0) // every rank times the same steps of the group
+    std::cout << result.dump() << std::endl;
   return 0;
 }

@@ -7,6 +7,7 @@ torch (the C++ side calls openblas_set_num_threads(1) through setComputeThreads)
 import argparse
 import json
 import math
+import os
 import random
 import resource
 import statistics
@@ -241,6 +242,14 @@ def main():
     a = ap.parse_args()
 
     torch.set_num_threads(a.threads)
+    # Started as a rank of a group (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT): PyTorch's own
+    # data parallel, DistributedDataParallel over Gloo, each rank with its share of the pairs.
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    if world > 1:
+        if a.lora:
+            raise SystemExit("--lora is not benchmarked data parallel")
+        torch.distributed.init_process_group("gloo")
     torch.manual_seed(0)
     if a.arch == "llama":
         make = lambda: Llama(a.layers, a.heads, a.kv_heads or a.heads, a.d, a.mlp or 4 * a.d, a.vocab)
@@ -269,7 +278,14 @@ def main():
             p.requires_grad_(False)
     trainable = [p for p in policy.parameters() if p.requires_grad]
     ids, label_mask, lengths = make_batch(a)
-    P = a.pairs
+    if world > 1:  # this rank's contiguous share of the pairs (chosen rows, then rejected)
+        lo, hi = rank * a.pairs // world, (rank + 1) * a.pairs // world
+        rows = list(range(lo, hi)) + list(range(a.pairs + lo, a.pairs + hi))
+        ids, label_mask, lengths = ids[rows], label_mask[rows], lengths[rows]
+        model = torch.nn.parallel.DistributedDataParallel(policy)
+    else:
+        model = policy
+    P = ids.size(0) // 2
 
     if a.cached_ref:  # what a trainer reads from a reference-logp cache
         with torch.no_grad():
@@ -280,7 +296,7 @@ def main():
 
     def step():
         optimizer.zero_grad()
-        total, mean = sequence_logps(policy, ids, label_mask, lengths)
+        total, mean = sequence_logps(model, ids, label_mask, lengths)
         if a.cached_ref:
             rc, rr = cached
         else:
@@ -288,9 +304,12 @@ def main():
                 ref = sequence_logps(reference, ids, label_mask, lengths)[0]
             rc, rr = ref[:P], ref[P:]
         loss, _ = dpo_loss(total[:P], total[P:], mean[:P], mean[P:], rc, rr, 0.1)
-        loss.backward()
+        loss.backward()  # DDP averages the ranks' gradients: equal shares give the group's mean
         torch.nn.utils.clip_grad_norm_(trainable, 1.0)
         optimizer.step()
+        if world > 1:  # the group's loss, as the C++ side logs it
+            loss = loss.detach() / world
+            torch.distributed.all_reduce(loss)
         return loss.item()  # the same one sync per step as the C++ trainer
 
     for _ in range(a.warmup):
@@ -304,14 +323,15 @@ def main():
 
     s = statistics.median(seconds)
     tokens = 2 * a.pairs * a.block
-    print(json.dumps({
+    if rank == 0:  # every rank times the same steps of the group
+      print(json.dumps({
         "impl": "python", "arch": a.arch,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, "tokens_per_s": tokens / s, "steps_per_s": 1.0 / s,
         "ms_per_step": 1e3 * s, "timing": "median", "ms_min_step": 1e3 * min(seconds),
         "cpu_ms_per_step": 1e3 * statistics.median(cpu_seconds), "loss": loss,
         "layers": a.layers, "heads": a.heads, "d": a.d, "block": a.block, "pairs": a.pairs,
         "vocab": a.vocab, "threads": a.threads, "steps": a.steps, "warmup": a.warmup,
-        "cached_ref": a.cached_ref, "lora": a.lora}))
+        "cached_ref": a.cached_ref, "lora": a.lora, "processes": world}))
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
 #include "core/jobs/image_training.h"
 #include "core/jobs/text_training.h"
 #include "core/objectives/objective_info.h"
+#include "core/runtime/launch_env.h"
 #include "core/train/text_train_config.h"
 
 #include <algorithm>
@@ -84,9 +85,14 @@ template <typename Load, typename Run> int runConfig(const TrainArgs &args, Load
     core::applyOverride(config, o);
   if (!args.outputDir.empty())
     config.outputDir = args.outputDir;
+  core::RunOptions options{args.resume, args.overwrite, nullptr};
+  const auto launch = core::launchEnvFromEnvironment();
+  if (launch.distributed())
+    options.dataParallel = core::joinDataParallelGroup(launch);
+  const bool follower = launch.rank > 0; // rank 0 speaks for the run; the others only of failures
   ProgressLine progress;
   core::TrainerCallbacks cb;
-  if (!args.quiet) {
+  if (!args.quiet && !follower) {
     cb.onLog = [&](const core::StepRecord &r) {
       progress.update("train " + config.lossType,
                       double(r.step) / double(std::max<std::int64_t>(1, r.maxSteps)), stepDetail(r));
@@ -97,11 +103,13 @@ template <typename Load, typename Run> int runConfig(const TrainArgs &args, Load
       std::cerr << m << std::endl;
     };
   }
-  const auto summary = run(config, core::RunOptions{args.resume, args.overwrite}, cb);
+  const auto summary = run(config, options, cb);
   progress.finish();
-  printSummary(summary);
+  if (!follower)
+    printSummary(summary);
   if (summary.state == core::RunState::Failed) {
-    std::cerr << "error: " << summary.message << std::endl;
+    std::cerr << (follower ? "error (" + core::describe(launch) + "): " : std::string("error: "))
+              << summary.message << std::endl;
     return kFailure;
   }
   return kOk;
@@ -186,7 +194,13 @@ Action addTrainCommand(CLI::App &app) {
   cmd->footer("Config keys of a text run (key = default  meaning):\n" +
               keyTable(core::textTrainConfigHelp()) +
               "\nA config with 'task: text-to-image' trains a diffusion model on image pairs (objectives: " +
-              imageObjectives + "). Its keys:\n" + keyTable(core::imageTrainConfigHelp()));
+              imageObjectives + "). Its keys:\n" + keyTable(core::imageTrainConfigHelp()) +
+              "\nData parallel: started by torchrun (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT), srun "
+              "(SLURM_PROCID, SLURM_NTASKS) or mpirun (OMPI_COMM_WORLD_RANK, _SIZE), the processes split\n"
+              "each batch of per_device_train_batch_size rows between them; rank 0 alone writes the run "
+              "folder.\nOffline text runs only. PREFLAB_DIST_TIMEOUT (s, default 300): the wait for a "
+              "silent process;\nPREFLAB_DIST_WAIT_TIMEOUT (s, default 3600): the wait for the rendezvous "
+              "and rank 0's preparation.\n");
   return [args]() -> int {
     if (core::isImageTrainConfigFile(args->config))
       return runConfig(*args, core::loadImageTrainConfig, [](const auto &c, const auto &o, const auto &cb) {

@@ -511,6 +511,9 @@ RunSummary runImageTraining(const ImageTrainConfig &config, const RunOptions &op
         return toYaml(config);
       },
       [&](RunFolder &folder) {
+        if (options.dataParallel)
+          throw InputError({}, 0, "task",
+                           "text-to-image runs train in one process only: start it without a launcher");
         return executeImageRun(config, options.resume, callbacks, cancel, pause, folder);
       });
 }

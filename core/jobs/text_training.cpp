@@ -12,17 +12,21 @@
 #include "core/runtime/autocast.h"
 #include "core/runtime/compute_threads.h"
 #include "core/runtime/device.h"
+#include "core/runtime/launch_env.h"
 #include "core/tasks/sentiment_task.h"
 #include "core/text/gpt.h"
 #include "core/text/lora.h"
 #include "core/text/model_store.h"
 #include "core/train/config_checks.h"
+#include "core/train/data_parallel.h"
 #include "core/train/pair_scoring.h"
 #include "core/train/preference_trainer.h"
 #include "core/train/reference_logps.h"
 
 #include <torch/torch.h>
 
+#include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <new>
 #include <optional>
@@ -255,6 +259,12 @@ RunSummary executeTextRun(const TextTrainConfig &config, const RunOptions &optio
   const auto device = resolveDevice(config.device);
   setComputeThreads(int(config.threads));
   const auto cacheDir = config.resolvedCacheDir();
+  if (const auto *group = options.dataParallel.get()) { // refused before any data is prepared
+    if (config.trainer != "offline")
+      throw InputError({}, 0, "trainer",
+                       "'" + config.trainer + "' trains in one process only: start it without a launcher");
+    requireDataParallelSplit(config, group->worldSize());
+  }
   Inputs in;
   std::optional<SentimentTask> task;
   if (config.task == "sentiment") {
@@ -297,7 +307,9 @@ RunSummary executeTextRun(const TextTrainConfig &config, const RunOptions &optio
   // cannot have changed (its keys are result-changing), and nothing is written before the
   // checkpoint is accepted.
   std::string referenceDir;
-  if (!(folder.holding() && fs::exists(folder.path("run_info.json"))))
+  if (!folder.writes())
+    ; // another rank's folder: rank 0 writes run_info.json
+  else if (!(folder.holding() && fs::exists(folder.path("run_info.json"))))
     referenceDir = writeRunInfo(config, task ? task->sftModelDir() : std::string(), in, folder);
   else
     referenceDir = readJsonObjectFile(folder.path("run_info.json")).value("reference_model", "");
@@ -321,11 +333,19 @@ RunSummary executeTextRun(const TextTrainConfig &config, const RunOptions &optio
   // reference of its own.
   std::optional<PreferenceTrainer> trainer;
   trainer.emplace(config, in.policy, std::move(train), std::move(eval), folder, device, in.reference);
+  if (auto *group = options.dataParallel.get()) {
+    trainer->setDataParallel(group);
+    if (group->writes()) {
+      message(cb, "data parallel: " + describe(group->env()) + ", each batch split across " +
+                      std::to_string(group->worldSize()) + " processes");
+      group->announce("prepared"); // the others now read the task data and caches this rank wrote
+    }
+  }
   if (trainer->batchShards() > 1)
     message(cb, "training batches split across " + std::to_string(trainer->batchShards()) + " CPU threads");
   const auto outcome = runOnLoop(*trainer, options, cb, cancel, pause, summary);
-  if (outcome.state == RunState::Failed)
-    return summary;
+  if (outcome.state == RunState::Failed || !folder.writes())
+    return summary; // a rank after rank 0 ends with the loop: rank 0 exports and evaluates
   auto policy = trainer->policy();
   const auto totalSteps = trainer->totalSteps();
   if (loraSettingsOf(*policy))
@@ -391,25 +411,32 @@ RunSummary runInFolder(const std::string &outputDir, std::int64_t maxSteps, cons
   RunSummary summary;
   summary.runDir = outputDir;
   summary.maxSteps = std::max<std::int64_t>(0, maxSteps); // -1: epochs, known once the data is read
+  auto *group = options.dataParallel.get();
+  const bool writes = !group || group->writes();
   try {
+    if (!writes) // rank 0 claims the folder and prepares the task data and caches first
+      group->awaitAnnouncement("prepared");
     const auto yaml = validatedConfigYaml();
-    const auto lock = claimOutputDir(outputDir, options, yaml); // held until the run has ended
+    const auto lock = writes ? claimOutputDir(outputDir, options, yaml) : nullptr; // held until the run ends
     const bool resuming = options.resume && isRunFolder(outputDir);
-    RunFolder folder(outputDir);
+    RunFolder folder(outputDir, writes);
     if (resuming)
       folder.holdUntilResumed(); // released once the checkpoint is accepted (TrainLoop::resumeLatest)
     folder.writeConfig(yaml);
     folder.writeStatus(RunState::Running, "starting", 0, maxSteps);
     summary = summaryOrFailure(summary, [&] { return body(folder); });
-    if (folder.holding() && summary.state != RunState::Finished)
-      return summary; // the resume was refused (or cancelled) before it began: the folder is as it was
-    folder.release();
-    folder.writeStatus(summary.state, summary.message, summary.steps,
-                       summary.maxSteps > 0 ? summary.maxSteps : maxSteps);
+    // A resume refused (or cancelled) before it began leaves the folder as it was.
+    if (!(folder.holding() && summary.state != RunState::Finished)) {
+      folder.release();
+      folder.writeStatus(summary.state, summary.message, summary.steps,
+                         summary.maxSteps > 0 ? summary.maxSteps : maxSteps);
+    }
   } catch (const std::exception &e) { // bad config, or the folder itself could not be made
     summary.state = RunState::Failed;
     summary.message = e.what();
   }
+  if (group && writes && !group->announced("prepared")) // the others wait for it: tell them why not
+    group->announce("prepared", summary.message.empty() ? "stopped before training" : summary.message);
   return summary;
 }
 
@@ -423,6 +450,27 @@ RunSummary runTextTraining(const TextTrainConfig &config, const RunOptions &opti
         return toYaml(config);
       },
       [&](RunFolder &folder) { return executeTextRun(config, options, callbacks, cancel, pause, folder); });
+}
+
+namespace {
+
+std::chrono::seconds distTimeoutFromEnv(const char *name, int fallback) {
+  const char *v = std::getenv(name);
+  if (!v || !*v)
+    return std::chrono::seconds(fallback);
+  char *end = nullptr;
+  const long s = std::strtol(v, &end, 10);
+  if (*end || s < 1)
+    throw std::invalid_argument(std::string("environment variable ") + name + "='" + v +
+                                "': expected a whole number of seconds, at least 1");
+  return std::chrono::seconds(s);
+}
+
+} // namespace
+
+std::shared_ptr<DataParallelGroup> joinDataParallelGroup(const LaunchEnv &env) {
+  return std::make_shared<DataParallelGroup>(env, distTimeoutFromEnv("PREFLAB_DIST_TIMEOUT", 300),
+                                             distTimeoutFromEnv("PREFLAB_DIST_WAIT_TIMEOUT", 3600));
 }
 
 } // namespace preflab::core

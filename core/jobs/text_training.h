@@ -10,13 +10,28 @@
 #include <atomic>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 
 namespace preflab::core {
 
+class DataParallelGroup; // core/train/data_parallel.h
+struct LaunchEnv;        // core/runtime/launch_env.h
+
+// Joins the data-parallel group `env` describes, with timeouts from PREFLAB_DIST_TIMEOUT (seconds
+// a collective may wait for a silent peer, default 300) and PREFLAB_DIST_WAIT_TIMEOUT (seconds
+// the ranks wait for the rendezvous and for rank 0's preparation, default 3600), for
+// RunOptions::dataParallel. Throws std::invalid_argument naming a malformed variable,
+// std::runtime_error when the group cannot be joined.
+std::shared_ptr<DataParallelGroup> joinDataParallelGroup(const LaunchEnv &env);
+
 struct RunOptions {
   bool resume = false;    // continue from the latest checkpoint in output_dir
   bool overwrite = false; // delete an existing output_dir first
+  // Set when this process is one rank of a data-parallel run (core/train/data_parallel.h):
+  // rank 0 claims and writes the run folder and prepares the data, the other ranks wait for it,
+  // then read what it prepared and write nothing. Offline text runs only.
+  std::shared_ptr<DataParallelGroup> dataParallel;
 };
 
 struct RunSummary {

@@ -222,16 +222,43 @@ std::map<std::string, torch::Tensor> PreferenceTrainer::compute(std::int64_t ste
   }
   std::map<std::string, torch::Tensor> sums;
   for (std::size_t m = 0; m < micro.size(); ++m) {
-    const double weight = total > 0 ? units[m] / total : 1.0 / double(accum);
-    if (m_shards > 1 && micro[m].size() > 1) { // sharded objectives weigh rows: weight is rows_m / rows
-      shardedBackward(micro[m], weight, sums);
+    double weight = total > 0 ? units[m] / total : 1.0 / double(accum);
+    auto part = micro[m];
+    if (m_worldSize > 1) { // this rank's rows, weighted as a thread shard of one process would be
+      const auto bounds = shardBounds(micro[m].size(), m_worldSize);
+      part.assign(micro[m].begin() + std::ptrdiff_t(bounds[std::size_t(m_rank)]),
+                  micro[m].begin() + std::ptrdiff_t(bounds[std::size_t(m_rank) + 1]));
+      weight = units[m] > 0 ? weight * batchUnits(m_train, part) / units[m] : weight / m_worldSize;
+    }
+    if (m_shards > 1 && part.size() > 1) { // sharded objectives weigh rows: weight is rows_m / rows
+      shardedBackward(part, weight, sums);
       continue;
     }
-    auto out = computeBatch(m_train, micro[m]);
+    auto out = computeBatch(m_train, part);
     (out.loss * weight).backward();
-    accumulate(sums, out, weight, double(micro[m].size()) / rows);
+    accumulate(sums, out, weight, m_info.meanOverRows ? weight : double(part.size()) / rows);
   }
   return sums;
+}
+
+void requireDataParallelSplit(const TextTrainConfig &config, int worldSize) {
+  const auto info = objectiveInfo(config.lossType);
+  if (!info.meanOverRows && info.kind != ObjectiveKind::Sft)
+    throw InputError({}, 0, "loss_type",
+                     "'" + config.lossType +
+                         "' does not train data parallel: its loss is not a mean of per-row terms (a batch "
+                         "statistic such as KTO's KL estimate would change with the split)");
+  if (config.perDeviceTrainBatchSize < worldSize)
+    throw InputError({}, 0, "per_device_train_batch_size",
+                     "is " + std::to_string(config.perDeviceTrainBatchSize) + ", fewer rows than the " +
+                         std::to_string(worldSize) + " processes that split each batch");
+}
+
+bool PreferenceTrainer::splitAcrossRanks(int rank, int worldSize) {
+  requireDataParallelSplit(m_config, worldSize);
+  m_rank = rank;
+  m_worldSize = worldSize;
+  return true;
 }
 
 std::map<std::string, double> PreferenceTrainer::evaluate() {

@@ -25,6 +25,11 @@ using TrainOutcome = LoopOutcome;
 // Drives one policy on one dataset. Not thread-safe: construct, run and destroy on one thread
 // (the worker's); only the cancel flag is shared. Errors in data or config throw InputError
 // from the constructor; failures during run() end in a Failed outcome, never an exception.
+// Throws InputError (naming loss_type or per_device_train_batch_size) unless `config`'s batches
+// can be split across `worldSize` data-parallel processes: an objective whose loss is a mean of
+// per-row terms (or SFT), and at least one row per process. Checked before a run prepares data.
+void requireDataParallelSplit(const TextTrainConfig &config, int worldSize);
+
 class PreferenceTrainer : private TrainStep {
 public:
   // `reference` is needed only when the objective needs a reference and `train`/`eval` do not
@@ -47,6 +52,12 @@ public:
   void resumeFrom(const std::string &checkpointDir) { m_loop->resumeFrom(checkpointDir); }
   // Resumes from the folder's newest checkpoint (metrics after it dropped); -1 when none.
   std::int64_t resumeLatest() { return m_loop->resumeLatest(); }
+  // Trains as one rank of `group` (outlives the trainer; see TrainLoop::setDataParallel): each
+  // micro-batch of per_device_train_batch_size rows is split across the ranks, so a run gives
+  // the same curve (up to float rounding) with any number of processes. Objectives whose loss
+  // is a mean over rows, and SFT; InputError for others (KTO's KL estimate is a batch statistic)
+  // and for a batch with fewer rows than ranks.
+  void setDataParallel(DataParallelGroup *group) { m_loop->setDataParallel(group); }
 
   TrainOutcome run();
   // Evaluates on the eval set: "eval/loss", "eval/rewards/accuracies", ... (no grad).
@@ -67,7 +78,10 @@ private:
   void save(const std::string &dir) override;
   void load(const std::string &dir) override;
   nlohmann::json identity() const override;
-  nlohmann::json exactness() const override { return {{"batch_shards", m_shards}}; }
+  nlohmann::json exactness() const override {
+    return {{"batch_shards", m_shards}, {"processes", m_worldSize}};
+  }
+  bool splitAcrossRanks(int rank, int worldSize) override;
 
   ObjectiveOutput computeBatch(const TokenizedData &data, const std::vector<std::size_t> &rows);
   ObjectiveInputs pairInputs(const TokenizedData &data, const std::vector<std::size_t> &rows);
@@ -92,6 +106,7 @@ private:
   std::unique_ptr<TrainLoop> m_loop;
   std::function<void(const std::string &, double)> m_onProgress;
   int m_shards = 1; // CPU threads that each take a share of every micro-batch (1: no sharding)
+  int m_rank = 0, m_worldSize = 1; // data parallel: this process's share of every micro-batch
   std::int64_t m_totalSteps = 0;
 };
 

@@ -30,7 +30,9 @@ std::string runStateName(RunState state) {
   return "unknown";
 }
 
-RunFolder::RunFolder(std::string root) : m_root(std::move(root)) {
+RunFolder::RunFolder(std::string root, bool writes) : m_root(std::move(root)), m_writes(writes) {
+  if (!m_writes)
+    return;
   std::error_code ec;
   for (const char *sub : {"", "checkpoints", "samples", "eval"}) {
     fs::create_directories(fs::path(m_root) / sub, ec);
@@ -44,6 +46,8 @@ std::string RunFolder::checkpointDir(std::int64_t step) const {
 }
 
 void RunFolder::writeConfig(const std::string &yaml) {
+  if (!m_writes)
+    return;
   if (m_holding)
     m_heldConfig = yaml;
   else
@@ -54,6 +58,8 @@ void RunFolder::release() {
   if (!m_holding)
     return;
   m_holding = false;
+  if (!m_writes)
+    return;
   if (!m_heldConfig.empty())
     writeFileAtomic(path("config.yaml"), m_heldConfig);
   if (!m_heldStatus.empty())
@@ -63,6 +69,8 @@ void RunFolder::release() {
 }
 
 void RunFolder::appendMetrics(std::int64_t step, const std::map<std::string, double> &metrics) {
+  if (!m_writes)
+    return;
   if (!m_metrics.is_open()) {
     m_metrics.open(path("metrics.jsonl"), std::ios::app);
     if (!m_metrics)
@@ -85,6 +93,8 @@ void RunFolder::appendMetrics(std::int64_t step, const std::map<std::string, dou
 
 void RunFolder::writeStatus(RunState state, const std::string &message, std::int64_t step,
                             std::int64_t maxSteps) {
+  if (!m_writes)
+    return;
   nlohmann::json status = {{"state", runStateName(state)}, {"message", message}, {"step", step},
                            {"max_steps", maxSteps},        {"updated_at", unixNow()}};
   if (m_holding)
@@ -94,6 +104,8 @@ void RunFolder::writeStatus(RunState state, const std::string &message, std::int
 }
 
 void RunFolder::truncateMetricsAfter(std::int64_t step, bool evaluationRedone) {
+  if (!m_writes)
+    return;
   const auto file = path("metrics.jsonl");
   if (!fs::exists(file))
     return;

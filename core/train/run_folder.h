@@ -26,8 +26,11 @@ std::string runStateName(RunState state); // "running", "finished", "failed", "c
 // whole files (status.json is replaced atomically).
 class RunFolder {
 public:
-  // Creates the folder and its sub-folders; throws std::runtime_error when it cannot.
-  explicit RunFolder(std::string root);
+  // Creates the folder and its sub-folders; throws std::runtime_error when it cannot. With
+  // `writes` false (the ranks after rank 0 of a data-parallel run) nothing is created or written:
+  // the writers below do nothing, and what the folder holds (checkpoints) can still be read.
+  explicit RunFolder(std::string root, bool writes = true);
+  bool writes() const { return m_writes; }
 
   const std::string &root() const { return m_root; }
   std::string path(const std::string &relative) const { return m_root + "/" + relative; }
@@ -57,6 +60,7 @@ public:
 
 private:
   std::string m_root;
+  bool m_writes = true;
   std::ofstream m_metrics;
   std::unique_ptr<EventFileWriter> m_events;
   std::optional<std::int64_t> m_resumedAt; // the step a resume truncated to: the events say so

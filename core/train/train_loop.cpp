@@ -3,6 +3,7 @@
 
 #include "core/io/atomic_file.h"
 #include "core/io/input_error.h"
+#include "core/train/data_parallel.h"
 
 #include <torch/torch.h>
 
@@ -41,10 +42,20 @@ TrainLoop::TrainLoop(LoopSettings settings, TrainStep &step, RunFolder &folder)
   m_settings.loggingSteps = std::max<std::int64_t>(1, m_settings.loggingSteps);
 }
 
+void TrainLoop::setDataParallel(DataParallelGroup *group) {
+  if (group && group->worldSize() > 1 && !m_step.splitAcrossRanks(group->rank(), group->worldSize()))
+    throw InputError({}, 0, {},
+                     "this kind of run trains in one process only: start it without a launcher "
+                     "(no RANK/WORLD_SIZE, SLURM_PROCID or OMPI_COMM_WORLD_RANK)");
+  m_parallel = group && group->worldSize() > 1 ? group : nullptr;
+}
+
 std::map<std::string, double> TrainLoop::optimizerStep(std::int64_t step, bool log) {
   auto &optimizer = m_step.optimizer();
   optimizer.zero_grad();
-  const auto metrics = m_step.compute(step);
+  auto metrics = m_step.compute(step);
+  if (m_parallel) // every rank then holds the global batch's gradients and metrics
+    sumStepAcrossRanks(*m_parallel, m_step.parameters(), metrics);
   const double loss = metrics.at("loss").item<double>(); // one sync per step: the finite check needs it
   const double maxNorm =
       m_settings.maxGradNorm > 0 ? m_settings.maxGradNorm : std::numeric_limits<double>::infinity();
@@ -90,6 +101,8 @@ bool TrainLoop::weightsFinite() {
 }
 
 void TrainLoop::saveCheckpoint(std::int64_t step) {
+  if (m_parallel && !m_parallel->writes())
+    return; // rank 0 writes it; every rank holds the same weights and optimizer state
   const auto dir = m_folder.checkpointDir(step);
   const auto tmp = dir + ".tmp";
   fs::remove_all(tmp);

@@ -20,6 +20,8 @@
 
 namespace preflab::core {
 
+class DataParallelGroup;
+
 // What one optimizer step of a kind of run computes. The loop calls it on one thread.
 class TrainStep {
 public:
@@ -49,6 +51,11 @@ public:
   // onMessage, not refused: it changes results only by rounding (e.g. how a batch is split
   // across threads).
   virtual nlohmann::json exactness() const { return nlohmann::json::object(); }
+
+  // Data parallel: from now on compute() takes only rank `rank`'s share of each batch of
+  // `worldSize` ranks, its metrics weighted by that share (the loop sums them over the ranks).
+  // Returns false (the default) for a step that cannot split its batches; the loop then refuses.
+  virtual bool splitAcrossRanks(int /*rank*/, int /*worldSize*/) { return false; }
 };
 
 struct LoopSettings {
@@ -86,6 +93,10 @@ public:
   void setCancelFlag(const std::atomic<bool> *flag) { m_cancel = flag; }
   // Polled before every optimizer step; while set, the run waits with status "paused".
   void setPauseFlag(const std::atomic<bool> *flag) { m_pause = flag; }
+  // Trains as one rank of `group` (must outlive the loop): the step computes its share, the loop
+  // sums gradients and metrics over the ranks before each update, and only rank 0 writes
+  // checkpoints (every rank resumes from them). Throws InputError when the step cannot split.
+  void setDataParallel(DataParallelGroup *group);
 
   // Restores optimizer and step state from a checkpoint folder; the run continues after it.
   // Throws InputError naming the file or key when the checkpoint is not this run's.
@@ -119,6 +130,7 @@ private:
   TrainerCallbacks m_callbacks;
   const std::atomic<bool> *m_cancel = nullptr;
   const std::atomic<bool> *m_pause = nullptr;
+  DataParallelGroup *m_parallel = nullptr;
   std::int64_t m_startStep = 0;
   double m_windowLoss = 0.0;
   std::int64_t m_windowCount = 0;

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# Data parallel end to end: two preflab-cli processes started as torchrun starts them (RANK,
+# WORLD_SIZE, MASTER_ADDR, MASTER_PORT) train the tiny DPO run. Their curve must match one process
+# that splits each batch across two threads (the same split), rank 0 alone writes the folder, a
+# resume continues with both, refusals reach both, and a rank that dies stops the other promptly.
+set -u
+cli="$1"
+data="$2"
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
+failures=0
+passes=0
+
+check() { # check NAME CONDITION...
+  local name="$1"; shift
+  if "$@"; then passes=$((passes + 1)); echo "PASS $name"; else failures=$((failures + 1)); echo "FAIL $name"; fi
+}
+contains() { grep -q -- "$2" "$1"; }
+free_port() { /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+config="$data/tiny_train/config.yaml"
+pairs="$data/tiny_train/pairs.jsonl"
+
+# two RUN_DIR ARGS...: rank 0 and rank 1 of one run; exit codes in $work/rc0 and $work/rc1,
+# output in $work/err0 and $work/err1.
+two() {
+  local dir="$1"; shift
+  local port; port=$(free_port)
+  for rank in 1 0; do
+    ( RANK=$rank WORLD_SIZE=2 LOCAL_RANK=$rank MASTER_ADDR=127.0.0.1 MASTER_PORT=$port PREFLAB_DIST_WAIT_TIMEOUT=120 \
+        "$cli" train "${run_config:-$config}" --output-dir "$dir" -q \
+          $([ -z "${run_config:-}" ] && echo train_file="$pairs") "$@" >"$work/out$rank" 2>"$work/err$rank"
+      echo $? >"$work/rc$rank" ) &
+  done
+  wait
+}
+rc() { [ "$(cat "$work/rc$1")" -eq "$2" ]; }
+
+# One process, each batch of 4 pairs split across two threads; then two processes of one thread.
+"$cli" train "$config" --output-dir "$work/one" -q train_file="$pairs" threads=2 >/dev/null 2>"$work/err-one"
+check "one process with two threads trains" test -f "$work/one/hf/model.safetensors"
+two "$work/two" threads=1
+check "rank 0 exits 0" rc 0 0
+check "rank 1 exits 0" rc 1 0
+check "status finished" contains "$work/two/status.json" '"finished"'
+check "the curve matches one process split the same way" /usr/bin/python3 - "$work/one/metrics.jsonl" \
+  "$work/two/metrics.jsonl" <<'EOF'
+import json, math, sys
+one, two = ([json.loads(l) for l in open(p)] for p in sys.argv[1:3])
+assert len(one) == len(two) and len(one) >= 12, (len(one), len(two))
+worst = 0.0
+for a, b in zip(one, two):
+    assert a["step"] == b["step"] and set(a) == set(b), (a, b)
+    for key, x in a.items():
+        if key in ("step", "elapsed") or not isinstance(x, float) or key.startswith("throughput"):
+            continue
+        y = b[key]
+        worst = max(worst, abs(x - y) / max(1.0, abs(x)))
+print("largest relative difference", worst)
+assert worst < 1e-5, worst
+EOF
+check "one events file: rank 0 alone writes" test "$(ls "$work/two" | grep -c '^events.out.tfevents')" -eq 1
+check "checkpoints written once" test -f "$work/two/checkpoints/step-12/trainer_state.json"
+check "the checkpoint records two processes" contains "$work/two/checkpoints/step-12/trainer_state.json" '"processes": 2'
+check "rank 1 prints no summary" test ! -s "$work/out1"
+
+# A resume with both processes from rank 0's step-4 checkpoint (the later ones removed) repeats
+# steps 5 to 12 of the uninterrupted run.
+cp "$work/two/metrics.jsonl" "$work/uninterrupted.jsonl"
+rm -rf "$work/two/checkpoints/step-8" "$work/two/checkpoints/step-12"
+two "$work/two" threads=1 --resume
+check "resumed rank 0 exits 0" rc 0 0
+check "resumed rank 1 exits 0" rc 1 0
+check "the resumed run reaches step 12" contains "$work/two/status.json" '"step": 12'
+check "the resumed steps repeat the uninterrupted ones" /usr/bin/python3 - "$work/uninterrupted.jsonl" \
+  "$work/two/metrics.jsonl" <<'EOF'
+import json, sys
+one, two = ([json.loads(l) for l in open(p)] for p in sys.argv[1:3])
+losses = lambda rows: [(r["step"], r["loss"]) for r in rows if "loss" in r]
+a, b = losses(one), losses(two)
+assert [s for s, _ in a] == [s for s, _ in b], (a, b)
+worst = max(abs(x - y) for (_, x), (_, y) in zip(a, b))
+print("largest loss difference after the resume", worst)
+assert worst < 1e-6, worst
+EOF
+
+# Refusals reach both ranks: rank 0 names the key, rank 1 says that rank 0 failed.
+two "$work/small" per_device_train_batch_size=1
+check "a batch smaller than the group is refused on rank 0" rc 0 1
+check "naming per_device_train_batch_size" contains "$work/err0" "per_device_train_batch_size"
+check "rank 1 stops too" rc 1 1
+check "rank 1 says rank 0 failed" contains "$work/err1" "rank 0 failed"
+two "$work/kto" loss_type=kto
+check "KTO (a batch statistic) is refused" rc 0 1
+check "naming loss_type" contains "$work/err0" "loss_type"
+check "rank 1 refuses too" rc 1 1
+# Online D2PO on the embedded task is refused before the task is prepared (seconds, no SFT).
+start=$(date +%s)
+run_config="$data/../../experiments/sentiment/dpo.yaml" two "$work/d2po" trainer=d2po
+check "trainer: d2po is refused" rc 0 1
+check "naming trainer" contains "$work/err0" "key 'trainer'"
+check "before the task is prepared" test "$(($(date +%s) - start))" -lt 20
+check "rank 1 stops with it" rc 1 1
+
+# A rank that dies mid-run (either one): the other fails with a data-parallel error well before
+# its 120 s collective timeout.
+for victim in 1 0; do
+  survivor=$((1 - victim))
+  dir="$work/killed$victim"
+  port=$(free_port)
+  for rank in 0 1; do
+    RANK=$rank WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=$port PREFLAB_DIST_TIMEOUT=120 \
+      "$cli" train "$config" --output-dir "$dir" -q train_file="$pairs" threads=1 max_steps=100000 \
+      save_steps=0 >/dev/null 2>"$work/kill-err$rank" &
+    eval "pid$rank=$!"
+  done
+  for _ in $(seq 1 300); do
+    [ -s "$dir/metrics.jsonl" ] && break
+    sleep 0.1
+  done
+  eval "kill -9 \$pid$victim; wait \$pid$victim 2>/dev/null"
+  start=$(date +%s)
+  eval "wait \$pid$survivor"
+  code=$?
+  took=$(($(date +%s) - start))
+  echo "rank $survivor stopped $took s after rank $victim was killed (exit $code)"
+  check "rank $survivor fails when rank $victim dies" test "$code" -eq 1
+  check "within 30 s, not the 120 s timeout" test "$took" -lt 30
+  check "the error says data parallel" contains "$work/kill-err$survivor" "data parallel (rank $survivor of 2)"
+done
+check "rank 0's folder says failed" contains "$work/killed1/status.json" '"failed"'
+
+echo "data parallel: $passes passed, $failures failed"
+[ "$failures" -eq 0 ]
