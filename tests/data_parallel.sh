@@ -102,6 +102,47 @@ check "naming trainer" contains "$work/err0" "key 'trainer'"
 check "before the task is prepared" test "$(($(date +%s) - start))" -lt 20
 check "rank 1 stops with it" rc 1 1
 
+# A text-to-image run (oracle-labelled Fashion-MNIST pairs, the embedded reference): two processes
+# against one, each batch of 4 pairs split in two; the grids and summary written once.
+cat >"$work/image.yaml" <<'EOF'
+task: text-to-image
+train_file: fashion-mnist
+fashion_pairs_per_class: 4
+loss_type: diffusion-dpo
+per_device_train_batch_size: 4
+prompt_dropout: 0.2
+max_steps: 8
+save_steps: 4
+logging_steps: 1
+eval_steps: 4
+eval_seeds_per_class: 1
+eval_sampling_steps: 2
+eval_timesteps: 1
+grid_seeds: 1
+threads: 1
+EOF
+"$cli" train "$work/image.yaml" --output-dir "$work/image-one" -q >/dev/null 2>"$work/err-image"
+run_config="$work/image.yaml" two "$work/image-two"
+check "image run: both ranks exit 0" test "$(cat "$work/rc0")$(cat "$work/rc1")" = 00
+check "image run: the curve and evaluation match one process" /usr/bin/python3 - "$work/image-one/metrics.jsonl" \
+  "$work/image-two/metrics.jsonl" <<'EOF'
+import json, sys
+one, two = ([json.loads(l) for l in open(p)] for p in sys.argv[1:3])
+assert [r["step"] for r in one] == [r["step"] for r in two]
+worst = 0.0
+for a, b in zip(one, two):
+    for key in ("loss", "grad_norm", "eval/win_rate", "eval/oracle_reward", "eval/implicit_acc"):
+        if key in a:
+            worst = max(worst, abs(a[key] - b[key]) / max(1.0, abs(a[key])))
+print("image run: largest relative difference", worst)
+assert worst < 1e-4, worst  # float32 convolutions on half batches, amplified by beta 5000
+EOF
+check "image run: one events file" test "$(ls "$work/image-two" | grep -c '^events.out.tfevents')" -eq 1
+check "image run: the grid written" test -f "$work/image-two/samples/grid-step-8.png"
+run_config="$work/image.yaml" two "$work/image-kto" loss_type=diffusion-kto
+check "diffusion-kto (a batch statistic) is refused" rc 0 1
+check "naming loss_type" contains "$work/err0" "loss_type"
+
 # A rank that dies mid-run (either one): the other fails with a data-parallel error well before
 # its 120 s collective timeout.
 for victim in 1 0; do

@@ -191,16 +191,16 @@ Action addTrainCommand(CLI::App &app) {
   std::string imageObjectives;
   for (const auto &info : core::objectiveInfos(core::Modality::Image))
     imageObjectives += (imageObjectives.empty() ? "" : ", ") + info.name;
-  cmd->footer("Config keys of a text run (key = default  meaning):\n" +
-              keyTable(core::textTrainConfigHelp()) +
-              "\nA config with 'task: text-to-image' trains a diffusion model on image pairs (objectives: " +
-              imageObjectives + "). Its keys:\n" + keyTable(core::imageTrainConfigHelp()) +
-              "\nData parallel: started by torchrun (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT), srun "
-              "(SLURM_PROCID, SLURM_NTASKS) or mpirun (OMPI_COMM_WORLD_RANK, _SIZE), the processes split\n"
-              "each batch of per_device_train_batch_size rows between them; rank 0 alone writes the run "
-              "folder.\nOffline text runs only. PREFLAB_DIST_TIMEOUT (s, default 300): the wait for a "
-              "silent process;\nPREFLAB_DIST_WAIT_TIMEOUT (s, default 3600): the wait for the rendezvous "
-              "and rank 0's preparation.\n");
+  cmd->footer(
+      "Config keys of a text run (key = default  meaning):\n" + keyTable(core::textTrainConfigHelp()) +
+      "\nA config with 'task: text-to-image' trains a diffusion model on image pairs (objectives: " +
+      imageObjectives + "). Its keys:\n" + keyTable(core::imageTrainConfigHelp()) +
+      "\nData parallel: started by torchrun (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT), srun\n"
+      "(SLURM_PROCID, SLURM_NTASKS) or mpirun (OMPI_COMM_WORLD_RANK, _SIZE), the processes split each\n"
+      "batch of per_device_train_batch_size rows between them; rank 0 alone writes the run folder.\n"
+      "Offline text and text-to-image runs (not KTO, diffusion-kto, dspo-sdxl-path, d2po, wro, mpo).\n"
+      "PREFLAB_DIST_TIMEOUT (s, default 300): the wait for a silent process; PREFLAB_DIST_WAIT_TIMEOUT\n"
+      "(s, default 3600): the wait for the rendezvous and rank 0's preparation.\n");
   return [args]() -> int {
     if (core::isImageTrainConfigFile(args->config))
       return runConfig(*args, core::loadImageTrainConfig, [](const auto &c, const auto &o, const auto &cb) {

@@ -16,8 +16,11 @@
 #include "core/objectives/diffusion_objectives.h"
 #include "core/runtime/compute_threads.h"
 #include "core/runtime/device.h"
+#include "core/runtime/launch_env.h"
 #include "core/tasks/fashion_task.h"
 #include "core/tasks/image_pairs.h"
+#include "core/train/batch_shards.h"
+#include "core/train/data_parallel.h"
 #include "core/train/image_eval.h"
 #include "core/train/lr_schedule.h"
 #include "core/train/shuffled_batches.h"
@@ -114,6 +117,7 @@ LoadedPairs loadPairs(const ImageTrainConfig &config, const DiffusionConfig &mod
     o.pairsPerClass = config.fashionPairsPerClass;
     o.seed = config.seed;
     o.appealWeight = config.appealWeight;
+    o.threads = config.threads; // else it would leave the run on all cores (threads: 0)
     fashion = makeLabelledPairs(o, cb);
     for (const auto &p : fashion) {
       const double label0 = p.label0();
@@ -261,6 +265,20 @@ std::map<std::string, double> evaluate(UNet &policy, const NoiseSchedule &schedu
   return m;
 }
 
+// Throws InputError naming the key unless `config`'s batches can be split across `worldSize`
+// data-parallel processes: an objective whose loss is a mean of per-pair terms, a pair per process.
+void requireImageDataParallelSplit(const ImageTrainConfig &config, int worldSize) {
+  if (!objectiveInfo(config.lossType, Modality::Image).meanOverRows)
+    throw InputError({}, 0, "loss_type",
+                     "'" + config.lossType +
+                         "' does not train data parallel: its loss is not a mean of per-pair terms (a batch "
+                         "statistic would change with the split)");
+  if (config.perDeviceTrainBatchSize < worldSize)
+    throw InputError({}, 0, "per_device_train_batch_size",
+                     "is " + std::to_string(config.perDeviceTrainBatchSize) + ", fewer pairs than the " +
+                         std::to_string(worldSize) + " processes that split each batch");
+}
+
 // One text-to-image preference step for the TrainLoop: a batch of pairs drawn from a seeded
 // permutation, one timestep and one noise per pair shared by its two images, the objective.
 // Its checkpoint holds the policy (a loadable model folder), the batch generator's and the global
@@ -303,8 +321,24 @@ public:
     const auto t =
         torch::randint(m_schedule.timesteps(), {index.size(0)}, generator, torch::kInt64).to(m_device);
     const auto eps = torch::randn(w.sizes(), generator, torch::TensorOptions(torch::kFloat32)).to(m_device);
-    return pairStepBackward(m_policy, m_reference, m_schedule, m_objective, m_params, w, l, t, eps, ids);
+    if (m_worldSize == 1)
+      return pairStepBackward(m_policy, m_reference, m_schedule, m_objective, m_params, w, l, t, eps, ids);
+    // Data parallel: every rank drew the whole batch (the same draws); it trains on its rows.
+    const auto bounds = shardBounds(std::size_t(index.size(0)), m_worldSize);
+    const auto from = std::int64_t(bounds[std::size_t(m_rank)]);
+    const auto rows = std::int64_t(bounds[std::size_t(m_rank) + 1]) - from;
+    auto part = [&](const torch::Tensor &x) { return x.narrow(0, from, rows); };
+    return pairStepBackward(m_policy, m_reference, m_schedule, m_objective, m_params, part(w), part(l),
+                            part(t), part(eps), part(ids), double(rows) / double(index.size(0)));
   }
+
+  bool splitAcrossRanks(int rank, int worldSize) override {
+    requireImageDataParallelSplit(m_config, worldSize);
+    m_rank = rank;
+    m_worldSize = worldSize;
+    return true;
+  }
+  nlohmann::json exactness() const override { return {{"processes", m_worldSize}}; }
 
   std::map<std::string, double> evaluate(std::int64_t step) override { return m_evaluate(step); }
 
@@ -356,11 +390,16 @@ private:
   ObjectiveParams m_params;
   ShuffledBatches m_batches;
   torch::optim::AdamW m_optimizer;
+  int m_rank = 0, m_worldSize = 1; // data parallel: this process's share of every batch
 };
 
-RunSummary executeImageRun(const ImageTrainConfig &config, bool resume, const TrainerCallbacks &cb,
-                           const std::atomic<bool> *cancel, const std::atomic<bool> *pause,
-                           RunFolder &folder) {
+RunSummary executeImageRun(const ImageTrainConfig &config, const RunOptions &options,
+                           const TrainerCallbacks &cb, const std::atomic<bool> *cancel,
+                           const std::atomic<bool> *pause, RunFolder &folder) {
+  const bool resume = options.resume;
+  auto *group = options.dataParallel.get();
+  if (group) // refused before any data is prepared
+    requireImageDataParallelSplit(config, group->worldSize());
   auto say = [&](const std::string &m) {
     if (cb.onMessage)
       cb.onMessage(m);
@@ -377,7 +416,8 @@ RunSummary executeImageRun(const ImageTrainConfig &config, bool resume, const Tr
   const auto refDir =
       config.referenceModel.empty() ? embeddedResource("fashion-reference") : config.referenceModel;
   const auto oracleDir = resolveImageOracle(config); // "": no oracle, implicit accuracy only
-  if (!(folder.holding() && fs::exists(folder.path("run_info.json")))) // a resume keeps its first start's
+  if (folder.writes() &&
+      !(folder.holding() && fs::exists(folder.path("run_info.json")))) // a resume keeps its first start's
     writeFileAtomic(
         folder.path("run_info.json"),
         nlohmann::json{{"task", "text-to-image"},
@@ -460,6 +500,14 @@ RunSummary executeImageRun(const ImageTrainConfig &config, bool resume, const Tr
   settings.stepsPerEpoch = double(pairs.train.size()) / double(step.batch());
   settings.failureHint = "keys 'learning_rate', 'beta': lower them";
   TrainLoop loop(std::move(settings), step, folder);
+  if (group) {
+    loop.setDataParallel(group);
+    if (group->writes()) {
+      say("data parallel: " + describe(group->env()) + ", each batch split across " +
+          std::to_string(group->worldSize()) + " processes");
+      group->announce("prepared"); // the others now read the pairs and models this rank prepared
+    }
+  }
   loop.setCallbacks(cb);
   loop.setCancelFlag(cancel);
   loop.setPauseFlag(pause);
@@ -475,8 +523,8 @@ RunSummary executeImageRun(const ImageTrainConfig &config, bool resume, const Tr
   summary.lastMetrics = outcome.lastMetrics;
   auto lastEval = outcome.lastEval;
   const auto stepsDone = outcome.step;
-  if (summary.state == RunState::Failed)
-    return summary;
+  if (summary.state == RunState::Failed || !folder.writes())
+    return summary; // a rank after rank 0 ends with the loop: rank 0 saves and summarises
   saveDiffusionModel(policy, folder.path("model"));
   if (!lastEval.empty()) {
     nlohmann::json s;
@@ -510,12 +558,7 @@ RunSummary runImageTraining(const ImageTrainConfig &config, const RunOptions &op
         config.validate();
         return toYaml(config);
       },
-      [&](RunFolder &folder) {
-        if (options.dataParallel)
-          throw InputError({}, 0, "task",
-                           "text-to-image runs train in one process only: start it without a launcher");
-        return executeImageRun(config, options.resume, callbacks, cancel, pause, folder);
-      });
+      [&](RunFolder &folder) { return executeImageRun(config, options, callbacks, cancel, pause, folder); });
 }
 
 } // namespace preflab::core

@@ -30,7 +30,7 @@ struct RunOptions {
   bool overwrite = false; // delete an existing output_dir first
   // Set when this process is one rank of a data-parallel run (core/train/data_parallel.h):
   // rank 0 claims and writes the run folder and prepares the data, the other ranks wait for it,
-  // then read what it prepared and write nothing. Offline text runs only.
+  // then read what it prepared and write nothing. Offline text and text-to-image runs.
   std::shared_ptr<DataParallelGroup> dataParallel;
 };
 

@@ -109,7 +109,8 @@ std::map<std::string, double> FashionTask::evaluate(UNet &policy, const NoiseSch
   }
   const double n = double(std::max<std::size_t>(1, scores.size()));
   const auto win = winRateWithInterval(outcomes);
-  writeFileAtomic(folder.path("eval/samples.jsonl"), samplesJsonl);
+  if (folder.writes())
+    writeFileAtomic(folder.path("eval/samples.jsonl"), samplesJsonl);
   if (m.config.gridSeeds > 0) {
     const auto grid = besideEachOther(m.classGrid(m.refImages), m.classGrid(images), 12, 255);
     writeEvalGrid(folder, step, grid, fashionMnistClassNames());

@@ -19,6 +19,8 @@ DiffusionSamplingOptions evalSampling(const ImageTrainConfig &config) {
 
 void writeEvalGrid(RunFolder &folder, std::int64_t step, const ImageBuffer &grid,
                    const std::vector<std::string> &rows) {
+  if (!folder.writes())
+    return; // another rank of a data-parallel run: rank 0 writes the grids
   writePngFile(folder.path("samples/grid-step-" + std::to_string(step) + ".png"), grid);
   writePngFile(folder.path("samples/grid.png"), grid);
   writeFileAtomic(folder.path("samples/grid_rows.json"), nlohmann::json{{"rows", rows}}.dump() + "\n");

@@ -32,11 +32,17 @@ std::map<std::string, torch::Tensor>
 pairStepBackward(UNet &policy, UNet &reference, const NoiseSchedule &schedule,
                  const DiffusionObjectiveFn &objective, const ObjectiveParams &params,
                  const torch::Tensor &winners, const torch::Tensor &losers, const torch::Tensor &t,
-                 const torch::Tensor &eps, const torch::Tensor &ids) {
+                 const torch::Tensor &eps, const torch::Tensor &ids, double weight) {
   auto out = objective(pairPredictions(policy, reference, schedule, winners, losers, t, eps, ids), params);
-  out.loss.backward();
+  if (weight == 1.0) {
+    out.loss.backward();
+  } else {
+    (out.loss * weight).backward();
+    for (auto &[name, value] : out.metrics)
+      value = value * weight;
+  }
   auto metrics = out.metrics;
-  metrics["loss"] = out.loss.detach();
+  metrics["loss"] = out.loss.detach() * weight;
   return metrics;
 }
 

@@ -22,13 +22,14 @@ DiffusionObjectiveInputs pairPredictions(UNet &policy, UNet &reference, const No
 
 // One pairwise step's forward and backward, as the trainer and the step benchmark run it:
 // pairPredictions, the objective, and the gradient of its loss added to the policy's .grad.
-// Returns the objective's metrics with "loss", detached. (Unlike the text step, the batch is not
-// split over CPU threads: the UNet's convolutions already use every intra-op thread, and shards
+// Returns the objective's metrics with "loss", detached; `weight` scales the loss before the
+// backward and the metrics (a data-parallel rank's share of the batch). (Unlike the text step, the batch is
+// not split over CPU threads: the UNet's convolutions already use every intra-op thread, and shards
 // measured 2.3x slower here, bench/README.md.)
 std::map<std::string, torch::Tensor>
 pairStepBackward(UNet &policy, UNet &reference, const NoiseSchedule &schedule,
                  const DiffusionObjectiveFn &objective, const ObjectiveParams &params,
                  const torch::Tensor &winners, const torch::Tensor &losers, const torch::Tensor &t,
-                 const torch::Tensor &eps, const torch::Tensor &ids);
+                 const torch::Tensor &eps, const torch::Tensor &ids, double weight = 1.0);
 
 } // namespace preflab::core

@@ -225,21 +225,28 @@ private Q_SLOTS:
     });
     std::set<std::int64_t> decided;
     std::int64_t others = 0;
+    std::string lastError;
     for (int tick = 0; tick < 2400 && !ended; ++tick) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
       if (!std::filesystem::exists(store))
         continue;
-      LabelStore person(store);
-      for (const auto &item : person.items())
-        if (!decided.count(item.key)) {
-          decided.insert(item.key);
-          // Someone else's decision does not answer: only "me" counts here.
-          if (others++ == 0)
-            person.decide(item.key, "someone else", LabelChoice::First, false);
-          person.decide(item.key, "me", LabelChoice::Second, false);
-        }
+      try { // the run may be creating the store's tables at this moment: try again next tick
+        LabelStore person(store);
+        for (const auto &item : person.items())
+          if (!decided.count(item.key)) {
+            // Someone else's decision does not answer: only "me" counts here.
+            if (others == 0)
+              person.decide(item.key, "someone else", LabelChoice::First, false);
+            ++others;
+            person.decide(item.key, "me", LabelChoice::Second, false);
+            decided.insert(item.key);
+          }
+      } catch (const std::exception &e) {
+        lastError = e.what();
+      }
     }
     run.join();
+    QVERIFY2(!decided.empty(), ("no question answered; last store error: " + lastError).c_str());
     QVERIFY2(s.state == RunState::Finished, s.message.c_str());
     QVERIFY(asks >= 1);
     QCOMPARE(badAsks.load(), 0);
