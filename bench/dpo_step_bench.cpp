@@ -1,7 +1,9 @@
 // Times one DPO training step (forward, log-probs, loss, backward, clip, AdamW) in PrefLab's core.
 #include "core/jobs/text_training.h"
 #include "core/objectives/objective.h"
+#include "core/runtime/autocast.h"
 #include "core/runtime/compute_threads.h"
+#include "core/runtime/device.h"
 #include "core/runtime/launch_env.h"
 #include "core/text/gpt.h"
 #include "core/text/llama.h"
@@ -38,6 +40,8 @@ struct BenchArgs {
   int threads = 2, steps = 20, warmup = 3;
   int shards = -1; // -1: as the trainer does, one shard per thread
   bool cachedRef = false;
+  std::string device = "cpu"; // or cuda (cuda:N)
+  bool bf16 = false;          // CUDA autocast to bfloat16 around the forwards, as the trainer's bf16 key
 };
 
 // 2·pairs rows of `block` random ids: chosen rows first, then rejected, as the trainer orders
@@ -66,7 +70,8 @@ PairTokens makePairs(const BenchArgs &a) {
 }
 
 // Rows of pairs [begin, end): chosen rows first, then rejected ones.
-core::SequenceBatch makeBatch(const PairTokens &t, std::size_t begin, std::size_t end, std::int64_t block) {
+core::SequenceBatch makeBatch(const PairTokens &t, std::size_t begin, std::size_t end, std::int64_t block,
+                              const torch::Device &device) {
   std::vector<core::TokenIds> prompts(t.prompts.begin() + std::ptrdiff_t(begin),
                                       t.prompts.begin() + std::ptrdiff_t(end));
   std::vector<core::TokenIds> responses(t.chosen.begin() + std::ptrdiff_t(begin),
@@ -75,7 +80,7 @@ core::SequenceBatch makeBatch(const PairTokens &t, std::size_t begin, std::size_
                  t.prompts.begin() + std::ptrdiff_t(end));
   responses.insert(responses.end(), t.rejected.begin() + std::ptrdiff_t(begin),
                    t.rejected.begin() + std::ptrdiff_t(end));
-  return core::buildSequenceBatch(prompts, responses, block, block, 0, torch::kCPU);
+  return core::buildSequenceBatch(prompts, responses, block, block, 0, device);
 }
 
 // CPU seconds of the whole process (all threads): unlike wall time, it does not grow while other
@@ -114,6 +119,9 @@ int main(int argc, char **argv) {
   app.add_option("--mlp", a.mlp, "llama: MLP width (default: 4 * --d)");
   app.add_option("--prompt-len", a.promptLen, "prompt tokens of each row (default: a quarter of --block)");
   app.add_option("--lora", a.lora, "llama: LoRA rank on q_proj and v_proj (alpha 2r); 0: full fine-tuning");
+  app.add_option("--device", a.device, "cpu or cuda");
+  app.add_flag("--bf16", a.bf16,
+               "CUDA: bfloat16 autocast around the forwards (weights and optimizer in float32)");
   CLI11_PARSE(app, argc, argv);
 
   core::setComputeThreads(a.threads);
@@ -147,6 +155,8 @@ int main(int argc, char **argv) {
     policy = core::makeGpt(config);
   }
   policy->train();
+  const auto device = core::resolveDevice(a.device);
+  policy->to(device);
   core::CausalLm reference{nullptr};
   if (a.lora > 0) { // as a use_peft run: frozen base, the reference is the policy with the adapters off
     core::LoraSettings lora;
@@ -155,6 +165,7 @@ int main(int argc, char **argv) {
     lora.dropout = 0.0;
     lora.targetModules = {"q_proj", "v_proj"};
     core::attachLora(*policy, lora, 0);
+    policy->to(device);
     reference = core::adaptersOffView(policy);
   } else {
     reference = policy->clone();
@@ -168,17 +179,18 @@ int main(int argc, char **argv) {
   const auto pairs = makePairs(a);
   const auto ranks = core::shardBounds(std::size_t(a.pairs), launch.worldSize);
   const auto first = ranks[std::size_t(launch.rank)], local = ranks[std::size_t(launch.rank) + 1] - first;
-  auto bounds = core::shardBounds(local, a.shards < 0 ? a.threads : a.shards);
+  auto bounds = core::shardBounds(local, device.is_cuda() ? 1 : a.shards < 0 ? a.threads : a.shards);
   for (auto &b : bounds)
     b += first; // pair indices of this rank's shards
   const int shards = int(bounds.size()) - 1;
   std::vector<core::SequenceBatch> batches;
   for (int s = 0; s < shards; ++s)
-    batches.push_back(makeBatch(pairs, bounds[s], bounds[s + 1], a.block));
+    batches.push_back(makeBatch(pairs, bounds[s], bounds[s + 1], a.block, device));
 
   std::vector<torch::Tensor> cachedChosen(shards), cachedRejected(shards);
   if (a.cachedRef) { // what the trainer reads from the reference-logp cache
     torch::NoGradGuard noGrad;
+    const core::CudaAutocastGuard autocast(device, a.bf16);
     for (int s = 0; s < shards; ++s) {
       const auto P = std::int64_t(bounds[s + 1] - bounds[s]);
       auto ref = core::sequenceLogps(reference, batches[s]).sum;
@@ -196,6 +208,7 @@ int main(int argc, char **argv) {
   double lastLoss = 0.0;
   // The loss of pairs [bounds[s], bounds[s+1]), weighted by their share of the batch.
   auto shardLoss = [&](int s) {
+    const core::CudaAutocastGuard autocast(device, a.bf16); // the forwards only: ends before backward
     const auto &batch = batches[s];
     const auto P = std::int64_t(bounds[s + 1] - bounds[s]);
     auto lp = core::sequenceLogps(policy, batch);
@@ -260,9 +273,20 @@ int main(int argc, char **argv) {
 
   const double s = median(seconds);
   const double tokens = double(2 * a.pairs * a.block);
+  // Model FLOPs of one step (PaLM's count): per token 6N + 12·L·d·T for the policy's forward and
+  // backward, 2N + 4·L·d·T for the reference's forward; N all weights (the head's product included).
+  double n = 0;
+  for (const auto &p : policy->parameters())
+    n += double(p.numel());
+  const double attention = 12.0 * double(a.layers) * double(a.d) * double(a.block);
+  const double flopsPerStep = tokens * ((6 * n + attention) + (a.cachedRef ? 0.0 : (2 * n + attention / 3)));
   rusage usage{};
   ::getrusage(RUSAGE_SELF, &usage);
   const nlohmann::json result = {{"impl", "cpp"},
+                                 {"device", device.str()},
+                                 {"bf16", a.bf16},
+                                 {"params", n},
+                                 {"model_flops_per_s", flopsPerStep / s},
                                  {"arch", a.arch},
                                  {"peak_rss_mb", double(usage.ru_maxrss) / 1024.0},
                                  {"tokens_per_s", tokens / s},

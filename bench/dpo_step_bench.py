@@ -5,6 +5,7 @@ Run through run_dpo_bench.sh, which sets OPENBLAS_NUM_THREADS=1 before this proc
 torch (the C++ side calls openblas_set_num_threads(1) through setComputeThreads).
 """
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -239,6 +240,8 @@ def main():
     ap.add_argument("--mlp", type=int, default=0)
     ap.add_argument("--prompt-len", type=int, default=-1)
     ap.add_argument("--lora", type=int, default=0, help="llama: LoRA rank on q_proj and v_proj (alpha 2r)")
+    ap.add_argument("--device", default="cpu", help="cpu or cuda")
+    ap.add_argument("--bf16", action="store_true", help="CUDA: bfloat16 autocast around the forwards")
     a = ap.parse_args()
 
     torch.set_num_threads(a.threads)
@@ -255,7 +258,8 @@ def main():
         make = lambda: Llama(a.layers, a.heads, a.kv_heads or a.heads, a.d, a.mlp or 4 * a.d, a.vocab)
     else:
         make = lambda: Gpt(a.layers, a.heads, a.d, a.block, a.vocab)
-    policy = make().train()
+    device = torch.device(a.device)
+    policy = make().train().to(device)
     if a.lora:
         for p in policy.parameters():
             p.requires_grad_(False)
@@ -272,12 +276,12 @@ def main():
                     LORA_OFF[0] = False
         reference = AdaptersOff()
     else:
-        reference = make().eval()
+        reference = make().eval().to(device)
         reference.load_state_dict(policy.state_dict())
         for p in reference.parameters():
             p.requires_grad_(False)
     trainable = [p for p in policy.parameters() if p.requires_grad]
-    ids, label_mask, lengths = make_batch(a)
+    ids, label_mask, lengths = (x.to(device) for x in make_batch(a))
     if world > 1:  # this rank's contiguous share of the pairs (chosen rows, then rejected)
         lo, hi = rank * a.pairs // world, (rank + 1) * a.pairs // world
         rows = list(range(lo, hi)) + list(range(a.pairs + lo, a.pairs + hi))
@@ -286,9 +290,11 @@ def main():
     else:
         model = policy
     P = ids.size(0) // 2
+    use_bf16 = a.bf16 and device.type == "cuda"
+    autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if use_bf16 else contextlib.nullcontext
 
     if a.cached_ref:  # what a trainer reads from a reference-logp cache
-        with torch.no_grad():
+        with torch.no_grad(), autocast():
             ref = sequence_logps(reference, ids, label_mask, lengths)[0]
         cached = (ref[:P].clone(), ref[P:].clone())
 
@@ -296,14 +302,15 @@ def main():
 
     def step():
         optimizer.zero_grad()
-        total, mean = sequence_logps(model, ids, label_mask, lengths)
-        if a.cached_ref:
-            rc, rr = cached
-        else:
-            with torch.no_grad():
-                ref = sequence_logps(reference, ids, label_mask, lengths)[0]
-            rc, rr = ref[:P], ref[P:]
-        loss, _ = dpo_loss(total[:P], total[P:], mean[:P], mean[P:], rc, rr, 0.1)
+        with autocast():  # the forwards and the loss; backward outside, as the C++ side
+            total, mean = sequence_logps(model, ids, label_mask, lengths)
+            if a.cached_ref:
+                rc, rr = cached
+            else:
+                with torch.no_grad():
+                    ref = sequence_logps(reference, ids, label_mask, lengths)[0]
+                rc, rr = ref[:P], ref[P:]
+            loss, _ = dpo_loss(total[:P], total[P:], mean[:P], mean[P:], rc, rr, 0.1)
         loss.backward()  # DDP averages the ranks' gradients: equal shares give the group's mean
         torch.nn.utils.clip_grad_norm_(trainable, 1.0)
         optimizer.step()
@@ -323,9 +330,13 @@ def main():
 
     s = statistics.median(seconds)
     tokens = 2 * a.pairs * a.block
+    n = sum(p.numel() for p in policy.parameters())  # model FLOPs as the C++ side counts them
+    attention = 12.0 * a.layers * a.d * a.block
+    flops = tokens * ((6 * n + attention) + (0.0 if a.cached_ref else 2 * n + attention / 3))
     if rank == 0:  # every rank times the same steps of the group
       print(json.dumps({
-        "impl": "python", "arch": a.arch,
+        "impl": "python", "arch": a.arch, "device": str(device), "bf16": a.bf16, "params": n,
+        "model_flops_per_s": flops / s,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, "tokens_per_s": tokens / s, "steps_per_s": 1.0 / s,
         "ms_per_step": 1e3 * s, "timing": "median", "ms_min_step": 1e3 * min(seconds),
         "cpu_ms_per_step": 1e3 * statistics.median(cpu_seconds), "loss": loss,

@@ -411,7 +411,7 @@ RunSummary executeImageRun(const ImageTrainConfig &config, const RunOptions &opt
   RunSummary summary;
   summary.runDir = folder.root();
   summary.maxSteps = config.maxSteps;
-  const auto device = resolveDevice(config.device);
+  const auto device = rankDevice(resolveDevice(config.device), group);
   setComputeThreads(int(config.threads));
   const auto refDir =
       config.referenceModel.empty() ? embeddedResource("fashion-reference") : config.referenceModel;

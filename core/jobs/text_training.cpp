@@ -256,7 +256,7 @@ RunSummary executeTextRun(const TextTrainConfig &config, const RunOptions &optio
                           const std::atomic<bool> *pause, RunFolder &folder) {
   RunSummary summary;
   summary.runDir = folder.root();
-  const auto device = resolveDevice(config.device);
+  const auto device = rankDevice(resolveDevice(config.device), options.dataParallel.get());
   setComputeThreads(int(config.threads));
   const auto cacheDir = config.resolvedCacheDir();
   if (const auto *group = options.dataParallel.get()) { // refused before any data is prepared

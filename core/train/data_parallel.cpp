@@ -1,17 +1,28 @@
 // DataParallelGroup over c10d's TCPStore and ProcessGroupGloo; the loop's gradient and metric sums.
+#if PREFLAB_HAVE_GLOO
 #ifndef USE_C10D_GLOO
 #define USE_C10D_GLOO // Debian's LibTorch (and PyTorch's wheels) export Gloo; its header wants this
 #endif
+#endif
 #include "core/train/data_parallel.h"
 
+#include "core/runtime/device_info.h"
+
+#if PREFLAB_HAVE_GLOO
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#endif
 #include <torch/torch.h>
 
+#include <c10/core/impl/DeviceGuardImplInterface.h>
+
+#include <algorithm>
 #include <cstdlib>
 #include <stdexcept>
 
 namespace preflab::core {
+
+#if PREFLAB_HAVE_GLOO
 
 struct DataParallelGroup::Impl {
   c10::intrusive_ptr<c10d::TCPStore> store;
@@ -124,6 +135,40 @@ void DataParallelGroup::awaitAnnouncement(const std::string &stage) {
   if (text != kOk)
     throw std::runtime_error("data parallel (rank " + std::to_string(m_env.rank) + " of " +
                              std::to_string(m_env.worldSize) + "): rank 0 failed: " + text);
+}
+
+#else // built without Gloo's headers (see core/CMakeLists.txt)
+
+struct DataParallelGroup::Impl {};
+
+DataParallelGroup::DataParallelGroup(const LaunchEnv &env, std::chrono::seconds collectiveTimeout,
+                                     std::chrono::seconds waitTimeout)
+    : m_env(env), m_collectiveTimeout(collectiveTimeout), m_waitTimeout(waitTimeout) {
+  throw std::runtime_error("data parallel (rank " + std::to_string(env.rank) + " of " +
+                           std::to_string(env.worldSize) +
+                           "): this build of PrefLab has no Gloo headers (libgloo-dev), so it cannot join a "
+                           "group: start one process without a launcher, or rebuild with them");
+}
+DataParallelGroup::~DataParallelGroup() = default;
+void DataParallelGroup::fail(const std::string &what, const std::exception &e) const {
+  throw std::runtime_error(what + ": " + e.what());
+}
+void DataParallelGroup::sum(torch::Tensor &) {}
+void DataParallelGroup::announce(const std::string &, const std::string &) {}
+void DataParallelGroup::awaitAnnouncement(const std::string &) {}
+bool DataParallelGroup::announced(const std::string &) const {
+  return false;
+}
+
+#endif
+
+c10::Device rankDevice(const c10::Device &device, const DataParallelGroup *group) {
+  if (!group || !device.is_cuda() || device.has_index())
+    return device;
+  const int count = std::max(1, cudaDeviceCount());
+  const c10::Device mine(c10::kCUDA, c10::DeviceIndex(group->env().localRank % count));
+  c10::impl::getDeviceGuardImpl(c10::DeviceType::CUDA)->setDevice(mine); // tensors made on "cuda"
+  return mine;
 }
 
 void sumStepAcrossRanks(DataParallelGroup &group, const std::vector<torch::Tensor> &params,

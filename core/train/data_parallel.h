@@ -54,6 +54,11 @@ private:
   std::unique_ptr<Impl> m_impl;
 };
 
+// The device of this rank: with several GPUs per machine, rank `localRank` takes GPU localRank
+// (modulo the count) when the config says just "cuda", and makes it this thread's current one.
+// Other devices (and no group) come back unchanged.
+c10::Device rankDevice(const c10::Device &device, const DataParallelGroup *group);
+
 // The loop's part of a data-parallel step: sums `params`' gradients (an unused parameter's
 // undefined gradient counts as zeros and gets the sum) and the step's metrics (each already
 // weighted by the rank's share) over the ranks, in one collective per dtype. Throws when the
