@@ -43,8 +43,8 @@ check "status finished" contains "$run/status.json" '"finished"'
 check "checkpoint step-4" test -f "$run/checkpoints/step-4/trainer_state.json"
 check "checkpoint step-12" test -f "$run/checkpoints/step-12/model.pt"
 check "hf export written" test -f "$run/hf/model.safetensors" -a -f "$run/hf/config.json"
-check "TensorBoard events match metrics.jsonl (independent reader)" /usr/bin/python3 "$data/tensorboard/read_events.py" \
-  "$run" "$run/metrics.jsonl"
+check "TensorBoard events match metrics.jsonl and config.yaml (independent reader)" /usr/bin/python3 \
+  "$data/tensorboard/read_events.py" "$run" "$run/metrics.jsonl" --config "$run/config.yaml"
 check "rerun without --resume refuses" expect_exit 1 "$cli" train "$data/tiny_train/config.yaml" --output-dir "$run" -q \
   train_file="$data/tiny_train/pairs.jsonl"
 check "resume of a missing folder refused" expect_exit 1 "$cli" train "$data/tiny_train/config.yaml" \

@@ -139,6 +139,9 @@ assert worst < 1e-4, worst  # float32 convolutions on half batches, amplified by
 EOF
 check "image run: one events file" test "$(ls "$work/image-two" | grep -c '^events.out.tfevents')" -eq 1
 check "image run: the grid written" test -f "$work/image-two/samples/grid-step-8.png"
+check "image run: the grids and config in TensorBoard (independent reader)" /usr/bin/python3 \
+  "$data/tensorboard/read_events.py" "$work/image-two" "$work/image-two/metrics.jsonl" \
+  --config "$work/image-two/config.yaml" --images 2
 run_config="$work/image.yaml" two "$work/image-kto" loss_type=diffusion-kto
 check "diffusion-kto (a batch statistic) is refused" rc 0 1
 check "naming loss_type" contains "$work/err0" "loss_type"

@@ -122,6 +122,58 @@ void EventFileWriter::writeScalars(std::int64_t step, double wallTime,
   writeRecord(e);
 }
 
+void EventFileWriter::writeImage(std::int64_t step, double wallTime, const std::string &tag,
+                                 const std::string &png, int height, int width, int channels) {
+  // Value { tag = 1; Image image = 4 }, Image { int32 height = 1; width = 2; colorspace = 3;
+  // bytes encoded_image_string = 4 } (colorspace: 1 grey, 3 RGB, 4 RGBA).
+  std::string image;
+  key(image, 1, 0);
+  varint(image, std::uint64_t(height));
+  key(image, 2, 0);
+  varint(image, std::uint64_t(width));
+  key(image, 3, 0);
+  varint(image, std::uint64_t(channels));
+  bytesField(image, 4, png);
+  std::string value;
+  bytesField(value, 1, tag);
+  bytesField(value, 4, image);
+  std::string summary;
+  bytesField(summary, 1, value);
+  std::string e = eventHead(wallTime, step);
+  bytesField(e, 5, summary);
+  writeRecord(e);
+}
+
+void EventFileWriter::writeText(std::int64_t step, double wallTime, const std::string &tag,
+                                const std::string &text) {
+  // Value { tag = 1; SummaryMetadata metadata = 9; TensorProto tensor = 8 }: metadata's
+  // PluginData (field 1) { plugin_name = 1 "text" }; TensorProto { DataType dtype = 1 (DT_STRING
+  // = 7); TensorShapeProto tensor_shape = 2 { Dim dim = 2 { int64 size = 1 } }; bytes string_val = 8 }.
+  std::string plugin;
+  bytesField(plugin, 1, "text");
+  std::string metadata;
+  bytesField(metadata, 1, plugin);
+  std::string dim;
+  key(dim, 1, 0);
+  varint(dim, 1);
+  std::string shape;
+  bytesField(shape, 2, dim);
+  std::string tensor;
+  key(tensor, 1, 0);
+  varint(tensor, 7);
+  bytesField(tensor, 2, shape);
+  bytesField(tensor, 8, text);
+  std::string value;
+  bytesField(value, 1, tag);
+  bytesField(value, 9, metadata);
+  bytesField(value, 8, tensor);
+  std::string summary;
+  bytesField(summary, 1, value);
+  std::string e = eventHead(wallTime, step);
+  bytesField(e, 5, summary);
+  writeRecord(e);
+}
+
 void EventFileWriter::writeSessionStart(std::int64_t step, double wallTime) {
   // SessionLog { SessionStatus status = 1 } with START = 1.
   std::string log;

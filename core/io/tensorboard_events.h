@@ -1,6 +1,6 @@
 // TensorBoard event files: the TFRecord framing (length, masked CRC-32C, payload, masked CRC-32C)
-// around hand-encoded Event protocol buffers, so `tensorboard --logdir` shows PrefLab runs. Scalars
-// only for now. No LibTorch, no protobuf library.
+// around hand-encoded Event protocol buffers, so `tensorboard --logdir` shows PrefLab runs: scalars,
+// images (encoded PNG) and text (the text plugin's string tensors). No LibTorch, no protobuf library.
 #pragma once
 
 #include <cstdint>
@@ -27,6 +27,11 @@ public:
   // One Event per call: its summary holds a simple_value per finite metric, tagged by the
   // metric's name (TRL's names, "eval/..." for evaluation).
   void writeScalars(std::int64_t step, double wallTime, const std::map<std::string, double> &metrics);
+  // One image under `tag` (TensorBoard's Images tab): the encoded PNG file's bytes and its size.
+  void writeImage(std::int64_t step, double wallTime, const std::string &tag, const std::string &png,
+                  int height, int width, int channels);
+  // One text under `tag` (the Text tab, which renders Markdown): a string tensor of shape [1].
+  void writeText(std::int64_t step, double wallTime, const std::string &tag, const std::string &text);
   // A SessionLog START at `step`: TensorBoard then drops what earlier files logged after it (a run
   // resumed from a checkpoint).
   void writeSessionStart(std::int64_t step, double wallTime);

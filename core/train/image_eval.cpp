@@ -21,8 +21,10 @@ void writeEvalGrid(RunFolder &folder, std::int64_t step, const ImageBuffer &grid
                    const std::vector<std::string> &rows) {
   if (!folder.writes())
     return; // another rank of a data-parallel run: rank 0 writes the grids
-  writePngFile(folder.path("samples/grid-step-" + std::to_string(step) + ".png"), grid);
-  writePngFile(folder.path("samples/grid.png"), grid);
+  const auto png = encodePng(grid);
+  writeFileAtomic(folder.path("samples/grid-step-" + std::to_string(step) + ".png"), png);
+  writeFileAtomic(folder.path("samples/grid.png"), png);
+  folder.appendImage(step, "eval/grid", png, grid.height, grid.width, grid.channels);
   writeFileAtomic(folder.path("samples/grid_rows.json"), nlohmann::json{{"rows", rows}}.dump() + "\n");
 }
 

@@ -48,10 +48,34 @@ std::string RunFolder::checkpointDir(std::int64_t step) const {
 void RunFolder::writeConfig(const std::string &yaml) {
   if (!m_writes)
     return;
-  if (m_holding)
-    m_heldConfig = yaml;
-  else
-    writeFileAtomic(path("config.yaml"), yaml);
+  if (m_holding) {
+    m_heldConfig = yaml; // a resume: the run's first event file already holds its config
+    return;
+  }
+  writeFileAtomic(path("config.yaml"), yaml);
+  // TensorBoard's Text tab renders Markdown: indented, the YAML shows as a code block.
+  std::string block;
+  for (std::size_t at = 0; at < yaml.size();) {
+    const auto end = std::min(yaml.find('\n', at), yaml.size());
+    block += "    " + yaml.substr(at, end - at) + "\n";
+    at = end + 1;
+  }
+  events().writeText(0, unixNow(), "config", block);
+}
+
+EventFileWriter &RunFolder::events() {
+  if (!m_events) {
+    m_events = std::make_unique<EventFileWriter>(m_root);
+    if (m_resumedAt)
+      m_events->writeSessionStart(*m_resumedAt, unixNow());
+  }
+  return *m_events;
+}
+
+void RunFolder::appendImage(std::int64_t step, const std::string &tag, const std::string &png, int height,
+                            int width, int channels) {
+  if (m_writes)
+    events().writeImage(step, unixNow(), tag, png, height, width, channels);
 }
 
 void RunFolder::release() {
@@ -83,12 +107,7 @@ void RunFolder::appendMetrics(std::int64_t step, const std::map<std::string, dou
   line["time"] = now;
   m_metrics << line.dump() << '\n';
   m_metrics.flush();
-  if (!m_events) {
-    m_events = std::make_unique<EventFileWriter>(m_root);
-    if (m_resumedAt)
-      m_events->writeSessionStart(*m_resumedAt, now);
-  }
-  m_events->writeScalars(step, now, metrics);
+  events().writeScalars(step, now, metrics);
 }
 
 void RunFolder::writeStatus(RunState state, const std::string &message, std::int64_t step,

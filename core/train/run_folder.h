@@ -36,6 +36,8 @@ public:
   std::string path(const std::string &relative) const { return m_root + "/" + relative; }
   std::string checkpointDir(std::int64_t step) const;
 
+  // config.yaml, and the same text (as a Markdown code block, tag "config", step 0) in the event
+  // file; a resume's config is written on release, its event file already holds it.
   void writeConfig(const std::string &yaml);
   // Appends {"step": step, ...metrics, "time": unix seconds} and flushes; the finite metrics also
   // go to this process's TensorBoard event file.
@@ -58,7 +60,13 @@ public:
   void release();
   bool holding() const { return m_holding; }
 
+  // An image in the run's TensorBoard event file (the encoded PNG and its size), e.g. an
+  // evaluation grid; nothing on a folder that does not write.
+  void appendImage(std::int64_t step, const std::string &tag, const std::string &png, int height, int width,
+                   int channels);
+
 private:
+  EventFileWriter &events(); // opened on first use; after a resume it starts at the resumed step
   std::string m_root;
   bool m_writes = true;
   std::ofstream m_metrics;

@@ -60,6 +60,42 @@ private Q_SLOTS:
     QVERIFY(payloads[1].find("loss") != std::string::npos);
     QVERIFY(payloads[1].find("bad") == std::string::npos);
   }
+
+  // The text plugin's and the image summary's messages, byte for byte from event.proto,
+  // summary.proto, tensor.proto and tensor_shape.proto (field numbers and wire types).
+  void textAndImageEventsAreEncodedAsTheProtosSay() {
+    QTemporaryDir dir;
+    std::string path;
+    {
+      EventFileWriter w(dir.path().toStdString());
+      path = w.path();
+      w.writeText(5, 0.0, "t", "hi");
+      w.writeImage(7, 0.0, "g", "PNG", 2, 3, 1);
+    }
+    std::ifstream in(path, std::ios::binary);
+    const std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::vector<std::string> payloads;
+    for (std::size_t i = 0; i + 12 <= data.size();) {
+      std::uint64_t length = 0;
+      std::memcpy(&length, data.data() + i, 8);
+      payloads.push_back(data.substr(i + 12, length));
+      i += 16 + length;
+    }
+    QCOMPARE(payloads.size(), std::size_t(3));
+    const std::string zeroTime(8, '\0');
+    // Event { wall_time = 1: 0.0; step = 2: 5; summary = 5 { value = 1 { tag = 1 "t";
+    // metadata = 9 { plugin_data = 1 { plugin_name = 1 "text" } }; tensor = 8 { dtype = 1: 7;
+    // tensor_shape = 2 { dim = 2 { size = 1: 1 } }; string_val = 8 "hi" } } } }
+    const std::string text = "\x09" + zeroTime + std::string("\x10\x05\x2a\x1d\x0a\x1b", 6) +
+                             std::string("\x0a\x01t\x4a\x08\x0a\x06\x0a\x04text", 13) +
+                             std::string("\x42\x0c\x08\x07\x12\x04\x12\x02\x08\x01\x42\x02hi", 14);
+    QCOMPARE(payloads[1], text);
+    // Event { step = 2: 7; summary = 5 { value = 1 { tag = 1 "g"; image = 4 { height = 1: 2;
+    // width = 2: 3; colorspace = 3: 1; encoded_image_string = 4 "PNG" } } } }
+    const std::string image = "\x09" + zeroTime + std::string("\x10\x07\x2a\x12\x0a\x10", 6) +
+                              std::string("\x0a\x01g\x22\x0b\x08\x02\x10\x03\x18\x01\x22\x03PNG", 16);
+    QCOMPARE(payloads[2], image);
+  }
 };
 
 PREFLAB_TEST_MAIN(TestTensorBoardEvents)

@@ -4,10 +4,13 @@ TFRecord framing (uint64 little-endian length, masked CRC-32C of those 8 bytes, 
 masked CRC-32C of the payload) and the Event / Summary / SessionLog protocol buffers of
 tensorflow/core/util/event.proto and summary.proto, decoded with a minimal wire-format parser.
 
-Usage: read_events.py RUN_FOLDER [METRICS_JSONL]
-Prints the number of records and scalar events. With METRICS_JSONL, checks that every finite
-metric of every line is in the events at the same step (float32 precision) and the other way
-round, and exits 1 on any difference. Every CRC is checked; a bad one exits 1.
+Usage: read_events.py RUN_FOLDER [METRICS_JSONL] [--config CONFIG_YAML] [--images N]
+Prints the number of records, scalar events, images and texts. With METRICS_JSONL, checks that
+every finite metric of every line is in the events at the same step (float32 precision) and the
+other way round. With --config, checks that the text tagged "config" (Markdown: the YAML indented
+as a code block) is that file. With --images N, checks that at least N images were logged, each a
+PNG whose header gives the height and width the Image message states. Every CRC is checked; any
+failed check exits 1.
 """
 import glob
 import json
@@ -82,8 +85,31 @@ def varint(buf, i):
             return value, i
 
 
+def check_png(step, tag, image):
+    """The PNG's own IHDR size against the Image message's height (1) and width (2)."""
+    png = image.get(4, b"")
+    if png[:8] != b"\x89PNG\r\n\x1a\n" or png[12:16] != b"IHDR":
+        return "step %s %s: not a PNG" % (step, tag)
+    width, height = struct.unpack(">II", png[16:24])
+    if (height, width) != (image.get(1), image.get(2)) or image.get(3) not in (1, 3, 4):
+        return "step %s %s: PNG %dx%d, message %sx%s colorspace %s" % (
+            step, tag, width, height, image.get(2), image.get(1), image.get(3))
+    return None
+
+
 def main():
-    run = sys.argv[1]
+    args = sys.argv[1:]
+    config = images_wanted = None
+    if "--config" in args:
+        i = args.index("--config")
+        config = args[i + 1]
+        del args[i:i + 2]
+    if "--images" in args:
+        i = args.index("--images")
+        images_wanted = int(args[i + 1])
+        del args[i:i + 2]
+    run = args[0]
+    images, texts = [], {}
     scalars = {}  # step -> {tag: value}
     count = starts = 0
     version = None
@@ -109,19 +135,49 @@ def main():
                 for f, _, value in fields(summary):
                     if f != 1:
                         continue
-                    tag, simple = None, None
+                    tag, simple, image, tensor, plugin = None, None, None, None, None
                     for g, _, x in fields(value):
                         if g == 1:
                             tag = x.decode()
                         elif g == 2:
                             (simple,) = struct.unpack("<f", x)
-                    scalars.setdefault(step, {})[tag] = simple
-    print("%d records, file_version %s, %d session starts, %d steps with scalars"
-          % (count, version, starts, len(scalars)))
-    if len(sys.argv) < 3:
-        return
+                        elif g == 4:
+                            image = {h: y for h, _, y in fields(x)}
+                        elif g == 8:
+                            tensor = list(fields(x))
+                        elif g == 9:  # SummaryMetadata { PluginData plugin_data = 1 { plugin_name = 1 } }
+                            for h, _, y in fields(x):
+                                if h == 1:
+                                    plugin = dict((k, z) for k, _, z in fields(y)).get(1, b"").decode()
+                    if image is not None:
+                        images.append((step, tag, image))
+                    elif tensor is not None:
+                        dtype = [y for h, _, y in tensor if h == 1]
+                        strings = [y.decode() for h, _, y in tensor if h == 8]
+                        if plugin != "text" or dtype != [7] or len(strings) != 1:
+                            sys.exit("%s: tag %s is not a text summary (plugin %r, dtype %r)" % (path, tag, plugin, dtype))
+                        texts[tag] = strings[0]
+                    else:
+                        scalars.setdefault(step, {})[tag] = simple
+    print("%d records, file_version %s, %d session starts, %d steps with scalars, %d images, texts %s"
+          % (count, version, starts, len(scalars), len(images), sorted(texts)))
+    bad = 0
+    if config is not None:
+        want = "".join("    " + line + "\n" for line in open(config).read().split("\n")[:-1])
+        if texts.get("config") != want:
+            print("the config text differs from %s" % config)
+            bad += 1
+    if images_wanted is not None:
+        problems = [p for p in (check_png(*i) for i in images) if p]
+        for p in problems[:5]:
+            print(p)
+        if len(images) < images_wanted or problems:
+            print("%d images (at least %d wanted), %d bad" % (len(images), images_wanted, len(problems)))
+            bad += 1
+    if len(args) < 2:
+        sys.exit(1 if bad else 0)
     expected = {}
-    for line in open(sys.argv[2]):
+    for line in open(args[1]):
         if not line.strip():
             continue
         j = json.loads(line)
@@ -130,9 +186,9 @@ def main():
         for k, v in j.items():
             if isinstance(v, (int, float)) and math.isfinite(v):
                 expected.setdefault(step, {})[k] = v
-    bad = 0
     for step in set(expected) | set(scalars):
         e, g = expected.get(step, {}), scalars.get(step, {})
+        g = {t: v for t, v in g.items() if v is not None}
         for tag in set(e) | set(g):
             if tag not in e or tag not in g or abs(struct.unpack("<f", struct.pack("<f", e[tag]))[0] - g[tag]) > 0:
                 bad += 1
