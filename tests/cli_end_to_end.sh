@@ -130,6 +130,30 @@ check "a bad prompt list names its line" expect_exit 1 "$cli" labels generate --
   --prompts "$data/wrong_types/input.jsonl" --out "$work/bad.jsonl"
 check "naming the line" contains "$work/err.txt" "input.jsonl:[0-9]"
 
+# sweep: a 2 x 2 grid over the tiny run, each point a run folder; a rerun keeps finished points;
+# a bad value is refused before anything runs, naming the point.
+cat >"$work/sweep.yaml" <<EOF
+base: $data/tiny_train/config.yaml
+output_dir: $work/sweep
+grid:
+  beta: [0.1, 0.5]
+  loss_type: [dpo, ipo]
+EOF
+check "sweep runs" expect_exit 0 "$cli" sweep "$work/sweep.yaml" -q max_steps=3 save_steps=0 \
+  train_file="$data/tiny_train/pairs.jsonl"
+check "four run folders finished" test "$(grep -l '"finished"' "$work"/sweep/*/status.json | wc -l)" -eq 4
+check "ipo at beta 0.5 trained with both" contains "$work/sweep/beta=0.5,loss_type=ipo/config.yaml" "loss_type: ipo"
+check "summary has four lines" test "$(lines "$work/sweep/summary.jsonl")" -eq 4
+check "table printed" contains "$work/out.txt" "| beta=0.1,loss_type=ipo | finished |"
+check "sweep rerun keeps finished points" expect_exit 0 "$cli" sweep "$work/sweep.yaml" -q max_steps=3 save_steps=0 \
+  train_file="$data/tiny_train/pairs.jsonl"
+check "kept, not rerun" test "$(grep -c 'finished before: kept' "$work/err.txt")" -eq 4
+printf 'base: %s\noutput_dir: %s\ngrid:\n  beta: [0.1, -1]\n' "$data/tiny_train/config.yaml" "$work/badsweep" \
+  >"$work/bad-sweep.yaml"
+check "a bad point is refused" expect_exit 1 "$cli" sweep "$work/bad-sweep.yaml" train_file="$data/tiny_train/pairs.jsonl"
+check "naming the point and key" contains "$work/err.txt" "point beta=-1: key 'beta'"
+check "nothing ran" test ! -e "$work/badsweep"
+
 # export a checkpoint; a corrupt safetensors file is rejected with its name.
 check "export checkpoint" expect_exit 0 "$cli" export "$run/checkpoints/step-4" --out "$work/exported"
 check "exported folder" test -f "$work/exported/model.safetensors"

@@ -22,6 +22,7 @@ Action addInspectCommand(CLI::App &app);
 Action addTokenizeCommand(CLI::App &app);
 Action addObjectivesCommand(CLI::App &app);
 Action addMixCommand(CLI::App &app);
+Action addSweepCommand(CLI::App &app);
 Action addPretrainDiffusionCommand(CLI::App &app);
 Action addTrainOracleCommand(CLI::App &app);
 Action addGeneratePairsCommand(CLI::App &app);

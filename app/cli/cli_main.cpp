@@ -12,9 +12,9 @@ int main(int argc, char **argv) {
   app.set_version_flag("--version", "preflab-cli 0.1.0");
   std::map<CLI::App *, Action> actions;
   for (auto add :
-       {addTrainCommand, addMixCommand, addEvalCommand, addAnalyzeCommand, addSampleCommand, addExportCommand,
-        addInspectCommand, addTokenizeCommand, addObjectivesCommand, addPretrainDiffusionCommand,
-        addTrainOracleCommand, addGeneratePairsCommand, addLabelsCommand}) {
+       {addTrainCommand, addSweepCommand, addMixCommand, addEvalCommand, addAnalyzeCommand, addSampleCommand,
+        addExportCommand, addInspectCommand, addTokenizeCommand, addObjectivesCommand,
+        addPretrainDiffusionCommand, addTrainOracleCommand, addGeneratePairsCommand, addLabelsCommand}) {
     auto action = add(app);
     actions[app.get_subcommands([](CLI::App *) { return true; }).back()] = action;
   }

@@ -1,14 +1,19 @@
 // preflab-cli train: run a YAML config (with key=value overrides) into a run folder.
 #include "cli/cli_common.h"
 
+#include "core/api/run_reader.h"
+#include "core/io/atomic_file.h"
 #include "core/jobs/image_training.h"
 #include "core/jobs/text_training.h"
 #include "core/objectives/objective_info.h"
 #include "core/runtime/launch_env.h"
+#include "core/train/sweep_spec.h"
 #include "core/train/text_train_config.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <optional>
 
@@ -247,6 +252,168 @@ Action addMixCommand(CLI::App &app) {
     return runConfig(a, core::loadTextTrainConfig, [](const auto &c, const auto &o, const auto &cb) {
       return core::runTextTraining(c, o, cb);
     });
+  };
+}
+
+namespace {
+
+// Loads the base config with a point's overrides, as its run will: an error names the point.
+template <typename Load>
+void checkPoint(const core::SweepSpec &spec, const core::SweepPoint &point,
+                const std::vector<std::string> &extra, Load load) {
+  auto config = load(spec.base);
+  for (const auto &[key, value] : point.overrides)
+    core::applyOverride(config, key + "=" + value);
+  for (const auto &o : extra)
+    core::applyOverride(config, o);
+  config.validate();
+}
+
+// The last value of each metric, over the training lines and over the evaluation lines.
+nlohmann::json finalMetrics(const core::RunReader &run) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto &line : run.metrics())
+    for (const auto &[key, value] : line.items())
+      if (key != "step" && key != "time" && value.is_number())
+        out[key] = value;
+  return out;
+}
+
+} // namespace
+
+Action addSweepCommand(CLI::App &app) {
+  auto *cmd =
+      app.add_subcommand("sweep", "Run a base config at every point of a grid (or list) of config values.");
+  auto file = std::make_shared<std::string>();
+  auto extra = std::make_shared<std::vector<std::string>>();
+  auto quiet = std::make_shared<bool>(false);
+  cmd->add_option("sweep", *file, "sweep YAML file")->required()->check(CLI::ExistingFile);
+  cmd->add_option("overrides", *extra, "key=value overrides for every point, e.g. max_steps=50");
+  cmd->add_flag("-q,--quiet", *quiet, "no progress lines");
+  cmd->footer(
+      "A sweep file:\n"
+      "  base: dpo.yaml               # the run config (text or image), relative to the sweep file\n"
+      "  output_dir: runs/beta-sweep  # default: runs/<sweep file name>\n"
+      "  grid:                        # every combination, the first key varying slowest\n"
+      "    beta: [0.03, 0.1, 0.3, 1]\n"
+      "    loss_type: [dpo, ipo]\n"
+      "  runs:                        # and/or listed points\n"
+      "    - {beta: 0.1, loss_type: simper}\n"
+      "Each point is a normal run folder under output_dir, named by its values (beta=0.1,loss_type=ipo).\n"
+      "Every point is checked before any runs. Run again to continue: finished points are kept,\n"
+      "interrupted ones resume from their last checkpoint. output_dir/summary.jsonl has each point's\n"
+      "values, state and final metrics; a table of them is printed at the end. Exit 1 if any failed.");
+  return [file, extra, quiet]() -> int {
+    const auto spec = core::readSweepSpec(*file);
+    const bool image = core::isImageTrainConfigFile(spec.base);
+    for (const auto &point : spec.points) {
+      try {
+        if (image)
+          checkPoint(spec, point, *extra, core::loadImageTrainConfig);
+        else
+          checkPoint(spec, point, *extra, core::loadTextTrainConfig);
+      } catch (const std::exception &e) {
+        throw std::runtime_error(*file + ": point " + point.name + ": " + e.what());
+      }
+    }
+    std::filesystem::create_directories(spec.outputDir);
+    nlohmann::json plan = {{"base", std::filesystem::absolute(spec.base).string()},
+                           {"overrides", *extra},
+                           {"points", nlohmann::json::array()}};
+    for (const auto &point : spec.points) {
+      nlohmann::json values = nlohmann::json::object();
+      for (const auto &[key, value] : point.overrides)
+        values[key] = value;
+      plan["points"].push_back({{"name", point.name}, {"overrides", values}});
+    }
+    core::writeFileAtomic(spec.outputDir + "/sweep.json", plan.dump(2) + "\n");
+    int failed = 0;
+    std::string summary;
+    std::vector<std::pair<std::string, nlohmann::json>> rows;
+    for (std::size_t i = 0; i < spec.points.size(); ++i) {
+      const auto &point = spec.points[i];
+      const auto dir = spec.outputDir + "/" + point.name;
+      const core::RunReader before(dir);
+      const auto status = core::RunReader::isRunFolder(dir) ? before.status() : std::nullopt;
+      std::cerr << "sweep: point " << i + 1 << " of " << spec.points.size() << ": " << point.name;
+      if (status && status->state == "finished") {
+        std::cerr << " (finished before: kept)" << std::endl;
+      } else {
+        std::cerr << (status ? " (resuming)" : "") << std::endl;
+        TrainArgs args;
+        args.config = spec.base;
+        args.outputDir = dir;
+        args.quiet = *quiet;
+        args.resume = status.has_value();
+        for (const auto &[key, value] : point.overrides)
+          args.overrides.push_back(key + "=" + value);
+        args.overrides.insert(args.overrides.end(), extra->begin(), extra->end());
+        try {
+          if (image)
+            runConfig(args, core::loadImageTrainConfig, [](const auto &c, const auto &o, const auto &cb) {
+              return core::runImageTraining(c, o, cb);
+            });
+          else
+            runConfig(args, core::loadTextTrainConfig, [](const auto &c, const auto &o, const auto &cb) {
+              return core::runTextTraining(c, o, cb);
+            });
+        } catch (const std::exception &e) {
+          std::cerr << "error: " << e.what() << std::endl; // the next points still run
+        }
+      }
+      const core::RunReader run(dir);
+      const auto now = core::RunReader::isRunFolder(dir) ? run.status() : std::nullopt;
+      nlohmann::json values = nlohmann::json::object();
+      for (const auto &[key, value] : point.overrides)
+        values[key] = value;
+      nlohmann::json line = {{"name", point.name},
+                             {"dir", std::filesystem::absolute(dir).string()},
+                             {"overrides", values},
+                             {"state", now ? now->state : std::string("failed")},
+                             {"metrics", finalMetrics(run)}};
+      if (!now || now->state != "finished")
+        ++failed;
+      summary += line.dump() + "\n";
+      rows.emplace_back(point.name, line);
+    }
+    core::writeFileAtomic(spec.outputDir + "/summary.jsonl", summary);
+    // The table: the objective's own final numbers, as far as the runs logged them.
+    const std::vector<std::string> wanted = {"loss",
+                                             "rewards/accuracies",
+                                             "eval/loss",
+                                             "eval/rewards/accuracies",
+                                             "eval/ranking/accuracy",
+                                             "eval/reward",
+                                             "eval/kl",
+                                             "eval/win_rate",
+                                             "eval/oracle_reward"};
+    std::vector<std::string> columns;
+    for (const auto &c : wanted)
+      for (const auto &[name, line] : rows)
+        if (line["metrics"].contains(c)) {
+          columns.push_back(c);
+          break;
+        }
+    std::cout << "\n| run | state |";
+    for (const auto &c : columns)
+      std::cout << " " << c << " |";
+    std::cout << "\n|---|---|";
+    for (std::size_t c = 0; c < columns.size(); ++c)
+      std::cout << "---:|";
+    std::cout << "\n";
+    for (const auto &[name, line] : rows) {
+      std::cout << "| " << name << " | " << line["state"].get<std::string>() << " |";
+      for (const auto &c : columns) {
+        char buf[32] = "";
+        if (line["metrics"].contains(c))
+          std::snprintf(buf, sizeof buf, "%.4f", line["metrics"][c].get<double>());
+        std::cout << " " << buf << " |";
+      }
+      std::cout << "\n";
+    }
+    std::cout << "\nsweep folder: " << spec.outputDir << " (summary.jsonl); " << spec.points.size() - failed
+              << " of " << spec.points.size() << " points finished" << std::endl;
+    return failed == 0 ? kOk : kFailure;
   };
 }
 

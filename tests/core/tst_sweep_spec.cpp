@@ -1,0 +1,102 @@
+// Tests sweep files: the grid's product and order, listed runs, folder names, and errors that name
+// the file, line and key.
+#include "core/io/input_error.h"
+#include "core/train/sweep_spec.h"
+
+#include "tests/test_main.h"
+
+#include <QtTest/QtTest>
+
+using namespace preflab::core;
+
+namespace preflab_tests { // one per test file (test_main.h)
+
+namespace {
+
+QString errorOf(const std::string &text) {
+  try {
+    parseSweepSpec(text, "/tmp/s/sweep.yaml");
+  } catch (const InputError &e) {
+    return QString::fromStdString(e.what());
+  }
+  return {};
+}
+
+} // namespace
+
+class TestSweepSpec : public QObject {
+  Q_OBJECT
+private Q_SLOTS:
+  void gridIsTheProductFirstKeySlowest() {
+    const auto spec = parseSweepSpec("base: dpo.yaml\n"
+                                     "grid:\n"
+                                     "  beta: [0.03, 0.1, 1]\n"
+                                     "  loss_type: [dpo, ipo]\n"
+                                     "runs:\n"
+                                     "  - {beta: 0.1, loss_type: simper, model.n_layer: 2}\n",
+                                     "/tmp/s/sweep.yaml");
+    QCOMPARE(spec.base, std::string("/tmp/s/dpo.yaml"));
+    QCOMPARE(spec.outputDir, std::string("runs/sweep"));
+    QCOMPARE(spec.points.size(), std::size_t(7));
+    QCOMPARE(spec.points[0].name, std::string("beta=0.03,loss_type=dpo"));
+    QCOMPARE(spec.points[1].name, std::string("beta=0.03,loss_type=ipo"));
+    QCOMPARE(spec.points[5].name, std::string("beta=1,loss_type=ipo"));
+    QCOMPARE(spec.points[6].name, std::string("beta=0.1,loss_type=simper,model.n_layer=2"));
+    QCOMPARE(spec.points[6].overrides.size(), std::size_t(3));
+    QCOMPARE(spec.points[6].overrides[2].first, std::string("model.n_layer"));
+    QCOMPARE(spec.points[6].overrides[2].second, std::string("2"));
+  }
+
+  void outputDirAndFolderNames() {
+    const auto spec = parseSweepSpec(
+        "base: ../c.yaml\noutput_dir: runs/x\nruns:\n  - {train_file: a/b c.jsonl}\n", "/tmp/s/sweep.yaml");
+    QCOMPARE(spec.base, std::string("/tmp/c.yaml"));
+    QCOMPARE(spec.outputDir, std::string("runs/x"));
+    QCOMPARE(spec.points[0].name, std::string("train_file=a_b_c.jsonl")); // no path separators
+    QCOMPARE(spec.points[0].overrides[0].second, std::string("a/b c.jsonl"));
+  }
+
+  void errorsNameFileLineAndKey_data() {
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<QString>("expected");
+    QTest::newRow("no base") << "grid:\n  beta: [1]\n"
+                             << "key 'base': missing";
+    QTest::newRow("grid value not a list") << "base: a.yaml\ngrid:\n  beta: 0.1\n"
+                                           << "sweep.yaml:3: key 'beta': a grid key takes a non-empty list";
+    QTest::newRow("empty list") << "base: a.yaml\ngrid:\n  beta: []\n"
+                                << "key 'beta'";
+    QTest::newRow("nested value") << "base: a.yaml\ngrid:\n  beta: [[1, 2]]\n"
+                                  << "key 'beta': a value must be";
+    QTest::newRow("run not a mapping") << "base: a.yaml\nruns:\n  - 3\n"
+                                       << "sweep.yaml:3: key 'runs'";
+    QTest::newRow("the same point twice") << "base: a.yaml\ngrid:\n  beta: [1, 1]\n"
+                                          << "the same run (beta=1)";
+    QTest::newRow("no points") << "base: a.yaml\n"
+                               << "no points";
+    QTest::newRow("unknown key") << "base: a.yaml\ngird:\n  beta: [1]\n"
+                                 << "sweep.yaml:2: key 'gird': unknown key";
+    QTest::newRow("YAML syntax") << "base: a.yaml\ngrid: [1,\n"
+                                 << "YAML syntax error";
+    QTest::newRow("not a mapping") << "- 1\n"
+                                   << "a sweep file is a mapping";
+  }
+  void errorsNameFileLineAndKey() {
+    QFETCH(QString, text);
+    QFETCH(QString, expected);
+    const auto error = errorOf(text.toStdString());
+    QVERIFY2(error.contains(expected), qPrintable(error));
+    QVERIFY2(error.contains("sweep.yaml"), qPrintable(error));
+  }
+
+  void aHugeGridIsRefused() {
+    std::string text = "base: a.yaml\ngrid:\n";
+    for (const char *key : {"a", "b", "c", "d", "e"})
+      text += std::string("  ") + key + ": [1, 2, 3, 4, 5, 6, 7]\n"; // 7^5 = 16807 points
+    QVERIFY(errorOf(text).contains("more than 10000 points"));
+  }
+};
+
+PREFLAB_TEST_MAIN(TestSweepSpec)
+
+} // namespace preflab_tests
+#include "tst_sweep_spec.moc"
