@@ -13,26 +13,8 @@ BUILD=${1:-$ROOT/build-gpu}
 OUT=${2:-${OUT:-$BUILD/results}}
 mkdir -p "$BUILD" "$OUT"
 
-if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
-  need=()
-  for p in cmake ninja-build libyaml-cpp-dev nlohmann-json3-dev libcli11-dev zlib1g-dev; do
-    dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
-  done
-  if [[ ${#need[@]} -gt 0 ]]; then
-    apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends "${need[@]}" >/dev/null || true
-  fi
-fi
-
-TORCH_PREFIX=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
-python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, "gpus", torch.cuda.device_count())' \
-  | tee "$OUT/torch.txt"
-generator=()
-command -v ninja >/dev/null && generator=(-G Ninja)
-cmake -S "$ROOT" -B "$BUILD" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$TORCH_PREFIX" \
-  -DPREFLAB_BUILD_UI=OFF -DPREFLAB_BUILD_TESTS=OFF -DPREFLAB_WITH_OPENCV=OFF -DPREFLAB_BUILD_BENCH=ON \
-  > "$OUT/cmake.log" 2>&1 || { tail -30 "$OUT/cmake.log"; exit 1; }
-cmake --build "$BUILD" -j "$(nproc)" --target preflab-cli preflab-bench-diffusion-dpo \
-  > "$OUT/build.log" 2>&1 || { tail -40 "$OUT/build.log"; exit 1; }
+source "$ROOT/scripts/gpu_common.sh"
+gpu_build preflab-cli preflab-bench-diffusion-dpo
 
 # Step rate at 64 pairs: CUDA first (20 timed steps), then the CPU (all cores, 3 timed steps).
 "$BUILD/bench/preflab-bench-diffusion-dpo" --device cuda --pairs 64 --steps 20 --warmup 3 | tee "$OUT/bench.jsonl"

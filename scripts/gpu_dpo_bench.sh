@@ -17,19 +17,8 @@ BUILD=${1:-$ROOT/build-gpu}
 OUT=${2:-${OUT:-$BUILD/results}}
 mkdir -p "$BUILD" "$OUT"
 
-if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
-  need=()
-  for p in cmake ninja-build libyaml-cpp-dev nlohmann-json3-dev libcli11-dev zlib1g-dev; do
-    dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
-  done
-  if [[ ${#need[@]} -gt 0 ]]; then
-    apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends "${need[@]}" >/dev/null || true
-  fi
-fi
-
-TORCH_PREFIX=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
-python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, "gpu",
-  torch.cuda.get_device_name(0) if torch.cuda.is_available() else None)' | tee "$OUT/torch.txt"
+source "$ROOT/scripts/gpu_common.sh"
+gpu_build preflab-cli preflab-bench-dpo
 GPU=$(python3 -c 'import torch; print(torch.cuda.get_device_name(0))')
 if [[ -z ${PEAK_TFLOPS:-} ]]; then
   case $GPU in
@@ -38,13 +27,6 @@ if [[ -z ${PEAK_TFLOPS:-} ]]; then
     *) echo "set PEAK_TFLOPS (dense bf16 TFLOP/s of $GPU) for MFU" >&2; PEAK_TFLOPS=0 ;;
   esac
 fi
-generator=()
-command -v ninja >/dev/null && generator=(-G Ninja)
-cmake -S "$ROOT" -B "$BUILD" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$TORCH_PREFIX" \
-  -DPREFLAB_BUILD_UI=OFF -DPREFLAB_BUILD_TESTS=OFF -DPREFLAB_WITH_OPENCV=OFF -DPREFLAB_BUILD_BENCH=ON \
-  >"$OUT/cmake.log" 2>&1 || { tail -30 "$OUT/cmake.log"; exit 1; }
-cmake --build "$BUILD" -j "$(nproc)" --target preflab-cli preflab-bench-dpo \
-  >"$OUT/build.log" 2>&1 || { tail -40 "$OUT/build.log"; exit 1; }
 
 GPT2=(--arch gpt2 --layers 12 --heads 12 --d 768 --vocab 50257 --block 512 --pairs 8)
 SMOL=(--arch llama --layers 30 --heads 9 --kv-heads 3 --d 576 --mlp 1536 --vocab 49152 --block 512 --pairs 8)

@@ -5,19 +5,12 @@ cli="$1"
 data="$2"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-failures=0
-passes=0
-
-check() { # check NAME CONDITION...
-  local name="$1"; shift
-  if "$@"; then passes=$((passes + 1)); echo "PASS $name"; else failures=$((failures + 1)); echo "FAIL $name"; fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/shell_checks.sh"
 expect_exit() { # expect_exit CODE command...
   local code="$1"; shift
   "$@" >"$work/out.txt" 2>"$work/err.txt"
   [ "$?" -eq "$code" ]
 }
-contains() { grep -q -- "$2" "$1"; }
 lines() { wc -l <"$1" | tr -d ' '; }
 
 # inspect: good file, JSON summary with the pair count; bad file names file and line, exits 1.
@@ -162,5 +155,4 @@ mv "$work/exported/model.safetensors.cut" "$work/exported/model.safetensors"
 check "corrupt model exits 1" expect_exit 1 "$cli" sample --model "$work/exported" -p "x"
 check "corrupt model error names file" contains "$work/err.txt" "model.safetensors"
 
-echo "cli end-to-end: $passes passed, $failures failed"
-[ "$failures" -eq 0 ]
+finish "cli end-to-end"

@@ -8,14 +8,7 @@ cli="$1"
 data="$2"
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
-failures=0
-passes=0
-
-check() { # check NAME CONDITION...
-  local name="$1"; shift
-  if "$@"; then passes=$((passes + 1)); echo "PASS $name"; else failures=$((failures + 1)); echo "FAIL $name"; fi
-}
-contains() { grep -q -- "$2" "$1"; }
+source "$(dirname "${BASH_SOURCE[0]}")/shell_checks.sh"
 free_port() { /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 config="$data/tiny_train/config.yaml"
@@ -174,5 +167,4 @@ for victim in 1 0; do
 done
 check "rank 0's folder says failed" contains "$work/killed1/status.json" '"failed"'
 
-echo "data parallel: $passes passed, $failures failed"
-[ "$failures" -eq 0 ]
+finish "data parallel"

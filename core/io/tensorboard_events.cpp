@@ -66,6 +66,15 @@ std::string eventHead(double wallTime, std::int64_t step) {
   return e;
 }
 
+// An Event whose summary holds one Value (already encoded).
+std::string summaryEvent(std::int64_t step, double wallTime, const std::string &value) {
+  std::string summary;
+  bytesField(summary, 1, value);
+  std::string e = eventHead(wallTime, step);
+  bytesField(e, 5, summary);
+  return e;
+}
+
 std::string hostName() {
   char name[256] = {0};
   if (gethostname(name, sizeof name - 1) != 0 || name[0] == 0)
@@ -137,11 +146,7 @@ void EventFileWriter::writeImage(std::int64_t step, double wallTime, const std::
   std::string value;
   bytesField(value, 1, tag);
   bytesField(value, 4, image);
-  std::string summary;
-  bytesField(summary, 1, value);
-  std::string e = eventHead(wallTime, step);
-  bytesField(e, 5, summary);
-  writeRecord(e);
+  writeRecord(summaryEvent(step, wallTime, value));
 }
 
 void EventFileWriter::writeText(std::int64_t step, double wallTime, const std::string &tag,
@@ -167,11 +172,7 @@ void EventFileWriter::writeText(std::int64_t step, double wallTime, const std::s
   bytesField(value, 1, tag);
   bytesField(value, 9, metadata);
   bytesField(value, 8, tensor);
-  std::string summary;
-  bytesField(summary, 1, value);
-  std::string e = eventHead(wallTime, step);
-  bytesField(e, 5, summary);
-  writeRecord(e);
+  writeRecord(summaryEvent(step, wallTime, value));
 }
 
 void EventFileWriter::writeSessionStart(std::int64_t step, double wallTime) {

@@ -20,6 +20,7 @@
 #include "core/tasks/fashion_task.h"
 #include "core/tasks/image_pairs.h"
 #include "core/train/batch_shards.h"
+#include "core/train/config_checks.h"
 #include "core/train/data_parallel.h"
 #include "core/train/image_eval.h"
 #include "core/train/lr_schedule.h"
@@ -268,15 +269,8 @@ std::map<std::string, double> evaluate(UNet &policy, const NoiseSchedule &schedu
 // Throws InputError naming the key unless `config`'s batches can be split across `worldSize`
 // data-parallel processes: an objective whose loss is a mean of per-pair terms, a pair per process.
 void requireImageDataParallelSplit(const ImageTrainConfig &config, int worldSize) {
-  if (!objectiveInfo(config.lossType, Modality::Image).meanOverRows)
-    throw InputError({}, 0, "loss_type",
-                     "'" + config.lossType +
-                         "' does not train data parallel: its loss is not a mean of per-pair terms (a batch "
-                         "statistic would change with the split)");
-  if (config.perDeviceTrainBatchSize < worldSize)
-    throw InputError({}, 0, "per_device_train_batch_size",
-                     "is " + std::to_string(config.perDeviceTrainBatchSize) + ", fewer pairs than the " +
-                         std::to_string(worldSize) + " processes that split each batch");
+  checkDataParallelSplit(config.lossType, objectiveInfo(config.lossType, Modality::Image).meanOverRows,
+                         config.perDeviceTrainBatchSize, worldSize);
 }
 
 // One text-to-image preference step for the TrainLoop: a batch of pairs drawn from a seeded

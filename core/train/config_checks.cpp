@@ -41,6 +41,18 @@ void checkThreads(std::int64_t threads) {
                    " cores (0: all of them)");
 }
 
+void checkDataParallelSplit(const std::string &lossType, bool meanOverRows, std::int64_t batch,
+                            int worldSize) {
+  requireInput(
+      meanOverRows, "loss_type",
+      "'" + lossType +
+          "' does not train data parallel: its loss is not a mean of per-row terms (a batch statistic "
+          "such as KTO's KL estimate would change with the split)");
+  requireInput(batch >= worldSize, "per_device_train_batch_size",
+               "is " + std::to_string(batch) + ", fewer rows than the " + std::to_string(worldSize) +
+                   " processes that split each batch");
+}
+
 void checkCount(const char *key, std::int64_t value, std::int64_t low, std::int64_t high) {
   requireInput(value >= low && value <= high, key,
                "is " + std::to_string(value) + ", must be in " + std::to_string(low) + ".." +

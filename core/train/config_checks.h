@@ -25,4 +25,10 @@ void checkCount(const char *key, std::int64_t value, std::int64_t low, std::int6
 // machine's physical memory (instead of an allocation failure deep inside a step).
 void checkFitsInMemory(const char *key, std::int64_t value, double bytes);
 
+// Data parallel: `worldSize` processes split each batch of `batch` rows (key
+// per_device_train_batch_size), which only leaves the loss unchanged when it is a mean of per-row
+// terms (`meanOverRows`). InputError naming loss_type or per_device_train_batch_size otherwise.
+void checkDataParallelSplit(const std::string &lossType, bool meanOverRows, std::int64_t batch,
+                            int worldSize);
+
 } // namespace preflab::core

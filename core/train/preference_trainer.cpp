@@ -8,6 +8,7 @@
 #include "core/text/lora.h"
 #include "core/text/sequence_batch.h"
 #include "core/train/batch_shards.h"
+#include "core/train/config_checks.h"
 #include "core/train/objective_inputs.h"
 #include "core/train/text_loop.h"
 
@@ -242,16 +243,9 @@ std::map<std::string, torch::Tensor> PreferenceTrainer::compute(std::int64_t ste
 }
 
 void requireDataParallelSplit(const TextTrainConfig &config, int worldSize) {
-  const auto info = objectiveInfo(config.lossType);
-  if (!info.meanOverRows && info.kind != ObjectiveKind::Sft)
-    throw InputError({}, 0, "loss_type",
-                     "'" + config.lossType +
-                         "' does not train data parallel: its loss is not a mean of per-row terms (a batch "
-                         "statistic such as KTO's KL estimate would change with the split)");
-  if (config.perDeviceTrainBatchSize < worldSize)
-    throw InputError({}, 0, "per_device_train_batch_size",
-                     "is " + std::to_string(config.perDeviceTrainBatchSize) + ", fewer rows than the " +
-                         std::to_string(worldSize) + " processes that split each batch");
+  const auto info = objectiveInfo(config.lossType); // SFT's token-weighted mean splits too
+  checkDataParallelSplit(config.lossType, info.meanOverRows || info.kind == ObjectiveKind::Sft,
+                         config.perDeviceTrainBatchSize, worldSize);
 }
 
 bool PreferenceTrainer::splitAcrossRanks(int rank, int worldSize) {
