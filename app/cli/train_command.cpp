@@ -269,13 +269,18 @@ void checkPoint(const core::SweepSpec &spec, const core::SweepPoint &point,
   config.validate();
 }
 
-// The last value of each metric, over the training lines and over the evaluation lines.
+// The last value of each metric over the training and evaluation lines, then the final
+// evaluation's numbers (eval/summary.json: the embedded task's reward, KL and win rate).
 nlohmann::json finalMetrics(const core::RunReader &run) {
   nlohmann::json out = nlohmann::json::object();
   for (const auto &line : run.metrics())
     for (const auto &[key, value] : line.items())
       if (key != "step" && key != "time" && value.is_number())
         out[key] = value;
+  const auto summary = run.evalSummary(); // named: items() only refers to it
+  for (const auto &[key, value] : summary.items())
+    if (value.is_number() && key != "steps" && key != "seconds")
+      out[key] = value;
   return out;
 }
 
@@ -378,15 +383,9 @@ Action addSweepCommand(CLI::App &app) {
     }
     core::writeFileAtomic(spec.outputDir + "/summary.jsonl", summary);
     // The table: the objective's own final numbers, as far as the runs logged them.
-    const std::vector<std::string> wanted = {"loss",
-                                             "rewards/accuracies",
-                                             "eval/loss",
-                                             "eval/rewards/accuracies",
-                                             "eval/ranking/accuracy",
-                                             "eval/reward",
-                                             "eval/kl",
-                                             "eval/win_rate",
-                                             "eval/oracle_reward"};
+    const std::vector<std::string> wanted = {
+        "loss",        "eval/loss", "eval/rewards/accuracies", "eval/ranking/accuracy",
+        "eval/reward", "eval/kl",   "eval/win_rate",           "eval/oracle_reward"};
     std::vector<std::string> columns;
     for (const auto &c : wanted)
       for (const auto &[name, line] : rows)
