@@ -440,7 +440,7 @@ bool MainWindow::openPath(const QString &path) {
     m_tabs->setCurrentWidget(m_labels);
     return true;
   }
-  if (isRunFolder(path))
+  if (isRunFolder(path) || !RunBrowser::runFoldersIn(path).isEmpty()) // a run, or a folder of runs
     return openRunFolder(path);
   if (ModelsPanel::isModelFolder(path))
     return openModelFolder(path);
@@ -483,7 +483,8 @@ bool MainWindow::openRunFolder(const QString &dir) {
   const QString abs = QDir(dir).absolutePath();
   if (!m_browser->openRun(abs))
     return false;
-  m_browser->selectRuns({abs});
+  if (isRunFolder(abs)) // a folder of runs: openRun selected them all
+    m_browser->selectRuns({abs});
   addRecent(abs);
   return true;
 }

@@ -68,6 +68,7 @@ private slots:
   void rejectsNonRunFolders_data();
   void rejectsNonRunFolders();
   void metricsOnlyFolderOpens();
+  void aFolderOfRunsOpensEachRun();
   void reopeningSelects();
   void closeRunForgetsSeries();
 };
@@ -183,7 +184,7 @@ void TestRunBrowser::rejectsNonRunFolders_data() {
   QTest::addColumn<QString>("relative");
   QTest::addColumn<QString>("expectInMessage");
   QTest::newRow("empty folder") << "empty"
-                                << "is not a run folder";
+                                << "no run folders inside it";
   QTest::newRow("missing path") << "does-not-exist"
                                 << "not a folder";
   QTest::newRow("a file") << "empty/file.txt"
@@ -209,6 +210,24 @@ void TestRunBrowser::rejectsNonRunFolders() {
   QCOMPARE(opened.count(), 0);
   QCOMPARE(browser.runModel()->rowCount(), 0);
   QVERIFY(store.runIds().isEmpty());
+}
+
+// A sweep's folder: its run folders open, selected together; other entries are left alone.
+void TestRunBrowser::aFolderOfRunsOpensEachRun() {
+  QTemporaryDir root;
+  QDir(root.path()).mkpath("sweep");
+  const QString a = makeRun(root, "sweep/beta=0.1,loss_type=dpo", kConfigA);
+  const QString b = makeRun(root, "sweep/beta=0.5,loss_type=dpo", kConfigB);
+  QDir(root.path()).mkpath("sweep/.cache/sft");
+  writeFile(root.filePath("sweep/summary.jsonl"), "{}\n");
+  RunSeriesStore store;
+  RunBrowser browser(&store);
+  QSignalSpy opened(&browser, &RunBrowser::runOpened);
+  QVERIFY(browser.openRun(root.filePath("sweep")));
+  QCOMPARE(opened.count(), 2);
+  QCOMPARE(browser.runDirs(), (QStringList{a, b}));
+  QCOMPARE(browser.selectedRunDirs().size(), 2);
+  QCOMPARE(browser.runModel()->rowCount(), 2);
 }
 
 void TestRunBrowser::metricsOnlyFolderOpens() {

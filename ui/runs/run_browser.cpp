@@ -120,6 +120,14 @@ void RunBrowser::reportError(const QString &message) {
   emit errorOccurred(message);
 }
 
+QStringList RunBrowser::runFoldersIn(const QString &dir) {
+  QStringList runs;
+  for (const QFileInfo &child : QDir(dir).entryInfoList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name))
+    if (core::RunReader::isRunFolder(child.absoluteFilePath().toStdString()))
+      runs << QDir::cleanPath(child.absoluteFilePath());
+  return runs;
+}
+
 bool RunBrowser::openRun(const QString &dirPath) {
   const QFileInfo info(dirPath);
   const QString dir = QDir::cleanPath(info.absoluteFilePath());
@@ -129,9 +137,19 @@ bool RunBrowser::openRun(const QString &dirPath) {
   }
   const QDir folder(dir);
   if (!core::RunReader::isRunFolder(dir.toStdString())) {
-    reportError(tr("%1 is not a run folder: it has neither config.yaml nor metrics.jsonl.")
-                    .arg(QDir::toNativeSeparators(dir)));
-    return false;
+    // A folder of runs (a sweep's, or runs/ itself): every run folder directly inside it.
+    const QStringList inside = runFoldersIn(dir);
+    if (inside.isEmpty()) {
+      reportError(tr("%1 is not a run folder: it has neither config.yaml nor metrics.jsonl, and no run "
+                     "folders inside it.")
+                      .arg(QDir::toNativeSeparators(dir)));
+      return false;
+    }
+    for (const QString &run : inside)
+      openRun(run);
+    selectRuns(inside);
+    m_lastDir = dir;
+    return true;
   }
   m_errorLabel->hide();
   m_lastDir = QFileInfo(dir).path();

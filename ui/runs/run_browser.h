@@ -30,9 +30,12 @@ class RunBrowser : public QWidget {
 public:
   explicit RunBrowser(RunSeriesStore *store, QWidget *parent = nullptr);
 
-  // Opens (or, when already open, selects) the run folder. Returns false after emitting
-  // errorOccurred() with a message naming the folder when it is not a run folder.
+  // Opens (or, when already open, selects) the run folder. A folder that holds run folders
+  // instead (a sweep's folder, runs/) opens each of them and selects them all. Returns false
+  // after emitting errorOccurred() with a message naming the folder when it is neither.
   bool openRun(const QString &dir);
+  // The run folders directly inside `dir`, by name.
+  static QStringList runFoldersIn(const QString &dir);
   // Stops tailing the run and removes its series from the store.
   void closeRun(const QString &dir);
 
