@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -136,10 +137,122 @@ std::optional<MetricsLine> parseMetricsLine(const std::string &line, std::string
   return out;
 }
 
+namespace {
+
+// Python's json.dumps writes NaN, Infinity and -Infinity, which JSON has not: null outside strings.
+std::string pythonJsonToJson(const std::string &text) {
+  std::string out;
+  out.reserve(text.size());
+  bool inString = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (inString) {
+      out += c;
+      if (c == '\\' && i + 1 < text.size())
+        out += text[++i];
+      else if (c == '"')
+        inString = false;
+      continue;
+    }
+    if (c == '"')
+      inString = true;
+    const auto word = [&](const char *w) { return text.compare(i, std::strlen(w), w) == 0; };
+    if (word("NaN")) {
+      out += "null";
+      i += 2;
+    } else if (word("-Infinity")) {
+      out += "null";
+      i += 8;
+    } else if (word("Infinity")) {
+      out += "null";
+      i += 7;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string trainerMetricName(const std::string &key) {
+  if (key.rfind("eval_", 0) == 0)
+    return "eval/" + key.substr(5);
+  if (key.rfind("train_", 0) == 0)
+    return "train/" + key.substr(6);
+  return key;
+}
+
+bool hasLogHistory(const fs::path &file) {
+  std::ifstream in(file);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return text.find("\"log_history\"") != std::string::npos;
+}
+
+} // namespace
+
+TrainerStateRecord parseTrainerState(const std::string &text, const std::string &path) {
+  const auto root = nlohmann::json::parse(pythonJsonToJson(text), nullptr, false);
+  if (root.is_discarded() || !root.is_object())
+    throw InputError(path, 0, {}, "not a JSON object (a Hugging Face trainer_state.json)");
+  const auto history = root.find("log_history");
+  if (history == root.end() || !history->is_array())
+    throw InputError(path, 0, "log_history", "missing or not a list");
+  TrainerStateRecord out;
+  const auto integer = [&](const char *key) -> std::int64_t {
+    const auto it = root.find(key);
+    return it != root.end() && it->is_number() && it->get<double>() >= 0 && it->get<double>() < 9e15
+               ? std::int64_t(it->get<double>())
+               : 0;
+  };
+  out.globalStep = integer("global_step");
+  out.maxSteps = integer("max_steps");
+  for (const auto &entry : *history) {
+    const auto step = entry.is_object() ? entry.find("step") : entry.end();
+    if (!entry.is_object() || step == entry.end() || !step->is_number() || !(step->get<double>() >= 0.0) ||
+        step->get<double>() > 9007199254740992.0) {
+      ++out.skipped;
+      continue;
+    }
+    MetricsLine line;
+    line.step = step->get<double>();
+    line.time = std::numeric_limits<double>::quiet_NaN();
+    for (auto it = entry.begin(); it != entry.end(); ++it) {
+      if (it.key() == "step")
+        continue;
+      if (it->is_number())
+        line.metrics[trainerMetricName(it.key())] = it->get<double>();
+      else if (it->is_null())
+        line.metrics[trainerMetricName(it.key())] = std::numeric_limits<double>::quiet_NaN();
+    }
+    out.lines.push_back(std::move(line));
+  }
+  return out;
+}
+
+std::string trainerStatePath(const std::string &dir) {
+  std::error_code ec;
+  fs::path newest;
+  std::int64_t newestStep = -1;
+  static const std::regex pattern(R"(checkpoint-(\d+))");
+  for (const auto &entry : fs::directory_iterator(dir, ec)) {
+    const auto step = stepOf(entry.path().filename().string(), pattern);
+    const auto state = entry.path() / "trainer_state.json";
+    if (step > newestStep && fs::is_regular_file(state, ec)) {
+      newest = state;
+      newestStep = step;
+    }
+  }
+  const auto own = fs::path(dir) / "trainer_state.json";
+  if (fs::is_regular_file(own, ec) &&
+      (newest.empty() || fs::last_write_time(own, ec) >= fs::last_write_time(newest, ec)))
+    newest = own;
+  return !newest.empty() && hasLogHistory(newest) ? newest.string() : std::string();
+}
+
 bool RunReader::isRunFolder(const std::string &dir) {
   std::error_code ec;
   return fs::is_directory(dir, ec) &&
-         (fs::exists(fs::path(dir) / "config.yaml", ec) || fs::exists(fs::path(dir) / "metrics.jsonl", ec));
+         (fs::exists(fs::path(dir) / "config.yaml", ec) || fs::exists(fs::path(dir) / "metrics.jsonl", ec) ||
+          !trainerStatePath(dir).empty());
 }
 
 RunReader::RunReader(std::string dir) : m_dir(std::move(dir)) {
@@ -285,7 +398,23 @@ nlohmann::json RunReader::evalSummary() const {
 }
 
 std::vector<nlohmann::json> RunReader::metrics() const {
-  return readMetricsFile(path("metrics.jsonl"));
+  if (exists("metrics.jsonl"))
+    return readMetricsFile(path("metrics.jsonl"));
+  const auto state = trainerStatePath(m_dir);
+  if (state.empty())
+    return {};
+  std::vector<nlohmann::json> out;
+  try {
+    for (const auto &line : parseTrainerState(readFile(state), state).lines) {
+      nlohmann::json j = {{"step", line.step}};
+      for (const auto &[name, value] : line.metrics)
+        j[name] = std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr);
+      out.push_back(std::move(j));
+    }
+  } catch (const InputError &) {
+    return {}; // a torn or foreign file: the watcher reports why
+  }
+  return out;
 }
 
 std::vector<nlohmann::json> RunReader::evalSamples() const {

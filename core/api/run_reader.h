@@ -62,6 +62,25 @@ std::optional<MetricsLine> parseMetricsLine(const std::string &line, std::string
 // gives {} and, when `error` is given, "line N: why".
 std::map<std::string, std::string> flattenConfigYaml(const std::string &text, std::string *error = nullptr);
 
+// A Hugging Face Trainer's trainer_state.json (TRL's trainers write the same): its log_history
+// as metrics lines under PrefLab's names ("eval_loss" -> "eval/loss", "eval_rewards/accuracies"
+// -> "eval/rewards/accuracies", the end-of-training "train_loss" -> "train/loss"; "loss",
+// "grad_norm", "learning_rate", "epoch", "rewards/..." as they are), and its progress. Python's
+// NaN and Infinity (json.dumps writes them) read as NaN. Throws InputError naming the file and key
+// when the text is not a JSON object with a log_history list; entries without a numeric step
+// are counted in `skipped`.
+struct TrainerStateRecord {
+  std::vector<MetricsLine> lines;
+  std::int64_t globalStep = 0;
+  std::int64_t maxSteps = 0;
+  std::size_t skipped = 0;
+};
+TrainerStateRecord parseTrainerState(const std::string &text, const std::string &path);
+// The trainer_state.json that says most of a Trainer output folder: the newest checkpoint-N's, or
+// the folder's own when it was written after it (at the end of training); "" when there is none
+// (or only PrefLab's own checkpoint state, which has no log_history).
+std::string trainerStatePath(const std::string &dir);
+
 struct RunCheckpointEntry {
   std::int64_t step = 0;
   std::string dir;
@@ -81,7 +100,8 @@ struct RunModelEntry {
 
 class RunReader {
 public:
-  // A folder holding config.yaml or metrics.jsonl.
+  // A folder holding config.yaml or metrics.jsonl, or a Hugging Face Trainer output folder
+  // (trainerStatePath() finds a trainer_state.json).
   static bool isRunFolder(const std::string &dir);
 
   explicit RunReader(std::string dir); // reads nothing yet
@@ -109,7 +129,8 @@ public:
   std::optional<RunInfoRecord> runInfo() const;
   // eval/summary.json as an object ({} when missing or malformed).
   nlohmann::json evalSummary() const;
-  // metrics.jsonl, a half-written last line skipped.
+  // metrics.jsonl, a half-written last line skipped; in a Trainer output folder without one, the
+  // trainer state's log_history (parseTrainerState), {} when it is malformed.
   std::vector<nlohmann::json> metrics() const;
 
   // samples/grid-step-N.png by ascending step.

@@ -31,6 +31,57 @@ class TestRunReader : public QObject {
   Q_OBJECT
 
 private Q_SLOTS:
+  // A Hugging Face Trainer output folder (tests/data/hf_trainer): the newest checkpoint's
+  // log_history under PrefLab's names, Python's NaN read as NaN.
+  void huggingFaceTrainerFolder() {
+    const std::string dir = PREFLAB_TEST_DATA_DIR "/hf_trainer";
+    QVERIFY(RunReader::isRunFolder(dir));
+    QCOMPARE(trainerStatePath(dir), dir + "/checkpoint-4/trainer_state.json");
+    const auto state = parseTrainerState(readFile(trainerStatePath(dir)), "s.json");
+    QCOMPARE(state.globalStep, std::int64_t(4));
+    QCOMPARE(state.maxSteps, std::int64_t(4));
+    QCOMPARE(state.lines.size(), std::size_t(7));
+    QCOMPARE(state.lines[0].step, 1.0);
+    QCOMPARE(state.lines[0].metrics.at("rewards/margins"), 0.0);
+    QVERIFY(std::isnan(state.lines[1].metrics.at("grad_norm")));
+    QCOMPARE(state.lines[2].metrics.at("eval/rewards/accuracies"), 0.625);
+    QCOMPARE(state.lines[2].metrics.at("eval/loss"), 0.6745);
+    QVERIFY(!state.lines[2].metrics.count("eval_loss"));
+    QCOMPARE(state.lines[6].metrics.at("train/loss"), 0.6687);
+    const auto lines = RunReader(dir).metrics();
+    QCOMPARE(lines.size(), std::size_t(7));
+    QVERIFY(lines[1]["grad_norm"].is_null());
+    QCOMPARE(lines[5]["eval/rewards/accuracies"].get<double>(), 0.75);
+  }
+
+  void trainerStateErrorsAndSkips() {
+    QVERIFY_THROWS_EXCEPTION(InputError, parseTrainerState("[1]", "s.json"));
+    try {
+      parseTrainerState("{\"global_step\": 3}", "s.json");
+      QFAIL("no log_history must be refused");
+    } catch (const InputError &e) {
+      QCOMPARE(e.key(), std::string("log_history"));
+      QVERIFY(std::string(e.what()).find("s.json") != std::string::npos);
+    }
+    const auto state =
+        parseTrainerState(R"({"log_history": [{"loss": 1}, 3, {"step": -1}, {"step": 2, "loss": Infinity,
+                             "note": "NaN stays text", "eval_x": -Infinity}]})",
+                          "s.json");
+    QCOMPARE(state.skipped, std::size_t(3));
+    QCOMPARE(state.lines.size(), std::size_t(1));
+    QVERIFY(std::isnan(state.lines[0].metrics.at("loss")));
+    QVERIFY(std::isnan(state.lines[0].metrics.at("eval/x")));
+    QVERIFY(!state.lines[0].metrics.count("note"));
+  }
+
+  void prefLabCheckpointStateIsNotATrainerFolder() {
+    QTemporaryDir tmp;
+    QDir(tmp.path()).mkpath("checkpoint-3");
+    writeFileAtomic(tmp.filePath("checkpoint-3/trainer_state.json").toStdString(), "{\"global_step\": 3}\n");
+    QVERIFY(trainerStatePath(tmp.path().toStdString()).empty());
+    QVERIFY(!RunReader::isRunFolder(tmp.path().toStdString()));
+  }
+
   void textRunFolder() {
     QTemporaryDir tmp;
     const auto dir = tmp.filePath("run").toStdString();

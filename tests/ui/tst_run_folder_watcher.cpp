@@ -53,6 +53,7 @@ private slots:
   void evalLinesAndStepOrder();
   void statusChanges();
   void fileAppearsLater();
+  void huggingFaceTrainerFolderIsTailed();
 };
 
 void TestRunFolderWatcher::loadsExistingFileOnStart() {
@@ -207,6 +208,44 @@ void TestRunFolderWatcher::fileAppearsLater() {
   appendBytes(dir.filePath("metrics.jsonl"), record(1, 0.7));
   QVERIFY(appended.wait(3000));
   QCOMPARE(store.pointCount(watcher.runId(), "loss"), 1);
+}
+
+// A Trainer writing checkpoint-2, then checkpoint-4 (tests/data/hf_trainer): the history is
+// appended, the status follows global_step / max_steps, a torn file is reported once.
+void TestRunFolderWatcher::huggingFaceTrainerFolderIsTailed() {
+  QTemporaryDir dir;
+  const QString source = QStringLiteral(PREFLAB_TEST_DATA_DIR "/hf_trainer");
+  QDir(dir.path()).mkpath("checkpoint-2");
+  QVERIFY(QFile::copy(source + "/checkpoint-2/trainer_state.json",
+                      dir.filePath("checkpoint-2/trainer_state.json")));
+  RunSeriesStore store;
+  RunFolderWatcher watcher(dir.path(), &store);
+  QSignalSpy appended(&watcher, &RunFolderWatcher::recordsAppended);
+  QSignalSpy status(&watcher, &RunFolderWatcher::statusChanged);
+  QSignalSpy malformed(&watcher, &RunFolderWatcher::malformedLine);
+  QVERIFY(appended.wait(3000));
+  QCOMPARE(watcher.recordsRead(), qint64(3));
+  QCOMPARE(store.pointCount(watcher.runId(), "loss"), 2);
+  QCOMPARE(store.pointCount(watcher.runId(), "eval/rewards/accuracies"), 1);
+  QCOMPARE(watcher.state(), QStringLiteral("running"));
+  QCOMPARE(watcher.step(), qint64(2));
+  QCOMPARE(watcher.maxSteps(), qint64(4));
+  // A torn write of the next checkpoint: reported, nothing appended, then healed.
+  QDir(dir.path()).mkpath("checkpoint-4");
+  rewrite(dir.filePath("checkpoint-4/trainer_state.json"), "{\"log_history\": [");
+  QVERIFY(malformed.wait(3000));
+  QVERIFY(malformed.first().at(0).toString().endsWith("checkpoint-4/trainer_state.json"));
+  QFile full(source + "/checkpoint-4/trainer_state.json");
+  QVERIFY(full.open(QIODevice::ReadOnly));
+  QTest::qWait(50); // a later modification time than the torn write's
+  rewrite(dir.filePath("checkpoint-4/trainer_state.json"), full.readAll());
+  QVERIFY(appended.wait(3000));
+  QCOMPARE(watcher.recordsRead(), qint64(7));
+  QCOMPARE(store.pointCount(watcher.runId(), "loss"), 4);
+  QCOMPARE(store.pointCount(watcher.runId(), "train/loss"), 1);
+  QCOMPARE(watcher.state(), QStringLiteral("finished"));
+  QCOMPARE(watcher.step(), qint64(4));
+  QCOMPARE(malformed.count(), 1);
 }
 
 PREFLAB_TEST_MAIN(TestRunFolderWatcher)

@@ -73,6 +73,7 @@ void RunFolderWatcher::readMetrics() {
   if (!file.exists()) {
     if (m_offset > 0)
       resetMetrics(); // deleted: show what is there, i.e. nothing
+    readTrainerState();
     return;
   }
   if (!file.open(QIODevice::ReadOnly))
@@ -128,6 +129,64 @@ void RunFolderWatcher::parseLine(const QByteArray &rawLine) {
   m_store->appendRecord(m_runId, record->step, wallTime, metrics);
 }
 
+void RunFolderWatcher::readTrainerState() {
+  const QString path = QString::fromStdString(core::trainerStatePath(m_runDir.toStdString()));
+  if (path.isEmpty())
+    return;
+  const QFileInfo info(path);
+  const QByteArray stamp = path.toUtf8() + ' ' + QByteArray::number(info.size()) + ' ' +
+                           QByteArray::number(info.lastModified().toMSecsSinceEpoch());
+  if (stamp == m_trainerStateStamp)
+    return;
+  QFile file(path);
+  if (!file.open(QIODevice::ReadOnly))
+    return; // being replaced; the next poll retries
+  core::TrainerStateRecord state;
+  try {
+    state = core::parseTrainerState(file.readAll().toStdString(), path.toStdString());
+  } catch (const std::exception &e) {
+    if (stamp != m_trainerStateStamp) { // once per version of the file; a torn write heals itself
+      m_trainerStateStamp = stamp;
+      ++m_malformed;
+      emit malformedLine(path, 0, QString::fromStdString(e.what()));
+    }
+    return;
+  }
+  m_trainerStateStamp = stamp;
+  const auto lines = qsizetype(state.lines.size());
+  if (lines < m_trainerStateLines) { // another run's history, or a restarted one
+    resetMetrics();
+    m_trainerStateLines = 0;
+  }
+  m_trainerState = path;
+  const qint64 before = m_records;
+  for (qsizetype i = m_trainerStateLines; i < lines; ++i) {
+    const auto &line = state.lines[std::size_t(i)];
+    QHash<QString, double> metrics;
+    for (const auto &[name, value] : line.metrics)
+      metrics.insert(QString::fromStdString(name), value);
+    ++m_records;
+    m_store->appendRecord(m_runId, line.step, line.time, metrics);
+  }
+  m_trainerStateLines = lines;
+  if (m_records > before)
+    emit recordsAppended(int(m_records - before));
+  const bool done = state.maxSteps > 0 && state.globalStep >= state.maxSteps;
+  setStatus(done ? QStringLiteral("finished") : QStringLiteral("running"),
+            tr("Hugging Face Trainer state: %1").arg(QDir(m_runDir).relativeFilePath(path)), state.globalStep,
+            state.maxSteps);
+}
+
+void RunFolderWatcher::setStatus(const QString &state, const QString &message, qint64 step, qint64 maxSteps) {
+  if (state == m_state && message == m_message && step == m_step && maxSteps == m_maxSteps)
+    return;
+  m_state = state;
+  m_message = message;
+  m_step = step;
+  m_maxSteps = maxSteps;
+  emit statusChanged(m_state, m_message, m_step, m_maxSteps);
+}
+
 void RunFolderWatcher::readStatus() {
   QFile file(statusPath());
   if (!file.open(QIODevice::ReadOnly))
@@ -141,14 +200,7 @@ void RunFolderWatcher::readStatus() {
   m_statusBytes = bytes;
   const QString state = QString::fromStdString(status->state),
                 message = QString::fromStdString(status->message);
-  const qint64 step = status->step, maxSteps = status->maxSteps;
-  if (state == m_state && message == m_message && step == m_step && maxSteps == m_maxSteps)
-    return; // only updated_at moved
-  m_state = state;
-  m_message = message;
-  m_step = step;
-  m_maxSteps = maxSteps;
-  emit statusChanged(m_state, m_message, m_step, m_maxSteps);
+  setStatus(state, message, status->step, status->maxSteps); // nothing when only updated_at moved
 }
 
 } // namespace preflab::ui

@@ -24,6 +24,11 @@ class RunSeriesStore;
 // reported through malformedLine(); nothing throws. Each record's numeric keys other than
 // "step" and "time" become metrics ("eval/..." included); "time" is the wall time.
 // status.json (replaced atomically by the writer): statusChanged() when its content changes.
+// A Hugging Face Trainer output folder (no metrics.jsonl; core::trainerStatePath finds its newest
+// trainer_state.json) is read whole whenever that file changes: the log_history entries beyond
+// those already shown are appended (fewer than before: reloaded), its global_step / max_steps
+// give the status ("running" until they meet), and a file that cannot be parsed is reported
+// through malformedLine() with line 0.
 //
 // The store must outlive the watcher. The run id is the folder's absolute path. GUI thread.
 class RunFolderWatcher : public QObject {
@@ -55,6 +60,8 @@ signals:
 
 private:
   void readMetrics();
+  void readTrainerState();
+  void setStatus(const QString &state, const QString &message, qint64 step, qint64 maxSteps);
   void readStatus();
   void resetMetrics();
   void parseLine(const QByteArray &line);
@@ -73,6 +80,9 @@ private:
   qint64 m_records = 0;
   qint64 m_malformed = 0;
   QByteArray m_statusBytes;
+  QString m_trainerState;            // the trainer_state.json read last ("" for PrefLab folders)
+  QByteArray m_trainerStateStamp;    // its size and modification time when read
+  qsizetype m_trainerStateLines = 0; // log_history entries already in the store
   QString m_state;
   QString m_message;
   qint64 m_step = 0;
