@@ -10,7 +10,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
 seconds=${1:-300}
 shift || true
-all=(text_preferences train_config safetensors hf_config idx image_manifest run_folder tokenizer sentencepiece chat_template model_folder label_candidates label_store prompt_list sweep_spec trainer_state)
+all=(text_preferences train_config safetensors hf_config idx image_manifest run_folder tokenizer sentencepiece chat_template model_folder label_candidates label_store prompt_list sweep_spec trainer_state event_file)
 targets=("${@:-${all[@]}}")
 [ ${#targets[@]} -eq 0 ] && targets=("${all[@]}")
 CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \

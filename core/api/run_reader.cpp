@@ -3,6 +3,7 @@
 
 #include "core/io/atomic_file.h"
 #include "core/io/input_error.h"
+#include "core/io/tensorboard_events.h"
 #include "core/train/run_folder.h"
 
 #include <yaml-cpp/yaml.h>
@@ -248,11 +249,31 @@ std::string trainerStatePath(const std::string &dir) {
   return !newest.empty() && hasLogHistory(newest) ? newest.string() : std::string();
 }
 
+std::vector<std::string> tensorBoardEventFiles(const std::string &dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  const auto collect = [&](const fs::path &folder) {
+    for (const auto &entry : fs::directory_iterator(folder, ec))
+      if (entry.path().filename().string().rfind("events.out.tfevents.", 0) == 0 && entry.is_regular_file(ec))
+        out.push_back(entry.path().string());
+  };
+  collect(dir);
+  for (const auto &entry : fs::directory_iterator(fs::path(dir) / "runs", ec))
+    if (entry.is_directory(ec))
+      collect(entry.path());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string tensorBoardMetricName(const std::string &tag) {
+  return tag.rfind("train/", 0) == 0 ? tag.substr(6) : tag;
+}
+
 bool RunReader::isRunFolder(const std::string &dir) {
   std::error_code ec;
   return fs::is_directory(dir, ec) &&
          (fs::exists(fs::path(dir) / "config.yaml", ec) || fs::exists(fs::path(dir) / "metrics.jsonl", ec) ||
-          !trainerStatePath(dir).empty());
+          !trainerStatePath(dir).empty() || !tensorBoardEventFiles(dir).empty());
 }
 
 RunReader::RunReader(std::string dir) : m_dir(std::move(dir)) {
@@ -401,8 +422,26 @@ std::vector<nlohmann::json> RunReader::metrics() const {
   if (exists("metrics.jsonl"))
     return readMetricsFile(path("metrics.jsonl"));
   const auto state = trainerStatePath(m_dir);
-  if (state.empty())
-    return {};
+  if (state.empty()) { // event files: one line per step, their scalars merged
+    std::map<std::int64_t, nlohmann::json> steps;
+    try {
+      for (const auto &file : tensorBoardEventFiles(m_dir)) {
+        std::size_t offset = 0;
+        for (const auto &s : readEventScalars(readFile(file), offset, file)) {
+          auto &line = steps[s.step];
+          line["step"] = s.step;
+          line[tensorBoardMetricName(s.tag)] =
+              std::isfinite(s.value) ? nlohmann::json(s.value) : nlohmann::json();
+        }
+      }
+    } catch (const InputError &) {
+      return {};
+    }
+    std::vector<nlohmann::json> out;
+    for (auto &[step, line] : steps)
+      out.push_back(std::move(line));
+    return out;
+  }
   std::vector<nlohmann::json> out;
   try {
     for (const auto &line : parseTrainerState(readFile(state), state).lines) {

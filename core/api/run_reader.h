@@ -2,6 +2,8 @@
 // Every view of the app, the CLI and the folder watcher ask it instead of parsing files.
 #pragma once
 
+#include "core/io/tensorboard_events.h" // readEventScalars, EventScalar
+
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
@@ -81,6 +83,12 @@ TrainerStateRecord parseTrainerState(const std::string &text, const std::string 
 // (or only PrefLab's own checkpoint state, which has no log_history).
 std::string trainerStatePath(const std::string &dir);
 
+// TensorBoard event files that other tools wrote (TRL and the Hugging Face Trainer log to
+// <output_dir>/runs/<date>_<host>/): those in `dir` and in its runs/*/ folders, by path.
+std::vector<std::string> tensorBoardEventFiles(const std::string &dir);
+// A TensorBoard tag under PrefLab's names: the Trainer's "train/loss" is "loss", "eval/..." stays.
+std::string tensorBoardMetricName(const std::string &tag);
+
 struct RunCheckpointEntry {
   std::int64_t step = 0;
   std::string dir;
@@ -100,8 +108,8 @@ struct RunModelEntry {
 
 class RunReader {
 public:
-  // A folder holding config.yaml or metrics.jsonl, or a Hugging Face Trainer output folder
-  // (trainerStatePath() finds a trainer_state.json).
+  // A folder holding config.yaml or metrics.jsonl, a Hugging Face Trainer output folder
+  // (trainerStatePath() finds a trainer_state.json), or TensorBoard event files.
   static bool isRunFolder(const std::string &dir);
 
   explicit RunReader(std::string dir); // reads nothing yet
@@ -130,7 +138,8 @@ public:
   // eval/summary.json as an object ({} when missing or malformed).
   nlohmann::json evalSummary() const;
   // metrics.jsonl, a half-written last line skipped; in a Trainer output folder without one, the
-  // trainer state's log_history (parseTrainerState), {} when it is malformed.
+  // trainer state's log_history (parseTrainerState), else the event files' scalars, one line per
+  // step; {} when they are malformed.
   std::vector<nlohmann::json> metrics() const;
 
   // samples/grid-step-N.png by ascending step.

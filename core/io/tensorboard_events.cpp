@@ -1,6 +1,8 @@
 // EventFileWriter: Event protos encoded by hand (wire types 0, 1, 2 and 5) in TFRecord framing.
 #include "core/io/tensorboard_events.h"
 
+#include "core/io/input_error.h"
+
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -8,6 +10,8 @@
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
+#include <string_view>
+#include <vector>
 
 #include <unistd.h>
 
@@ -193,6 +197,168 @@ void EventFileWriter::writeRecord(const std::string &payload) {
   fixed(record, maskedCrc32c(payload.data(), payload.size()));
   m_out.write(record.data(), std::streamsize(record.size()));
   m_out.flush();
+}
+
+namespace {
+
+// A protocol buffer message read field by field, with every length checked against the bytes.
+class WireReader {
+public:
+  WireReader(const char *data, std::size_t size) : m_p(data), m_end(data + size) {}
+  bool done() const { return m_p >= m_end; }
+  // The next field; false at the end. Throws std::runtime_error on malformed input.
+  bool next(int &field, int &wireType, std::uint64_t &number, std::string_view &bytes) {
+    if (done())
+      return false;
+    const auto key = varint();
+    field = int(key >> 3);
+    wireType = int(key & 7);
+    switch (wireType) {
+    case 0:
+      number = varint();
+      break;
+    case 1:
+      bytes = take(8);
+      break;
+    case 2:
+      bytes = take(std::size_t(varint()));
+      break;
+    case 5:
+      bytes = take(4);
+      break;
+    default:
+      throw std::runtime_error("unsupported wire type " + std::to_string(wireType));
+    }
+    return true;
+  }
+
+private:
+  std::uint64_t varint() {
+    std::uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (m_p >= m_end)
+        throw std::runtime_error("truncated varint");
+      const auto b = std::uint8_t(*m_p++);
+      v |= std::uint64_t(b & 0x7F) << shift;
+      if (!(b & 0x80))
+        return v;
+    }
+    throw std::runtime_error("varint longer than 10 bytes");
+  }
+  std::string_view take(std::size_t n) {
+    if (n > std::size_t(m_end - m_p))
+      throw std::runtime_error("field longer than its message");
+    std::string_view out(m_p, n);
+    m_p += n;
+    return out;
+  }
+  const char *m_p, *m_end;
+};
+
+template <typename T> T little(std::string_view bytes) {
+  T v{};
+  std::memcpy(&v, bytes.data(), sizeof(T)); // little-endian hosts only, as the writer
+  return v;
+}
+
+// A TensorProto holding one float or double: dtype 1 (DT_FLOAT) or 2 (DT_DOUBLE), its value in
+// float_val (5), double_val (6) or tensor_content (4), packed or not.
+bool tensorScalar(std::string_view tensor, double &value) {
+  WireReader r(tensor.data(), tensor.size());
+  int field = 0, wire = 0;
+  std::uint64_t number = 0, dtype = 0;
+  std::string_view bytes;
+  std::vector<double> values;
+  std::string_view content;
+  while (r.next(field, wire, number, bytes)) {
+    if (field == 1 && wire == 0)
+      dtype = number;
+    else if (field == 4 && wire == 2)
+      content = bytes;
+    else if (field == 5 && wire == 5)
+      values.push_back(little<float>(bytes));
+    else if (field == 5 && wire == 2)
+      for (std::size_t i = 0; i + 4 <= bytes.size(); i += 4)
+        values.push_back(little<float>(bytes.substr(i, 4)));
+    else if (field == 6 && wire == 1)
+      values.push_back(little<double>(bytes));
+    else if (field == 6 && wire == 2)
+      for (std::size_t i = 0; i + 8 <= bytes.size(); i += 8)
+        values.push_back(little<double>(bytes.substr(i, 8)));
+  }
+  if (values.empty() && dtype == 1 && content.size() == 4)
+    values.push_back(little<float>(content));
+  if (values.empty() && dtype == 2 && content.size() == 8)
+    values.push_back(little<double>(content));
+  if ((dtype != 1 && dtype != 2) || values.size() != 1)
+    return false;
+  value = values[0];
+  return true;
+}
+
+} // namespace
+
+std::vector<EventScalar> readEventScalars(const std::string &bytes, std::size_t &offset,
+                                          const std::string &path) {
+  std::vector<EventScalar> out;
+  while (offset + 12 <= bytes.size()) {
+    std::uint64_t length = 0;
+    std::memcpy(&length, bytes.data() + offset, 8);
+    std::uint32_t lengthCrc = 0;
+    std::memcpy(&lengthCrc, bytes.data() + offset + 8, 4);
+    const auto where = "record at byte " + std::to_string(offset);
+    if (lengthCrc != maskedCrc32c(bytes.data() + offset, 8))
+      throw InputError(path, 0, where, "the length's CRC does not match: not an event file, or damaged");
+    if (length > bytes.size() - offset - 12 || bytes.size() - offset - 12 - length < 4)
+      break; // still being written
+    const char *payload = bytes.data() + offset + 12;
+    std::uint32_t payloadCrc = 0;
+    std::memcpy(&payloadCrc, payload + length, 4);
+    if (payloadCrc != maskedCrc32c(payload, std::size_t(length)))
+      throw InputError(path, 0, where, "the payload's CRC does not match: the file is damaged");
+    try {
+      EventScalar head;
+      std::vector<std::string_view> summaries;
+      WireReader event(payload, std::size_t(length));
+      int field = 0, wire = 0;
+      std::uint64_t number = 0;
+      std::string_view field_bytes;
+      while (event.next(field, wire, number, field_bytes)) {
+        if (field == 1 && wire == 1)
+          head.wallTime = little<double>(field_bytes);
+        else if (field == 2 && wire == 0)
+          head.step = std::int64_t(number);
+        else if (field == 5 && wire == 2)
+          summaries.push_back(field_bytes);
+      }
+      for (const auto summary : summaries) {
+        WireReader values(summary.data(), summary.size());
+        while (values.next(field, wire, number, field_bytes)) {
+          if (field != 1 || wire != 2)
+            continue;
+          EventScalar s = head;
+          bool found = false;
+          WireReader value(field_bytes.data(), field_bytes.size());
+          std::string_view v;
+          while (value.next(field, wire, number, v)) {
+            if (field == 1 && wire == 2)
+              s.tag.assign(v.data(), v.size());
+            else if (field == 2 && wire == 5) {
+              s.value = little<float>(v);
+              found = true;
+            } else if (field == 8 && wire == 2)
+              found = tensorScalar(v, s.value);
+          }
+          if (found && !s.tag.empty())
+            out.push_back(std::move(s));
+        }
+      }
+    } catch (const std::runtime_error &e) {
+      throw InputError(path, 0, where, std::string("malformed Event message: ") + e.what());
+    }
+    offset += 16 + std::size_t(length);
+  }
+  return out;
 }
 
 } // namespace preflab::core

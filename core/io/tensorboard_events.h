@@ -7,6 +7,7 @@
 #include <fstream>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace preflab::core {
 
@@ -41,5 +42,22 @@ private:
   std::string m_path;
   std::ofstream m_out;
 };
+
+// One scalar of an event file: an Event's step and wall time, a Summary value's tag and number.
+struct EventScalar {
+  std::int64_t step = 0;
+  double wallTime = 0.0;
+  std::string tag;
+  double value = 0.0;
+};
+
+// Reads the scalars of an event file's complete records from byte `offset` on and moves
+// `offset` past the last complete record (a record still being written is left for the next
+// call). Scalars are a value's simple_value (torch's SummaryWriter, PrefLab) or a one-element
+// float or double tensor (TensorFlow 2's summaries); images, texts, histograms and other events
+// are skipped. Throws InputError naming `path` and the record's byte offset when a length or
+// payload CRC does not match or a message is malformed.
+std::vector<EventScalar> readEventScalars(const std::string &bytes, std::size_t &offset,
+                                          const std::string &path);
 
 } // namespace preflab::core

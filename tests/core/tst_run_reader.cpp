@@ -54,6 +54,21 @@ private Q_SLOTS:
     QCOMPARE(lines[5]["eval/rewards/accuracies"].get<double>(), 0.75);
   }
 
+  // Another tool's TensorBoard log dir (runs/<date>_<host>/events...): one line per step, the
+  // Trainer's "train/" prefix dropped.
+  void tensorBoardLogDirOfAnotherTool() {
+    const std::string dir = PREFLAB_TEST_DATA_DIR "/tensorboard/trl_logdir";
+    QVERIFY(RunReader::isRunFolder(dir));
+    QCOMPARE(tensorBoardEventFiles(dir).size(), std::size_t(1));
+    const auto lines = RunReader(dir).metrics();
+    QCOMPARE(lines.size(), std::size_t(3));
+    QCOMPARE(lines[2]["step"].get<std::int64_t>(), std::int64_t(3));
+    QCOMPARE(lines[2]["loss"].get<double>(), double(0.6604f));
+    QCOMPARE(lines[2]["eval/loss"].get<double>(), double(0.6612f));
+    QCOMPARE(lines[1]["rewards/accuracies"].get<double>(), 0.75);
+    QVERIFY(!lines[0].contains("train/loss"));
+  }
+
   void trainerStateErrorsAndSkips() {
     QVERIFY_THROWS_EXCEPTION(InputError, parseTrainerState("[1]", "s.json"));
     try {

@@ -1,5 +1,6 @@
 // Tests the TensorBoard event writer's framing: CRC-32C against its published check value, the
 // masked form, and the records of a file read back by length and checksum.
+#include "core/io/input_error.h"
 #include "core/io/tensorboard_events.h"
 
 #include "tests/test_main.h"
@@ -59,6 +60,50 @@ private Q_SLOTS:
     QVERIFY(payloads[0].find("brain.Event:2") != std::string::npos);
     QVERIFY(payloads[1].find("loss") != std::string::npos);
     QVERIFY(payloads[1].find("bad") == std::string::npos);
+  }
+
+  // Another tool's file (tests/data/tensorboard/write_events.py, an independent writer): its
+  // simple_value and TensorFlow 2 tensor scalars, the text skipped; a record still being written
+  // is left for later; a damaged record is named by its byte offset.
+  void readsOtherToolsScalars() {
+    const std::string path = PREFLAB_TEST_DATA_DIR
+        "/tensorboard/trl_logdir/runs/Dec04_00-00-00_host/events.out.tfevents.1764806400.host.1.0";
+    std::ifstream in(path, std::ios::binary);
+    const std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::size_t offset = 0;
+    const auto all = readEventScalars(data, offset, path);
+    QCOMPARE(offset, data.size());
+    QCOMPARE(all.size(), std::size_t(10));
+    QCOMPARE(all[0].tag, std::string("train/loss"));
+    QCOMPARE(all[0].step, std::int64_t(1));
+    QCOMPARE(all[0].value, double(0.6931f));
+    QCOMPARE(all[0].wallTime, 1764806401.0);
+    QCOMPARE(all[8].tag, std::string("train/rewards/accuracies"));
+    QCOMPARE(all[8].value, 1.0);
+    QCOMPARE(all[9].tag, std::string("eval/loss")); // the TensorFlow 2 scalar
+    QCOMPARE(all[9].step, std::int64_t(3));
+    QCOMPARE(all[9].value, double(0.6612f));
+    // Cut inside the last record: the others are read, the offset stops before it.
+    const auto cut = data.substr(0, data.size() - 5);
+    std::size_t partial = 0;
+    QCOMPARE(readEventScalars(cut, partial, path).size(), std::size_t(9));
+    QVERIFY(partial < cut.size());
+    std::size_t rest = partial;
+    QCOMPARE(readEventScalars(data, rest, path).size(), std::size_t(1)); // read on from there
+    // One flipped payload byte.
+    auto damaged = data;
+    damaged[40] ^= 0x01;
+    std::size_t at = 0;
+    try {
+      readEventScalars(damaged, at, path);
+      QFAIL("a damaged record must be refused");
+    } catch (const InputError &e) {
+      QVERIFY2(std::string(e.what()).find("record at byte") != std::string::npos, e.what());
+      QVERIFY2(std::string(e.what()).find("events.out.tfevents") != std::string::npos, e.what());
+    }
+    // Not an event file at all.
+    std::size_t none = 0;
+    QVERIFY_THROWS_EXCEPTION(InputError, readEventScalars(std::string(64, 'x'), none, "f"));
   }
 
   // The text plugin's and the image summary's messages, byte for byte from event.proto,

@@ -54,6 +54,7 @@ private slots:
   void statusChanges();
   void fileAppearsLater();
   void huggingFaceTrainerFolderIsTailed();
+  void anotherToolsEventFilesAreTailed();
 };
 
 void TestRunFolderWatcher::loadsExistingFileOnStart() {
@@ -246,6 +247,33 @@ void TestRunFolderWatcher::huggingFaceTrainerFolderIsTailed() {
   QCOMPARE(watcher.state(), QStringLiteral("finished"));
   QCOMPARE(watcher.step(), qint64(4));
   QCOMPARE(malformed.count(), 1);
+}
+
+// Another tool's TensorBoard log dir, its event file arriving in two writes (the first ending
+// inside a record): every scalar once, the Trainer's "train/" prefix dropped.
+void TestRunFolderWatcher::anotherToolsEventFilesAreTailed() {
+  QTemporaryDir dir;
+  QFile source(QStringLiteral(
+      PREFLAB_TEST_DATA_DIR
+      "/tensorboard/trl_logdir/runs/Dec04_00-00-00_host/events.out.tfevents.1764806400.host.1.0"));
+  QVERIFY(source.open(QIODevice::ReadOnly));
+  const QByteArray bytes = source.readAll();
+  QDir(dir.path()).mkpath("runs/Dec04_host");
+  const QString file = dir.filePath("runs/Dec04_host/events.out.tfevents.1764806400.host.1.0");
+  appendBytes(file, bytes.left(bytes.size() - 30));
+  RunSeriesStore store;
+  RunFolderWatcher watcher(dir.path(), &store);
+  QSignalSpy appended(&watcher, &RunFolderWatcher::recordsAppended);
+  QVERIFY(appended.wait(3000));
+  QCOMPARE(store.pointCount(watcher.runId(), "loss"), 3);
+  QCOMPARE(store.pointCount(watcher.runId(), "eval/loss"), 0); // its record is still being written
+  appendBytes(file, bytes.mid(bytes.size() - 30));
+  QVERIFY(appended.wait(3000));
+  QCOMPARE(store.pointCount(watcher.runId(), "eval/loss"), 1);
+  QCOMPARE(store.pointCount(watcher.runId(), "loss"), 3);
+  QCOMPARE(store.pointCount(watcher.runId(), "rewards/accuracies"), 3);
+  QCOMPARE(watcher.recordsRead(), qint64(10));
+  QCOMPARE(watcher.malformedLines(), qint64(0));
 }
 
 PREFLAB_TEST_MAIN(TestRunFolderWatcher)

@@ -132,7 +132,7 @@ void RunFolderWatcher::parseLine(const QByteArray &rawLine) {
 void RunFolderWatcher::readTrainerState() {
   const QString path = QString::fromStdString(core::trainerStatePath(m_runDir.toStdString()));
   if (path.isEmpty())
-    return;
+    return readEventFiles();
   const QFileInfo info(path);
   const QByteArray stamp = path.toUtf8() + ' ' + QByteArray::number(info.size()) + ' ' +
                            QByteArray::number(info.lastModified().toMSecsSinceEpoch());
@@ -175,6 +175,36 @@ void RunFolderWatcher::readTrainerState() {
   setStatus(done ? QStringLiteral("finished") : QStringLiteral("running"),
             tr("Hugging Face Trainer state: %1").arg(QDir(m_runDir).relativeFilePath(path)), state.globalStep,
             state.maxSteps);
+}
+
+void RunFolderWatcher::readEventFiles() {
+  const qint64 before = m_records;
+  for (const auto &name : core::tensorBoardEventFiles(m_runDir.toStdString())) {
+    const QString path = QString::fromStdString(name);
+    QFile file(path);
+    const qint64 offset = m_eventOffsets.value(path, -1);
+    if (offset == -2 || !file.open(QIODevice::ReadOnly) || file.size() <= offset)
+      continue; // a damaged file is reported once and left; an unchanged one has nothing new
+    file.seek(std::max<qint64>(0, offset));
+    const std::string bytes = file.readAll().toStdString();
+    std::size_t consumed = 0;
+    try {
+      for (const auto &s : core::readEventScalars(bytes, consumed, name)) {
+        QHash<QString, double> metrics;
+        metrics.insert(QString::fromStdString(core::tensorBoardMetricName(s.tag)), s.value);
+        ++m_records;
+        m_store->appendRecord(m_runId, double(s.step), s.wallTime, metrics);
+      }
+    } catch (const std::exception &e) {
+      m_eventOffsets.insert(path, -2);
+      ++m_malformed;
+      emit malformedLine(path, 0, QString::fromStdString(e.what()));
+      continue;
+    }
+    m_eventOffsets.insert(path, std::max<qint64>(0, offset) + qint64(consumed));
+  }
+  if (m_records > before)
+    emit recordsAppended(int(m_records - before));
 }
 
 void RunFolderWatcher::setStatus(const QString &state, const QString &message, qint64 step, qint64 maxSteps) {

@@ -4,6 +4,7 @@
 
 #include <QByteArray>
 #include <QFileSystemWatcher>
+#include <QHash>
 #include <QObject>
 #include <QString>
 #include <QTimer>
@@ -28,7 +29,8 @@ class RunSeriesStore;
 // trainer_state.json) is read whole whenever that file changes: the log_history entries beyond
 // those already shown are appended (fewer than before: reloaded), its global_step / max_steps
 // give the status ("running" until they meet), and a file that cannot be parsed is reported
-// through malformedLine() with line 0.
+// through malformedLine() with line 0. A folder with only TensorBoard event files (another
+// tool's log dir) is tailed record by record, each file from where it was left.
 //
 // The store must outlive the watcher. The run id is the folder's absolute path. GUI thread.
 class RunFolderWatcher : public QObject {
@@ -61,6 +63,7 @@ signals:
 private:
   void readMetrics();
   void readTrainerState();
+  void readEventFiles();
   void setStatus(const QString &state, const QString &message, qint64 step, qint64 maxSteps);
   void readStatus();
   void resetMetrics();
@@ -83,6 +86,7 @@ private:
   QString m_trainerState;            // the trainer_state.json read last ("" for PrefLab folders)
   QByteArray m_trainerStateStamp;    // its size and modification time when read
   qsizetype m_trainerStateLines = 0; // log_history entries already in the store
+  QHash<QString, qint64> m_eventOffsets; // TensorBoard event files: bytes of whole records read
   QString m_state;
   QString m_message;
   qint64 m_step = 0;

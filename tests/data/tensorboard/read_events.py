@@ -151,6 +151,8 @@ def main():
                                     plugin = dict((k, z) for k, _, z in fields(y)).get(1, b"").decode()
                     if image is not None:
                         images.append((step, tag, image))
+                    elif tensor is not None and plugin != "text":
+                        pass  # another plugin's tensor (TensorFlow 2 scalars): not PrefLab's
                     elif tensor is not None:
                         dtype = [y for h, _, y in tensor if h == 1]
                         strings = [y.decode() for h, _, y in tensor if h == 8]
