@@ -10,22 +10,12 @@ Face Trainer's TensorBoardCallback calls with "train/" prefixed); "eval/loss" at
 TensorFlow 2 scalar (a DT_FLOAT tensor in tensor_content, plugin "scalars"); a text summary at
 step 0, which readers of scalars skip.
 """
+import os
 import struct
 import sys
 
-
-def crc32c(data):
-    crc = 0xFFFFFFFF
-    for byte in data:
-        crc ^= byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1
-    return crc ^ 0xFFFFFFFF
-
-
-def masked(data):
-    c = crc32c(data)
-    return ((((c >> 15) | (c << 17)) & 0xFFFFFFFF) + 0xA282EAD8) & 0xFFFFFFFF
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from read_events import masked  # the framing's CRC, beside the reader in this folder
 
 
 def varint(v):
