@@ -26,7 +26,6 @@
 #include <torch/torch.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <filesystem>
 #include <new>
 #include <optional>
@@ -452,25 +451,9 @@ RunSummary runTextTraining(const TextTrainConfig &config, const RunOptions &opti
       [&](RunFolder &folder) { return executeTextRun(config, options, callbacks, cancel, pause, folder); });
 }
 
-namespace {
-
-std::chrono::seconds distTimeoutFromEnv(const char *name, int fallback) {
-  const char *v = std::getenv(name);
-  if (!v || !*v)
-    return std::chrono::seconds(fallback);
-  char *end = nullptr;
-  const long s = std::strtol(v, &end, 10);
-  if (*end || s < 1)
-    throw std::invalid_argument(std::string("environment variable ") + name + "='" + v +
-                                "': expected a whole number of seconds, at least 1");
-  return std::chrono::seconds(s);
-}
-
-} // namespace
-
 std::shared_ptr<DataParallelGroup> joinDataParallelGroup(const LaunchEnv &env) {
-  return std::make_shared<DataParallelGroup>(env, distTimeoutFromEnv("PREFLAB_DIST_TIMEOUT", 300),
-                                             distTimeoutFromEnv("PREFLAB_DIST_WAIT_TIMEOUT", 3600));
+  return std::make_shared<DataParallelGroup>(env, std::chrono::seconds(env.collectiveTimeoutSeconds),
+                                             std::chrono::seconds(env.waitTimeoutSeconds));
 }
 
 } // namespace preflab::core

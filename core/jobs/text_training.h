@@ -18,11 +18,8 @@ namespace preflab::core {
 class DataParallelGroup; // core/train/data_parallel.h
 struct LaunchEnv;        // core/runtime/launch_env.h
 
-// Joins the data-parallel group `env` describes, with timeouts from PREFLAB_DIST_TIMEOUT (seconds
-// a collective may wait for a silent peer, default 300) and PREFLAB_DIST_WAIT_TIMEOUT (seconds
-// the ranks wait for the rendezvous and for rank 0's preparation, default 3600), for
-// RunOptions::dataParallel. Throws std::invalid_argument naming a malformed variable,
-// std::runtime_error when the group cannot be joined.
+// Joins the data-parallel group `env` describes, with its timeouts, for RunOptions::dataParallel.
+// Throws std::runtime_error when the group cannot be joined.
 std::shared_ptr<DataParallelGroup> joinDataParallelGroup(const LaunchEnv &env);
 
 struct RunOptions {

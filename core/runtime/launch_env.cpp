@@ -77,6 +77,10 @@ LaunchEnv launchEnvFromEnvironment(const Lookup &lookup) {
                                 "WORLD_SIZE (the host of rank 0)");
   if (get("MASTER_PORT"))
     env.masterPort = integer(get, "MASTER_PORT", 1, 65535);
+  if (get("PREFLAB_DIST_TIMEOUT"))
+    env.collectiveTimeoutSeconds = integer(get, "PREFLAB_DIST_TIMEOUT", 1, 1 << 30);
+  if (get("PREFLAB_DIST_WAIT_TIMEOUT"))
+    env.waitTimeoutSeconds = integer(get, "PREFLAB_DIST_WAIT_TIMEOUT", 1, 1 << 30);
   return env;
 }
 

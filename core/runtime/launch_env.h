@@ -16,6 +16,10 @@ struct LaunchEnv {
   std::string masterAddr = "127.0.0.1";
   int masterPort = 29500;
   std::string launcher; // "torchrun", "slurm", "openmpi" (empty: one process)
+  // PREFLAB_DIST_TIMEOUT: seconds a collective may wait for a silent peer. PREFLAB_DIST_WAIT_TIMEOUT:
+  // seconds the ranks wait for the rendezvous and for rank 0's preparation.
+  int collectiveTimeoutSeconds = 300;
+  int waitTimeoutSeconds = 3600;
 
   bool distributed() const { return worldSize > 1; }
 };
@@ -27,7 +31,8 @@ struct LaunchEnv {
 // sets its own. `lookup` returns a variable's value (std::getenv by default). Throws
 // std::invalid_argument naming the variable when one is malformed (not a number, a rank outside
 // the world, a port outside 1..65535) or when a launcher's variables come without their
-// partner (RANK without WORLD_SIZE); with none set, one process.
+// partner (RANK without WORLD_SIZE); with none set, one process. A launched process also reads
+// PREFLAB_DIST_TIMEOUT and PREFLAB_DIST_WAIT_TIMEOUT (whole seconds, at least 1).
 LaunchEnv
 launchEnvFromEnvironment(const std::function<std::optional<std::string>(const std::string &)> &lookup = {});
 

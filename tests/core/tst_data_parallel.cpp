@@ -105,6 +105,15 @@ private Q_SLOTS:
     QCOMPARE(env.masterPort, 29611);
     QCOMPARE(env.launcher, std::string("torchrun"));
     QCOMPARE(describe(env), std::string("rank 3 of 4 (torchrun, rendezvous 10.0.0.7:29611)"));
+    QCOMPARE(env.collectiveTimeoutSeconds, 300);
+    QCOMPARE(env.waitTimeoutSeconds, 3600);
+    const auto timed = fromVars({{"RANK", "0"},
+                                 {"WORLD_SIZE", "2"},
+                                 {"MASTER_ADDR", "h"},
+                                 {"PREFLAB_DIST_TIMEOUT", "20"},
+                                 {"PREFLAB_DIST_WAIT_TIMEOUT", "90"}});
+    QCOMPARE(timed.collectiveTimeoutSeconds, 20);
+    QCOMPARE(timed.waitTimeoutSeconds, 90);
   }
 
   void slurmVariables() {
@@ -155,6 +164,12 @@ private Q_SLOTS:
     QTest::newRow("port too large") << "MASTER_PORT"
                                     << "70000"
                                     << "MASTER_PORT='70000'";
+    QTest::newRow("timeout not seconds") << "PREFLAB_DIST_TIMEOUT"
+                                         << "5m"
+                                         << "PREFLAB_DIST_TIMEOUT='5m'";
+    QTest::newRow("wait timeout zero") << "PREFLAB_DIST_WAIT_TIMEOUT"
+                                       << "0"
+                                       << "PREFLAB_DIST_WAIT_TIMEOUT='0'";
   }
   void malformedVariablesAreNamed() {
     QFETCH(QString, name);
