@@ -410,10 +410,9 @@ RunSummary executeImageRun(const ImageTrainConfig &config, const RunOptions &opt
   const auto refDir =
       config.referenceModel.empty() ? embeddedResource("fashion-reference") : config.referenceModel;
   const auto oracleDir = resolveImageOracle(config); // "": no oracle, implicit accuracy only
-  if (folder.writes() &&
-      !(folder.holding() && fs::exists(folder.path("run_info.json")))) // a resume keeps its first start's
-    writeFileAtomic(
-        folder.path("run_info.json"),
+  if (!(folder.holding() && fs::exists(folder.path("run_info.json")))) // a resume keeps its first start's
+    folder.writeFile(
+        "run_info.json",
         nlohmann::json{{"task", "text-to-image"},
                        {"loss_type", config.lossType},
                        {"reference_model", fs::absolute(refDir).string()},

@@ -6,7 +6,6 @@
 #include "core/data/image_output.h"
 #include "core/diffusion/diffusion_sampling_options.h"
 #include "core/diffusion/sampler.h"
-#include "core/io/atomic_file.h"
 #include "core/io/resource_paths.h"
 #include "core/tasks/fashion_oracle.h"
 #include "core/tasks/image_pairs.h"
@@ -109,8 +108,7 @@ std::map<std::string, double> FashionTask::evaluate(UNet &policy, const NoiseSch
   }
   const double n = double(std::max<std::size_t>(1, scores.size()));
   const auto win = winRateWithInterval(outcomes);
-  if (folder.writes())
-    writeFileAtomic(folder.path("eval/samples.jsonl"), samplesJsonl);
+  folder.writeFile("eval/samples.jsonl", samplesJsonl);
   if (m.config.gridSeeds > 0) {
     const auto grid = besideEachOther(m.classGrid(m.refImages), m.classGrid(images), 12, 255);
     writeEvalGrid(folder, step, grid, fashionMnistClassNames());

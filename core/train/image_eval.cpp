@@ -2,7 +2,6 @@
 #include "core/train/image_eval.h"
 
 #include "core/data/image_output.h"
-#include "core/io/atomic_file.h"
 
 #include <nlohmann/json.hpp>
 
@@ -20,12 +19,12 @@ DiffusionSamplingOptions evalSampling(const ImageTrainConfig &config) {
 void writeEvalGrid(RunFolder &folder, std::int64_t step, const ImageBuffer &grid,
                    const std::vector<std::string> &rows) {
   if (!folder.writes())
-    return; // another rank of a data-parallel run: rank 0 writes the grids
+    return; // another rank of a data-parallel run: nothing to encode
   const auto png = encodePng(grid);
-  writeFileAtomic(folder.path("samples/grid-step-" + std::to_string(step) + ".png"), png);
-  writeFileAtomic(folder.path("samples/grid.png"), png);
+  folder.writeFile("samples/grid-step-" + std::to_string(step) + ".png", png);
+  folder.writeFile("samples/grid.png", png);
   folder.appendImage(step, "eval/grid", png, grid.height, grid.width, grid.channels);
-  writeFileAtomic(folder.path("samples/grid_rows.json"), nlohmann::json{{"rows", rows}}.dump() + "\n");
+  folder.writeFile("samples/grid_rows.json", nlohmann::json{{"rows", rows}}.dump() + "\n");
 }
 
 } // namespace preflab::core

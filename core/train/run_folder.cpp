@@ -72,6 +72,11 @@ EventFileWriter &RunFolder::events() {
   return *m_events;
 }
 
+void RunFolder::writeFile(const std::string &relative, const std::string &content) {
+  if (m_writes)
+    writeFileAtomic(path(relative), content);
+}
+
 void RunFolder::appendImage(std::int64_t step, const std::string &tag, const std::string &png, int height,
                             int width, int channels) {
   if (m_writes)

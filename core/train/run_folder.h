@@ -60,6 +60,9 @@ public:
   void release();
   bool holding() const { return m_holding; }
 
+  // Writes `content` to path(relative) atomically (throws std::runtime_error naming the path);
+  // nothing on a folder that does not write, so evaluation code need not ask which rank it is.
+  void writeFile(const std::string &relative, const std::string &content);
   // An image in the run's TensorBoard event file (the encoded PNG and its size), e.g. an
   // evaluation grid; nothing on a folder that does not write.
   void appendImage(std::int64_t step, const std::string &tag, const std::string &png, int height, int width,
