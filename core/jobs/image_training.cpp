@@ -315,9 +315,7 @@ public:
     const auto t =
         torch::randint(m_schedule.timesteps(), {index.size(0)}, generator, torch::kInt64).to(m_device);
     const auto eps = torch::randn(w.sizes(), generator, torch::TensorOptions(torch::kFloat32)).to(m_device);
-    if (m_worldSize == 1)
-      return pairStepBackward(m_policy, m_reference, m_schedule, m_objective, m_params, w, l, t, eps, ids);
-    // Data parallel: every rank drew the whole batch (the same draws); it trains on its rows.
+    // Every rank draws the whole batch (the same draws) and trains on its rows (one rank: all).
     const auto bounds = shardBounds(std::size_t(index.size(0)), m_worldSize);
     const auto from = std::int64_t(bounds[std::size_t(m_rank)]);
     const auto rows = std::int64_t(bounds[std::size_t(m_rank) + 1]) - from;

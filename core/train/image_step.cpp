@@ -34,14 +34,10 @@ pairStepBackward(UNet &policy, UNet &reference, const NoiseSchedule &schedule,
                  const torch::Tensor &winners, const torch::Tensor &losers, const torch::Tensor &t,
                  const torch::Tensor &eps, const torch::Tensor &ids, double weight) {
   auto out = objective(pairPredictions(policy, reference, schedule, winners, losers, t, eps, ids), params);
-  if (weight == 1.0) {
-    out.loss.backward();
-  } else {
-    (out.loss * weight).backward();
-    for (auto &[name, value] : out.metrics)
-      value = value * weight;
-  }
+  (out.loss * weight).backward(); // weight 1 changes no bit
   auto metrics = out.metrics;
+  for (auto &[name, value] : metrics)
+    value = value * weight;
   metrics["loss"] = out.loss.detach() * weight;
   return metrics;
 }
