@@ -11,7 +11,6 @@
 #include "core/train/text_train_config.h"
 
 #include <algorithm>
-#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -182,6 +181,17 @@ nlohmann::json objectiveJson(const core::ObjectiveInfo &info) {
           {"params", params}};
 }
 
+// runConfig with the text or the image loader and run, as the config file says.
+int runAnyConfig(const TrainArgs &args) {
+  if (core::isImageTrainConfigFile(args.config))
+    return runConfig(args, core::loadImageTrainConfig, [](const auto &c, const auto &o, const auto &cb) {
+      return core::runImageTraining(c, o, cb);
+    });
+  return runConfig(args, core::loadTextTrainConfig, [](const auto &c, const auto &o, const auto &cb) {
+    return core::runTextTraining(c, o, cb);
+  });
+}
+
 } // namespace
 
 Action addTrainCommand(CLI::App &app) {
@@ -206,15 +216,7 @@ Action addTrainCommand(CLI::App &app) {
       "Offline text and text-to-image runs (not KTO, diffusion-kto, dspo-sdxl-path, d2po, wro, mpo).\n"
       "PREFLAB_DIST_TIMEOUT (s, default 300): the wait for a silent process; PREFLAB_DIST_WAIT_TIMEOUT\n"
       "(s, default 3600): the wait for the rendezvous and rank 0's preparation.\n");
-  return [args]() -> int {
-    if (core::isImageTrainConfigFile(args->config))
-      return runConfig(*args, core::loadImageTrainConfig, [](const auto &c, const auto &o, const auto &cb) {
-        return core::runImageTraining(c, o, cb);
-      });
-    return runConfig(*args, core::loadTextTrainConfig, [](const auto &c, const auto &o, const auto &cb) {
-      return core::runTextTraining(c, o, cb);
-    });
-  };
+  return [args]() -> int { return runAnyConfig(*args); };
 }
 
 Action addMixCommand(CLI::App &app) {
@@ -267,6 +269,14 @@ void checkPoint(const core::SweepSpec &spec, const core::SweepPoint &point,
   for (const auto &o : extra)
     core::applyOverride(config, o);
   config.validate();
+}
+
+// A point's values as a JSON object, for sweep.json and summary.jsonl.
+nlohmann::json valuesOf(const core::SweepPoint &point) {
+  nlohmann::json values = nlohmann::json::object();
+  for (const auto &[key, value] : point.overrides)
+    values[key] = value;
+  return values;
 }
 
 // The last value of each metric over the training and evaluation lines, then the final
@@ -325,16 +335,12 @@ Action addSweepCommand(CLI::App &app) {
     nlohmann::json plan = {{"base", std::filesystem::absolute(spec.base).string()},
                            {"overrides", *extra},
                            {"points", nlohmann::json::array()}};
-    for (const auto &point : spec.points) {
-      nlohmann::json values = nlohmann::json::object();
-      for (const auto &[key, value] : point.overrides)
-        values[key] = value;
-      plan["points"].push_back({{"name", point.name}, {"overrides", values}});
-    }
+    for (const auto &point : spec.points)
+      plan["points"].push_back({{"name", point.name}, {"overrides", valuesOf(point)}});
     core::writeFileAtomic(spec.outputDir + "/sweep.json", plan.dump(2) + "\n");
     int failed = 0;
     std::string summary;
-    std::vector<std::pair<std::string, nlohmann::json>> rows;
+    std::vector<nlohmann::json> rows;
     for (std::size_t i = 0; i < spec.points.size(); ++i) {
       const auto &point = spec.points[i];
       const auto dir = spec.outputDir + "/" + point.name;
@@ -354,32 +360,22 @@ Action addSweepCommand(CLI::App &app) {
           args.overrides.push_back(key + "=" + value);
         args.overrides.insert(args.overrides.end(), extra->begin(), extra->end());
         try {
-          if (image)
-            runConfig(args, core::loadImageTrainConfig, [](const auto &c, const auto &o, const auto &cb) {
-              return core::runImageTraining(c, o, cb);
-            });
-          else
-            runConfig(args, core::loadTextTrainConfig, [](const auto &c, const auto &o, const auto &cb) {
-              return core::runTextTraining(c, o, cb);
-            });
+          runAnyConfig(args);
         } catch (const std::exception &e) {
           std::cerr << "error: " << e.what() << std::endl; // the next points still run
         }
       }
       const core::RunReader run(dir);
       const auto now = core::RunReader::isRunFolder(dir) ? run.status() : std::nullopt;
-      nlohmann::json values = nlohmann::json::object();
-      for (const auto &[key, value] : point.overrides)
-        values[key] = value;
       nlohmann::json line = {{"name", point.name},
                              {"dir", std::filesystem::absolute(dir).string()},
-                             {"overrides", values},
+                             {"overrides", valuesOf(point)},
                              {"state", now ? now->state : std::string("failed")},
                              {"metrics", finalMetrics(run)}};
       if (!now || now->state != "finished")
         ++failed;
       summary += line.dump() + "\n";
-      rows.emplace_back(point.name, line);
+      rows.push_back(line);
     }
     core::writeFileAtomic(spec.outputDir + "/summary.jsonl", summary);
     // The table: the objective's own final numbers, as far as the runs logged them.
@@ -388,7 +384,7 @@ Action addSweepCommand(CLI::App &app) {
         "eval/reward", "eval/kl",   "eval/win_rate",           "eval/oracle_reward"};
     std::vector<std::string> columns;
     for (const auto &c : wanted)
-      for (const auto &[name, line] : rows)
+      for (const auto &line : rows)
         if (line["metrics"].contains(c)) {
           columns.push_back(c);
           break;
@@ -400,8 +396,9 @@ Action addSweepCommand(CLI::App &app) {
     for (std::size_t c = 0; c < columns.size(); ++c)
       std::cout << "---:|";
     std::cout << "\n";
-    for (const auto &[name, line] : rows) {
-      std::cout << "| " << name << " | " << line["state"].get<std::string>() << " |";
+    for (const auto &line : rows) {
+      std::cout << "| " << line["name"].get<std::string>() << " | " << line["state"].get<std::string>()
+                << " |";
       for (const auto &c : columns) {
         char buf[32] = "";
         if (line["metrics"].contains(c))
