@@ -229,7 +229,7 @@ TrainerStateRecord parseTrainerState(const std::string &text, const std::string 
   return out;
 }
 
-std::string trainerStatePath(const std::string &dir) {
+std::string newestTrainerStateFile(const std::string &dir) {
   std::error_code ec;
   fs::path newest;
   std::int64_t newestStep = -1;
@@ -246,7 +246,12 @@ std::string trainerStatePath(const std::string &dir) {
   if (fs::is_regular_file(own, ec) &&
       (newest.empty() || fs::last_write_time(own, ec) >= fs::last_write_time(newest, ec)))
     newest = own;
-  return !newest.empty() && hasLogHistory(newest) ? newest.string() : std::string();
+  return newest.string();
+}
+
+std::string trainerStatePath(const std::string &dir) {
+  const auto newest = newestTrainerStateFile(dir);
+  return !newest.empty() && hasLogHistory(newest) ? newest : std::string();
 }
 
 std::vector<std::string> tensorBoardEventFiles(const std::string &dir) {

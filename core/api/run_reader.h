@@ -82,6 +82,8 @@ TrainerStateRecord parseTrainerState(const std::string &text, const std::string 
 // the folder's own when it was written after it (at the end of training); "" when there is none
 // (or only PrefLab's own checkpoint state, which has no log_history).
 std::string trainerStatePath(const std::string &dir);
+// The same file found by name and time alone, without reading it (for polling): "" when none.
+std::string newestTrainerStateFile(const std::string &dir);
 
 // TensorBoard event files that other tools wrote (TRL and the Hugging Face Trainer log to
 // <output_dir>/runs/<date>_<host>/): those in `dir` and in its runs/*/ folders, by path.

@@ -73,7 +73,8 @@ void RunFolderWatcher::readMetrics() {
   if (!file.exists()) {
     if (m_offset > 0)
       resetMetrics(); // deleted: show what is there, i.e. nothing
-    readTrainerState();
+    if (!readTrainerState())
+      readEventFiles();
     return;
   }
   if (!file.open(QIODevice::ReadOnly))
@@ -129,18 +130,18 @@ void RunFolderWatcher::parseLine(const QByteArray &rawLine) {
   m_store->appendRecord(m_runId, record->step, wallTime, metrics);
 }
 
-void RunFolderWatcher::readTrainerState() {
-  const QString path = QString::fromStdString(core::trainerStatePath(m_runDir.toStdString()));
+bool RunFolderWatcher::readTrainerState() {
+  const QString path = QString::fromStdString(core::newestTrainerStateFile(m_runDir.toStdString()));
   if (path.isEmpty())
-    return readEventFiles();
+    return false;
   const QFileInfo info(path);
   const QByteArray stamp = path.toUtf8() + ' ' + QByteArray::number(info.size()) + ' ' +
                            QByteArray::number(info.lastModified().toMSecsSinceEpoch());
   if (stamp == m_trainerStateStamp)
-    return;
+    return true;
   QFile file(path);
   if (!file.open(QIODevice::ReadOnly))
-    return; // being replaced; the next poll retries
+    return true; // being replaced; the next poll retries
   core::TrainerStateRecord state;
   try {
     state = core::parseTrainerState(file.readAll().toStdString(), path.toStdString());
@@ -150,7 +151,7 @@ void RunFolderWatcher::readTrainerState() {
       ++m_malformed;
       emit malformedLine(path, 0, QString::fromStdString(e.what()));
     }
-    return;
+    return true;
   }
   m_trainerStateStamp = stamp;
   const auto lines = qsizetype(state.lines.size());
@@ -175,6 +176,7 @@ void RunFolderWatcher::readTrainerState() {
   setStatus(done ? QStringLiteral("finished") : QStringLiteral("running"),
             tr("Hugging Face Trainer state: %1").arg(QDir(m_runDir).relativeFilePath(path)), state.globalStep,
             state.maxSteps);
+  return true;
 }
 
 void RunFolderWatcher::readEventFiles() {

@@ -25,9 +25,9 @@ class RunSeriesStore;
 // reported through malformedLine(); nothing throws. Each record's numeric keys other than
 // "step" and "time" become metrics ("eval/..." included); "time" is the wall time.
 // status.json (replaced atomically by the writer): statusChanged() when its content changes.
-// A Hugging Face Trainer output folder (no metrics.jsonl; core::trainerStatePath finds its newest
-// trainer_state.json) is read whole whenever that file changes: the log_history entries beyond
-// those already shown are appended (fewer than before: reloaded), its global_step / max_steps
+// A Hugging Face Trainer output folder (no metrics.jsonl; core::newestTrainerStateFile finds its
+// newest trainer_state.json, by name and time) is read whole only when that file changes: the log_history
+// entries beyond those already shown are appended (fewer than before: reloaded), its global_step / max_steps
 // give the status ("running" until they meet), and a file that cannot be parsed is reported
 // through malformedLine() with line 0. A folder with only TensorBoard event files (another
 // tool's log dir) is tailed record by record, each file from where it was left.
@@ -62,7 +62,7 @@ signals:
 
 private:
   void readMetrics();
-  void readTrainerState();
+  bool readTrainerState(); // false: not a Trainer folder
   void readEventFiles();
   void setStatus(const QString &state, const QString &message, qint64 step, qint64 maxSteps);
   void readStatus();
