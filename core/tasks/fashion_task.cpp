@@ -60,13 +60,17 @@ FashionTask::FashionTask(const ImageTrainConfig &config, const std::string &orac
   m.config = config;
   m.oracleDir = oracleDir;
   m.oracle = std::make_unique<FashionOracle>(oracleDir, OracleRewardSettings{config.appealWeight});
+  // Test: the phrasings that pair generation never uses; validation: the pairs' own phrasings with
+  // seeds far above the test's. Either alternates its phrasings by seed.
+  const bool validation = config.evalSplit == "validation";
+  const int firstTemplate = validation ? 0 : kFashionPairTemplates;
+  const int templates = validation ? kFashionPairTemplates : kFashionPromptTemplates - kFashionPairTemplates;
+  const std::uint64_t firstSeed = config.evalSeed + (validation ? kValidationSeedOffset : 0);
   for (int label = 0; label < kFashionMnistClasses; ++label)
     for (std::int64_t s = 0; s < config.evalSeedsPerClass; ++s) {
-      // The phrasings that pair generation never uses, alternating by seed.
-      m.prompts.push_back(fashionMnistPrompt(
-          label, kFashionPairTemplates + int(s % (kFashionPromptTemplates - kFashionPairTemplates))));
+      m.prompts.push_back(fashionMnistPrompt(label, firstTemplate + int(s % templates)));
       m.labels.push_back(label);
-      m.seeds.push_back(config.evalSeed + std::uint64_t(label) * std::uint64_t(config.evalSeedsPerClass) +
+      m.seeds.push_back(firstSeed + std::uint64_t(label) * std::uint64_t(config.evalSeedsPerClass) +
                         std::uint64_t(s));
     }
   m.sampling = evalSampling(config);
@@ -131,6 +135,14 @@ double FashionTask::oracleTestAccuracy() const {
 }
 const std::string &FashionTask::oracleDir() const {
   return m_impl->oracleDir;
+}
+
+const std::vector<std::string> &FashionTask::prompts() const {
+  return m_impl->prompts;
+}
+
+const std::vector<std::uint64_t> &FashionTask::seeds() const {
+  return m_impl->seeds;
 }
 
 } // namespace preflab::core

@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace preflab::core {
 
@@ -38,6 +39,9 @@ public:
                                          std::int64_t step, const std::function<void(double)> &progress = {});
   double oracleTestAccuracy() const;
   const std::string &oracleDir() const;
+  // The evaluation's class prompts and seeds, in order (eval_split chooses which).
+  const std::vector<std::string> &prompts() const;
+  const std::vector<std::uint64_t> &seeds() const;
 
 private:
   struct Impl;

@@ -56,6 +56,11 @@ struct ImageTrainConfig {
   // Held-out evaluation: every class prompt with eval_seeds_per_class fixed seeds.
   std::int64_t evalSeedsPerClass = 10;
   std::uint64_t evalSeed = 1000000; // seeds eval_seed, eval_seed + 1, ... (disjoint from pairs)
+  // Which prompts and seeds the oracle evaluation uses: "test" (the two phrasings pair generation
+  // never uses, seeds from eval_seed) or "validation" (the pairs' four phrasings, seeds from
+  // eval_seed + kValidationSeedOffset): tune on validation, report on test, and no prompt or seed
+  // of one is in the other.
+  std::string evalSplit = "test";
   std::string evalSampler = "ddim"; // ddim | ddpm
   std::int64_t evalSamplingSteps = 25;
   double guidanceScale = 1.5;
@@ -71,6 +76,8 @@ struct ImageTrainConfig {
   // The chosen objective's parameters as this config sets them (beta 0: its default).
   ObjectiveParams lossParams() const;
 };
+
+constexpr std::uint64_t kValidationSeedOffset = 1ull << 32;
 
 ImageTrainConfig imageTrainConfigFromYaml(const std::string &yamlText, const std::string &source);
 ImageTrainConfig loadImageTrainConfig(const std::string &path);

@@ -11,6 +11,7 @@
 #include "core/io/resource_paths.h"
 #include "core/jobs/image_training.h"
 #include "core/tasks/fashion_oracle.h"
+#include "core/tasks/fashion_task.h"
 #include "core/tasks/image_pairs.h"
 #include "core/tasks/raters.h"
 #include "core/train/run_folder.h"
@@ -24,6 +25,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 using namespace preflab::core;
 namespace fs = std::filesystem;
@@ -220,6 +222,43 @@ private Q_SLOTS:
     QVERIFY(isImageTrainConfigFile(path));
     writeFileAtomic(path, "task: sentiment\n");
     QVERIFY(!isImageTrainConfigFile(path));
+  }
+
+  void validationSplitSharesNoPromptOrSeedWithTest() {
+    if (!haveTaskData())
+      QSKIP("needs dataset-fashion-mnist and resources/fashion-oracle");
+    ImageTrainConfig config;
+    config.trainFile = "fashion-mnist";
+    config.evalSeedsPerClass = 4;
+    const FashionTask test(config, embeddedResource("fashion-oracle"));
+    config.evalSplit = "validation";
+    config.validate();
+    const FashionTask validation(config, embeddedResource("fashion-oracle"));
+    QCOMPARE(test.prompts().size(), std::size_t(40));
+    QCOMPARE(validation.prompts().size(), std::size_t(40));
+    // Validation asks in the pairs' phrasings, test in the two they never used.
+    std::set<std::string> pairPhrasings, testPhrasings;
+    for (int t = 0; t < kFashionPairTemplates; ++t)
+      pairPhrasings.insert(fashionMnistPrompt(2, t));
+    for (int t = kFashionPairTemplates; t < kFashionPromptTemplates; ++t)
+      testPhrasings.insert(fashionMnistPrompt(2, t));
+    std::set<std::string> seenValidation;
+    for (std::size_t i = 8; i < 12; ++i) { // class 2's rows
+      QVERIFY(testPhrasings.count(test.prompts()[i]));
+      QVERIFY(pairPhrasings.count(validation.prompts()[i]));
+      seenValidation.insert(validation.prompts()[i]);
+    }
+    QCOMPARE(seenValidation.size(), std::size_t(kFashionPairTemplates));
+    const std::set<std::uint64_t> testSeeds(test.seeds().begin(), test.seeds().end());
+    for (const auto seed : validation.seeds())
+      QVERIFY(!testSeeds.count(seed));
+    config.evalSplit = "holdout";
+    try {
+      config.validate();
+      QFAIL("unknown eval_split accepted");
+    } catch (const InputError &e) {
+      QCOMPARE(e.key(), std::string("eval_split"));
+    }
   }
 
   void generatedPairsFormAReadableManifest() {
