@@ -2,6 +2,7 @@
 #include "cli/cli_common.h"
 
 #include "core/api/run_reader.h"
+#include "core/api/sweeps.h"
 #include "core/io/atomic_file.h"
 #include "core/jobs/image_training.h"
 #include "core/jobs/text_training.h"
@@ -257,45 +258,6 @@ Action addMixCommand(CLI::App &app) {
   };
 }
 
-namespace {
-
-// Loads the base config with a point's overrides, as its run will: an error names the point.
-template <typename Load>
-void checkPoint(const core::SweepSpec &spec, const core::SweepPoint &point,
-                const std::vector<std::string> &extra, Load load) {
-  auto config = load(spec.base);
-  for (const auto &[key, value] : point.overrides)
-    core::applyOverride(config, key + "=" + value);
-  for (const auto &o : extra)
-    core::applyOverride(config, o);
-  config.validate();
-}
-
-// A point's values as a JSON object, for sweep.json and summary.jsonl.
-nlohmann::json valuesOf(const core::SweepPoint &point) {
-  nlohmann::json values = nlohmann::json::object();
-  for (const auto &[key, value] : point.overrides)
-    values[key] = value;
-  return values;
-}
-
-// The last value of each metric over the training and evaluation lines, then the final
-// evaluation's numbers (eval/summary.json: the embedded task's reward, KL and win rate).
-nlohmann::json finalMetrics(const core::RunReader &run) {
-  nlohmann::json out = nlohmann::json::object();
-  for (const auto &line : run.metrics())
-    for (const auto &[key, value] : line.items())
-      if (key != "step" && key != "time" && value.is_number())
-        out[key] = value;
-  const auto summary = run.evalSummary(); // named: items() only refers to it
-  for (const auto &[key, value] : summary.items())
-    if (value.is_number() && key != "steps" && key != "seconds")
-      out[key] = value;
-  return out;
-}
-
-} // namespace
-
 Action addSweepCommand(CLI::App &app) {
   auto *cmd =
       app.add_subcommand("sweep", "Run a base config at every point of a grid (or list) of config values.");
@@ -324,23 +286,14 @@ Action addSweepCommand(CLI::App &app) {
     for (const auto &point : spec.points) {
       try {
         if (image)
-          checkPoint(spec, point, *extra, core::loadImageTrainConfig);
+          core::sweepPointConfig(spec, point, *extra, core::loadImageTrainConfig);
         else
-          checkPoint(spec, point, *extra, core::loadTextTrainConfig);
+          core::sweepPointConfig(spec, point, *extra, core::loadTextTrainConfig);
       } catch (const std::exception &e) {
         throw std::runtime_error(*file + ": point " + point.name + ": " + e.what());
       }
     }
-    std::filesystem::create_directories(spec.outputDir);
-    nlohmann::json plan = {{"base", std::filesystem::absolute(spec.base).string()},
-                           {"overrides", *extra},
-                           {"points", nlohmann::json::array()}};
-    for (const auto &point : spec.points)
-      plan["points"].push_back({{"name", point.name}, {"overrides", valuesOf(point)}});
-    core::writeFileAtomic(spec.outputDir + "/sweep.json", plan.dump(2) + "\n");
-    int failed = 0;
-    std::string summary;
-    std::vector<nlohmann::json> rows;
+    core::writeSweepPlan(spec, *extra);
     for (std::size_t i = 0; i < spec.points.size(); ++i) {
       const auto &point = spec.points[i];
       const auto dir = spec.outputDir + "/" + point.name;
@@ -349,33 +302,31 @@ Action addSweepCommand(CLI::App &app) {
       std::cerr << "sweep: point " << i + 1 << " of " << spec.points.size() << ": " << point.name;
       if (status && status->state == "finished") {
         std::cerr << " (finished before: kept)" << std::endl;
-      } else {
-        std::cerr << (status ? " (resuming)" : "") << std::endl;
-        TrainArgs args;
-        args.config = spec.base;
-        args.outputDir = dir;
-        args.quiet = *quiet;
-        args.resume = status.has_value();
-        for (const auto &[key, value] : point.overrides)
-          args.overrides.push_back(key + "=" + value);
-        args.overrides.insert(args.overrides.end(), extra->begin(), extra->end());
-        try {
-          runAnyConfig(args);
-        } catch (const std::exception &e) {
-          std::cerr << "error: " << e.what() << std::endl; // the next points still run
-        }
+        continue;
       }
-      const core::RunReader run(dir);
-      const auto now = core::RunReader::isRunFolder(dir) ? run.status() : std::nullopt;
-      nlohmann::json line = {{"name", point.name},
-                             {"dir", std::filesystem::absolute(dir).string()},
-                             {"overrides", valuesOf(point)},
-                             {"state", now ? now->state : std::string("failed")},
-                             {"metrics", finalMetrics(run)}};
-      if (!now || now->state != "finished")
-        ++failed;
-      summary += line.dump() + "\n";
-      rows.push_back(line);
+      std::cerr << (status ? " (resuming)" : "") << std::endl;
+      TrainArgs args;
+      args.config = spec.base;
+      args.outputDir = dir;
+      args.quiet = *quiet;
+      args.resume = status.has_value();
+      for (const auto &[key, value] : point.overrides)
+        args.overrides.push_back(key + "=" + value);
+      args.overrides.insert(args.overrides.end(), extra->begin(), extra->end());
+      try {
+        runAnyConfig(args);
+      } catch (const std::exception &e) {
+        std::cerr << "error: " << e.what() << std::endl; // the next points still run
+      }
+    }
+    auto rows = core::readSweepFolder(spec.outputDir);
+    int failed = 0;
+    std::string summary;
+    for (auto &row : rows) {
+      if (row.state == "queued") // it ran and left no run folder
+        row.state = "failed";
+      failed += row.state != "finished";
+      summary += core::sweepRowJson(row).dump() + "\n";
     }
     core::writeFileAtomic(spec.outputDir + "/summary.jsonl", summary);
     // The table: the objective's own final numbers, as far as the runs logged them.
@@ -384,8 +335,8 @@ Action addSweepCommand(CLI::App &app) {
         "eval/reward", "eval/kl",   "eval/win_rate",           "eval/oracle_reward"};
     std::vector<std::string> columns;
     for (const auto &c : wanted)
-      for (const auto &line : rows)
-        if (line["metrics"].contains(c)) {
+      for (const auto &row : rows)
+        if (row.metrics.count(c)) {
           columns.push_back(c);
           break;
         }
@@ -396,13 +347,12 @@ Action addSweepCommand(CLI::App &app) {
     for (std::size_t c = 0; c < columns.size(); ++c)
       std::cout << "---:|";
     std::cout << "\n";
-    for (const auto &line : rows) {
-      std::cout << "| " << line["name"].get<std::string>() << " | " << line["state"].get<std::string>()
-                << " |";
+    for (const auto &row : rows) {
+      std::cout << "| " << row.name << " | " << row.state << " |";
       for (const auto &c : columns) {
         char buf[32] = "";
-        if (line["metrics"].contains(c))
-          std::snprintf(buf, sizeof buf, "%.4f", line["metrics"][c].get<double>());
+        if (const auto it = row.metrics.find(c); it != row.metrics.end())
+          std::snprintf(buf, sizeof buf, "%.4f", it->second);
         std::cout << " " << buf << " |";
       }
       std::cout << "\n";

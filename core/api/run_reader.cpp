@@ -423,6 +423,19 @@ nlohmann::json RunReader::evalSummary() const {
   return j.is_object() ? j : nlohmann::json::object();
 }
 
+std::map<std::string, double> RunReader::finalMetrics() const {
+  std::map<std::string, double> out;
+  for (const auto &line : metrics())
+    for (const auto &[key, value] : line.items())
+      if (key != "step" && key != "time" && value.is_number())
+        out[key] = value.get<double>();
+  const auto summary = evalSummary(); // named: items() only refers to it
+  for (const auto &[key, value] : summary.items())
+    if (value.is_number() && key != "steps" && key != "seconds")
+      out[key] = value.get<double>();
+  return out;
+}
+
 std::vector<nlohmann::json> RunReader::metrics() const {
   if (exists("metrics.jsonl"))
     return readMetricsFile(path("metrics.jsonl"));

@@ -143,6 +143,9 @@ public:
   // trainer state's log_history (parseTrainerState), else the event files' scalars, one line per
   // step; {} when they are malformed.
   std::vector<nlohmann::json> metrics() const;
+  // Each metric's last value over metrics() (step and time left out), then the final evaluation's
+  // numbers over them (eval/summary.json: the task's reward, KL, win rate; not steps or seconds).
+  std::map<std::string, double> finalMetrics() const;
 
   // samples/grid-step-N.png by ascending step.
   std::vector<RunGridEntry> grids() const;

@@ -1,5 +1,7 @@
 // Tests sweep files: the grid's product and order, listed runs, folder names, and errors that name
 // the file, line and key.
+#include "core/api/sweeps.h"
+#include "core/io/atomic_file.h"
 #include "core/io/input_error.h"
 #include "core/train/sweep_spec.h"
 
@@ -7,11 +9,25 @@
 
 #include <QtTest/QtTest>
 
+#include <filesystem>
+
 using namespace preflab::core;
 
 namespace preflab_tests { // one per test file (test_main.h)
 
 namespace {
+
+// A finished run folder as a run writes it: config, status, metrics and the final evaluation.
+void writeRun(const std::string &dir, const std::string &config, double loss, double winRate) {
+  std::filesystem::create_directories(dir + "/eval");
+  writeFileAtomic(dir + "/config.yaml", config);
+  writeFileAtomic(dir + "/status.json", R"({"state": "finished", "step": 20, "max_steps": 20})");
+  writeFileAtomic(dir + "/metrics.jsonl", "{\"step\": 10, \"loss\": 0.9, \"eval/kl\": 1.0}\n"
+                                          "{\"step\": 20, \"loss\": " +
+                                              std::to_string(loss) + "}\n");
+  writeFileAtomic(dir + "/eval/summary.json",
+                  "{\"eval/win_rate\": " + std::to_string(winRate) + ", \"steps\": 20, \"seconds\": 3.5}");
+}
 
 QString errorOf(const std::string &text) {
   try {
@@ -86,6 +102,64 @@ private Q_SLOTS:
     const auto error = errorOf(text.toStdString());
     QVERIFY2(error.contains(expected), qPrintable(error));
     QVERIFY2(error.contains("sweep.yaml"), qPrintable(error));
+  }
+
+  void sweepFolderReadsEveryPointAsItsRunFolderSays() {
+    QTemporaryDir tmp;
+    const auto root = tmp.path().toStdString() + "/sweep";
+    const auto spec =
+        parseSweepSpec("base: dpo.yaml\noutput_dir: " + root +
+                           "\ngrid:\n  beta: [0.1, 0.3]\nruns:\n  - {beta: 1, loss_type: ipo}\n",
+                       tmp.path().toStdString() + "/s.yaml");
+    writeSweepPlan(spec, {"max_steps=20"});
+    QVERIFY(isSweepFolder(root));
+    writeRun(root + "/beta=0.1", "beta: 0.1\n", 0.5, 0.75);
+    writeRun(root + "/beta=0.3", "beta: 0.3\n", 0.4, 0.8);
+    const auto rows = readSweepFolder(root);
+    QCOMPARE(rows.size(), std::size_t(3));
+    QCOMPARE(rows[0].name, std::string("beta=0.1"));
+    QCOMPARE(rows[0].state, std::string("finished"));
+    QCOMPARE(rows[0].values.size(), std::size_t(1));
+    QCOMPARE(rows[0].values[0].first, std::string("beta"));
+    QCOMPARE(rows[0].values[0].second, std::string("0.1"));
+    // The last value of each metric, the final evaluation over it; steps and seconds are not metrics.
+    QCOMPARE(rows[1].metrics.at("loss"), 0.4);
+    QCOMPARE(rows[1].metrics.at("eval/kl"), 1.0);
+    QCOMPARE(rows[1].metrics.at("eval/win_rate"), 0.8);
+    QVERIFY(!rows[1].metrics.count("steps") && !rows[1].metrics.count("step"));
+    QCOMPARE(rows[2].state, std::string("queued")); // no folder yet
+    QVERIFY(rows[2].metrics.empty());
+    QCOMPARE(rows[2].values.size(), std::size_t(2));
+    // summary.jsonl: one line per point, the same rows.
+    const auto summary = readFile(writeSweepSummary(root));
+    QCOMPARE(QString::fromStdString(summary).count('\n'), 3);
+    const auto first = nlohmann::json::parse(summary.substr(0, summary.find('\n')));
+    QCOMPARE(first["overrides"]["beta"].get<std::string>(), std::string("0.1"));
+    QCOMPARE(first["metrics"]["eval/win_rate"].get<double>(), 0.75);
+    // A plan that is not one names the file and key.
+    writeFileAtomic(root + "/sweep.json", R"({"points": [{"name": "../x"}]})");
+    try {
+      readSweepFolder(root);
+      QFAIL("a point outside the folder accepted");
+    } catch (const InputError &e) {
+      QCOMPARE(e.key(), std::string("points.0.name"));
+      QVERIFY(e.file().find("sweep.json") != std::string::npos);
+    }
+  }
+
+  void aFolderOfRunsShowsTheConfigValuesThatDiffer() {
+    QTemporaryDir tmp;
+    const auto root = tmp.path().toStdString();
+    writeRun(root + "/a", "beta: 0.1\nloss_type: dpo\nseed: 1\noutput_dir: runs/a\n", 0.5, 0.6);
+    writeRun(root + "/b", "beta: 0.3\nloss_type: dpo\nseed: 1\noutput_dir: runs/b\n", 0.4, 0.7);
+    QVERIFY(!isSweepFolder(root));
+    const auto rows = readSweepFolder(root);
+    QCOMPARE(rows.size(), std::size_t(2));
+    QCOMPARE(rows[1].name, std::string("b"));
+    QCOMPARE(rows[1].values.size(), std::size_t(1)); // beta; not loss_type, seed or output_dir
+    QCOMPARE(rows[1].values[0].first, std::string("beta"));
+    QCOMPARE(rows[1].values[0].second, std::string("0.3"));
+    QCOMPARE(rows[1].metrics.at("eval/win_rate"), 0.7);
   }
 
   void aHugeGridIsRefused() {
