@@ -3,6 +3,7 @@
 
 #include "core/api/run_reader.h"
 #include "core/api/runs.h"
+#include "core/api/sweeps.h"
 
 #include "core/api/datasets.h"
 #include "ui/compare/compare_view.h"
@@ -15,6 +16,7 @@
 #include "ui/runs/models_panel.h"
 #include "ui/runs/run_browser.h"
 #include "ui/runs/run_series_store.h"
+#include "ui/sweep/sweep_view.h"
 #include "ui/training/new_run_dialog.h"
 #include "ui/training/run_controller.h"
 #include "ui/training/runs_panel.h"
@@ -42,6 +44,7 @@
 #include <QTimer>
 #include <QTreeWidget>
 
+#include <filesystem>
 #include <utility>
 
 // Resources of a static library must be registered by name, outside any namespace.
@@ -133,6 +136,26 @@ void MainWindow::buildViews() {
           fields.append({QStringLiteral("max_steps"), QString::number(labelRunSteps(file, m_lastConfig))});
         newRunDialog(images ? QString() : model, fields);
       });
+  m_sweep = new SweepView;
+  m_tabs->addTab(m_sweep, tr("Sweep"));
+  connect(m_sweep, &SweepView::runActivated, this, [this](const QString &dir) {
+    if (openRunFolder(dir))
+      m_tabs->setCurrentWidget(m_curves);
+  });
+  connect(m_sweep, &SweepView::openRequested, this, [this] {
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Open sweep folder"), runsRoot());
+    if (!dir.isEmpty())
+      openSweepFolder(dir);
+  });
+  connect(m_sweep, &SweepView::startRequested, this, [this] {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Run sweep file"), QString(),
+                                                      tr("Sweep files (*.yaml *.yml);;All files (*)"));
+    QString error;
+    if (!path.isEmpty() && startSweepFile(path, &error).isEmpty() && !error.isEmpty())
+      QMessageBox::warning(this, tr("Run sweep file"), error);
+  });
+  connect(m_sweep, &SweepView::exported, this,
+          [this](const QString &path) { statusBar()->showMessage(tr("Exported %1").arg(path), 8000); });
   setCentralWidget(m_tabs);
   connect(m_compare, &CompareView::errorOccurred, this,
           [this](const QString &m) { statusBar()->showMessage(m, 10000); });
@@ -211,6 +234,11 @@ void MainWindow::buildMenus() {
     if (!dir.isEmpty())
       openModelFolder(dir);
   });
+  file->addAction(tr("Open s&weep folder…"), this, [this] {
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Open sweep folder"), runsRoot());
+    if (!dir.isEmpty())
+      openSweepFolder(dir);
+  });
   m_recentMenu = file->addMenu(tr("Open &recent"));
   file->addSeparator();
   file->addAction(tr("&Export plot…"), QKeySequence(QStringLiteral("Ctrl+E")), this, &MainWindow::exportPlot);
@@ -227,6 +255,13 @@ void MainWindow::buildMenus() {
         QFileDialog::getExistingDirectory(this, tr("Resume a cancelled or interrupted run"), runsRoot());
     if (!dir.isEmpty())
       resumeRunFolder(dir);
+  });
+  run->addAction(tr("Run s&weep file…"), this, [this] {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Run sweep file"), QString(),
+                                                      tr("Sweep files (*.yaml *.yml);;All files (*)"));
+    QString error;
+    if (!path.isEmpty() && startSweepFile(path, &error).isEmpty() && !error.isEmpty())
+      QMessageBox::warning(this, tr("Run sweep file"), error);
   });
   run->addSeparator();
   run->addAction(tr("&Pause"), QKeySequence(QStringLiteral("Ctrl+Shift+P")), this,
@@ -334,6 +369,17 @@ void MainWindow::onFinished(const QString &runId, const RunResult &result) {
   const QString dir = QDir(result.runDir).absolutePath();
   if (!isRunFolder(dir))
     return;
+  // A point of a sweep: its summary.jsonl as the CLI writes it, and the Sweep tab's row.
+  const QString sweepDir = QFileInfo(dir).path();
+  if (core::isSweepFolder(sweepDir.toStdString())) {
+    try {
+      core::writeSweepSummary(sweepDir.toStdString());
+    } catch (const std::exception &e) {
+      statusBar()->showMessage(QString::fromStdString(e.what()), 8000);
+    }
+    if (m_sweep->sweepDir() == sweepDir)
+      m_sweep->reload();
+  }
   // From now on the run folder is the record: reload it so curves show every logged line.
   m_store->clearRun(dir);
   m_browser->openRun(dir);
@@ -481,12 +527,80 @@ bool MainWindow::openDataset(const QString &path) {
 
 bool MainWindow::openRunFolder(const QString &dir) {
   const QString abs = QDir(dir).absolutePath();
+  if (core::isSweepFolder(abs.toStdString()))
+    return openSweepFolder(abs);
   if (!m_browser->openRun(abs))
     return false;
   if (isRunFolder(abs)) // a folder of runs: openRun selected them all
     m_browser->selectRuns({abs});
+  else
+    m_sweep->openSweep(abs); // its runs side by side in the Sweep tab too
   addRecent(abs);
   return true;
+}
+
+bool MainWindow::openSweepFolder(const QString &dir) {
+  const QString abs = QDir(dir).absolutePath();
+  QString error;
+  if (!m_sweep->openSweep(abs, &error)) {
+    QMessageBox::warning(this, tr("Open sweep folder"), error);
+    return false;
+  }
+  if (!RunBrowser::runFoldersIn(abs).isEmpty())
+    m_browser->openRun(abs); // the points that have folders, for Curves
+  m_tabs->setCurrentWidget(m_sweep);
+  addRecent(abs);
+  return true;
+}
+
+QStringList MainWindow::startSweepFile(const QString &path, QString *error) {
+  std::vector<RunRequest> requests;
+  core::SweepSpec spec;
+  try {
+    spec = core::readSweepSpec(path.toStdString());
+    spec.outputDir = QDir(QString::fromStdString(spec.outputDir)).absolutePath().toStdString();
+    const bool image = core::isImageTrainConfigFile(spec.base);
+    for (const auto &point : spec.points) {
+      const auto dir = spec.outputDir + "/" + point.name;
+      RunRequest request;
+      try {
+        if (image) {
+          request.image = core::sweepPointConfig(spec, point, {}, core::loadImageTrainConfig);
+          request.image->outputDir = dir;
+        } else {
+          request.config = core::sweepPointConfig(spec, point, {}, core::loadTextTrainConfig);
+          request.config.outputDir = dir;
+        }
+      } catch (const std::exception &e) {
+        throw std::runtime_error(path.toStdString() + ": point " + point.name + ": " + e.what());
+      }
+      const core::RunReader before(dir);
+      const auto status = core::RunReader::isRunFolder(dir) ? before.status() : std::nullopt;
+      if (status && status->state == "finished")
+        continue; // kept, as the CLI keeps it
+      request.resume = status.has_value();
+      request.label = QString::fromStdString(std::filesystem::path(spec.outputDir).filename().string() + "/" +
+                                             point.name);
+      requests.push_back(std::move(request));
+    }
+    core::writeSweepPlan(spec, {});
+  } catch (const std::exception &e) {
+    if (error)
+      *error = QString::fromStdString(e.what());
+    return {};
+  }
+  QStringList ids;
+  for (auto &request : requests)
+    ids << m_controller->enqueue(std::move(request));
+  const QString dir = QString::fromStdString(spec.outputDir);
+  m_sweep->openSweep(dir);
+  m_tabs->setCurrentWidget(m_sweep);
+  statusBar()->showMessage(tr("Sweep %1: %2 of %3 points queued")
+                               .arg(QDir::toNativeSeparators(dir))
+                               .arg(ids.size())
+                               .arg(spec.points.size()),
+                           10000);
+  return ids;
 }
 
 // The selected run's folder feeds the Pairs, Compare, Models and Diagnostics views.
@@ -509,6 +623,14 @@ void MainWindow::showRun(const QString &dir) {
 }
 
 void MainWindow::exportPlot() {
+  if (m_tabs->currentWidget() == m_sweep) { // the sweep's scatter
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export plot"), QStringLiteral("sweep.pdf"),
+                                                      tr("PDF (*.pdf);;SVG (*.svg);;PNG (*.png)"));
+    QString error;
+    if (!path.isEmpty() && !m_sweep->exportChart(path, &error))
+      QMessageBox::warning(this, tr("Export plot"), error);
+    return;
+  }
   const QString path = QFileDialog::getSaveFileName(this, tr("Export plot"), QStringLiteral("curves.pdf"),
                                                     tr("PDF (*.pdf);;SVG (*.svg);;PNG (*.png)"));
   QString error;
@@ -517,6 +639,14 @@ void MainWindow::exportPlot() {
 }
 
 void MainWindow::exportPlotData() {
+  if (m_tabs->currentWidget() == m_sweep) {
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export plot data"),
+                                                      QStringLiteral("sweep.csv"), tr("CSV (*.csv)"));
+    QString error;
+    if (!path.isEmpty() && !m_sweep->exportCsv(path, &error))
+      QMessageBox::warning(this, tr("Export plot data"), error);
+    return;
+  }
   const QString path = QFileDialog::getSaveFileName(this, tr("Export plot data"),
                                                     QStringLiteral("curves.csv"), tr("CSV (*.csv)"));
   QString error;

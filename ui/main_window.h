@@ -29,11 +29,13 @@ class RunBrowser;
 class RunController;
 class RunSeriesStore;
 class RunsPanel;
+class SweepView;
 struct MetricRecord;
 struct RunResult;
 
 // Docks: Datasets, Models, Runs (runs of this window + opened run folders), Diagnostics.
-// Tabs: Curves, Compare, Pairs, Dataset. GUI thread only. Closing asks before stopping runs.
+// Tabs: Curves, Compare, Pairs, Dataset, Images, Label, Sweep. GUI thread only. Closing asks before stopping
+// runs.
 class MainWindow : public QMainWindow {
   Q_OBJECT
 
@@ -46,6 +48,13 @@ public:
   bool openDataset(const QString &path);
   bool openModelFolder(const QString &dir); // a Hugging Face folder or adapter, into Models
   bool openRunFolder(const QString &dir);
+  // A sweep folder (or any folder of runs) into the Sweep tab, its runs into the run browser.
+  bool openSweepFolder(const QString &dir);
+  // Queues every point of a sweep file that has not finished (an interrupted one resumes), each a
+  // run folder under the sweep's output_dir (relative to the working folder, as for the CLI), and
+  // shows the sweep. Every point is checked first: an error names the file and point and queues
+  // nothing. Returns the queued runs' ids.
+  QStringList startSweepFile(const QString &path, QString *error = nullptr);
   // Queues the embedded sentiment-steering DPO run (the README's one-button start).
   QString startEmbeddedRun();
   // Queues a run that continues from the last checkpoint of `dir` with its saved config.
@@ -56,6 +65,7 @@ public:
   RunController *controller() const { return m_controller; }
   RunSeriesStore *store() const { return m_store; }
   QTabWidget *tabs() const { return m_tabs; }
+  SweepView *sweepView() const { return m_sweep; }
   static core::TextTrainConfig embeddedConfig(); // the embedded task's config (from resources)
 
 protected:
@@ -91,6 +101,7 @@ private:
   LabelView *m_labels = nullptr;
   DatasetView *m_dataset = nullptr;
   RunsPanel *m_runsPanel = nullptr;
+  SweepView *m_sweep = nullptr;
   RunBrowser *m_browser = nullptr;
   DiagnosticsPanel *m_diagnostics = nullptr;
   QListWidget *m_datasets = nullptr;

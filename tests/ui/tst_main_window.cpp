@@ -5,10 +5,14 @@
 #include "ui/labels/label_view.h"
 #include "ui/main_window.h"
 #include "ui/runs/run_series_store.h"
+#include "ui/sweep/sweep_table_model.h"
+#include "ui/sweep/sweep_view.h"
 #include "ui/training/run_controller.h"
 
 #include "tests/test_main.h"
 #include <QDockWidget>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLabel>
 #include <QListWidget>
 #include <QMimeData>
@@ -53,7 +57,7 @@ private slots:
     QStringList tabs;
     for (int i = 0; i < w.tabs()->count(); ++i)
       tabs << w.tabs()->tabText(i);
-    QCOMPARE(tabs, (QStringList{"Curves", "Compare", "Pairs", "Dataset", "Images", "Label"}));
+    QCOMPARE(tabs, (QStringList{"Curves", "Compare", "Pairs", "Dataset", "Images", "Label", "Sweep"}));
     QStringList docks;
     for (auto *d : w.findChildren<QDockWidget *>())
       docks << d->windowTitle();
@@ -162,6 +166,52 @@ private slots:
     const auto result = finished.at(0).at(1).value<preflab::ui::RunResult>();
     QCOMPARE(result.phase, preflab::ui::RunPhase::Finished);
     QCOMPARE(result.steps, qint64(12));
+  }
+
+  // A sweep file from the app: every point through the queue, each a run folder under the sweep
+  // folder, summary.jsonl as the CLI writes it, and the Sweep tab filled in.
+  void runsASweepFileThroughTheQueue() {
+    QTemporaryDir tmp;
+    QFile tiny(PREFLAB_TEST_DATA_DIR "/tiny_train/config.yaml");
+    QVERIFY(tiny.open(QIODevice::ReadOnly));
+    QString base = QString::fromUtf8(tiny.readAll());
+    base.replace("train_file: pairs.jsonl", "train_file: " PREFLAB_TEST_DATA_DIR "/tiny_train/pairs.jsonl");
+    base.replace("max_steps: 12", "max_steps: 4");
+    base.replace("save_steps: 4", "save_steps: 0");
+    auto write = [&](const QString &name, const QString &text) {
+      QFile f(tmp.filePath(name));
+      QVERIFY(f.open(QIODevice::WriteOnly));
+      f.write(text.toUtf8());
+    };
+    write("base.yaml", base);
+    const QString sweepDir = tmp.filePath("sweep");
+    write("sweep.yaml", "base: base.yaml\noutput_dir: " + sweepDir + "\ngrid:\n  beta: [0.1, 1.0]\n");
+    write("bad.yaml", "base: base.yaml\noutput_dir: " + tmp.filePath("bad") + "\ngrid:\n  beta: [0.1, -1]\n");
+    MainWindow w;
+    QString error;
+    QVERIFY(w.startSweepFile(tmp.filePath("bad.yaml"), &error).isEmpty());
+    QVERIFY2(error.contains("bad.yaml") && error.contains("beta=-1") && error.contains("beta"),
+             qPrintable(error));
+    QCOMPARE(w.controller()->activeCount(), 0); // nothing queued
+    QSignalSpy finished(w.controller(), &preflab::ui::RunController::finished);
+    const QStringList ids = w.startSweepFile(tmp.filePath("sweep.yaml"), &error);
+    QCOMPARE(ids.size(), 2);
+    QCOMPARE(w.tabs()->currentWidget(), static_cast<QWidget *>(w.sweepView()));
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 120000);
+    QFile summary(sweepDir + "/summary.jsonl");
+    QVERIFY(summary.open(QIODevice::ReadOnly));
+    const QStringList lines = QString::fromUtf8(summary.readAll()).split('\n', Qt::SkipEmptyParts);
+    QCOMPARE(lines.size(), 2);
+    for (const auto &line : lines) {
+      const auto row = QJsonDocument::fromJson(line.toUtf8()).object();
+      QCOMPARE(row["state"].toString(), QStringLiteral("finished"));
+      QVERIFY(row["metrics"].toObject().contains("loss"));
+    }
+    QCOMPARE(w.sweepView()->model()->rowCount(), 2);
+    QTRY_COMPARE(w.sweepView()->model()->sweepRow(1).state, std::string("finished"));
+    // Run again: both points finished, nothing to queue.
+    QVERIFY(w.startSweepFile(tmp.filePath("sweep.yaml"), &error).isEmpty());
+    QCOMPARE(w.controller()->activeCount(), 0);
   }
 
   void closesAtOnceWithNoRunGoing() {

@@ -18,19 +18,6 @@ bool fail(QString *error, const QString &message) {
   return false;
 }
 
-QString csvField(const QString &text) {
-  if (!text.contains(QLatin1Char(',')) && !text.contains(QLatin1Char('"')) &&
-      !text.contains(QLatin1Char('\n')))
-    return text;
-  QString quoted = text;
-  quoted.replace(QLatin1String("\""), QLatin1String("\"\""));
-  return QLatin1Char('"') + quoted + QLatin1Char('"');
-}
-
-QString csvNumber(double v) {
-  return std::isfinite(v) ? QString::number(v, 'g', 17) : QString();
-}
-
 QString xColumnName(XAxisMode mode) {
   switch (mode) {
   case XAxisMode::Step:
@@ -45,12 +32,12 @@ QString xColumnName(XAxisMode mode) {
   return {};
 }
 
-bool writeSvg(CurvesPlot *plot, const QString &path, int w, int h) {
+bool writeSvg(QCustomPlot *plot, const QString &path, const QString &title, int w, int h) {
   QSvgGenerator generator;
   generator.setFileName(path);
   generator.setSize(QSize(w, h));
   generator.setViewBox(QRect(0, 0, w, h));
-  generator.setTitle(plot->yAxis->label());
+  generator.setTitle(title);
   generator.setDescription(QStringLiteral("PrefLab curves"));
   QCPPainter painter;
   if (!painter.begin(&generator))
@@ -61,10 +48,14 @@ bool writeSvg(CurvesPlot *plot, const QString &path, int w, int h) {
 } // namespace
 
 bool ChartExporter::exportChart(CurvesPlot *plot, const QString &path, QString *error) {
+  plot->flushPending();
+  return exportPlot(plot, path, plot->yAxis->label(), error);
+}
+
+bool ChartExporter::exportPlot(QCustomPlot *plot, const QString &path, const QString &title, QString *error) {
   const QFileInfo info(path);
   if (!info.absoluteDir().exists())
     return fail(error, QStringLiteral("Cannot export the chart to %1: the folder does not exist").arg(path));
-  plot->flushPending();
   const bool laidOut = plot->width() >= 200 && plot->height() >= 150;
   const int w = laidOut ? plot->width() : kDefaultWidth;
   const int h = laidOut ? plot->height() : kDefaultHeight;
@@ -73,9 +64,9 @@ bool ChartExporter::exportChart(CurvesPlot *plot, const QString &path, QString *
   if (suffix == QLatin1String("png"))
     ok = plot->savePng(path, w, h, 2.0);
   else if (suffix == QLatin1String("pdf"))
-    ok = plot->savePdf(path, w, h, QCP::epAllowCosmetic, QStringLiteral("PrefLab"), plot->yAxis->label());
+    ok = plot->savePdf(path, w, h, QCP::epAllowCosmetic, QStringLiteral("PrefLab"), title);
   else if (suffix == QLatin1String("svg"))
-    ok = writeSvg(plot, path, w, h);
+    ok = writeSvg(plot, path, title, w, h);
   else
     return fail(error, QStringLiteral("Cannot export the chart to %1: unknown format '%2' (use .png, .pdf "
                                       "or .svg)")
@@ -85,6 +76,19 @@ bool ChartExporter::exportChart(CurvesPlot *plot, const QString &path, QString *
   if (!ok || !QFileInfo(path).exists() || QFileInfo(path).size() == 0)
     return fail(error, QStringLiteral("Cannot export the chart to %1: writing failed").arg(path));
   return true;
+}
+
+QString ChartExporter::csvField(const QString &text) {
+  if (!text.contains(QLatin1Char(',')) && !text.contains(QLatin1Char('"')) &&
+      !text.contains(QLatin1Char('\n')))
+    return text;
+  QString quoted = text;
+  quoted.replace(QLatin1String("\""), QLatin1String("\"\""));
+  return QLatin1Char('"') + quoted + QLatin1Char('"');
+}
+
+QString ChartExporter::csvNumber(double v) {
+  return std::isfinite(v) ? QString::number(v, 'g', 17) : QString();
 }
 
 bool ChartExporter::exportCsv(CurvesPlot *plot, const RunSeriesStore *store, const QString &path,

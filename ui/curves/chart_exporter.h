@@ -3,6 +3,8 @@
 
 #include <QString>
 
+class QCustomPlot;
+
 namespace preflab::ui {
 
 class CurvesPlot;
@@ -19,9 +21,15 @@ public:
 
   // Format by suffix: .png, .pdf (QCustomPlot::savePdf, vector), .svg (QSvgGenerator, vector).
   static bool exportChart(CurvesPlot *plot, const QString &path, QString *error);
+  // The same for any plot (the sweep view's scatter); `title` is the PDF's and SVG's title.
+  static bool exportPlot(QCustomPlot *plot, const QString &path, const QString &title, QString *error);
   // One row per shown point: run,metric,<x axis>,value,smoothed (header row first). Every point
   // of every shown curve (visible runs, selected metrics), whatever the current zoom.
   static bool exportCsv(CurvesPlot *plot, const RunSeriesStore *store, const QString &path, QString *error);
+  // A CSV field: quoted (quotes doubled) when it holds a comma, quote or newline.
+  static QString csvField(const QString &text);
+  // A number with every digit, or "" for NaN / infinity.
+  static QString csvNumber(double v);
 };
 
 } // namespace preflab::ui

@@ -175,6 +175,10 @@ void CurvesPlot::rebuild() {
   m_needsRebuild = false;
 }
 
+QColor categoricalColor(int index) {
+  return kPalette[std::max(0, index) % kPalette.size()];
+}
+
 QColor CurvesPlot::runColor(const QString &runId) const {
   const int index = std::max<qsizetype>(0, m_store->runIds().indexOf(runId));
   return kPalette[index % kPalette.size()];

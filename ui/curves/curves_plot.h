@@ -17,6 +17,9 @@ namespace preflab::ui {
 
 class RunSeriesStore;
 
+// The i-th colour of the charts' colour-blind-friendly categorical palette (it repeats).
+QColor categoricalColor(int index);
+
 // One chart: for every visible run and every selected metric a faint raw graph and a smoothed
 // graph on top (the legend lists the smoothed ones). Appends are coalesced: seriesAppended only
 // marks the run dirty and (re)starts nothing but a 40 ms single-shot timer, whose flush appends
