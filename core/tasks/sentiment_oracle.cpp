@@ -148,7 +148,11 @@ std::vector<std::string> SentimentCorpus::prompts(std::int64_t count, std::uint6
 }
 
 std::uint64_t SentimentCorpus::pairSampleSeed(std::uint64_t runSeed, std::uint64_t index) {
-  return (runSeed * 7919ull + index) & ~kEvalSeedBit;
+  return (runSeed * 7919ull + index) & ~(kEvalSeedBit | kValidationSeedBit);
+}
+
+std::uint64_t SentimentCorpus::validationSampleSeed(std::uint64_t index) {
+  return kValidationSeedBit | (2000003ull + index);
 }
 
 std::uint64_t SentimentCorpus::evalSampleSeed(std::uint64_t index) {

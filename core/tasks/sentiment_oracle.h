@@ -52,9 +52,12 @@ struct SentimentCorpus {
   static std::vector<std::string> prompts(std::int64_t count, std::uint64_t seed, PromptSet set);
   // Sampling seeds: the pairs' have the top bit clear, evaluation's have it set, so the two never
   // share a seed whatever the run's seed and sizes.
+  // Validation's (eval_split: validation) have bit 62 set instead; the pairs' have neither.
   static constexpr std::uint64_t kEvalSeedBit = 1ull << 63;
+  static constexpr std::uint64_t kValidationSeedBit = 1ull << 62;
   static std::uint64_t pairSampleSeed(std::uint64_t runSeed, std::uint64_t index);
   static std::uint64_t evalSampleSeed(std::uint64_t index);
+  static std::uint64_t validationSampleSeed(std::uint64_t index);
 };
 
 } // namespace preflab::core

@@ -230,13 +230,18 @@ nlohmann::json SentimentTask::policyMetrics(const CausalLm &policy, const std::s
   auto ref = reference();
   policy->to(m_device);
   // Fixed prompts and seeds: policy and reference answer the same (prompt, seed) pairs.
-  const auto prompts =
-      SentimentCorpus::prompts(s.evalPrompts, m_config.seed + 2, SentimentCorpus::PromptSet::Evaluation);
+  // Validation: the pairs' openers drawn anew (seed + 3) with their own sampling seeds.
+  const bool validation = s.evalSplit == "validation";
+  const auto prompts = validation ? SentimentCorpus::prompts(s.evalPrompts, m_config.seed + 3,
+                                                             SentimentCorpus::PromptSet::Pairs)
+                                  : SentimentCorpus::prompts(s.evalPrompts, m_config.seed + 2,
+                                                             SentimentCorpus::PromptSet::Evaluation);
   std::vector<TokenIds> ids;
   std::vector<std::uint64_t> seeds;
   for (std::size_t i = 0; i < prompts.size(); ++i) {
     ids.push_back(m_tokenizer.encode(prompts[i]));
-    seeds.push_back(SentimentCorpus::evalSampleSeed(i));
+    seeds.push_back(validation ? SentimentCorpus::validationSampleSeed(i)
+                               : SentimentCorpus::evalSampleSeed(i));
   }
   SamplingOptions opts;
   opts.temperature = s.sampleTemperature;

@@ -153,6 +153,9 @@ const std::vector<Field> &fields() {
                       "sampling temperature of the pairs and of the evaluation"),
                nested("sentiment.max_new_tokens", &C::sentiment, &S::maxNewTokens,
                       "tokens sampled per completion"),
+               nested("sentiment.eval_split", &C::sentiment, &S::evalSplit,
+                      "test (openers no pair has, the reported numbers) or validation (the pairs' "
+                      "openers, other draws and sampling seeds: for choosing settings)"),
                nested("sentiment.reward", &C::sentiment, &S::reward,
                       "what the raters judge when labelling pairs: sentiment (the lexicon), conciseness "
                       "(fewer words) or maxmin (the lower of the two, each standardised on the sampled "
@@ -235,6 +238,8 @@ void TextTrainConfig::validate() const {
   requireInput(task.empty() || task == "sentiment", "task", "unknown task '" + task + "' (known: sentiment)");
   requireInput(trainer == "offline" || trainer == "d2po" || trainer == "mpo" || trainer == "wro", "trainer",
                "unknown trainer '" + trainer + "' (known: offline, d2po, mpo, wro)");
+  requireInput(sentiment.evalSplit == "test" || sentiment.evalSplit == "validation", "sentiment.eval_split",
+               "is '" + sentiment.evalSplit + "', must be test or validation");
   requireInput(sentiment.reward == "sentiment" || sentiment.reward == "conciseness" ||
                    sentiment.reward == "maxmin",
                "sentiment.reward", "is '" + sentiment.reward + "', must be sentiment, conciseness or maxmin");

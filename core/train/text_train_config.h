@@ -29,6 +29,9 @@ struct SentimentTaskConfig {
   std::int64_t maxNewTokens = 48;
   std::int64_t trainPairs = 0; // use only the first N labelled training pairs (0: all)
   std::string reward = "sentiment"; // what labels the pairs: sentiment | conciseness | maxmin
+  // Which prompts and sampling seeds the win-rate evaluation uses: "test" (openers no pair has) or
+  // "validation" (the pairs' openers, other prompts' draws and seeds): tune on one, report the other.
+  std::string evalSplit = "test";
 };
 
 // Settings of online D2PO (trainer == "d2po"): each optimizer step is a round in which the policy

@@ -56,9 +56,9 @@ for name in "${objectives[@]}"; do
 done
 # 2. The chosen point of each, three seeds, on the test split.
 for name in "${objectives[@]}"; do
-  python3 "$here/tune.py" choose "$work/$name" "$here/$name.yaml" "$work/$name-seeds.yaml" $seeds || exit 1
+  python3 "$here/../tune.py" choose "$work/$name" "$here/$name.yaml" "$work/$name-seeds.yaml" $seeds || exit 1
   echo "== seeds of $name ($(( $(date +%s) - start )) s)"
   "$cli" sweep "$work/$name-seeds.yaml" -q "${common[@]}" eval_split=test || exit 1
 done
-python3 "$here/tune.py" table "$work" "$here/results" "${objectives[@]}" || exit 1
+python3 "$here/../tune.py" table "$work" "$here/results" "${objectives[@]}" || exit 1
 echo "== total $(( $(date +%s) - start )) s; table: $here/results/tuned.md"

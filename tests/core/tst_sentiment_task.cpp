@@ -1,5 +1,6 @@
 // Tests the embedded sentiment task: evaluation prompts and seeds are held out from the labelled
 // pairs by construction, and a tiny end-to-end run honours disable_dropout (step-0 DPO loss ln 2).
+#include "core/io/input_error.h"
 #include "core/jobs/text_training.h"
 #include "core/tasks/sentiment_oracle.h"
 #include "core/train/run_folder.h"
@@ -47,9 +48,51 @@ private Q_SLOTS:
     std::set<std::uint64_t> evalSeeds;
     for (std::uint64_t i = 0; i < 128; ++i)
       evalSeeds.insert(SentimentCorpus::evalSampleSeed(i));
-    for (std::uint64_t runSeed : {0ull, 42ull, 126ull, 1ull << 40, ~0ull})
-      for (std::uint64_t i = 0; i < 2400; ++i)
+    std::set<std::uint64_t> validationSeeds;
+    for (std::uint64_t i = 0; i < 128; ++i) {
+      validationSeeds.insert(SentimentCorpus::validationSampleSeed(i));
+      QVERIFY(!evalSeeds.count(SentimentCorpus::validationSampleSeed(i)));
+    }
+    for (std::uint64_t runSeed : {0ull, 42ull, 126ull, 1ull << 40, 1ull << 62, ~0ull})
+      for (std::uint64_t i = 0; i < 2400; ++i) {
         QVERIFY(!evalSeeds.count(SentimentCorpus::pairSampleSeed(runSeed, i)));
+        QVERIFY(!validationSeeds.count(SentimentCorpus::pairSampleSeed(runSeed, i)));
+      }
+  }
+
+  // eval_split: validation samples the pairs' openers with validation seeds; test the others.
+  void validationSplitEvaluatesOnThePairsOpeners() {
+    QTemporaryDir tmp;
+    std::set<std::string> pairOpeners(SentimentCorpus::openers(SentimentCorpus::PromptSet::Pairs).begin(),
+                                      SentimentCorpus::openers(SentimentCorpus::PromptSet::Pairs).end());
+    for (const char *split : {"validation", "test"}) {
+      auto c = preflab::test::tinySentimentConfig(tmp.filePath(QString("runs/") + split).toStdString(),
+                                                  tmp.filePath("runs/.cache").toStdString());
+      c.maxSteps = 1;
+      c.sentiment.evalPrompts = 12;
+      c.sentiment.evalSplit = split;
+      c.validate();
+      const auto s = runTextTraining(c, {}, {});
+      QVERIFY2(s.state == RunState::Finished, s.message.c_str());
+      const auto samples = readMetricsFile(c.outputDir + "/samples/eval_samples.jsonl");
+      QCOMPARE(samples.size(), std::size_t(12));
+      const bool validation = std::string(split) == "validation";
+      for (const auto &line : samples) {
+        const auto prompt = line["prompt"].get<std::string>();
+        QVERIFY2(pairOpeners.count(prompt) == (validation ? 1u : 0u), prompt.c_str());
+        const auto seed = line["seed"].get<std::uint64_t>();
+        QCOMPARE(bool(seed & SentimentCorpus::kValidationSeedBit), validation);
+        QCOMPARE(bool(seed & SentimentCorpus::kEvalSeedBit), !validation);
+      }
+    }
+    auto c = TextTrainConfig{};
+    c.sentiment.evalSplit = "dev";
+    try {
+      c.validate();
+      QFAIL("unknown eval_split accepted");
+    } catch (const InputError &e) {
+      QCOMPARE(e.key(), std::string("sentiment.eval_split"));
+    }
   }
 
   // The task's policy comes from its SFT model, which carries the config's dropout: with

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Chooses each objective's tuned point and tabulates its seeds (used by tune.sh).
+"""Chooses each objective's tuned point and tabulates its seeds (used by fashion-dspo/tune.sh and
+sentiment/tune.sh): the same tuning budget for every objective.
 
   tune.py choose SWEEP_DIR BASE_CONFIG OUT_SWEEP_YAML SEED...
       the point of SWEEP_DIR/summary.jsonl with the highest eval/win_rate (ties: higher
@@ -67,76 +68,94 @@ def wilson(wins, n, z=1.959964):
     return (centre - half, centre + half)
 
 
-def outcomes(run_dir):
-    """Per prompt-seed outcome of the final evaluation: 1 win, 0.5 tie, 0 loss."""
-    out = []
-    with open(os.path.join(run_dir, "eval", "samples.jsonl")) as f:
-        for line in f:
-            s = json.loads(line)
-            out.append(1.0 if s["reward"] > s["reward_ref"] else (0.5 if s["reward"] == s["reward_ref"] else 0.0))
-    return out
-
-
 def spread(values):
     mean = statistics.fmean(values)
     sd = statistics.stdev(values) if len(values) > 1 else 0.0
     return mean, sd
 
 
+# Columns after the win rate: (metric, its reference's metric or None, label). Image runs have an
+# oracle reward, text runs the task's reward and KL.
+IMAGE_COLUMNS = [("eval/oracle_reward", "eval/oracle_reward_ref", "oracle reward"),
+                 ("eval/class_accuracy", "eval/class_accuracy_ref", "class accuracy"),
+                 ("eval/appeal", "eval/appeal_ref", "appeal")]
+TEXT_COLUMNS = [("eval/reward", "eval/reward_ref", "reward"),
+                ("eval/kl", None, "KL to the reference"),
+                ("eval/ranking/accuracy", None, "ranking accuracy (held-out pairs)")]
+
+
 def table(work, results, names):
     rows, grids = [], []
+    columns = None
     for name in names:
         grid = read_summary(os.path.join(work, name))
         chosen = best(grid)
         grids.append((name, grid, chosen))
-        seeds = finished(read_summary(os.path.join(work, name + "-seeds")))
+        seeds_dir = os.path.join(work, name + "-seeds")
+        seeds = finished(read_summary(seeds_dir)) if os.path.exists(os.path.join(seeds_dir, "summary.jsonl")) else []
         if chosen is None or not seeds:
             rows.append({"objective": name, "missing": True})
             continue
+        if columns is None:
+            columns = IMAGE_COLUMNS if "eval/oracle_reward" in seeds[0]["metrics"] else TEXT_COLUMNS
+        n = [int(s["metrics"].get("eval/prompts", 0)) for s in seeds]
         wins = [s["metrics"]["eval/win_rate"] for s in seeds]
-        pooled = [o for s in seeds for o in outcomes(s["dir"])]
-        low, high = wilson(sum(pooled), len(pooled))
+        # Pooled over the seeds' evaluations (the same prompts and seeds each time, so the seeds'
+        # outcomes are not independent: the pooled interval is narrower than it should be; the
+        # spread over seeds is the honest measure of run-to-run variation).
+        pooled = sum(w * k for w, k in zip(wins, n)) / max(1, sum(n))
+        low, high = wilson(pooled * sum(n), sum(n))
         per_seed = "; ".join(
-            f"{s['overrides']['seed']}: {s['metrics']['eval/win_rate']:.2f} "
-            f"[{s['metrics']['eval/win_rate_low']:.2f}, {s['metrics']['eval/win_rate_high']:.2f}]" for s in seeds)
-        m = lambda key: spread([s["metrics"][key] for s in seeds])
-        settings = {k: v for k, v in chosen["overrides"].items()}
-        rows.append({
+            "{}: {:.2f} [{:.2f}, {:.2f}]".format(s["overrides"]["seed"], w, *wilson(w * k, k))
+            for s, w, k in zip(seeds, wins, n))
+        row = {
             "objective": name,
-            "beta": settings.get("beta", "–"),
-            "learning_rate": settings.get("learning_rate", "–"),
+            "beta": chosen["overrides"].get("beta", "–"),
+            "learning_rate": chosen["overrides"].get("learning_rate", "–"),
             "validation_win_rate": chosen["metrics"]["eval/win_rate"],
             "seeds": len(seeds),
-            "win_rate_mean": m("eval/win_rate")[0], "win_rate_sd": m("eval/win_rate")[1],
-            "pooled_win_rate": statistics.fmean(pooled), "pooled_low": low, "pooled_high": high,
-            "pooled_n": len(pooled), "per_seed": per_seed,
-            "oracle_reward_mean": m("eval/oracle_reward")[0], "oracle_reward_sd": m("eval/oracle_reward")[1],
-            "oracle_reward_ref": seeds[0]["metrics"]["eval/oracle_reward_ref"],
-            "class_accuracy_mean": m("eval/class_accuracy")[0],
-            "class_accuracy_ref": seeds[0]["metrics"]["eval/class_accuracy_ref"],
-            "appeal_mean": m("eval/appeal")[0], "appeal_ref": seeds[0]["metrics"]["eval/appeal_ref"],
-        })
+            "win_rate_mean": spread(wins)[0], "win_rate_sd": spread(wins)[1],
+            "pooled_win_rate": pooled, "pooled_low": low, "pooled_high": high,
+            "pooled_n": sum(n), "per_seed": per_seed,
+        }
+        for metric, ref, _ in columns:
+            values = [s["metrics"][metric] for s in seeds if metric in s["metrics"]]
+            if values:
+                row[metric + " mean"], row[metric + " sd"] = spread(values)
+            if ref:
+                refs = [s["metrics"][ref] for s in seeds if ref in s["metrics"]]
+                if refs:
+                    row[ref + " mean"] = spread(refs)[0]
+        rows.append(row)
+    columns = columns or []
     os.makedirs(results, exist_ok=True)
     keys = sorted({k for r in rows for k in r})
     with open(os.path.join(results, "tuned.csv"), "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=keys)
         w.writeheader()
         w.writerows(rows)
-    md = ["| objective | chosen β | chosen learning rate | validation win rate | test win rate, mean ± sd over seeds | "
-          "pooled test win rate [95% CI] | each seed: win rate [95% CI] | oracle reward mean ± sd (ref) | "
-          "class accuracy (ref) | appeal (ref) |",
-          "|---|---|---|---|---|---|---|---|---|---|"]
+    header = ("| objective | chosen β | chosen learning rate | validation win rate | "
+              "test win rate, mean ± sd over seeds | pooled test win rate [95% CI], prompts | "
+              "each seed: win rate [95% CI] |")
+    for _, ref, label in columns:
+        header += f" {label}, mean ± sd{' (reference)' if ref else ''} |"
+    md = [header, "|" + "---|" * (7 + len(columns))]
     for r in rows:
         if r.get("missing"):
-            md.append(f"| {r['objective']} | missing | | | | | | | | |")
+            md.append(f"| {r['objective']} | missing |" + " |" * (5 + len(columns)))
             continue
-        md.append(
-            f"| {r['objective']} | {r['beta']} | {r['learning_rate']} | {r['validation_win_rate']:.3f} | "
-            f"{r['win_rate_mean']:.3f} ± {r['win_rate_sd']:.3f} ({r['seeds']} seeds) | "
-            f"{r['pooled_win_rate']:.3f} [{r['pooled_low']:.3f}, {r['pooled_high']:.3f}], {r['pooled_n']} | "
-            f"{r['per_seed']} | {r['oracle_reward_mean']:.3f} ± {r['oracle_reward_sd']:.3f} "
-            f"({r['oracle_reward_ref']:.3f}) | {r['class_accuracy_mean']:.3f} ({r['class_accuracy_ref']:.3f}) | "
-            f"{r['appeal_mean']:.3f} ({r['appeal_ref']:.3f}) |")
+        line = (f"| {r['objective']} | {r['beta']} | {r['learning_rate']} | {r['validation_win_rate']:.3f} | "
+                f"{r['win_rate_mean']:.3f} ± {r['win_rate_sd']:.3f} ({r['seeds']} seeds) | "
+                f"{r['pooled_win_rate']:.3f} [{r['pooled_low']:.3f}, {r['pooled_high']:.3f}], {r['pooled_n']} | "
+                f"{r['per_seed']} |")
+        for metric, ref, _ in columns:
+            cell = ""
+            if metric + " mean" in r:
+                cell = f"{r[metric + ' mean']:.3f} ± {r[metric + ' sd']:.3f}"
+            if ref and ref + " mean" in r:
+                cell += f" ({r[ref + ' mean']:.3f})"
+            line += f" {cell} |"
+        md.append(line)
     md.append("")
     md.append("Validation win rate of every grid point (the tuning budget; the chosen one in bold):")
     md.append("")
