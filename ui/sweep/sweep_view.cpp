@@ -76,10 +76,19 @@ SweepView::SweepView(QWidget *parent) : QWidget(parent) {
   m_plot = new QCustomPlot;
   m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
   m_plot->setMouseTracking(true);
-  m_plot->legend->setVisible(true);
+  m_plot->legend->setVisible(false); // until there is something to tell apart
   m_plot->legend->setBrush(QColor(255, 255, 255, 220));
   m_plot->plotLayout()->insertRow(0);
   m_plot->plotLayout()->addElement(0, 0, new QCPTextElement(m_plot, QString(), QFont(font().family(), 10)));
+  // The legend beside the axes, where it hides no point.
+  auto *side = new QCPLayoutGrid;
+  m_plot->plotLayout()->addElement(1, 1, side);
+  m_plot->plotLayout()->setColumnStretchFactor(1, 0.001);
+  m_plot->axisRect()->insetLayout()->take(m_plot->legend);
+  side->addElement(0, 0, m_plot->legend);
+  side->addElement(1, 0, new QCPLayoutElement(m_plot)); // room below it
+  side->setRowStretchFactor(0, 0.001);
+  m_plot->legend->setMargins(QMargins(4, 4, 8, 4));
 
   m_title =
       new QLabel(tr("No sweep open. Open a sweep folder (or any folder of runs), or run a sweep file."));
@@ -380,17 +389,8 @@ void SweepView::replot() {
     rings->setName(tr("on the frontier"));
     rings->setLineStyle(QCPGraph::lsNone);
     rings->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(Qt::black, 1.5), Qt::NoBrush, 15));
-    for (const int r : m_frontier) {
-      const double x = m_model->number(r, xName), y = m_model->number(r, yName);
-      rings->addData(x, y);
-      auto *label = new QCPItemText(m_plot);
-      label->position->setCoords(x, y);
-      label->setPositionAlignment(Qt::AlignLeft | Qt::AlignBottom);
-      label->setPadding(QMargins(8, 0, 0, 6));
-      label->setFont(QFont(font().family(), 8));
-      label->setText(QString::fromStdString(m_model->sweepRow(r).name));
-      label->setClipToAxisRect(false);
-    }
+    for (const int r : m_frontier)
+      rings->addData(m_model->number(r, xName), m_model->number(r, yName));
   }
   if (m_selectedRow >= 0 && m_plotted.contains(m_selectedRow)) {
     auto *selected = m_plot->addGraph();
@@ -401,11 +401,22 @@ void SweepView::replot() {
     selected->addData(m_model->number(m_selectedRow, xName), m_model->number(m_selectedRow, yName));
   }
 
-  if (logX) {
-    m_plot->xAxis->setScaleType(QCPAxis::stLogarithmic);
+  m_plot->xAxis->setScaleType(logX ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
+  // A swept value (β, learning rate) has a few grid values: ticks at exactly those.
+  QVector<double> gridValues;
+  if (m_model->columnKind(m_model->columnOf(xName)) == SweepTableModel::ColumnKind::Value)
+    for (const auto &p : points)
+      if (!gridValues.contains(p.x()))
+        gridValues << p.x();
+  if (!gridValues.isEmpty() && gridValues.size() <= 12) {
+    std::sort(gridValues.begin(), gridValues.end());
+    QSharedPointer<QCPAxisTickerText> ticks(new QCPAxisTickerText);
+    for (const double v : gridValues)
+      ticks->addTick(v, QString::number(v, 'g', 4));
+    m_plot->xAxis->setTicker(ticks);
+  } else if (logX) {
     m_plot->xAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
   } else {
-    m_plot->xAxis->setScaleType(QCPAxis::stLinear);
     m_plot->xAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
   }
   m_plot->xAxis->setLabel(axisLabel(xName, m_xBetter->isChecked()));
@@ -423,6 +434,19 @@ void SweepView::replot() {
   };
   pad(m_plot->xAxis, logX);
   pad(m_plot->yAxis, false);
+  // The frontier's run names beside their points, on the side with room (known once the axes are).
+  const double middle = m_plot->xAxis->range().center();
+  for (const int r : m_frontier) {
+    const double x = m_model->number(r, xName), y = m_model->number(r, yName);
+    const bool right =
+        logX ? x > std::sqrt(m_plot->xAxis->range().lower * m_plot->xAxis->range().upper) : x > middle;
+    auto *label = new QCPItemText(m_plot);
+    label->position->setCoords(x, y);
+    label->setPositionAlignment((right ? Qt::AlignRight : Qt::AlignLeft) | Qt::AlignBottom);
+    label->setPadding(right ? QMargins(0, 0, 8, 6) : QMargins(8, 0, 0, 6));
+    label->setFont(QFont(font().family(), 8));
+    label->setText(QString::fromStdString(m_model->sweepRow(r).name));
+  }
   auto *title = qobject_cast<QCPTextElement *>(m_plot->plotLayout()->element(0, 0));
   const int finished = int(std::count_if(m_model->rows().begin(), m_model->rows().end(),
                                          [](const core::SweepRow &r) { return r.state == "finished"; }));
