@@ -272,7 +272,7 @@ void MainWindow::buildMenus() {
                  [this] { m_controller->cancel(m_runsPanel->selectedRun()); });
 
   m_viewMenu = menuBar()->addMenu(tr("&View"));
-  for (int i = 0; i < m_tabs->count(); ++i) // Ctrl+1 … Ctrl+6: the tabs, from the keyboard
+  for (int i = 0; i < m_tabs->count(); ++i) // Ctrl+1 … Ctrl+7: the tabs, from the keyboard
     m_viewMenu->addAction(m_tabs->tabText(i), QKeySequence(QStringLiteral("Ctrl+%1").arg(i + 1)), this,
                           [this, i] {
                             m_tabs->setCurrentIndex(i);

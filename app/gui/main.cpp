@@ -23,8 +23,8 @@ int main(int argc, char **argv) {
       "none, it starts ready to train the embedded sentiment-steering task with one button.");
   parser.addHelpOption();
   parser.addVersionOption();
-  parser.addPositionalArgument("paths", "Dataset files (.jsonl), run folders or model folders to open",
-                               "[paths...]");
+  parser.addPositionalArgument(
+      "paths", "Dataset files (.jsonl), run folders, sweep folders or model folders to open", "[paths...]");
   const QCommandLineOption train("train", "Start the embedded sentiment-steering DPO run at once.");
   const QCommandLineOption screenshots(
       "screenshots", "Save a PNG of each main view into <dir> after <seconds>, then quit.", "dir");

@@ -22,16 +22,8 @@ for arg in "$@"; do
 done
 
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-# A relative CLI path is taken from the caller's directory if it exists there, else from the repo root.
-if [[ "$cli" != /* ]]; then
-  if [[ -x "$PWD/$cli" ]]; then cli="$PWD/$cli"; else cli="$root/$cli"; fi
-fi
-if [[ ! -x "$cli" ]]; then
-  echo "run_all.sh: CLI not found or not executable: $cli (build it, or pass its path)" >&2
-  exit 2
-fi
-cd "$root" || exit 2
+source "$here/../common.sh"
+enter_repository
 mkdir -p "$here/results"
 times="$here/results/run_times.tsv"
 printf 'run\tseconds\texit\n' > "$times"

@@ -26,15 +26,8 @@ while [[ $# -gt 0 ]]; do
 done
 
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-if [[ "$cli" != /* ]]; then
-  if [[ -x "$PWD/$cli" ]]; then cli="$PWD/$cli"; else cli="$root/$cli"; fi
-fi
-if [[ ! -x "$cli" ]]; then
-  echo "tune.sh: CLI not found or not executable: $cli (build it, or pass its path)" >&2
-  exit 2
-fi
-cd "$root" || exit 2
+source "$here/../common.sh"
+enter_repository
 work=runs/sentiment-tune
 mkdir -p "$work" "$here/results"
 objectives=(dpo ipo simpo simper orpo)
