@@ -88,7 +88,7 @@ SweepView::SweepView(QWidget *parent) : QWidget(parent) {
   side->addElement(0, 0, m_plot->legend);
   side->addElement(1, 0, new QCPLayoutElement(m_plot)); // room below it
   side->setRowStretchFactor(0, 0.001);
-  m_plot->legend->setMargins(QMargins(4, 4, 8, 4));
+  side->setMargins(QMargins(6, 10, 10, 0)); // the legend's frame inside the widget
 
   m_title =
       new QLabel(tr("No sweep open. Open a sweep folder (or any folder of runs), or run a sweep file."));
