@@ -95,6 +95,46 @@ check "naming trainer" contains "$work/err0" "key 'trainer'"
 check "before the task is prepared" test "$(($(date +%s) - start))" -lt 20
 check "rank 1 stops with it" rc 1 1
 
+# WRO on a tiny embedded task: each step's 4 prompts shared by two processes, the answers'
+# rewards and log-probs gathered: the same curve as one process (the competitor caches, one per
+# process, are the only difference), rank 0 alone writes and evaluates.
+wro=(trainer=wro wro.prompts_per_step=4 wro.samples_per_prompt=3 wro.competitors=2 max_steps=3 logging_steps=1 eval_steps=0
+  save_steps=0 threads=1 max_length=32 max_prompt_length=12 model.n_layer=1 model.n_head=2 model.n_embd=16
+  model.block_size=32 sentiment.corpus_size=64 sentiment.sft_steps=2 sentiment.num_prompts=24
+  sentiment.eval_prompts=4 sentiment.max_new_tokens=10 sentiment.reward=conciseness learning_rate=1e-3
+  cache_dir="$work/cache") # conciseness: word counts differ even in a tiny model's babble
+"$cli" train "$data/../../experiments/sentiment/dpo.yaml" --output-dir "$work/wro-one" -q "${wro[@]}" \
+  >/dev/null 2>"$work/err-wro-one"
+check "WRO in one process trains" contains "$work/wro-one/status.json" '"finished"'
+run_config="$data/../../experiments/sentiment/dpo.yaml" two "$work/wro-two" "${wro[@]}"
+check "WRO rank 0 exits 0" rc 0 0
+check "WRO rank 1 exits 0" rc 1 0
+check "WRO status finished" contains "$work/wro-two/status.json" '"finished"'
+check "WRO's curve matches one process" /usr/bin/python3 - "$work/wro-one/metrics.jsonl" \
+  "$work/wro-two/metrics.jsonl" <<'EOF'
+import json, sys
+one, two = ([json.loads(l) for l in open(p)] for p in sys.argv[1:3])
+one = [l for l in one if "loss" in l]
+two = [l for l in two if "loss" in l]
+assert len(one) == len(two) == 3, (len(one), len(two))
+worst = 0.0
+for a, b in zip(one, two):
+    assert set(a) == set(b), set(a) ^ set(b)
+    for key, x in a.items():
+        if key in ("step", "elapsed", "time", "wro/competitor_prompts") or not isinstance(x, float) \
+                or key.startswith("throughput"):
+            continue
+        worst = max(worst, abs(x - b[key]) / max(1.0, abs(x)))
+assert any(abs(l["loss"]) > 0 for l in one), "a zero loss would compare nothing"
+print("largest relative difference", worst)
+assert worst < 1e-5, worst  # 6.6e-7 here: float32 gradients summed in another order
+EOF
+check "WRO: rank 0 alone evaluates" test -f "$work/wro-two/eval/summary.json"
+check "WRO: rank 1 prints no summary" test ! -s "$work/out1"
+run_config="$data/../../experiments/sentiment/dpo.yaml" two "$work/wro-few" "${wro[@]}" wro.prompts_per_step=1
+check "WRO with fewer prompts than processes is refused" rc 0 1
+check "naming wro.prompts_per_step" contains "$work/err0" "wro.prompts_per_step"
+
 # A text-to-image run (oracle-labelled Fashion-MNIST pairs, the embedded reference): two processes
 # against one, each batch of 4 pairs split in two; the grids and summary written once.
 cat >"$work/image.yaml" <<'EOF'

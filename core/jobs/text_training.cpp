@@ -259,10 +259,15 @@ RunSummary executeTextRun(const TextTrainConfig &config, const RunOptions &optio
   setComputeThreads(int(config.threads));
   const auto cacheDir = config.resolvedCacheDir();
   if (const auto *group = options.dataParallel.get()) { // refused before any data is prepared
-    if (config.trainer != "offline")
+    if (config.trainer != "offline" && config.trainer != "wro")
       throw InputError({}, 0, "trainer",
                        "'" + config.trainer + "' trains in one process only: start it without a launcher");
-    requireDataParallelSplit(config, group->worldSize());
+    if (config.trainer == "offline")
+      requireDataParallelSplit(config, group->worldSize());
+    else // WRO shares each step's prompts
+      requireInput(config.wro.promptsPerStep >= group->worldSize(), "wro.prompts_per_step",
+                   "is " + std::to_string(config.wro.promptsPerStep) + ", fewer prompts than the " +
+                       std::to_string(group->worldSize()) + " processes that share each step");
   }
   Inputs in;
   std::optional<SentimentTask> task;

@@ -9,6 +9,7 @@
 #include "core/tasks/sentiment_oracle.h"
 #include "core/tasks/sentiment_task.h"
 #include "core/text/model_store.h"
+#include "core/train/data_parallel.h"
 #include "core/train/pair_scoring.h"
 #include "core/train/wro_trainer.h"
 
@@ -36,7 +37,8 @@ RunSummary executeWroRun(const TextTrainConfig &config, const RunOptions &option
                          SentimentTask &task) {
   RunSummary summary;
   summary.runDir = folder.root();
-  const auto device = resolveDevice(config.device);
+  auto *group = options.dataParallel.get();
+  const auto device = rankDevice(resolveDevice(config.device), group);
   std::shared_ptr<Tokenizer> tokenizer;
   auto policy = loadModelFolder(task.sftModelDir(), &tokenizer);
   if (policy->dropout() > 0.0)
@@ -108,11 +110,20 @@ RunSummary executeWroRun(const TextTrainConfig &config, const RunOptions &option
   if (!judgeFolder.empty())
     info["reward_model"] = judgeFolder;
   if (!(folder.holding() && fs::exists(folder.path("run_info.json"))))
-    writeFileAtomic(folder.path("run_info.json"), info.dump(2) + "\n");
+    folder.writeFile("run_info.json", info.dump(2) + "\n"); // rank 0's alone
   WroTrainer trainer(config, policy, reference, tokenizer, std::move(sources), folder, device);
+  if (group) {
+    trainer.setDataParallel(group);
+    if (group->writes()) {
+      if (cb.onMessage)
+        cb.onMessage("data parallel: " + describe(group->env()) + ", each step's prompts shared by " +
+                     std::to_string(group->worldSize()) + " processes");
+      group->announce("prepared"); // the others now read the task data and caches this rank wrote
+    }
+  }
   const auto outcome = runOnLoop(trainer, options, cb, cancel, pause, summary);
-  if (outcome.state == RunState::Failed)
-    return summary;
+  if (outcome.state == RunState::Failed || !folder.writes())
+    return summary; // a rank after rank 0 ends with the loop: rank 0 exports and evaluates
   trainer.policy()->exportHuggingFace(*tokenizer, folder.path("hf"));
   if (outcome.state == RunState::Finished) {
     folder.writeStatus(RunState::Running, "evaluating", outcome.step, trainer.totalSteps());

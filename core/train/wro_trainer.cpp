@@ -8,6 +8,7 @@
 #include "core/text/lora.h"
 #include "core/text/sampler.h"
 #include "core/text/sequence_batch.h"
+#include "core/train/data_parallel.h"
 #include "core/train/gold_selection.h"
 #include "core/train/text_loop.h"
 
@@ -72,18 +73,32 @@ const std::vector<double> &WroTrainer::competitorScores(std::size_t index) {
   return m_competitors[index] = m_sources.judge(std::vector<std::string>(count, prompt), texts);
 }
 
+void WroTrainer::setDataParallel(DataParallelGroup *group) {
+  if (group && group->worldSize() > 1)
+    requireInput(m_config.wro.promptsPerStep >= group->worldSize(), "wro.prompts_per_step",
+                 "is " + std::to_string(m_config.wro.promptsPerStep) + ", fewer prompts than the " +
+                     std::to_string(group->worldSize()) + " processes that share each step");
+  m_loop->setDataParallel(group);
+  m_group = group && group->worldSize() > 1 ? group : nullptr;
+}
+
 std::map<std::string, torch::Tensor> WroTrainer::compute(std::int64_t step) {
   const auto &w = m_config.wro;
   const auto K = std::size_t(w.samplesPerPrompt);
   const auto picked = poolStream(m_sources.prompts.size(), std::size_t(step * w.promptsPerStep),
                                  std::size_t(w.promptsPerStep), m_config.seed, kPromptSalt);
+  const int rank = m_group ? m_group->rank() : 0, world = m_group ? m_group->worldSize() : 1;
+  // This rank's answers: the prompts at positions rank, rank + world, ...; an answer keeps its
+  // global index K·i + k (its sampling seed and its place in the gathered vectors).
+  std::vector<std::size_t> mine; // global answer indices
   std::vector<TokenIds> ids;
   std::vector<std::uint64_t> seeds;
   std::vector<std::string> promptTexts;
-  for (std::size_t i = 0; i < picked.size(); ++i) {
+  for (std::size_t i = std::size_t(rank); i < picked.size(); i += std::size_t(world)) {
     const auto &prompt = m_sources.prompts[picked[i]];
     const auto encoded = encodePrompt(*m_tokenizer, prompt);
     for (std::size_t k = 0; k < K; ++k) {
+      mine.push_back(K * i + k);
       ids.push_back(encoded);
       promptTexts.push_back(prompt);
       seeds.push_back(onlineSampleSeed(m_config.seed, std::uint64_t(step), K * i + k));
@@ -92,14 +107,13 @@ std::map<std::string, torch::Tensor> WroTrainer::compute(std::int64_t step) {
   const auto samples = generate(m_policy, ids, seeds, m_sampling, m_tokenizer->eosId());
   std::vector<std::string> texts;
   std::vector<TokenIds> responses;
-  double sampleReward = 0.0;
+  std::vector<double> sampleRewards;
   for (std::size_t j = 0; j < samples.size(); ++j) {
     texts.push_back(m_tokenizer->decode(samples[j]));
     responses.push_back(samples[j]);
     if (std::int64_t(samples[j].size()) < m_sampling.maxNewTokens)
       responses.back().push_back(m_tokenizer->eosId()); // it ended by itself: EOS is part of it
-    if (m_sources.sampleReward)
-      sampleReward += m_sources.sampleReward(promptTexts[j], texts[j]) / double(samples.size());
+    sampleRewards.push_back(m_sources.sampleReward ? m_sources.sampleReward(promptTexts[j], texts[j]) : 0.0);
   }
   const auto scores = m_sources.judge(promptTexts, texts);
   if (scores.size() != texts.size())
@@ -107,7 +121,7 @@ std::map<std::string, torch::Tensor> WroTrainer::compute(std::int64_t step) {
                              std::to_string(texts.size()) + " answers");
   std::vector<double> rewards, winProbability;
   for (std::size_t j = 0; j < texts.size(); ++j) {
-    const auto &competitors = competitorScores(picked[j / K]);
+    const auto &competitors = competitorScores(picked[mine[j] / K]);
     rewards.push_back(winRateReward(m_h, scores[j], competitors));
     winProbability.push_back(winRateReward(WinRateTransform::Identity, scores[j], competitors));
   }
@@ -126,20 +140,40 @@ std::map<std::string, torch::Tensor> WroTrainer::compute(std::int64_t step) {
     const auto c = t.detach().cpu().contiguous();
     return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
   };
-  const auto lpPolicy = values(logp), lpReference = values(refLogp);
+  auto lpPolicy = values(logp), lpReference = values(refLogp);
+  // Every rank's per-answer numbers in one vector of all answers (zeros elsewhere, summed over the
+  // ranks), so the statistics below are one process's, bit for bit, on every rank.
+  const std::size_t total = picked.size() * K;
+  const auto gathered = [&](std::vector<double> &local) {
+    if (!m_group)
+      return;
+    auto all = torch::zeros({std::int64_t(total)}, torch::kFloat64);
+    auto *a = all.data_ptr<double>();
+    for (std::size_t j = 0; j < mine.size(); ++j)
+      a[mine[j]] = local[j];
+    m_group->sum(all);
+    local.assign(a, a + total);
+  };
+  for (auto *v : {&rewards, &winProbability, &lpPolicy, &lpReference, &sampleRewards})
+    gathered(*v);
   const auto penalised = klPenalisedRewards(rewards, lpPolicy, lpReference, m_config.beta);
   const auto advantages = rlooAdvantages(penalised, K);
-  const auto adv = torch::tensor(advantages, torch::kFloat64).to(m_device);
-  const auto loss = -(adv * logp).mean();
+  std::vector<double> myAdvantages;
+  for (const auto j : mine)
+    myAdvantages.push_back(advantages[j]);
+  const auto adv = torch::tensor(myAdvantages, torch::kFloat64).to(m_device);
+  // The mean over every rank's answers: this rank's share of the sum.
+  const auto loss = m_group ? -(adv * logp).sum() / double(total) : -(adv * logp).mean();
   loss.backward();
   const auto stats = advantageStats(penalised, K);
   const auto raw = advantageStats(rewards, K);
   m_usefulSteps += raw.usefulGroups > 0.0;
-  double meanKl = 0.0, meanWin = 0.0;
+  double meanKl = 0.0, meanWin = 0.0, sampleReward = 0.0;
   const double n = double(rewards.size());
   for (std::size_t j = 0; j < rewards.size(); ++j) {
     meanKl += (lpPolicy[j] - lpReference[j]) / n;
     meanWin += winProbability[j] / n;
+    sampleReward += sampleRewards[j] / n;
   }
   std::map<std::string, torch::Tensor> out;
   out["loss"] = loss.detach();
@@ -155,6 +189,10 @@ std::map<std::string, torch::Tensor> WroTrainer::compute(std::int64_t step) {
   out["wro/competitor_prompts"] = wroScalar(double(m_competitors.size()));
   if (m_sources.sampleReward)
     out["wro/sample_reward"] = wroScalar(sampleReward);
+  if (m_group) // the loop sums the ranks' metrics: the statistics (the same on every rank) count once
+    for (auto &[name, value] : out)
+      if (name != "loss" && name != "wro/competitor_prompts" && rank != 0)
+        value = torch::zeros_like(value);
   return out;
 }
 

@@ -25,6 +25,8 @@
 
 namespace preflab::core {
 
+class DataParallelGroup;
+
 // Bradley–Terry scores of answers: p̂(answer a beats b | prompt) = σ(score(a) − score(b)).
 using JudgeScores = std::function<std::vector<double>(const std::vector<std::string> &prompts,
                                                       const std::vector<std::string> &answers)>;
@@ -52,6 +54,11 @@ public:
   void setCancelFlag(const std::atomic<bool> *flag) { m_loop->setCancelFlag(flag); }
   void setPauseFlag(const std::atomic<bool> *flag) { m_loop->setPauseFlag(flag); }
   std::int64_t resumeLatest() { return m_loop->resumeLatest(); }
+  // Several processes: each answers its share of a step's prompts (every world-th, by position),
+  // the answers' rewards and log-probs are gathered so that every rank computes the same
+  // leave-one-out advantages and statistics as one process would, and the loop sums the shares'
+  // gradients. Throws InputError (wro.prompts_per_step) when a step has fewer prompts than ranks.
+  void setDataParallel(DataParallelGroup *group);
   LoopOutcome run() { return m_loop->run(); }
 
   std::int64_t totalSteps() const { return m_config.maxSteps; }
@@ -64,6 +71,7 @@ private:
   std::vector<torch::Tensor> parameters() override;
   torch::optim::Optimizer &optimizer() override { return *m_optimizer; }
   std::map<std::string, torch::Tensor> compute(std::int64_t step) override;
+  bool splitAcrossRanks(int /*rank*/, int /*worldSize*/) override { return true; }
   std::map<std::string, double> evaluate(std::int64_t step) override;
   void save(const std::string &dir) override;
   void load(const std::string &dir) override;
@@ -78,6 +86,7 @@ private:
   SamplingOptions m_sampling;
   std::unique_ptr<torch::optim::AdamW> m_optimizer;
   std::unique_ptr<TrainLoop> m_loop;
+  DataParallelGroup *m_group = nullptr; // with more than one rank
   // Competitor scores per pool prompt: deterministic in (seed, prompt index), so a resumed run
   // draws the same ones again.
   std::map<std::size_t, std::vector<double>> m_competitors;
