@@ -264,10 +264,8 @@ RunSummary executeTextRun(const TextTrainConfig &config, const RunOptions &optio
                        "'" + config.trainer + "' trains in one process only: start it without a launcher");
     if (config.trainer == "offline")
       requireDataParallelSplit(config, group->worldSize());
-    else // WRO shares each step's prompts
-      requireInput(config.wro.promptsPerStep >= group->worldSize(), "wro.prompts_per_step",
-                   "is " + std::to_string(config.wro.promptsPerStep) + ", fewer prompts than the " +
-                       std::to_string(group->worldSize()) + " processes that share each step");
+    else
+      checkWroSplit(config.wro.promptsPerStep, group->worldSize());
   }
   Inputs in;
   std::optional<SentimentTask> task;

@@ -53,6 +53,12 @@ void checkDataParallelSplit(const std::string &lossType, bool meanOverRows, std:
                    " processes that split each batch");
 }
 
+void checkWroSplit(std::int64_t promptsPerStep, int worldSize) {
+  requireInput(promptsPerStep >= worldSize, "wro.prompts_per_step",
+               "is " + std::to_string(promptsPerStep) + ", fewer prompts than the " +
+                   std::to_string(worldSize) + " processes that share each step");
+}
+
 void checkCount(const char *key, std::int64_t value, std::int64_t low, std::int64_t high) {
   requireInput(value >= low && value <= high, key,
                "is " + std::to_string(value) + ", must be in " + std::to_string(low) + ".." +

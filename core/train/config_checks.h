@@ -30,5 +30,7 @@ void checkFitsInMemory(const char *key, std::int64_t value, double bytes);
 // terms (`meanOverRows`). InputError naming loss_type or per_device_train_batch_size otherwise.
 void checkDataParallelSplit(const std::string &lossType, bool meanOverRows, std::int64_t batch,
                             int worldSize);
+// WRO shares each step's prompts: at least one per process (InputError naming wro.prompts_per_step).
+void checkWroSplit(std::int64_t promptsPerStep, int worldSize);
 
 } // namespace preflab::core

@@ -8,6 +8,7 @@
 #include "core/text/lora.h"
 #include "core/text/sampler.h"
 #include "core/text/sequence_batch.h"
+#include "core/train/config_checks.h"
 #include "core/train/data_parallel.h"
 #include "core/train/gold_selection.h"
 #include "core/train/text_loop.h"
@@ -75,9 +76,7 @@ const std::vector<double> &WroTrainer::competitorScores(std::size_t index) {
 
 void WroTrainer::setDataParallel(DataParallelGroup *group) {
   if (group && group->worldSize() > 1)
-    requireInput(m_config.wro.promptsPerStep >= group->worldSize(), "wro.prompts_per_step",
-                 "is " + std::to_string(m_config.wro.promptsPerStep) + ", fewer prompts than the " +
-                     std::to_string(group->worldSize()) + " processes that share each step");
+    checkWroSplit(m_config.wro.promptsPerStep, group->worldSize());
   m_loop->setDataParallel(group);
   m_group = group && group->worldSize() > 1 ? group : nullptr;
 }
