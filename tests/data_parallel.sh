@@ -87,10 +87,11 @@ two "$work/kto" loss_type=kto
 check "KTO (a batch statistic) is refused" rc 0 1
 check "naming loss_type" contains "$work/err0" "loss_type"
 check "rank 1 refuses too" rc 1 1
-# Online D2PO on the embedded task is refused before the task is prepared (seconds, no SFT).
+# MPO (a mixing run, not a training loop) is refused before the task is prepared (seconds, no SFT).
 start=$(date +%s)
-run_config="$data/../../experiments/sentiment/dpo.yaml" two "$work/d2po" trainer=d2po
-check "trainer: d2po is refused" rc 0 1
+run_config="$data/../../experiments/sentiment/dpo.yaml" two "$work/mpo" trainer=mpo \
+  mpo.policies="$work/one/hf,$work/two/hf"
+check "trainer: mpo is refused" rc 0 1
 check "naming trainer" contains "$work/err0" "key 'trainer'"
 check "before the task is prepared" test "$(($(date +%s) - start))" -lt 20
 check "rank 1 stops with it" rc 1 1
@@ -134,6 +135,39 @@ check "WRO: rank 1 prints no summary" test ! -s "$work/out1"
 run_config="$data/../../experiments/sentiment/dpo.yaml" two "$work/wro-few" "${wro[@]}" wro.prompts_per_step=1
 check "WRO with fewer prompts than processes is refused" rc 0 1
 check "naming wro.prompts_per_step" contains "$work/err0" "wro.prompts_per_step"
+
+# Online D2PO on the same tiny task: every rank samples, labels (the raters) and trains its
+# discriminator alike; the policy's pairs are split. Same curve as one process.
+d2po=("${wro[@]}" trainer=d2po d2po.prompts_per_round=4 d2po.gold_budget=6 d2po.gold_per_round=2)
+"$cli" train "$data/../../experiments/sentiment/dpo.yaml" --output-dir "$work/d2po-one" -q "${d2po[@]}" \
+  >/dev/null 2>"$work/err-d2po-one"
+check "D2PO in one process trains" contains "$work/d2po-one/status.json" '"finished"'
+run_config="$data/../../experiments/sentiment/dpo.yaml" two "$work/d2po-two" "${d2po[@]}"
+check "D2PO rank 0 exits 0" rc 0 0
+check "D2PO rank 1 exits 0" rc 1 0
+check "D2PO's curve matches one process" /usr/bin/python3 - "$work/d2po-one/metrics.jsonl" \
+  "$work/d2po-two/metrics.jsonl" <<'EOF'
+import json, sys
+one, two = ([json.loads(l) for l in open(p)] for p in sys.argv[1:3])
+one = [l for l in one if "loss" in l]
+two = [l for l in two if "loss" in l]
+assert len(one) == len(two) == 3, (len(one), len(two))
+worst = 0.0
+for a, b in zip(one, two):
+    assert set(a) == set(b), set(a) ^ set(b)
+    for key, x in a.items():
+        if key in ("step", "elapsed", "time") or not isinstance(x, float) or key.startswith("throughput"):
+            continue
+        worst = max(worst, abs(x - b[key]) / max(1.0, abs(x)))
+assert any(abs(l["loss"]) > 0 for l in one), "a zero loss would compare nothing"
+assert one[-1]["d2po/gold_labels"] > 0, "no gold labels: the discriminator never trained"
+print("largest relative difference", worst)
+assert worst < 1e-5, worst
+EOF
+check "D2PO: rank 0 alone exports the discriminator" test -f "$work/d2po-two/discriminator/config.json"
+run_config="$data/../../experiments/sentiment/dpo.yaml" two "$work/d2po-person" "${d2po[@]}" d2po.gold_labeller=person
+check "D2PO with a person labelling is refused" rc 0 1
+check "naming d2po.gold_labeller" contains "$work/err0" "d2po.gold_labeller"
 
 # A text-to-image run (oracle-labelled Fashion-MNIST pairs, the embedded reference): two processes
 # against one, each batch of 4 pairs split in two; the grids and summary written once.

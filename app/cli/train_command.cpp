@@ -214,8 +214,8 @@ Action addTrainCommand(CLI::App &app) {
       "\nData parallel: started by torchrun (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT), srun\n"
       "(SLURM_PROCID, SLURM_NTASKS) or mpirun (OMPI_COMM_WORLD_RANK, _SIZE), the processes split each\n"
       "batch of per_device_train_batch_size rows between them; rank 0 alone writes the run folder.\n"
-      "Offline text, WRO (each step's prompts shared) and text-to-image runs (not KTO, diffusion-kto,\n"
-      "dspo-sdxl-path, d2po, mpo).\n"
+      "Offline text, online D2PO (each round's policy pairs split; raters as the gold labeller), WRO\n"
+      "(each step's prompts shared) and text-to-image runs (not KTO, diffusion-kto, dspo-sdxl-path, mpo).\n"
       "PREFLAB_DIST_TIMEOUT (s, default 300): the wait for a silent process; PREFLAB_DIST_WAIT_TIMEOUT\n"
       "(s, default 3600): the wait for the rendezvous and rank 0's preparation.\n");
   return [args]() -> int { return runAnyConfig(*args); };

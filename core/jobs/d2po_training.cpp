@@ -11,6 +11,7 @@
 #include "core/tasks/sentiment_task.h"
 #include "core/text/model_store.h"
 #include "core/train/d2po_trainer.h"
+#include "core/train/data_parallel.h"
 
 #include <torch/torch.h>
 
@@ -25,7 +26,7 @@ RunSummary executeD2poRun(const TextTrainConfig &config, const RunOptions &optio
                           const std::atomic<bool> *pause, RunFolder &folder, SentimentTask &task) {
   RunSummary summary;
   summary.runDir = folder.root();
-  const auto device = resolveDevice(config.device);
+  const auto device = rankDevice(resolveDevice(config.device), options.dataParallel.get());
   std::shared_ptr<Tokenizer> tokenizer;
   auto policy = loadModelFolder(task.sftModelDir(), &tokenizer);
   if (policy->dropout() > 0.0)
@@ -75,12 +76,22 @@ RunSummary executeD2poRun(const TextTrainConfig &config, const RunOptions &optio
       {"discriminator", fs::absolute(folder.path("discriminator")).lexically_normal().string()},
       {"gold_labeller", sources.gold->name()}};
   if (!(folder.holding() && fs::exists(folder.path("run_info.json"))))
-    writeFileAtomic(folder.path("run_info.json"), info.dump(2) + "\n");
+    folder.writeFile("run_info.json", info.dump(2) + "\n"); // rank 0's alone
   D2poTrainer trainer(config, policy, reference, discriminator, tokenizer, std::move(sources), folder,
                       device);
+  if (auto *group = options.dataParallel.get()) {
+    trainer.setDataParallel(group);
+    if (group->writes()) {
+      if (cb.onMessage)
+        cb.onMessage("data parallel: " + describe(group->env()) +
+                     ", each round's policy pairs split across " + std::to_string(group->worldSize()) +
+                     " processes");
+      group->announce("prepared"); // the others now read the task data and caches this rank wrote
+    }
+  }
   const auto outcome = runOnLoop(trainer, options, cb, cancel, pause, summary);
-  if (outcome.state == RunState::Failed)
-    return summary;
+  if (outcome.state == RunState::Failed || !folder.writes())
+    return summary; // a rank after rank 0 ends with the loop: rank 0 exports and evaluates
   trainer.policy()->exportHuggingFace(*tokenizer, folder.path("hf"));
   trainer.discriminator()->exportHuggingFace(*tokenizer, folder.path("discriminator"));
   if (outcome.state == RunState::Finished) {

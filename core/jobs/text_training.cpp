@@ -259,13 +259,15 @@ RunSummary executeTextRun(const TextTrainConfig &config, const RunOptions &optio
   setComputeThreads(int(config.threads));
   const auto cacheDir = config.resolvedCacheDir();
   if (const auto *group = options.dataParallel.get()) { // refused before any data is prepared
-    if (config.trainer != "offline" && config.trainer != "wro")
+    if (config.trainer == "mpo")
       throw InputError({}, 0, "trainer",
                        "'" + config.trainer + "' trains in one process only: start it without a launcher");
     if (config.trainer == "offline")
       requireDataParallelSplit(config, group->worldSize());
-    else
+    else if (config.trainer == "wro")
       checkWroSplit(config.wro.promptsPerStep, group->worldSize());
+    else
+      checkD2poSplit(config, objectiveInfo(config.lossType).meanOverRows, group->worldSize());
   }
   Inputs in;
   std::optional<SentimentTask> task;

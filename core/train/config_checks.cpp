@@ -3,6 +3,7 @@
 
 #include "core/io/input_error.h"
 #include "core/runtime/machine_memory.h"
+#include "core/train/text_train_config.h"
 
 #include <cmath>
 #include <sstream>
@@ -51,6 +52,14 @@ void checkDataParallelSplit(const std::string &lossType, bool meanOverRows, std:
   requireInput(batch >= worldSize, "per_device_train_batch_size",
                "is " + std::to_string(batch) + ", fewer rows than the " + std::to_string(worldSize) +
                    " processes that split each batch");
+}
+
+void checkD2poSplit(const TextTrainConfig &config, bool meanOverRows, int worldSize) {
+  requireInput(config.d2po.goldLabeller != "person", "d2po.gold_labeller",
+               "is person: one person answers one process; train data parallel with the raters, or "
+               "start the run without a launcher");
+  // Only the loss's form: a round may have fewer pairs than ranks (an empty share has weight 0).
+  checkDataParallelSplit(config.lossType, meanOverRows, worldSize, worldSize);
 }
 
 void checkWroSplit(std::int64_t promptsPerStep, int worldSize) {

@@ -8,6 +8,8 @@
 
 namespace preflab::core {
 
+struct TextTrainConfig;
+
 struct AdamWKeys {
   double learningRate, weightDecay, adamBeta1, adamBeta2, adamEpsilon, maxGradNorm;
   std::int64_t warmupSteps;
@@ -30,6 +32,9 @@ void checkFitsInMemory(const char *key, std::int64_t value, double bytes);
 // terms (`meanOverRows`). InputError naming loss_type or per_device_train_batch_size otherwise.
 void checkDataParallelSplit(const std::string &lossType, bool meanOverRows, std::int64_t batch,
                             int worldSize);
+// D2PO splits each round's policy pairs: a pairwise objective that is a mean over pairs, and gold
+// labels from the raters (a person answers one process). InputError naming the key.
+void checkD2poSplit(const TextTrainConfig &config, bool meanOverRows, int worldSize);
 // WRO shares each step's prompts: at least one per process (InputError naming wro.prompts_per_step).
 void checkWroSplit(std::int64_t promptsPerStep, int worldSize);
 

@@ -7,6 +7,8 @@
 #include "core/runtime/autocast.h"
 #include "core/text/lora.h"
 #include "core/text/sampler.h"
+#include "core/train/config_checks.h"
+#include "core/train/data_parallel.h"
 #include "core/train/objective_inputs.h"
 #include "core/train/pair_scoring.h"
 #include "core/train/text_loop.h"
@@ -264,14 +266,27 @@ std::map<std::string, torch::Tensor> D2poTrainer::compute(std::int64_t step) {
   }
   std::map<std::string, torch::Tensor> out;
   if (!pairs.pairs.empty()) {
-    std::vector<std::size_t> rows(pairs.pairs.size());
-    std::iota(rows.begin(), rows.end(), 0);
+    // This rank's contiguous share of the pairs; a rank whose share is empty scores the first pair
+    // with weight 0, so that every rank reports the same metrics.
+    const std::size_t n = pairs.pairs.size(), world = std::size_t(m_worldSize);
+    const std::size_t lo = n * std::size_t(m_rank) / world, hi = n * std::size_t(m_rank + 1) / world;
+    std::vector<std::size_t> rows;
+    for (std::size_t i = lo; i < hi; ++i)
+      rows.push_back(i);
+    const double weight = double(rows.size()) / double(n);
+    if (rows.empty())
+      rows.push_back(0);
     ObjectiveOutput o;
     {
       const CudaAutocastGuard autocast(m_device, m_config.bf16); // the forwards only
       o = m_objective(pairObjectiveInputs(m_policy, &m_reference, m_info, pairs, rows, m_config.maxLength,
                                           m_config.maxPromptLength, m_device),
                       m_params);
+    }
+    if (m_worldSize > 1) { // shares of the mean over every rank's pairs
+      o.loss = o.loss * weight;
+      for (auto &[name, value] : o.metrics)
+        value = value * weight;
     }
     o.loss.backward();
     out = o.metrics;
@@ -298,7 +313,20 @@ std::map<std::string, torch::Tensor> D2poTrainer::compute(std::int64_t step) {
     out["d2po/discriminator_loss"] = scalar(m_discLoss);
   if (std::isfinite(r.sampleReward))
     out["d2po/sample_reward"] = scalar(r.sampleReward);
+  if (m_rank != 0) // the round's numbers are the same on every rank: the loop's sum counts rank 0's
+    for (auto &[name, value] : out)
+      if (name.rfind("d2po/", 0) == 0)
+        value = torch::zeros_like(value);
   return out;
+}
+
+void D2poTrainer::setDataParallel(DataParallelGroup *group) {
+  if (group && group->worldSize() > 1) {
+    checkD2poSplit(m_config, m_info.meanOverRows, group->worldSize());
+    m_rank = group->rank();
+    m_worldSize = group->worldSize();
+  }
+  m_loop->setDataParallel(group);
 }
 
 std::map<std::string, double> D2poTrainer::evaluate(std::int64_t) {

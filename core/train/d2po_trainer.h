@@ -47,6 +47,8 @@ struct D2poSources {
 // Not thread-safe: construct, run and destroy on one thread; only the flags are shared.
 // Throws InputError from the constructor for bad settings; failures during run() end in a Failed
 // outcome.
+class DataParallelGroup;
+
 class D2poTrainer : private TrainStep {
 public:
   // `reference` is frozen; `discriminator` must have a score head. `folder` must outlive this.
@@ -62,6 +64,12 @@ public:
   void setPauseFlag(const std::atomic<bool> *flag) { m_loop->setPauseFlag(flag); }
   std::int64_t resumeLatest() { return m_loop->resumeLatest(); }
   LoopOutcome run() { return m_loop->run(); }
+  // Several processes: every rank samples and labels the whole round and trains its copy of the
+  // discriminator the same way (seeded, so the copies stay equal); the policy's step is split,
+  // each rank taking a contiguous share of the round's pairs, and the loop sums the shares.
+  // Throws InputError for gold_labeller person (one person answers one process) and for an
+  // objective whose loss is not a mean over pairs.
+  void setDataParallel(DataParallelGroup *group);
 
   std::int64_t totalSteps() const { return m_config.maxSteps; }
   CausalLm policy() const { return m_policy; }
@@ -78,6 +86,7 @@ private:
   std::vector<torch::Tensor> parameters() override;
   torch::optim::Optimizer &optimizer() override { return *m_optimizer; }
   std::map<std::string, torch::Tensor> compute(std::int64_t step) override;
+  bool splitAcrossRanks(int /*rank*/, int /*worldSize*/) override { return true; }
   std::map<std::string, double> evaluate(std::int64_t step) override;
   void save(const std::string &dir) override;
   void load(const std::string &dir) override;
@@ -104,6 +113,7 @@ private:
   std::unique_ptr<torch::optim::AdamW> m_optimizer, m_discOptimizer;
   std::unique_ptr<TrainLoop> m_loop;
   const std::atomic<bool> *m_cancel = nullptr;
+  int m_rank = 0, m_worldSize = 1; // of the data-parallel group
   // State an exact resume restores (checkpoint d2po_state.json and discriminator*.pt).
   std::vector<GoldPair> m_gold; // every gold pair so far, oldest first (the replay buffer)
   std::int64_t m_goldUsed = 0;  // gold labels asked (answered or not)
