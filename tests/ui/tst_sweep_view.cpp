@@ -56,7 +56,8 @@ void writePoint(const QString &root, const QString &name, double beta, const cha
   const QString dir = root + QLatin1Char('/') + name;
   writeFile(dir + "/config.yaml", QStringLiteral("loss_type: %1\nbeta: %2\n").arg(loss).arg(beta).toUtf8());
   writeFile(dir + "/status.json", "{\"state\": \"finished\", \"step\": 10, \"max_steps\": 10}");
-  writeFile(dir + "/metrics.jsonl", "{\"step\": 10, \"loss\": 0.5}\n");
+  writeFile(dir + "/metrics.jsonl",
+            QStringLiteral("{\"step\": 10, \"loss\": 0.5, \"beta\": %1}\n").arg(beta).toUtf8());
   writeFile(dir + "/eval/summary.json",
             QStringLiteral("{\"eval/kl\": %1, \"eval/reward\": %2, \"eval/win_rate\": %3}")
                 .arg(kl)
@@ -145,6 +146,11 @@ private slots:
     QVERIFY(model->columnOf("eval/win_rate") < model->columnOf("loss")); // headline metrics first
     QVERIFY(model->numericColumns().contains("beta"));
     QCOMPARE(model->categoricalColumns(), QStringList{"loss_type"});
+    QCOMPARE(model->groupingColumns(), (QStringList{"loss_type", "beta"})); // 4 β values: a grouping too
+    int betaColumns = 0; // the runs log beta as a metric too: still one column
+    for (int c = 0; c < model->columnCount(); ++c)
+      betaColumns += model->columnName(c) == QLatin1String("beta");
+    QCOMPARE(betaColumns, 1);
     QCOMPARE(model->sweepRow(5).state, std::string("queued"));
     // Sorting by eval/kl is numeric (2 < 8 < 10 < 15 < 60), the queued row without one below all.
     view.table()->sortByColumn(model->columnOf("eval/kl"), Qt::AscendingOrder);

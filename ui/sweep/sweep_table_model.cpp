@@ -57,6 +57,8 @@ void SweepTableModel::setRows(std::vector<core::SweepRow> rows) {
     for (const auto &[key, value] : row.metrics)
       seenMetrics.insert(QString::fromStdString(key));
   }
+  for (const auto &key : values) // a run that also logs a swept value (beta): one column
+    seenMetrics.remove(key);
   for (const auto &name : headlineMetrics())
     if (seenMetrics.remove(name))
       metrics << name;
@@ -128,6 +130,20 @@ QStringList SweepTableModel::categoricalColumns() const {
   for (const auto &key : m_valueColumns)
     if (!numeric.contains(key))
       out << key;
+  return out;
+}
+
+QStringList SweepTableModel::groupingColumns() const {
+  QStringList out = categoricalColumns();
+  for (const auto &key : numericColumns()) {
+    if (!m_valueColumns.contains(key))
+      continue;
+    QSet<QString> distinct;
+    for (int r = 0; r < rowCount(); ++r)
+      distinct.insert(text(r, key));
+    if (distinct.size() <= kMaxGroups)
+      out << key;
+  }
   return out;
 }
 

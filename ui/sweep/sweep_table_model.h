@@ -35,8 +35,12 @@ public:
   // Columns every finished row could be plotted on: the metrics and the values that parse as
   // numbers in every row that has them.
   QStringList numericColumns() const;
-  // Values whose text is not a number in some row (loss_type): what points can be coloured by.
+  // Values whose text is not a number in some row (loss_type).
   QStringList categoricalColumns() const;
+  // What points can be coloured by: the categorical values, then numeric values with at most
+  // kMaxGroups distinct ones (a learning-rate grid).
+  static constexpr int kMaxGroups = 10;
+  QStringList groupingColumns() const;
   // The row's number in a column; NaN when absent or not a number.
   double number(int row, const QString &column) const;
   QString text(int row, const QString &column) const;

@@ -260,7 +260,7 @@ void SweepView::reload() {
 
 void SweepView::refillAxisChoices() {
   const QStringList numeric = m_model->numericColumns();
-  const QStringList categorical = m_model->categoricalColumns();
+  const QStringList categorical = m_model->groupingColumns();
   QString x = m_xCombo->currentText(), y = m_yCombo->currentText(), colour = m_colourCombo->currentText();
   if (!m_userChoseAxes) {
     // Reward against KL when the task reports both; else the score against the first swept value.
@@ -275,7 +275,12 @@ void SweepView::refillAxisChoices() {
       x = numeric.value(0);
       y = score;
     }
-    colour = categorical.value(0);
+    colour.clear(); // the first grouping that is not the x axis itself
+    for (const auto &c : categorical)
+      if (c != x) {
+        colour = c;
+        break;
+      }
   }
   m_filling = true;
   const auto fill = [](QComboBox *combo, const QStringList &items, const QString &current) {
