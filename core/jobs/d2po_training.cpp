@@ -81,13 +81,7 @@ RunSummary executeD2poRun(const TextTrainConfig &config, const RunOptions &optio
                       device);
   if (auto *group = options.dataParallel.get()) {
     trainer.setDataParallel(group);
-    if (group->writes()) {
-      if (cb.onMessage)
-        cb.onMessage("data parallel: " + describe(group->env()) +
-                     ", each round's policy pairs split across " + std::to_string(group->worldSize()) +
-                     " processes");
-      group->announce("prepared"); // the others now read the task data and caches this rank wrote
-    }
+    announcePrepared(*group, "each round's policy pairs split across", cb.onMessage);
   }
   const auto outcome = runOnLoop(trainer, options, cb, cancel, pause, summary);
   if (outcome.state == RunState::Failed || !folder.writes())

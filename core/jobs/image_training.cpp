@@ -493,11 +493,7 @@ RunSummary executeImageRun(const ImageTrainConfig &config, const RunOptions &opt
   TrainLoop loop(std::move(settings), step, folder);
   if (group) {
     loop.setDataParallel(group);
-    if (group->writes()) {
-      say("data parallel: " + describe(group->env()) + ", each batch split across " +
-          std::to_string(group->worldSize()) + " processes");
-      group->announce("prepared"); // the others now read the pairs and models this rank prepared
-    }
+    announcePrepared(*group, "each batch split across", say);
   }
   loop.setCallbacks(cb);
   loop.setCancelFlag(cancel);

@@ -339,11 +339,7 @@ RunSummary executeTextRun(const TextTrainConfig &config, const RunOptions &optio
   trainer.emplace(config, in.policy, std::move(train), std::move(eval), folder, device, in.reference);
   if (auto *group = options.dataParallel.get()) {
     trainer->setDataParallel(group);
-    if (group->writes()) {
-      message(cb, "data parallel: " + describe(group->env()) + ", each batch split across " +
-                      std::to_string(group->worldSize()) + " processes");
-      group->announce("prepared"); // the others now read the task data and caches this rank wrote
-    }
+    announcePrepared(*group, "each batch split across", [&](const std::string &m) { message(cb, m); });
   }
   if (trainer->batchShards() > 1)
     message(cb, "training batches split across " + std::to_string(trainer->batchShards()) + " CPU threads");

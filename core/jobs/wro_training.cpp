@@ -114,12 +114,7 @@ RunSummary executeWroRun(const TextTrainConfig &config, const RunOptions &option
   WroTrainer trainer(config, policy, reference, tokenizer, std::move(sources), folder, device);
   if (group) {
     trainer.setDataParallel(group);
-    if (group->writes()) {
-      if (cb.onMessage)
-        cb.onMessage("data parallel: " + describe(group->env()) + ", each step's prompts shared by " +
-                     std::to_string(group->worldSize()) + " processes");
-      group->announce("prepared"); // the others now read the task data and caches this rank wrote
-    }
+    announcePrepared(*group, "each step's prompts shared by", cb.onMessage);
   }
   const auto outcome = runOnLoop(trainer, options, cb, cancel, pause, summary);
   if (outcome.state == RunState::Failed || !folder.writes())

@@ -7,6 +7,7 @@
 #include "core/runtime/autocast.h"
 #include "core/text/lora.h"
 #include "core/text/sampler.h"
+#include "core/train/batch_shards.h"
 #include "core/train/config_checks.h"
 #include "core/train/data_parallel.h"
 #include "core/train/objective_inputs.h"
@@ -268,11 +269,12 @@ std::map<std::string, torch::Tensor> D2poTrainer::compute(std::int64_t step) {
   if (!pairs.pairs.empty()) {
     // This rank's contiguous share of the pairs; a rank whose share is empty scores the first pair
     // with weight 0, so that every rank reports the same metrics.
-    const std::size_t n = pairs.pairs.size(), world = std::size_t(m_worldSize);
-    const std::size_t lo = n * std::size_t(m_rank) / world, hi = n * std::size_t(m_rank + 1) / world;
+    const std::size_t n = pairs.pairs.size();
+    const auto bounds = shardBounds(n, m_worldSize); // fewer ranges than ranks when n is smaller
     std::vector<std::size_t> rows;
-    for (std::size_t i = lo; i < hi; ++i)
-      rows.push_back(i);
+    if (std::size_t(m_rank) + 1 < bounds.size())
+      for (std::size_t i = bounds[std::size_t(m_rank)]; i < bounds[std::size_t(m_rank) + 1]; ++i)
+        rows.push_back(i);
     const double weight = double(rows.size()) / double(n);
     if (rows.empty())
       rows.push_back(0);

@@ -162,6 +162,16 @@ bool DataParallelGroup::announced(const std::string &) const {
 
 #endif
 
+void announcePrepared(DataParallelGroup &group, const std::string &how,
+                      const std::function<void(const std::string &)> &say) {
+  if (!group.writes())
+    return;
+  if (say)
+    say("data parallel: " + describe(group.env()) + ", " + how + " " + std::to_string(group.worldSize()) +
+        " processes");
+  group.announce("prepared");
+}
+
 c10::Device rankDevice(const c10::Device &device, const DataParallelGroup *group) {
   if (!group || !device.is_cuda() || device.has_index())
     return device;

@@ -6,6 +6,7 @@
 #include <torch/types.h>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -53,6 +54,12 @@ private:
   std::chrono::seconds m_collectiveTimeout, m_waitTimeout;
   std::unique_ptr<Impl> m_impl;
 };
+
+// Rank 0, once its step has joined the group: `say`s how the run is split ("data parallel:
+// <launcher>, <how> N processes") and tells the other ranks that the task data and caches it
+// prepared can now be read. The other ranks do nothing here (they waited for it in runInFolder).
+void announcePrepared(DataParallelGroup &group, const std::string &how,
+                      const std::function<void(const std::string &)> &say);
 
 // The device of this rank: with several GPUs per machine, rank `localRank` takes GPU localRank
 // (modulo the count) when the config says just "cuda", and makes it this thread's current one.

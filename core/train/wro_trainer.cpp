@@ -142,19 +142,20 @@ std::map<std::string, torch::Tensor> WroTrainer::compute(std::int64_t step) {
   auto lpPolicy = values(logp), lpReference = values(refLogp);
   // Every rank's per-answer numbers in one vector of all answers (zeros elsewhere, summed over the
   // ranks), so the statistics below are one process's, bit for bit, on every rank.
+  // One collective: each vector in its own block of `total`.
   const std::size_t total = picked.size() * K;
-  const auto gathered = [&](std::vector<double> &local) {
-    if (!m_group)
-      return;
-    auto all = torch::zeros({std::int64_t(total)}, torch::kFloat64);
+  if (m_group) {
+    const std::vector<std::vector<double> *> perAnswer = {&rewards, &winProbability, &lpPolicy, &lpReference,
+                                                          &sampleRewards};
+    auto all = torch::zeros({std::int64_t(perAnswer.size() * total)}, torch::kFloat64);
     auto *a = all.data_ptr<double>();
-    for (std::size_t j = 0; j < mine.size(); ++j)
-      a[mine[j]] = local[j];
+    for (std::size_t v = 0; v < perAnswer.size(); ++v)
+      for (std::size_t j = 0; j < mine.size(); ++j)
+        a[v * total + mine[j]] = (*perAnswer[v])[j];
     m_group->sum(all);
-    local.assign(a, a + total);
-  };
-  for (auto *v : {&rewards, &winProbability, &lpPolicy, &lpReference, &sampleRewards})
-    gathered(*v);
+    for (std::size_t v = 0; v < perAnswer.size(); ++v)
+      perAnswer[v]->assign(a + v * total, a + (v + 1) * total);
+  }
   const auto penalised = klPenalisedRewards(rewards, lpPolicy, lpReference, m_config.beta);
   const auto advantages = rlooAdvantages(penalised, K);
   std::vector<double> myAdvantages;
