@@ -16,6 +16,7 @@
 #include "ui/runs/models_panel.h"
 #include "ui/runs/run_browser.h"
 #include "ui/runs/run_series_store.h"
+#include "ui/sweep/sweep_table_model.h"
 #include "ui/sweep/sweep_view.h"
 #include "ui/training/new_run_dialog.h"
 #include "ui/training/run_controller.h"
@@ -142,18 +143,8 @@ void MainWindow::buildViews() {
     if (openRunFolder(dir))
       m_tabs->setCurrentWidget(m_curves);
   });
-  connect(m_sweep, &SweepView::openRequested, this, [this] {
-    const QString dir = QFileDialog::getExistingDirectory(this, tr("Open sweep folder"), runsRoot());
-    if (!dir.isEmpty())
-      openSweepFolder(dir);
-  });
-  connect(m_sweep, &SweepView::startRequested, this, [this] {
-    const QString path = QFileDialog::getOpenFileName(this, tr("Run sweep file"), QString(),
-                                                      tr("Sweep files (*.yaml *.yml);;All files (*)"));
-    QString error;
-    if (!path.isEmpty() && startSweepFile(path, &error).isEmpty() && !error.isEmpty())
-      QMessageBox::warning(this, tr("Run sweep file"), error);
-  });
+  connect(m_sweep, &SweepView::openRequested, this, &MainWindow::chooseSweepFolder);
+  connect(m_sweep, &SweepView::startRequested, this, &MainWindow::chooseSweepFile);
   connect(m_sweep, &SweepView::exported, this,
           [this](const QString &path) { statusBar()->showMessage(tr("Exported %1").arg(path), 8000); });
   setCentralWidget(m_tabs);
@@ -234,11 +225,7 @@ void MainWindow::buildMenus() {
     if (!dir.isEmpty())
       openModelFolder(dir);
   });
-  file->addAction(tr("Open s&weep folder…"), this, [this] {
-    const QString dir = QFileDialog::getExistingDirectory(this, tr("Open sweep folder"), runsRoot());
-    if (!dir.isEmpty())
-      openSweepFolder(dir);
-  });
+  file->addAction(tr("Open s&weep folder…"), this, &MainWindow::chooseSweepFolder);
   m_recentMenu = file->addMenu(tr("Open &recent"));
   file->addSeparator();
   file->addAction(tr("&Export plot…"), QKeySequence(QStringLiteral("Ctrl+E")), this, &MainWindow::exportPlot);
@@ -256,13 +243,7 @@ void MainWindow::buildMenus() {
     if (!dir.isEmpty())
       resumeRunFolder(dir);
   });
-  run->addAction(tr("Run s&weep file…"), this, [this] {
-    const QString path = QFileDialog::getOpenFileName(this, tr("Run sweep file"), QString(),
-                                                      tr("Sweep files (*.yaml *.yml);;All files (*)"));
-    QString error;
-    if (!path.isEmpty() && startSweepFile(path, &error).isEmpty() && !error.isEmpty())
-      QMessageBox::warning(this, tr("Run sweep file"), error);
-  });
+  run->addAction(tr("Run s&weep file…"), this, &MainWindow::chooseSweepFile);
   run->addSeparator();
   run->addAction(tr("&Pause"), QKeySequence(QStringLiteral("Ctrl+Shift+P")), this,
                  [this] { m_controller->pause(m_runsPanel->selectedRun()); });
@@ -373,12 +354,15 @@ void MainWindow::onFinished(const QString &runId, const RunResult &result) {
   const QString sweepDir = QFileInfo(dir).path();
   if (core::isSweepFolder(sweepDir.toStdString())) {
     try {
-      core::writeSweepSummary(sweepDir.toStdString());
+      if (m_sweep->sweepDir() == sweepDir) { // the rows the tab has just read
+        m_sweep->reload();
+        core::writeSweepSummary(sweepDir.toStdString(), m_sweep->model()->rows());
+      } else {
+        core::writeSweepSummary(sweepDir.toStdString(), core::readSweepFolder(sweepDir.toStdString()));
+      }
     } catch (const std::exception &e) {
       statusBar()->showMessage(QString::fromStdString(e.what()), 8000);
     }
-    if (m_sweep->sweepDir() == sweepDir)
-      m_sweep->reload();
   }
   // From now on the run folder is the record: reload it so curves show every logged line.
   m_store->clearRun(dir);
@@ -539,6 +523,20 @@ bool MainWindow::openRunFolder(const QString &dir) {
   return true;
 }
 
+void MainWindow::chooseSweepFolder() {
+  const QString dir = QFileDialog::getExistingDirectory(this, tr("Open sweep folder"), runsRoot());
+  if (!dir.isEmpty())
+    openSweepFolder(dir);
+}
+
+void MainWindow::chooseSweepFile() {
+  const QString path = QFileDialog::getOpenFileName(this, tr("Run sweep file"), QString(),
+                                                    tr("Sweep files (*.yaml *.yml);;All files (*)"));
+  QString error;
+  if (!path.isEmpty() && startSweepFile(path, &error).isEmpty() && !error.isEmpty())
+    QMessageBox::warning(this, tr("Run sweep file"), error);
+}
+
 bool MainWindow::openSweepFolder(const QString &dir) {
   const QString abs = QDir(dir).absolutePath();
   QString error;
@@ -622,35 +620,24 @@ void MainWindow::showRun(const QString &dir) {
   m_models->listRun(dir);
 }
 
+// The Sweep tab's chart and table when it is shown, else the curves.
 void MainWindow::exportPlot() {
-  if (m_tabs->currentWidget() == m_sweep) { // the sweep's scatter
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export plot"), QStringLiteral("sweep.pdf"),
-                                                      tr("PDF (*.pdf);;SVG (*.svg);;PNG (*.png)"));
-    QString error;
-    if (!path.isEmpty() && !m_sweep->exportChart(path, &error))
-      QMessageBox::warning(this, tr("Export plot"), error);
-    return;
-  }
-  const QString path = QFileDialog::getSaveFileName(this, tr("Export plot"), QStringLiteral("curves.pdf"),
-                                                    tr("PDF (*.pdf);;SVG (*.svg);;PNG (*.png)"));
+  const bool sweep = m_tabs->currentWidget() == m_sweep;
+  const QString path = QFileDialog::getSaveFileName(
+      this, tr("Export plot"), sweep ? QStringLiteral("sweep.pdf") : QStringLiteral("curves.pdf"),
+      tr("PDF (*.pdf);;SVG (*.svg);;PNG (*.png)"));
   QString error;
-  if (!path.isEmpty() && !m_curves->exportChart(path, &error))
+  if (!path.isEmpty() && !(sweep ? m_sweep->exportChart(path, &error) : m_curves->exportChart(path, &error)))
     QMessageBox::warning(this, tr("Export plot"), error);
 }
 
 void MainWindow::exportPlotData() {
-  if (m_tabs->currentWidget() == m_sweep) {
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export plot data"),
-                                                      QStringLiteral("sweep.csv"), tr("CSV (*.csv)"));
-    QString error;
-    if (!path.isEmpty() && !m_sweep->exportCsv(path, &error))
-      QMessageBox::warning(this, tr("Export plot data"), error);
-    return;
-  }
-  const QString path = QFileDialog::getSaveFileName(this, tr("Export plot data"),
-                                                    QStringLiteral("curves.csv"), tr("CSV (*.csv)"));
+  const bool sweep = m_tabs->currentWidget() == m_sweep;
+  const QString path = QFileDialog::getSaveFileName(
+      this, tr("Export plot data"), sweep ? QStringLiteral("sweep.csv") : QStringLiteral("curves.csv"),
+      tr("CSV (*.csv)"));
   QString error;
-  if (!path.isEmpty() && !m_curves->exportCsv(path, &error))
+  if (!path.isEmpty() && !(sweep ? m_sweep->exportCsv(path, &error) : m_curves->exportCsv(path, &error)))
     QMessageBox::warning(this, tr("Export plot data"), error);
 }
 

@@ -85,6 +85,8 @@ private:
   void showRun(const QString &dir);
   // `model`: start from this model folder; `fields`: NewRunDialog::setField calls, in order.
   void newRunDialog(const QString &model = {}, const QList<QPair<QString, QString>> &fields = {});
+  void chooseSweepFolder(); // a folder dialog, then openSweepFolder
+  void chooseSweepFile();   // a file dialog, then startSweepFile (a refusal in a message box)
   void exportPlot();
   void exportPlotData();
   void onLogged(const QString &runId, const MetricRecord &record);

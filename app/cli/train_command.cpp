@@ -3,7 +3,6 @@
 
 #include "core/api/run_reader.h"
 #include "core/api/sweeps.h"
-#include "core/io/atomic_file.h"
 #include "core/jobs/image_training.h"
 #include "core/jobs/text_training.h"
 #include "core/objectives/objective_info.h"
@@ -322,14 +321,12 @@ Action addSweepCommand(CLI::App &app) {
     }
     auto rows = core::readSweepFolder(spec.outputDir);
     int failed = 0;
-    std::string summary;
     for (auto &row : rows) {
       if (row.state == "queued") // it ran and left no run folder
         row.state = "failed";
       failed += row.state != "finished";
-      summary += core::sweepRowJson(row).dump() + "\n";
     }
-    core::writeFileAtomic(spec.outputDir + "/summary.jsonl", summary);
+    core::writeSweepSummary(spec.outputDir, rows);
     // The table: the objective's own final numbers, as far as the runs logged them.
     const std::vector<std::string> wanted = {
         "loss",        "eval/loss", "eval/rewards/accuracies", "eval/ranking/accuracy",

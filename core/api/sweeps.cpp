@@ -149,9 +149,9 @@ nlohmann::json sweepRowJson(const SweepRow &row) {
           {"metrics", row.metrics}};
 }
 
-std::string writeSweepSummary(const std::string &dir) {
+std::string writeSweepSummary(const std::string &dir, const std::vector<SweepRow> &rows) {
   std::string text;
-  for (const auto &row : readSweepFolder(dir))
+  for (const auto &row : rows)
     text += sweepRowJson(row).dump() + "\n";
   const auto path = dir + "/summary.jsonl";
   writeFileAtomic(path, text);

@@ -39,8 +39,8 @@ std::vector<SweepRow> readSweepFolder(const std::string &dir);
 void writeSweepPlan(const SweepSpec &spec, const std::vector<std::string> &extraOverrides);
 // One line of summary.jsonl: name, dir, overrides (the values), state, metrics.
 nlohmann::json sweepRowJson(const SweepRow &row);
-// Writes `dir`/summary.jsonl from readSweepFolder(dir); returns its path.
-std::string writeSweepSummary(const std::string &dir);
+// Writes `dir`/summary.jsonl, a line per row (sweepRowJson); returns its path.
+std::string writeSweepSummary(const std::string &dir, const std::vector<SweepRow> &rows);
 
 // The config a point runs: the base loaded by `load`, the point's values, then `extra`
 // ("key=value"), validated. Throws what load, applyOverride and validate throw.

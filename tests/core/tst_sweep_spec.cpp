@@ -131,7 +131,7 @@ private Q_SLOTS:
     QVERIFY(rows[2].metrics.empty());
     QCOMPARE(rows[2].values.size(), std::size_t(2));
     // summary.jsonl: one line per point, the same rows.
-    const auto summary = readFile(writeSweepSummary(root));
+    const auto summary = readFile(writeSweepSummary(root, readSweepFolder(root)));
     QCOMPARE(QString::fromStdString(summary).count('\n'), 3);
     const auto first = nlohmann::json::parse(summary.substr(0, summary.find('\n')));
     QCOMPARE(first["overrides"]["beta"].get<std::string>(), std::string("0.1"));

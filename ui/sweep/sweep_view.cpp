@@ -117,11 +117,9 @@ SweepView::SweepView(QWidget *parent) : QWidget(parent) {
             replot();
           });
   connect(m_plot, &QCustomPlot::mouseMove, this, &SweepView::showHover);
-  auto *pressAt = new QPoint;
-  connect(m_plot, &QObject::destroyed, this, [pressAt] { delete pressAt; });
-  connect(m_plot, &QCustomPlot::mousePress, this, [pressAt](QMouseEvent *e) { *pressAt = e->pos(); });
-  connect(m_plot, &QCustomPlot::mouseRelease, this, [this, pressAt](QMouseEvent *e) {
-    if (e->button() != Qt::LeftButton || (e->pos() - *pressAt).manhattanLength() > 4)
+  connect(m_plot, &QCustomPlot::mousePress, this, [this](QMouseEvent *e) { m_pressAt = e->pos(); });
+  connect(m_plot, &QCustomPlot::mouseRelease, this, [this](QMouseEvent *e) {
+    if (e->button() != Qt::LeftButton || (e->pos() - m_pressAt).manhattanLength() > 4)
       return; // a drag of the view, not a click
     const int row = rowAt(e->pos());
     if (row < 0)

@@ -2,6 +2,7 @@
 // with the Pareto frontier drawn; hover a point for its run, click it to open the run.
 #pragma once
 
+#include <QPoint>
 #include <QString>
 #include <QVector>
 #include <QWidget>
@@ -82,6 +83,7 @@ private:
   QString m_dir;
   QVector<int> m_plotted, m_frontier;
   int m_selectedRow = -1;
+  QPoint m_pressAt; // where the last press on the plot was: a release near it is a click
   bool m_filling = false;
   bool m_userChoseAxes = false;
 };
